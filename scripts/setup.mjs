@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Installs what `npm start` / `npm test` need, into project-local git-ignored folders,
+// skipping every step whose inputs have not changed. Plain Node (no dependencies): it
+// runs before node_modules exists. Usage: node scripts/setup.mjs [--test]
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const tools = join(root, ".tools");
+const stamps = join(tools, "stamps");
+const forTests = process.argv.includes("--test");
+const TEMPORAL_CLI = "github.com/temporalio/cli/cmd/temporal@v1.5.1";
+const TEST_SERVER_VERSION = "1.38.0";
+const started = Date.now();
+
+function fail(line) {
+  console.error(`tagih setup: ${line}`);
+  process.exit(1);
+}
+function log(line) {
+  console.log(`tagih setup: ${line}`);
+}
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { cwd: root, stdio: "inherit", ...options });
+  return result.status === 0;
+}
+function onPath(cmd) {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && existsSync(join(dir, cmd))) return join(dir, cmd);
+  }
+  return undefined;
+}
+function hashOf(...files) {
+  const h = createHash("sha256");
+  for (const f of files) h.update(existsSync(f) ? readFileSync(f) : "");
+  return h.digest("hex");
+}
+function stamped(name, hash) {
+  const file = join(stamps, name);
+  return existsSync(file) && readFileSync(file, "utf8") === hash;
+}
+function stamp(name, hash) {
+  mkdirSync(stamps, { recursive: true });
+  writeFileSync(join(stamps, name), hash);
+}
+
+// 1. npm dependencies, reinstalled only when the lock file changed.
+const lock = join(root, "package-lock.json");
+const npmHash = hashOf(lock, join(root, "package.json"));
+if (!existsSync(join(root, "node_modules")) || !stamped("npm", npmHash)) {
+  log("installing npm dependencies");
+  if (!run("npm", [existsSync(lock) ? "ci" : "install", "--no-audit", "--no-fund"])) {
+    fail("npm dependencies could not be installed; check access to the npm registry and run `npm ci`");
+  }
+  stamp("npm", npmHash);
+}
+
+// 2. Temporal CLI (dev server with SQLite persistence and the web UI), unless an external
+// Temporal is configured. Built from the Go module proxy; a `temporal` on PATH also works.
+const toolPaths = existsSync(join(tools, "tools.json")) ? JSON.parse(readFileSync(join(tools, "tools.json"), "utf8")) : {};
+const needsTemporalCli = forTests || !process.env.TEMPORAL_ADDRESS;
+if (needsTemporalCli) {
+  const local = join(tools, "bin", "temporal");
+  let temporal = existsSync(local) ? local : (process.env.TAGIH_TEMPORAL_CLI ?? onPath("temporal"));
+  if (!temporal) {
+    if (!onPath("go")) {
+      fail("the Temporal CLI is missing and Go is not installed to build it: install Go 1.24+, put `temporal` on PATH, or set TEMPORAL_ADDRESS to an existing Temporal server");
+    }
+    log(`building the Temporal CLI from the Go module proxy (first run only, a few minutes): ${TEMPORAL_CLI}`);
+    const env = { ...process.env, GOBIN: join(tools, "bin"), GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" };
+    if (!run("go", ["install", TEMPORAL_CLI], { env })) {
+      fail(`building ${TEMPORAL_CLI} failed; put a \`temporal\` CLI on PATH or set TEMPORAL_ADDRESS`);
+    }
+    temporal = local;
+  }
+  toolPaths.temporal = temporal;
+}
+
+// 3. Temporal's time-skipping test server (Java) from Maven Central, for workflow tests.
+if (forTests) {
+  const dir = join(tools, "test-server");
+  const libs = join(dir, "lib");
+  const launcher = join(dir, "run.sh");
+  if (!stamped("test-server", TEST_SERVER_VERSION) || !existsSync(libs)) {
+    if (!onPath("java") || !onPath("mvn")) {
+      fail("Java 17+ and Maven are needed once to fetch Temporal's time-skipping test server from Maven Central; install them (e.g. `apt install default-jdk maven`)");
+    }
+    log(`fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} from Maven Central`);
+    mkdirSync(dir, { recursive: true });
+    rmSync(libs, { recursive: true, force: true });
+    writeFileSync(
+      join(dir, "pom.xml"),
+      `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+<groupId>tagih</groupId><artifactId>test-server-fetch</artifactId><version>1</version>
+<dependencies><dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId>
+<version>${TEST_SERVER_VERSION}</version></dependency></dependencies></project>\n`,
+    );
+    if (!run("mvn", ["-q", "-B", "dependency:copy-dependencies", "-DoutputDirectory=lib", "-DincludeScope=runtime"], { cwd: dir })) {
+      fail("fetching the Temporal test server with Maven failed; check access to Maven Central");
+    }
+    stamp("test-server", TEST_SERVER_VERSION);
+  }
+  // The SDK runs this file directly and kills only that process: `exec` keeps the JVM
+  // from outliving the tests; the JIT flags make it listen within the SDK's start-up wait.
+  writeFileSync(
+    launcher,
+    '#!/bin/sh\nexec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$(dirname "$0")/lib/*" io.temporal.testserver.TestServer "$@"\n',
+    { mode: 0o755 },
+  );
+  toolPaths.testServer = launcher;
+  if (!readdirSync(libs).some((f) => f.startsWith("temporal-test-server"))) fail("the Temporal test server jar is missing from .tools/test-server/lib; delete .tools/stamps/test-server and retry");
+}
+mkdirSync(tools, { recursive: true });
+writeFileSync(join(tools, "tools.json"), JSON.stringify(toolPaths, null, 2));
+
+// 4. Prisma client, regenerated when the schema or the Prisma version changes.
+const prismaHash = hashOf(join(root, "prisma", "schema.prisma"), join(root, "node_modules", "prisma", "package.json"));
+if (!existsSync(join(root, "generated", "prisma", "client.ts")) || !stamped("prisma", prismaHash)) {
+  log("generating the Prisma client");
+  // `generate` never connects, but the CLI insists on a syntactically valid URL.
+  const env = { ...process.env, DATABASE_URL: process.env.DATABASE_URL ?? "postgres://tagih@localhost:5432/tagih" };
+  if (!run(join(root, "node_modules", ".bin", "prisma"), ["generate"], { env, stdio: ["ignore", "ignore", "inherit"] })) {
+    fail("`prisma generate` failed");
+  }
+  stamp("prisma", prismaHash);
+}
+log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,26 @@
+import { defineConfig } from "vitest/config";
+
+// Two projects: pure unit tests run without any service; integration tests share one
+// embedded PostgreSQL and one Temporal dev server started by the global setup.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["domain/**/*.test.ts", "templates/**/*.test.ts", "sandbox/**/*.test.ts", "runtime/**/*.test.ts", "api/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/**/*.test.ts"],
+          globalSetup: ["test/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
