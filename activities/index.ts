@@ -1,0 +1,16 @@
+import { createContactActivities } from "./contact.ts";
+import { createEnrolmentActivities } from "./enrolment.ts";
+import type { ActivityDeps } from "./types.ts";
+
+export type { ActivityDeps } from "./types.ts";
+
+/**
+ * Builds every activity from its dependencies; the worker registers the result and
+ * workflows import only its type.
+ * @example Worker.create({ activities: createActivities({ db, twilio, temporal, logger, settings }), ... })
+ */
+export function createActivities(deps: ActivityDeps) {
+  return { ...createEnrolmentActivities(deps), ...createContactActivities(deps) };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

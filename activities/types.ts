@@ -1,0 +1,21 @@
+import type { Client } from "@temporalio/client";
+import type twilio from "twilio";
+import type { Database } from "../runtime/database.ts";
+import type { Logger } from "../runtime/logger.ts";
+
+/** Everything activities touch, handed in by the worker (or a test). */
+export interface ActivityDeps {
+  db: Database;
+  twilio: twilio.Twilio;
+  temporal: Client;
+  logger: Logger;
+  settings: {
+    publicBaseUrl: string;
+    smsFrom: string;
+    /** The creditor named in messages. */
+    creditorName: string;
+    taskQueue: string;
+    /** Accounts enrolled per campaign-workflow page. */
+    enrolPageSize: number;
+  };
+}

@@ -1,0 +1,46 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { accountRoutes } from "./routes/accounts.ts";
+import { campaignRoutes } from "./routes/campaigns.ts";
+import { docsRoutes } from "./routes/docs.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { problem, ProblemError, validationProblem } from "./problem.ts";
+import { router } from "./router.ts";
+import type { ApiDeps } from "./types.ts";
+import { twilioWebhookRoutes } from "./webhooks/twilio.ts";
+
+export type App = OpenAPIHono;
+
+/**
+ * The Tagih HTTP API: health, accounts, campaigns, vendor webhooks and the OpenAPI document.
+ * @example serve({ fetch: createApp(deps).fetch, port: 3000 })
+ */
+export function createApp(deps: ApiDeps): App {
+  const app = router();
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.settings.maxBodyBytes,
+      onError: (c) => problem(c, 413, "Payload too large", `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`),
+    }),
+  );
+  app.route("/", healthRoutes(deps));
+  app.route("/", accountRoutes(deps));
+  app.route("/", campaignRoutes(deps));
+  app.route("/", twilioWebhookRoutes(deps));
+  app.route("/", docsRoutes(app));
+
+  app.notFound((c) => problem(c, 404, "Not found", `no route for ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    if (error instanceof ProblemError) return problem(c, error.status, error.title, error.message, error.errors);
+    if (error instanceof HTTPException && error.status === 400) {
+      // Hono's body parsers throw this for a body that is not the JSON it claims to be.
+      return validationProblem(c, [{ field: "(body)", reason: error.message || "malformed request body" }]);
+    }
+    if (error instanceof HTTPException) return problem(c, error.status as 400, error.message || "Error", error.message);
+    deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, "request failed");
+    return problem(c, 500, "Internal error", "the request failed; it has been logged");
+  });
+  return app;
+}

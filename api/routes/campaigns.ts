@@ -1,0 +1,191 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import { WorkflowIdReusePolicy } from "@temporalio/common";
+import { CHANNELS } from "../../domain/channel.ts";
+import { segmentSchema } from "../../domain/segment.ts";
+import { strategySchema } from "../../domain/strategy.ts";
+import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
+import { validateTemplate } from "../../templates/render.ts";
+import type { campaignWorkflow } from "../../workflows/campaign.ts";
+import { ProblemError } from "../problem.ts";
+import { router } from "../router.ts";
+import type { ApiDeps } from "../types.ts";
+
+const templateSchema = z.object({
+  name: z.string().min(1).max(100),
+  channel: z.enum(CHANNELS),
+  locale: z.string().min(2).max(20),
+  body: z
+    .string()
+    .min(1)
+    .max(5000)
+    .superRefine((body, ctx) => {
+      try {
+        validateTemplate(body);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `is not a valid Handlebars template: ${(error as Error).message.split("\n")[0]}` });
+      }
+    }),
+});
+
+const campaignInput = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    strategy: strategySchema,
+    segment: segmentSchema,
+    templates: z.array(templateSchema).max(200).default([]),
+  })
+  .strict();
+
+const campaignSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.string(),
+  strategy: z.unknown(),
+  segment: z.unknown(),
+  templates: z.unknown(),
+  workflowId: z.string().nullable(),
+  launchedAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const idParam = z.object({ id: z.uuid() });
+
+const create = createRoute({
+  method: "post",
+  path: "/v1/campaigns",
+  tags: ["campaigns"],
+  summary: "Create a draft campaign with its strategy, segment and templates",
+  request: { body: { required: true, content: { "application/json": { schema: campaignInput } } } },
+  responses: { 201: json(campaignSchema, "Created"), 400: { description: "Invalid campaign" } },
+});
+const read = createRoute({
+  method: "get",
+  path: "/v1/campaigns/{id}",
+  tags: ["campaigns"],
+  request: { params: idParam },
+  responses: { 200: json(campaignSchema, "The campaign"), 404: { description: "No such campaign" } },
+});
+const launch = createRoute({
+  method: "post",
+  path: "/v1/campaigns/{id}/launch",
+  tags: ["campaigns"],
+  summary: "Launch: enrol the segment and start one workflow per account (idempotent)",
+  request: { params: idParam },
+  responses: {
+    202: json(campaignSchema.extend({ alreadyLaunched: z.boolean() }), "Launched now"),
+    200: json(campaignSchema.extend({ alreadyLaunched: z.boolean() }), "Launched before; nothing new was started"),
+    404: { description: "No such campaign" },
+    409: { description: "The campaign was cancelled" },
+  },
+});
+const summary = createRoute({
+  method: "get",
+  path: "/v1/campaigns/{id}/summary",
+  tags: ["campaigns"],
+  summary: "Enrolment and contact counts",
+  request: { params: idParam },
+  responses: {
+    200: json(
+      z.object({
+        campaignId: z.string(),
+        status: z.string(),
+        enrolled: z.number(),
+        running: z.number(),
+        finished: z.number(),
+        attempted: z.number().describe("attempts handed to a vendor"),
+        delivered: z.number(),
+        failed: z.number().describe("attempts that ended undelivered, failed, or were refused before sending"),
+        outcomes: z.record(z.string(), z.number()),
+      }),
+      "Counts",
+    ),
+    404: { description: "No such campaign" },
+  },
+});
+
+type CampaignRow = Awaited<ReturnType<ApiDeps["db"]["campaign"]["findUniqueOrThrow"]>>;
+const present = (c: CampaignRow) => ({
+  id: c.id,
+  name: c.name,
+  status: c.status,
+  strategy: c.strategy,
+  segment: c.segment,
+  templates: c.templates,
+  workflowId: c.workflowId,
+  launchedAt: c.launchedAt?.toISOString() ?? null,
+  createdAt: c.createdAt.toISOString(),
+});
+
+export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
+  const app = router();
+  const find = async (id: string) => {
+    const campaign = await db.campaign.findUnique({ where: { id } });
+    if (!campaign) throw new ProblemError(404, "Not found", `no campaign ${id}`);
+    return campaign;
+  };
+
+  app.openapi(create, async (c) => {
+    const input = c.req.valid("json");
+    const campaign = await db.campaign.create({ data: { name: input.name, strategy: input.strategy, segment: input.segment, templates: input.templates } });
+    return c.json(present(campaign), 201);
+  });
+
+  app.openapi(read, async (c) => c.json(present(await find(c.req.valid("param").id)), 200));
+
+  app.openapi(launch, async (c) => {
+    const campaign = await find(c.req.valid("param").id);
+    if (campaign.status === "cancelled") throw new ProblemError(409, "Conflict", `campaign ${campaign.id} was cancelled and cannot be launched`);
+    if (campaign.status !== "draft") return c.json({ ...present(campaign), alreadyLaunched: true }, 200);
+    const workflowId = campaignWorkflowId(campaign.id);
+    try {
+      await temporal.workflow.start<typeof campaignWorkflow>("campaignWorkflow", {
+        taskQueue: settings.taskQueue,
+        workflowId,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: [{ campaignId: campaign.id }],
+      });
+    } catch (error) {
+      // A concurrent or earlier launch started it; recording the launch below is idempotent.
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    }
+    const launched = await db.campaign.update({ where: { id: campaign.id }, data: { status: "running", workflowId, launchedAt: campaign.launchedAt ?? new Date() } });
+    logger.info({ campaignId: campaign.id, workflowId }, "campaign launched");
+    return c.json({ ...present(launched), alreadyLaunched: false }, 202);
+  });
+
+  app.openapi(summary, async (c) => {
+    const campaign = await find(c.req.valid("param").id);
+    const [enrolments, attempts, outcomes] = await Promise.all([
+      db.$queryRaw<{ enrolled: bigint; running: bigint; finished: bigint }[]>`
+        SELECT count(*) AS enrolled,
+               count(*) FILTER (WHERE status IN ('enrolled', 'running')) AS running,
+               count(*) FILTER (WHERE status = 'finished') AS finished
+          FROM enrolments WHERE campaign_id = ${campaign.id}::uuid`,
+      db.$queryRaw<{ attempted: bigint; delivered: bigint; failed: bigint }[]>`
+        SELECT count(*) FILTER (WHERE a.vendor_id IS NOT NULL) AS attempted,
+               count(*) FILTER (WHERE a.status IN ('delivered', 'read')) AS delivered,
+               count(*) FILTER (WHERE a.status IN ('undelivered', 'failed', 'canceled')) AS failed
+          FROM contact_attempts a JOIN enrolments e ON e.id = a.enrolment_id
+         WHERE e.campaign_id = ${campaign.id}::uuid`,
+      db.enrolment.groupBy({ by: ["outcome"], where: { campaignId: campaign.id, outcome: { not: null } }, _count: true }),
+    ]);
+    const e = enrolments[0]!;
+    const a = attempts[0]!;
+    return c.json(
+      {
+        campaignId: campaign.id,
+        status: campaign.status,
+        enrolled: Number(e.enrolled),
+        running: Number(e.running),
+        finished: Number(e.finished),
+        attempted: Number(a.attempted),
+        delivered: Number(a.delivered),
+        failed: Number(a.failed),
+        outcomes: Object.fromEntries(outcomes.map((o) => [o.outcome!, o._count])),
+      },
+      200,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { outcomeOf, statusRank } from "./attempt-status.ts";
+
+describe("attempt status", () => {
+  it.each([
+    ["queued", "sent", true],
+    ["sent", "delivered", true],
+    ["delivered", "read", true],
+    ["delivered", "sent", false],
+    ["delivered", "undelivered", false],
+    ["failed", "delivered", false],
+    ["pending", "queued", true],
+  ])("%s → %s moves forward: %s", (from, to, forward) => {
+    expect(statusRank(to) > statusRank(from)).toBe(forward);
+  });
+
+  it.each([
+    ["delivered", "delivered"],
+    ["read", "delivered"],
+    ["undelivered", "failed"],
+    ["failed", "failed"],
+    ["sent", undefined],
+    ["queued", undefined],
+  ])("%s has outcome %s", (status, outcome) => {
+    expect(outcomeOf(status)).toBe(outcome);
+  });
+});

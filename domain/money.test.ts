@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { isCurrency, toMajorString, toMinorUnits } from "./money.ts";
+
+describe("money", () => {
+  it.each([
+    ["1500.5", "USD", 150050n],
+    ["0.1", "USD", 10n],
+    ["19.99", "USD", 1999n],
+    ["1500000", "IDR", 150000000n],
+    ["1000", "JPY", 1000n],
+    ["1.234", "KWD", 1234n],
+    ["12345678901234567.89", "USD", 1234567890123456789n],
+    ["2.50", "JPY", undefined],
+    ["1.005", "USD", undefined],
+    ["1,5", "USD", undefined],
+    ["", "USD", undefined],
+  ])("%s %s is %s minor units", (major, currency, minor) => {
+    if (minor === undefined) expect(() => toMinorUnits(major, currency)).toThrow(RangeError);
+    else expect(toMinorUnits(major, currency)).toBe(minor);
+  });
+
+  it.each([
+    [150050n, "USD", "1500.50"],
+    [-5n, "USD", "-0.05"],
+    [1000n, "JPY", "1000"],
+  ])("%s minor %s is %s", (minor, currency, major) => {
+    expect(toMajorString(minor, currency)).toBe(major);
+  });
+
+  it.each([
+    ["IDR", true],
+    ["usd", false],
+    ["ABC", false],
+  ])("%s is a currency: %s", (code, ok) => {
+    expect(isCurrency(code)).toBe(ok);
+  });
+});

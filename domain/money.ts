@@ -1,0 +1,44 @@
+import currencyCodes from "currency-codes";
+
+/** @example isCurrency("IDR") // true */
+export function isCurrency(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && currencyCodes.code(code) !== undefined;
+}
+
+/**
+ * Digits of the minor unit as ISO 4217 defines them (IDR 2, JPY 0, KWD 3). Intl's display
+ * digits differ for some currencies, so amounts are never scaled with Intl.
+ * @example minorUnitDigits("JPY") // 0
+ */
+export function minorUnitDigits(currency: string): number {
+  const entry = currencyCodes.code(currency);
+  if (!entry) throw new RangeError(`unknown ISO 4217 currency: ${currency}`);
+  return entry.digits;
+}
+
+/**
+ * An amount in minor units as an exact decimal string in major units.
+ * @example toMajorString(150050n, "USD") // "1500.50"
+ */
+export function toMajorString(amountMinor: bigint, currency: string): string {
+  const digits = minorUnitDigits(currency);
+  const negative = amountMinor < 0n;
+  const abs = negative ? -amountMinor : amountMinor;
+  const scale = 10n ** BigInt(digits);
+  return `${negative ? "-" : ""}${abs / scale}${digits ? "." + String(abs % scale).padStart(digits, "0") : ""}`;
+}
+
+/**
+ * Parses an amount in major units ("1500.5", "1,500.50" is not accepted) into minor units
+ * exactly, refusing more decimals than the currency has.
+ * @example toMinorUnits("1500.5", "USD") // 150050n
+ */
+export function toMinorUnits(major: string, currency: string): bigint {
+  const digits = minorUnitDigits(currency);
+  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(major.trim());
+  if (!m) throw new RangeError(`not a decimal amount: "${major}"`);
+  const fraction = m[3] ?? "";
+  if (fraction.replace(/0+$/, "").length > digits) throw new RangeError(`${currency} has ${digits} decimal places; got "${major}"`);
+  const minor = BigInt(m[2]!) * 10n ** BigInt(digits) + BigInt((fraction + "0".repeat(digits)).slice(0, digits) || "0");
+  return m[1] ? -minor : minor;
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { durationMs } from "./duration.ts";
+import { strategySchema } from "./strategy.ts";
+
+describe("strategy", () => {
+  it("accepts a one-step SMS strategy and fills defaults", () => {
+    const s = strategySchema.parse({ steps: [{ id: "sms-1", kind: "contact", channel: "sms", template: "reminder" }] });
+    expect(s).toEqual({ version: 1, steps: [{ id: "sms-1", kind: "contact", channel: "sms", template: "reminder", waitForOutcome: "P1D" }] });
+  });
+
+  it.each([
+    [{ steps: [] }, "steps"],
+    [{ steps: [{ id: "a", kind: "contact", channel: "fax", template: "t" }] }, "steps.0.channel"],
+    [{ steps: [{ id: "a b", kind: "contact", channel: "sms", template: "t" }] }, "steps.0.id"],
+    [{ steps: [{ id: "a", kind: "contact", channel: "sms", template: "t", waitForOutcome: "1 day" }] }, "steps.0.waitForOutcome"],
+    [{ steps: [{ id: "a", kind: "contact", channel: "sms", template: "t" }, { id: "a", kind: "contact", channel: "sms", template: "t" }] }, "steps"],
+  ])("rejects %j at %s", (input, path) => {
+    const result = strategySchema.safeParse(input);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join("."))).toContain(path);
+  });
+
+  it.each([
+    ["PT1H", 3_600_000],
+    ["P2D", 172_800_000],
+    ["PT1H30M", 5_400_000],
+    ["P1DT12H", 129_600_000],
+  ])("%s is %d ms", (iso, ms) => {
+    expect(durationMs(iso)).toBe(ms);
+  });
+});

@@ -1,0 +1,138 @@
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+export const repoRoot = resolve(fileURLToPath(new URL("..", import.meta.url)));
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a ${protocols.join(" or ")} URL`);
+
+// Every setting comes from the environment; the defaults run everything embedded.
+const schema = z
+  .object({
+    PORT: port.default(3000),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    TAGIH_DATA_DIR: z.string().default(join(repoRoot, ".data")),
+    DATABASE_URL: url(["postgres:", "postgresql:"]).optional(),
+    TAGIH_POSTGRES_PORT: port.default(54329),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .trim()
+      .regex(/^[^\s:/]+:\d{1,5}$/, "must be host:port")
+      .optional(),
+    TEMPORAL_NAMESPACE: z.string().default("default"),
+    TEMPORAL_TASK_QUEUE: z.string().default("tagih"),
+    TAGIH_TEMPORAL_PORT: port.default(7233),
+    TAGIH_TEMPORAL_UI_PORT: port.default(8233),
+    PUBLIC_BASE_URL: url(["http:", "https:"]).optional(),
+    TWILIO_ACCOUNT_SID: optionalText.pipe(z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must look like AC followed by 32 hex digits").optional()),
+    TWILIO_AUTH_TOKEN: optionalText,
+    TWILIO_SMS_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number").default("+15005550006"),
+    SENDGRID_API_KEY: optionalText,
+    SENDGRID_WEBHOOK_PUBLIC_KEY: optionalText,
+    SENDGRID_FROM_EMAIL: z.email().default("collections@example.com"),
+    TAGIH_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+    TAGIH_CREDITOR_NAME: z.string().trim().min(1).default("Tagih Demo Lender"),
+    TAGIH_SANDBOX_PORT: port.default(3001),
+    TAGIH_SANDBOX_SEED: z.coerce.number().int().default(1),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.TWILIO_ACCOUNT_SID) !== Boolean(env.TWILIO_AUTH_TOKEN)) {
+      ctx.addIssue({ code: "custom", path: [env.TWILIO_ACCOUNT_SID ? "TWILIO_AUTH_TOKEN" : "TWILIO_ACCOUNT_SID"], message: "must be set together with the other Twilio credential" });
+    }
+    if (Boolean(env.SENDGRID_API_KEY) !== Boolean(env.SENDGRID_WEBHOOK_PUBLIC_KEY)) {
+      ctx.addIssue({ code: "custom", path: [env.SENDGRID_API_KEY ? "SENDGRID_WEBHOOK_PUBLIC_KEY" : "SENDGRID_API_KEY"], message: "must be set together with the other SendGrid credential" });
+    }
+  });
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  port: number;
+  logLevel: Env["LOG_LEVEL"];
+  dataDir: string;
+  /** Absent: run the embedded PostgreSQL on `postgresPort`. */
+  databaseUrl: string | undefined;
+  postgresPort: number;
+  /** Absent: run the Temporal dev server on `temporalPort` / `temporalUiPort`. */
+  temporalAddress: string | undefined;
+  temporalPort: number;
+  temporalUiPort: number;
+  namespace: string;
+  taskQueue: string;
+  /** The address vendors call back; webhook signatures are checked against it. */
+  publicBaseUrl: string;
+  /** Absent: Twilio requests go to the local vendor sandbox. */
+  twilio: { accountSid: string; authToken: string } | undefined;
+  smsFrom: string;
+  /** Absent: SendGrid requests go to the local vendor sandbox. */
+  sendgrid: { apiKey: string; webhookPublicKey: string } | undefined;
+  emailFrom: string;
+  /** Larger request bodies are refused with 413. */
+  maxBodyBytes: number;
+  /** The creditor named in messages to debtors. */
+  creditorName: string;
+  sandboxPort: number;
+  sandboxSeed: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads and validates the configuration; a bad variable throws a ConfigError naming it.
+ * @example loadConfig({ PORT: "8080" }).port // 8080
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}${describeValue(env, i.path)}`);
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    dataDir: isAbsolute(e.TAGIH_DATA_DIR) ? e.TAGIH_DATA_DIR : resolve(e.TAGIH_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    postgresPort: e.TAGIH_POSTGRES_PORT,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    temporalPort: e.TAGIH_TEMPORAL_PORT,
+    temporalUiPort: e.TAGIH_TEMPORAL_UI_PORT,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    twilio: e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN } : undefined,
+    smsFrom: e.TWILIO_SMS_FROM,
+    sendgrid: e.SENDGRID_API_KEY && e.SENDGRID_WEBHOOK_PUBLIC_KEY ? { apiKey: e.SENDGRID_API_KEY, webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY } : undefined,
+    emailFrom: e.SENDGRID_FROM_EMAIL,
+    creditorName: e.TAGIH_CREDITOR_NAME,
+    maxBodyBytes: e.TAGIH_MAX_BODY_BYTES,
+    sandboxPort: e.TAGIH_SANDBOX_PORT,
+    sandboxSeed: e.TAGIH_SANDBOX_SEED,
+  };
+}
+
+// Secrets are never echoed back, only the fact that the value was rejected.
+function describeValue(env: Record<string, string | undefined>, path: PropertyKey[]): string {
+  const name = String(path[0] ?? "");
+  const value = env[name];
+  if (value === undefined || /TOKEN|KEY|DATABASE_URL/.test(name)) return "";
+  return ` (got "${value}")`;
+}

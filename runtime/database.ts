@@ -1,0 +1,13 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "../generated/prisma/client.ts";
+import { postgresConfig } from "./database-url.ts";
+
+export type Database = PrismaClient;
+
+/**
+ * A Prisma client on the node-postgres driver adapter (no native engine to download).
+ * @example const db = createDatabase(process.env.DATABASE_URL!, 20);
+ */
+export function createDatabase(url: string, poolSize = 20): Database {
+  return new PrismaClient({ adapter: new PrismaPg({ ...postgresConfig(url), max: poolSize }) });
+}

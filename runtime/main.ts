@@ -1,0 +1,44 @@
+// `npm start`: runs the whole product on embedded defaults until SIGINT or SIGTERM.
+import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
+import { startStack } from "./stack.ts";
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`tagih: ${error.message}`);
+  process.exit(1);
+}
+const logger = createLogger(config.logLevel);
+const stack = await startStack(config, logger).catch((error: unknown) => {
+  logger.fatal({ err: error }, "Tagih could not start");
+  process.exit(1);
+});
+
+const lines = [
+  "Tagih is running",
+  `  API             http://localhost:${config.port}`,
+  `  API docs        http://localhost:${config.port}/docs`,
+  stack.temporalUiUrl ? `  Temporal UI     ${stack.temporalUiUrl}` : `  Temporal        ${stack.temporalAddress}`,
+  stack.sandbox ? `  Vendor sandbox  ${stack.sandbox.url}/sandbox/messages  (no vendor credentials: sends stay local)` : "",
+  "Press Ctrl-C to stop.",
+].filter(Boolean);
+console.log(lines.join("\n"));
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    stack
+      .stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, "error while stopping");
+        process.exit(1);
+      });
+  });
+}

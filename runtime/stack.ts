@@ -1,0 +1,123 @@
+import { serve, type ServerType } from "@hono/node-server";
+import { Client, Connection } from "@temporalio/client";
+import { NativeConnection, Worker } from "@temporalio/worker";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createActivities } from "../activities/index.ts";
+import { createApp } from "../api/app.ts";
+import type { VendorSandbox } from "../sandbox/index.ts";
+import type { Config } from "./config.ts";
+import { createDatabase, type Database } from "./database.ts";
+import { startEmbeddedPostgres } from "./embedded-postgres.ts";
+import type { Logger } from "./logger.ts";
+import { migrate } from "./migrate.ts";
+import { startTemporalDevServer } from "./temporal-dev-server.ts";
+import { connectVendors } from "./vendors.ts";
+
+export interface Stack {
+  apiUrl: string;
+  temporalAddress: string;
+  temporalUiUrl: string | undefined;
+  sandbox: VendorSandbox | undefined;
+  db: Database;
+  temporal: Client;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** A workflow bundle built beforehand (tests build one for all files). */
+  workflowBundlePath?: string;
+  enrolPageSize?: number;
+}
+
+const workflowsPath = fileURLToPath(new URL("../workflows/index.ts", import.meta.url));
+
+/**
+ * Starts Tagih: PostgreSQL (embedded unless DATABASE_URL), migrations, Temporal (the dev
+ * server unless TEMPORAL_ADDRESS), vendors (sandbox unless credentials), the worker and the
+ * API. `stop()` undoes all of it in reverse order.
+ */
+export async function startStack(config: Config, logger: Logger, options: StackOptions = {}): Promise<Stack> {
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) {
+      await s().catch((error: unknown) => logger.warn({ err: error }, "error while stopping"));
+    }
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({ dataDir: join(config.dataDir, "postgres"), port: config.postgresPort, database: "tagih", logger });
+      stops.push(pg.stop);
+      databaseUrl = pg.url;
+    }
+    await migrate(databaseUrl, logger);
+
+    let temporalAddress = config.temporalAddress;
+    let temporalUiUrl: string | undefined;
+    if (!temporalAddress) {
+      const dev = await startTemporalDevServer({ dbFile: join(config.dataDir, "temporal.sqlite"), port: config.temporalPort, uiPort: config.temporalUiPort, namespace: config.namespace, logger });
+      stops.push(dev.stop);
+      temporalAddress = dev.address;
+      temporalUiUrl = dev.uiUrl;
+    }
+
+    const apiUrl = `http://127.0.0.1:${config.port}`;
+    const vendors = await connectVendors(config, logger, { port: config.sandboxPort, seed: config.sandboxSeed, apiUrl });
+    if (vendors.sandbox) stops.push(vendors.sandbox.close);
+
+    const db = createDatabase(databaseUrl);
+    stops.push(() => db.$disconnect());
+    const connection = await Connection.connect({ address: temporalAddress });
+    stops.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: config.namespace });
+
+    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    stops.push(() => workerConnection.close());
+    const worker = await Worker.create({
+      connection: workerConnection,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
+      activities: createActivities({
+        db,
+        twilio: vendors.twilio,
+        temporal,
+        logger: logger.child({ component: "activities" }),
+        settings: {
+          publicBaseUrl: config.publicBaseUrl,
+          smsFrom: config.smsFrom,
+          creditorName: config.creditorName,
+          taskQueue: config.taskQueue,
+          enrolPageSize: options.enrolPageSize ?? 200,
+        },
+      }),
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === "RUNNING") worker.shutdown();
+      await running;
+    });
+
+    const app = createApp({
+      db,
+      temporal,
+      logger: logger.child({ component: "api" }),
+      settings: { publicBaseUrl: config.publicBaseUrl, taskQueue: config.taskQueue, twilioAuthToken: vendors.twilioAuthToken, maxBodyBytes: config.maxBodyBytes },
+    });
+    const server = await listen(app.fetch, config.port);
+    stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    return { apiUrl, temporalAddress, temporalUiUrl, sandbox: vendors.sandbox, db, temporal, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname: "0.0.0.0" }, () => resolve(server));
+    server.once("error", reject);
+  });
+}

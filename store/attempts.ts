@@ -1,0 +1,29 @@
+import { outcomeOf, statusRank, type AttemptOutcome } from "../domain/attempt-status.ts";
+import type { Database } from "../runtime/database.ts";
+
+export interface AdvancedAttempt {
+  attemptId: string;
+  workflowId: string;
+  status: string;
+  outcome: AttemptOutcome | undefined;
+}
+
+/**
+ * Moves an attempt, found by the vendor's id, to `status` only if that is a later state
+ * than the stored one; returns the attempt when it moved, undefined when the status was
+ * stale or no attempt carries that vendor id yet. One statement, so concurrent callbacks
+ * cannot move a status backwards.
+ * @example await advanceAttemptStatus(db, "twilio", "SM123", "delivered")
+ */
+export async function advanceAttemptStatus(db: Database, vendor: string, vendorId: string, status: string, errorCode?: string): Promise<AdvancedAttempt | undefined> {
+  const rows = await db.$queryRaw<{ id: string; workflow_id: string }[]>`
+    UPDATE contact_attempts a
+       SET status = ${status}, status_rank = ${statusRank(status)},
+           error_code = COALESCE(${errorCode ?? null}, a.error_code), updated_at = now()
+      FROM enrolments e
+     WHERE a.vendor = ${vendor} AND a.vendor_id = ${vendorId} AND a.status_rank < ${statusRank(status)}
+       AND e.id = a.enrolment_id
+ RETURNING a.id, e.workflow_id`;
+  const row = rows[0];
+  return row && { attemptId: row.id, workflowId: row.workflow_id, status, outcome: outcomeOf(status) };
+}

@@ -1,0 +1,44 @@
+import type { Prisma } from "../generated/prisma/client.ts";
+import type { Database } from "../runtime/database.ts";
+
+export interface StoredCallback {
+  id: string;
+  /** True when this delivery is a repeat of an event already applied. */
+  alreadyApplied: boolean;
+}
+
+/**
+ * Stores a vendor event raw, once: a redelivery (same vendor and event id) returns the
+ * stored row instead of a second one.
+ * @example await storeCallback(db, { vendor: "twilio", eventId: "SM1:delivered", kind: "message-status", payload })
+ */
+export async function storeCallback(db: Database, event: { vendor: string; eventId: string; kind: string; payload: Prisma.InputJsonValue }): Promise<StoredCallback> {
+  const rows = await db.$queryRaw<{ id: string; applied_at: Date | null }[]>`
+    WITH inserted AS (
+      INSERT INTO callbacks (id, vendor, event_id, kind, payload)
+      VALUES (gen_random_uuid(), ${event.vendor}, ${event.eventId}, ${event.kind}, ${JSON.stringify(event.payload)}::jsonb)
+      ON CONFLICT (vendor, event_id) DO NOTHING
+      RETURNING id, applied_at)
+    SELECT id, applied_at FROM inserted
+    UNION ALL
+    SELECT id, applied_at FROM callbacks WHERE vendor = ${event.vendor} AND event_id = ${event.eventId}
+    LIMIT 1`;
+  const row = rows[0]!;
+  return { id: row.id, alreadyApplied: row.applied_at !== null };
+}
+
+/** @example await markCallbackApplied(db, stored.id) */
+export async function markCallbackApplied(db: Database, id: string): Promise<void> {
+  await db.callback.update({ where: { id }, data: { appliedAt: new Date() } });
+}
+
+/**
+ * Callbacks for one vendor id that arrived before the attempt knew that id (the vendor
+ * answered our webhook faster than we stored its response), oldest first.
+ */
+export async function pendingCallbacks(db: Database, vendor: string, vendorIdField: string, vendorId: string) {
+  return db.$queryRaw<{ id: string; payload: Record<string, string> }[]>`
+    SELECT id, payload FROM callbacks
+     WHERE vendor = ${vendor} AND applied_at IS NULL AND payload ->> ${vendorIdField} = ${vendorId}
+     ORDER BY received_at`;
+}

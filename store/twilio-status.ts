@@ -1,0 +1,39 @@
+import { isKnownStatus } from "../domain/attempt-status.ts";
+import type { Database } from "../runtime/database.ts";
+import { advanceAttemptStatus, type AdvancedAttempt } from "./attempts.ts";
+import { markCallbackApplied, pendingCallbacks } from "./callbacks.ts";
+
+/** Twilio message status callback fields we act on (form-encoded, Twilio's names). */
+export interface TwilioMessageStatus {
+  MessageSid: string;
+  MessageStatus: string;
+  ErrorCode?: string;
+}
+
+/**
+ * Applies a stored Twilio message status callback to its attempt. Returns the attempt when
+ * its status moved forward; undefined when stale, unknown, or the attempt does not know
+ * this message SID yet (the callback stays pending and is applied when it does).
+ */
+export async function applyTwilioMessageStatus(db: Database, callbackId: string, event: TwilioMessageStatus): Promise<AdvancedAttempt | undefined> {
+  if (!isKnownStatus(event.MessageStatus)) {
+    await markCallbackApplied(db, callbackId);
+    return undefined;
+  }
+  const moved = await advanceAttemptStatus(db, "twilio", event.MessageSid, event.MessageStatus, event.ErrorCode || undefined);
+  const known = moved ?? (await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: event.MessageSid } }, select: { id: true } }));
+  if (known) await markCallbackApplied(db, callbackId);
+  return moved;
+}
+
+/**
+ * Applies the callbacks that arrived before the attempt stored its message SID; returns
+ * the latest state an applied callback moved the attempt to.
+ */
+export async function applyPendingTwilioStatuses(db: Database, messageSid: string): Promise<AdvancedAttempt | undefined> {
+  let latest: AdvancedAttempt | undefined;
+  for (const pending of await pendingCallbacks(db, "twilio", "MessageSid", messageSid)) {
+    latest = (await applyTwilioMessageStatus(db, pending.id, pending.payload as unknown as TwilioMessageStatus)) ?? latest;
+  }
+  return latest;
+}
