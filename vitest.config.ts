@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["domain/**/*.test.ts", "templates/**/*.test.ts", "sandbox/**/*.test.ts", "runtime/**/*.test.ts", "api/**/*.test.ts"],
+          include: ["{domain,templates,sandbox,vendors,runtime,api,store}/**/*.test.ts"],
         },
       },
       {

@@ -51,7 +51,12 @@ export function createContactActivities({ db, twilio, logger, settings }: Activi
       });
       let message;
       try {
-        message = await twilio.messages.create({ to: account.phone, from: settings.smsFrom, body, statusCallback: `${settings.publicBaseUrl}/v1/webhooks/twilio/status` });
+        message = await twilio.messages.create({
+          to: account.phone,
+          from: settings.smsFrom,
+          body,
+          statusCallback: `${settings.publicBaseUrl}/v1/webhooks/twilio/status`,
+        });
       } catch (error) {
         const failure = classifyTwilioError(error);
         logger.warn({ ...context, vendor: "twilio", vendorCode: failure.code, transient: failure.transient }, `SMS send failed: ${failure.message}`);

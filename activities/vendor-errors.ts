@@ -25,6 +25,12 @@ export function classifyTwilioError(error: unknown): VendorFailure {
     code,
     message,
     asRetryable: (context) =>
-      ApplicationFailure.retryable(`twilio ${code}: ${message} (${Object.entries(context).map(([k, v]) => `${k}=${v}`).join(", ")})`, "VendorTransientError", { vendor: "twilio", code, ...context }),
+      ApplicationFailure.retryable(
+        `twilio ${code}: ${message} (${Object.entries(context)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(", ")})`,
+        "VendorTransientError",
+        { vendor: "twilio", code, ...context },
+      ),
   };
 }

@@ -18,9 +18,9 @@ describe("account input", () => {
   });
 
   it("normalises contact points and converts the balance to a bigint", () => {
-    const account = accountInputSchema.parse({ ...base, phone: "0812-3456-7890", balanceMinor: "99999999999999999999" });
+    const account = accountInputSchema.parse({ ...base, phone: "0812-3456-7890", balanceMinor: "9000000000000000001" });
     expect(account.phone).toBe("+6281234567890");
-    expect(account.balanceMinor).toBe(99999999999999999999n);
+    expect(account.balanceMinor).toBe(9000000000000000001n);
   });
 
   it.each([
@@ -30,6 +30,7 @@ describe("account input", () => {
     [{ jurisdiction: "XX" }, "jurisdiction"],
     [{ daysPastDue: -1 }, "daysPastDue"],
     [{ balanceMinor: 1.5 }, "balanceMinor"],
+    [{ balanceMinor: "9223372036854775808" }, "balanceMinor"],
     [{ email: "not-an-email" }, "email"],
     [{ dueDate: "2026-13-01" }, "dueDate"],
     [{ surprise: 1 }, ""],

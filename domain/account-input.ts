@@ -26,6 +26,7 @@ export function countryOf(jurisdiction: string): string {
   return jurisdiction.split("-")[0]!;
 }
 
+const MAX_MINOR = 2n ** 63n - 1n;
 const phone = z.string().trim().min(1).max(40);
 
 /** One account as ops send it; contact points become E.164 and money minor units. */
@@ -50,21 +51,31 @@ export const accountInputSchema = z
     jurisdiction: z.string().refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`),
     product: z.string().trim().min(1).max(100),
     currency: z.string().refine(isCurrency, "must be an ISO 4217 currency code such as IDR"),
-    balanceMinor: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, "must be a non-negative integer")]).transform((v) => BigInt(v)),
+    balanceMinor: z
+      .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, "must be a non-negative integer")])
+      .transform((v) => BigInt(v))
+      .refine((v) => v <= MAX_MINOR, "is larger than the largest amount Tagih stores (2^63 - 1 minor units)"),
     daysPastDue: z.number().int().nonnegative(),
     dueDate: z.iso.date().optional(),
   })
   .strict()
-  .transform((account, ctx) => {
+  // Runs even when other fields failed, so one response names every bad field.
+  .superRefine(
+    (account, ctx) => {
+      if (!JURISDICTIONS.includes(account.jurisdiction)) return;
+      for (const field of ["phone", "whatsapp"] as const) {
+        const raw = account[field];
+        if (typeof raw === "string" && !toE164(raw, countryOf(account.jurisdiction))) {
+          ctx.addIssue({ code: "custom", path: [field], message: `is not a valid phone number for ${countryOf(account.jurisdiction)}` });
+        }
+      }
+    },
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  )
+  .transform((account) => {
     const country = countryOf(account.jurisdiction);
-    const normalise = (field: "phone" | "whatsapp") => {
-      const raw = account[field];
-      if (raw === undefined) return undefined;
-      const e164 = toE164(raw, country);
-      if (!e164) ctx.addIssue({ code: "custom", path: [field], message: `is not a valid phone number for ${country}` });
-      return e164;
-    };
-    return { ...account, phone: normalise("phone"), whatsapp: normalise("whatsapp") };
+    const normalise = (raw: string | undefined) => (raw === undefined ? undefined : toE164(raw, country));
+    return { ...account, phone: normalise(account.phone), whatsapp: normalise(account.whatsapp) };
   });
 
 export type AccountInput = z.output<typeof accountInputSchema>;

@@ -8,7 +8,10 @@ export const segmentSchema = z
   .object({
     jurisdictions: z.array(z.string().min(2)).min(1).optional(),
     products: z.array(z.string().min(1)).min(1).optional(),
-    currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code").optional(),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code")
+      .optional(),
     daysPastDue: z.object({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }).optional(),
     balanceMinor: z.object({ min: minorAmount.optional(), max: minorAmount.optional() }).optional(),
   })
@@ -29,7 +32,12 @@ export function segmentWhere(segment: Segment | null | undefined) {
     ...(s.currency ? { currency: s.currency } : {}),
     ...(s.daysPastDue ? { daysPastDue: { gte: s.daysPastDue.min, lte: s.daysPastDue.max } } : {}),
     ...(s.balanceMinor
-      ? { balanceMinor: { gte: s.balanceMinor.min === undefined ? undefined : BigInt(s.balanceMinor.min), lte: s.balanceMinor.max === undefined ? undefined : BigInt(s.balanceMinor.max) } }
+      ? {
+          balanceMinor: {
+            gte: s.balanceMinor.min === undefined ? undefined : BigInt(s.balanceMinor.min),
+            lte: s.balanceMinor.max === undefined ? undefined : BigInt(s.balanceMinor.max),
+          },
+        }
       : {}),
   };
 }

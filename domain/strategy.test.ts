@@ -13,7 +13,15 @@ describe("strategy", () => {
     [{ steps: [{ id: "a", kind: "contact", channel: "fax", template: "t" }] }, "steps.0.channel"],
     [{ steps: [{ id: "a b", kind: "contact", channel: "sms", template: "t" }] }, "steps.0.id"],
     [{ steps: [{ id: "a", kind: "contact", channel: "sms", template: "t", waitForOutcome: "1 day" }] }, "steps.0.waitForOutcome"],
-    [{ steps: [{ id: "a", kind: "contact", channel: "sms", template: "t" }, { id: "a", kind: "contact", channel: "sms", template: "t" }] }, "steps"],
+    [
+      {
+        steps: [
+          { id: "a", kind: "contact", channel: "sms", template: "t" },
+          { id: "a", kind: "contact", channel: "sms", template: "t" },
+        ],
+      },
+      "steps",
+    ],
   ])("rejects %j at %s", (input, path) => {
     const result = strategySchema.safeParse(input);
     expect(result.success).toBe(false);

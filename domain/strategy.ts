@@ -12,7 +12,11 @@ const duration = z.string().refine((v) => {
 }, 'must be an ISO-8601 duration such as "PT4H" or "P2D"');
 
 export const contactStepSchema = z.object({
-  id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "must use letters, digits, - and _ only"),
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, "must use letters, digits, - and _ only"),
   kind: z.literal("contact"),
   // SMS is the channel wired end to end today; the others arrive with their vendors.
   channel: z.enum(["sms"]),

@@ -20,6 +20,7 @@ describe("loadConfig", () => {
     [{ TWILIO_ACCOUNT_SID: "AC" + "a".repeat(32) }, /TWILIO_AUTH_TOKEN must be set together/],
     [{ TWILIO_ACCOUNT_SID: "nope", TWILIO_AUTH_TOKEN: "t" }, /TWILIO_ACCOUNT_SID must look like/],
     [{ SENDGRID_API_KEY: "SG.x" }, /SENDGRID_WEBHOOK_PUBLIC_KEY/],
+    [{ TAGIH_SANDBOX_OUTCOMES: "[1]" }, /TAGIH_SANDBOX_OUTCOMES must be a JSON object/],
   ])("rejects %o naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

@@ -14,13 +14,16 @@ const url = (protocols: string[]) =>
   z
     .string()
     .trim()
-    .refine((v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a ${protocols.join(" or ")} URL`);
+    .refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a ${protocols.join(" or ")} URL`,
+    );
 
 // Every setting comes from the environment; the defaults run everything embedded.
 const schema = z
@@ -40,23 +43,57 @@ const schema = z
     TAGIH_TEMPORAL_PORT: port.default(7233),
     TAGIH_TEMPORAL_UI_PORT: port.default(8233),
     PUBLIC_BASE_URL: url(["http:", "https:"]).optional(),
-    TWILIO_ACCOUNT_SID: optionalText.pipe(z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must look like AC followed by 32 hex digits").optional()),
+    TWILIO_ACCOUNT_SID: optionalText.pipe(
+      z
+        .string()
+        .regex(/^AC[0-9a-fA-F]{32}$/, "must look like AC followed by 32 hex digits")
+        .optional(),
+    ),
     TWILIO_AUTH_TOKEN: optionalText,
-    TWILIO_SMS_FROM: z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number").default("+15005550006"),
+    TWILIO_SMS_FROM: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number")
+      .default("+15005550006"),
     SENDGRID_API_KEY: optionalText,
     SENDGRID_WEBHOOK_PUBLIC_KEY: optionalText,
     SENDGRID_FROM_EMAIL: z.email().default("collections@example.com"),
-    TAGIH_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+    TAGIH_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(10 * 1024 * 1024),
     TAGIH_CREDITOR_NAME: z.string().trim().min(1).default("Tagih Demo Lender"),
     TAGIH_SANDBOX_PORT: port.default(3001),
     TAGIH_SANDBOX_SEED: z.coerce.number().int().default(1),
+    // Outcome weights per channel for the sandbox, e.g. {"sms":{"delivered":90,"undelivered":10}}.
+    TAGIH_SANDBOX_OUTCOMES: z
+      .string()
+      .default('{"sms":{"delivered":1}}')
+      .transform((v, ctx) => {
+        try {
+          const parsed: unknown = JSON.parse(v);
+          if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: "custom", message: 'must be a JSON object such as {"sms":{"delivered":90,"undelivered":10}}' });
+        return z.NEVER;
+      }),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TWILIO_ACCOUNT_SID) !== Boolean(env.TWILIO_AUTH_TOKEN)) {
-      ctx.addIssue({ code: "custom", path: [env.TWILIO_ACCOUNT_SID ? "TWILIO_AUTH_TOKEN" : "TWILIO_ACCOUNT_SID"], message: "must be set together with the other Twilio credential" });
+      ctx.addIssue({
+        code: "custom",
+        path: [env.TWILIO_ACCOUNT_SID ? "TWILIO_AUTH_TOKEN" : "TWILIO_ACCOUNT_SID"],
+        message: "must be set together with the other Twilio credential",
+      });
     }
     if (Boolean(env.SENDGRID_API_KEY) !== Boolean(env.SENDGRID_WEBHOOK_PUBLIC_KEY)) {
-      ctx.addIssue({ code: "custom", path: [env.SENDGRID_API_KEY ? "SENDGRID_WEBHOOK_PUBLIC_KEY" : "SENDGRID_API_KEY"], message: "must be set together with the other SendGrid credential" });
+      ctx.addIssue({
+        code: "custom",
+        path: [env.SENDGRID_API_KEY ? "SENDGRID_WEBHOOK_PUBLIC_KEY" : "SENDGRID_API_KEY"],
+        message: "must be set together with the other SendGrid credential",
+      });
     }
   });
 
@@ -89,6 +126,8 @@ export interface Config {
   creditorName: string;
   sandboxPort: number;
   sandboxSeed: number;
+  /** Outcome weights per channel; checked by the sandbox when it starts. */
+  sandboxOutcomes: Record<string, unknown>;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: e.TAGIH_MAX_BODY_BYTES,
     sandboxPort: e.TAGIH_SANDBOX_PORT,
     sandboxSeed: e.TAGIH_SANDBOX_SEED,
+    sandboxOutcomes: e.TAGIH_SANDBOX_OUTCOMES,
   };
 }
 

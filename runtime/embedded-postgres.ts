@@ -14,12 +14,7 @@ export interface EmbeddedPostgresHandle {
  * its data in `dataDir` across restarts, and makes sure `database` exists.
  * @example const pg = await startEmbeddedPostgres({ dataDir: ".data/postgres", port: 54329, database: "tagih", logger });
  */
-export async function startEmbeddedPostgres(options: {
-  dataDir: string;
-  port: number;
-  database: string;
-  logger: Logger;
-}): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; database: string; logger: Logger }): Promise<EmbeddedPostgresHandle> {
   const { dataDir, port, database, logger } = options;
   const user = "tagih";
   // Only reachable on loopback; the password guards against other local users only.

@@ -10,8 +10,14 @@ describe("maskPersonalData", () => {
     [{ name: "Budi Santoso" }, { name: "B***" }],
     [{ detail: "sending to +91 98765 43210 failed" }, { detail: "sending to +91******3210 failed" }],
     [{ nested: [{ phone: "+254712345678" }] }, { nested: [{ phone: "+25******5678" }] }],
-    [{ accountId: "6f1c", count: 3 }, { accountId: "6f1c", count: 3 }],
-    [{ id: "91c599be-7321-4403-b0b5-446abb4b1557", sid: "SM4890226a697839440d03b54b20876514" }, { id: "91c599be-7321-4403-b0b5-446abb4b1557", sid: "SM4890226a697839440d03b54b20876514" }],
+    [
+      { accountId: "6f1c", count: 3 },
+      { accountId: "6f1c", count: 3 },
+    ],
+    [
+      { id: "91c599be-7321-4403-b0b5-446abb4b1557", sid: "SM4890226a697839440d03b54b20876514" },
+      { id: "91c599be-7321-4403-b0b5-446abb4b1557", sid: "SM4890226a697839440d03b54b20876514" },
+    ],
   ])("masks %o", (input, expected) => {
     expect(maskPersonalData(input)).toEqual(expected);
   });

@@ -56,14 +56,20 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     let temporalAddress = config.temporalAddress;
     let temporalUiUrl: string | undefined;
     if (!temporalAddress) {
-      const dev = await startTemporalDevServer({ dbFile: join(config.dataDir, "temporal.sqlite"), port: config.temporalPort, uiPort: config.temporalUiPort, namespace: config.namespace, logger });
+      const dev = await startTemporalDevServer({
+        dbFile: join(config.dataDir, "temporal.sqlite"),
+        port: config.temporalPort,
+        uiPort: config.temporalUiPort,
+        namespace: config.namespace,
+        logger,
+      });
       stops.push(dev.stop);
       temporalAddress = dev.address;
       temporalUiUrl = dev.uiUrl;
     }
 
     const apiUrl = `http://127.0.0.1:${config.port}`;
-    const vendors = await connectVendors(config, logger, { port: config.sandboxPort, seed: config.sandboxSeed, apiUrl });
+    const vendors = await connectVendors(config, logger, { port: config.sandboxPort, seed: config.sandboxSeed, outcomes: config.sandboxOutcomes, apiUrl });
     if (vendors.sandbox) stops.push(vendors.sandbox.close);
 
     const db = createDatabase(databaseUrl);
@@ -103,7 +109,12 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       db,
       temporal,
       logger: logger.child({ component: "api" }),
-      settings: { publicBaseUrl: config.publicBaseUrl, taskQueue: config.taskQueue, twilioAuthToken: vendors.twilioAuthToken, maxBodyBytes: config.maxBodyBytes },
+      settings: {
+        publicBaseUrl: config.publicBaseUrl,
+        taskQueue: config.taskQueue,
+        twilioAuthToken: vendors.twilioAuthToken,
+        maxBodyBytes: config.maxBodyBytes,
+      },
     });
     const server = await listen(app.fetch, config.port);
     stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));

@@ -34,7 +34,20 @@ export async function startTemporalDevServer(options: {
   logger: Logger;
 }): Promise<TemporalDevServerHandle> {
   const { dbFile, port, uiPort, logger } = options;
-  const args = ["server", "start-dev", "--ip", "127.0.0.1", "--port", String(port), "--namespace", options.namespace ?? "default", "--log-level", "warn", "--log-format", "json"];
+  const args = [
+    "server",
+    "start-dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--namespace",
+    options.namespace ?? "default",
+    "--log-level",
+    "warn",
+    "--log-format",
+    "json",
+  ];
   if (dbFile) {
     await mkdir(join(dbFile, ".."), { recursive: true });
     // The SDK's own CI runs SQLite this way: WAL and no fsync per write.

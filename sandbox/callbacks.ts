@@ -100,10 +100,7 @@ export class CallbackQueue {
    * Sends now. `attempts` > 1 retries failures (network error or non-2xx) with backoff, as
    * SendGrid does; Twilio does not retry its webhooks.
    */
-  async send(
-    request: OutgoingRequest,
-    { duplicate = false, attempts = 1 }: { duplicate?: boolean; attempts?: number } = {},
-  ): Promise<Delivered | null> {
+  async send(request: OutgoingRequest, { duplicate = false, attempts = 1 }: { duplicate?: boolean; attempts?: number } = {}): Promise<Delivered | null> {
     for (let attempt = 1; ; attempt++) {
       if (this.abort.signal.aborted) throw new QueueClosed();
       const result = await this.attempt(request, attempt, duplicate);
@@ -153,10 +150,7 @@ export class CallbackQueue {
       record.statusCode = response.status;
       record.responseBody = body;
       if (response.status >= 300) {
-        this.options.logger.warn(
-          { kind: request.kind, id: request.resourceId, status: response.status },
-          "callback rejected",
-        );
+        this.options.logger.warn({ kind: request.kind, id: request.resourceId, status: response.status }, "callback rejected");
       }
       return { statusCode: response.status, body };
     } catch (err) {

@@ -93,10 +93,7 @@ export async function startVendorSandbox(options: SandboxOptions): Promise<Vendo
   };
 }
 
-function createApp(
-  ctx: SandboxContext,
-  records: Record<"messages" | "calls" | "emails" | "callbacks", () => unknown[]>,
-): Hono {
+function createApp(ctx: SandboxContext, records: Record<"messages" | "calls" | "emails" | "callbacks", () => unknown[]>): Hono {
   const app = new Hono();
   const account = "/2010-04-01/Accounts/:accountSid";
   app.use(`${account}/*`, twilioAuth(ctx.twilio.accountSid, ctx.twilio.authToken));
@@ -122,8 +119,7 @@ function checkOptions({ delayMs, duplicates, twilio }: SandboxOptions): void {
   if (!twilio?.accountSid || !twilio.authToken) throw new Error("twilio.accountSid and twilio.authToken are required");
   const range = typeof delayMs === "number" ? { min: delayMs, max: delayMs } : delayMs;
   if (range && !(range.min >= 0 && range.max >= range.min)) throw new Error("delayMs must be >= 0 (min <= max)");
-  if (duplicates !== undefined && !(duplicates >= 0 && duplicates <= 1))
-    throw new Error("duplicates must be a probability in [0, 1]");
+  if (duplicates !== undefined && !(duplicates >= 0 && duplicates <= 1)) throw new Error("duplicates must be a probability in [0, 1]");
 }
 
 function listen(app: Hono, port: number): Promise<{ server: Server; port: number }> {

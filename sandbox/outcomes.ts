@@ -4,14 +4,7 @@
  * object a caller passed.
  */
 import type { Rng } from "./random.ts";
-import type {
-  EmailDeliveryOutcome,
-  EmailEngagement,
-  OutcomeMix,
-  SmsOutcome,
-  VoiceOutcome,
-  WhatsappOutcome,
-} from "./types.ts";
+import type { EmailDeliveryOutcome, EmailEngagement, OutcomeMix, SmsOutcome, VoiceOutcome, WhatsappOutcome } from "./types.ts";
 
 const SMS: readonly SmsOutcome[] = ["delivered", "undelivered", "failed"];
 const WHATSAPP: readonly WhatsappOutcome[] = ["delivered", "read", "undelivered", "failed"];

@@ -74,8 +74,7 @@ export function recipientEvents(rng: Rng, mix: OutcomeMix, r: RecipientInput, st
       if (engagement === "open") steps.push({ event: "open", sg_machine_open: false, ...OPENER });
       else if (engagement === "click") {
         steps.push({ event: "click", url: r.clickUrl, url_offset: { index: 0, type: "html" }, ...OPENER });
-      } else if (engagement === "unsubscribe" && r.asmGroupId !== null)
-        steps.push({ event: "group_unsubscribe", ...OPENER });
+      } else if (engagement === "unsubscribe" && r.asmGroupId !== null) steps.push({ event: "group_unsubscribe", ...OPENER });
       else steps.push({ event: engagement });
     }
   }

@@ -90,9 +90,7 @@ describe("SendGrid mail send", () => {
     expect(sandbox.emails()[0]).toMatchObject({
       messageId,
       customArgs: { attempt_id: "att_42", campaign_id: "cmp_7" },
-      recipients: [
-        { email: "budi@debtor.example", outcome: "delivered", events: ["processed", "delivered", "open", "click"] },
-      ],
+      recipients: [{ email: "budi@debtor.example", outcome: "delivered", events: ["processed", "delivered", "open", "click"] }],
     });
   });
 
@@ -109,9 +107,7 @@ describe("SendGrid mail send", () => {
       ],
     });
     await sandbox.idle();
-    const batches = receiver
-      .on("/webhooks/sendgrid")
-      .map((r) => (r.json() as Event[]).map((e) => `${e.email}:${e.event}:${e.attempt_id}`));
+    const batches = receiver.on("/webhooks/sendgrid").map((r) => (r.json() as Event[]).map((e) => `${e.email}:${e.event}:${e.attempt_id}`));
     expect(batches).toEqual([
       ["a@debtor.example:processed:att_a", "b@debtor.example:processed:att_b"],
       ["a@debtor.example:bounce:att_a", "b@debtor.example:bounce:att_b"],
@@ -154,9 +150,7 @@ describe("SendGrid mail send", () => {
     const response = await fetch(`${sandbox.url}/v3/mail/send`, { method: "POST", body: "{}" });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({
-      errors: [
-        { field: null, message: "The provided authorization grant is invalid, expired, or revoked", help: null },
-      ],
+      errors: [{ field: null, message: "The provided authorization grant is invalid, expired, or revoked", help: null }],
     });
   });
 
@@ -177,9 +171,7 @@ describe("SendGrid mail send", () => {
 
   it("retries a failed event post, re-signing it", async () => {
     let calls = 0;
-    const { sandbox, receiver } = await setup({ outcomes: { email: { dropped: 1 } } }, () =>
-      ++calls === 1 ? { status: 503 } : undefined,
-    );
+    const { sandbox, receiver } = await setup({ outcomes: { email: { dropped: 1 } } }, () => (++calls === 1 ? { status: 503 } : undefined));
     await mailer(sandbox).send({ to: "budi@debtor.example", from, subject: "s", text: "t" });
     await sandbox.idle();
     expect(receiver.requests).toHaveLength(2);
@@ -199,16 +191,14 @@ describe("SendGrid mail send", () => {
       seed: 11,
       outcomes: { email: { delivered: 1, open: 1 } },
     });
-    for (let i = 0; i < 6; i++)
-      await mailer(sandbox).send({ to: `d${i}@debtor.example`, from, subject: "s", text: "t" });
+    for (let i = 0; i < 6; i++) await mailer(sandbox).send({ to: `d${i}@debtor.example`, from, subject: "s", text: "t" });
     await sandbox.idle();
     const perEmail = Array.from({ length: 6 }, (_, i) =>
       eventsOf(receiver)
         .filter((e) => e.email === `d${i}@debtor.example`)
         .map((e) => e.event),
     );
-    for (const events of perEmail)
-      expect([...events].sort()).toEqual(["delivered", "delivered", "open", "open", "processed", "processed"]);
+    for (const events of perEmail) expect([...events].sort()).toEqual(["delivered", "delivered", "open", "open", "processed", "processed"]);
     expect(perEmail.some((events) => events[0] !== "processed")).toBe(true);
   });
 });

@@ -53,9 +53,7 @@ export function sendgridRoutes(ctx: SandboxContext): Hono {
 
 async function send(c: Context, ctx: SandboxContext): Promise<Response> {
   if (!/^Bearer\s+\S+/i.test(c.req.header("authorization") ?? "")) {
-    return errors(c, 401, [
-      { message: "The provided authorization grant is invalid, expired, or revoked", field: null, help: null },
-    ]);
+    return errors(c, 401, [{ message: "The provided authorization grant is invalid, expired, or revoked", field: null, help: null }]);
   }
   let body: MailBody;
   try {
@@ -63,8 +61,7 @@ async function send(c: Context, ctx: SandboxContext): Promise<Response> {
   } catch {
     return errors(c, 400, [{ message: "Bad Request", field: null, help: null }]);
   }
-  if (typeof body !== "object" || body === null)
-    return errors(c, 400, [{ message: "Bad Request", field: null, help: null }]);
+  if (typeof body !== "object" || body === null) return errors(c, 400, [{ message: "Bad Request", field: null, help: null }]);
   const problems = validate(body);
   if (problems.length > 0) return errors(c, 400, problems);
 
@@ -135,8 +132,7 @@ function validate(body: MailBody): FieldError[] {
       }
       for (const kind of ["to", "cc", "bcc"] as const) {
         (p[kind] ?? []).forEach((a, j) => {
-          if (typeof a?.email !== "string" || !EMAIL.test(a.email))
-            add("Does not contain a valid address.", `personalizations.${i}.${kind}.${j}.email`);
+          if (typeof a?.email !== "string" || !EMAIL.test(a.email)) add("Does not contain a valid address.", `personalizations.${i}.${kind}.${j}.email`);
         });
       }
     });
@@ -148,8 +144,7 @@ function validate(body: MailBody): FieldError[] {
     );
   }
   const template = typeof body.template_id === "string" && body.template_id !== "";
-  const everySubject =
-    Array.isArray(ps) && ps.length > 0 && ps.every((p) => typeof p.subject === "string" && p.subject !== "");
+  const everySubject = Array.isArray(ps) && ps.length > 0 && ps.every((p) => typeof p.subject === "string" && p.subject !== "");
   if (!template && !everySubject && (typeof body.subject !== "string" || body.subject === "")) {
     add(
       "The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.",
@@ -200,9 +195,7 @@ function record(body: MailBody): SandboxEmail {
 }
 
 function strings(values: Record<string, unknown> | undefined): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(values ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
+  return Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
 function firstLink(content: unknown[]): string {

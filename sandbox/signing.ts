@@ -29,13 +29,7 @@ export function generateSendgridKeyPair(): { privateKeyPem: string; publicKeyBas
 }
 
 /** A form-encoded POST signed the way Twilio signs its webhooks. */
-export function twilioRequest(
-  authToken: string,
-  kind: CallbackKind,
-  resourceId: string,
-  url: string,
-  params: Record<string, string>,
-): OutgoingRequest {
+export function twilioRequest(authToken: string, kind: CallbackKind, resourceId: string, url: string, params: Record<string, string>): OutgoingRequest {
   const signature = twilio.getExpectedTwilioSignature(authToken, url, params);
   const token = randomUUID();
   return {
@@ -53,12 +47,7 @@ export function twilioRequest(
 }
 
 /** A JSON POST of SendGrid events, signed at each attempt when a private key is given. */
-export function sendgridRequest(
-  privateKeyPem: string | undefined,
-  resourceId: string,
-  url: string,
-  events: object[],
-): OutgoingRequest {
+export function sendgridRequest(privateKeyPem: string | undefined, resourceId: string, url: string, events: object[]): OutgoingRequest {
   const body = JSON.stringify(events);
   const key: KeyObject | undefined = privateKeyPem ? createPrivateKey(privateKeyPem) : undefined;
   return {
@@ -74,11 +63,7 @@ export function sendgridRequest(
       if (key) {
         const timestamp = String(Math.floor(Date.now() / 1000));
         headers["x-twilio-email-event-webhook-timestamp"] = timestamp;
-        headers["x-twilio-email-event-webhook-signature"] = sign(
-          "sha256",
-          Buffer.from(timestamp + body, "utf8"),
-          key,
-        ).toString("base64");
+        headers["x-twilio-email-event-webhook-signature"] = sign("sha256", Buffer.from(timestamp + body, "utf8"), key).toString("base64");
       }
       return headers;
     },

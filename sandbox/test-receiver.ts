@@ -28,18 +28,14 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(
-  respond: (req: ReceivedRequest) => Reply | undefined = () => undefined,
-): Promise<Receiver> {
+export async function startReceiver(respond: (req: ReceivedRequest) => Reply | undefined = () => undefined): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      const headers = Object.fromEntries(
-        Object.entries(incoming.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
-      );
+      const headers = Object.fromEntries(Object.entries(incoming.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
       const req: ReceivedRequest = {
         method: incoming.method ?? "GET",
         path: incoming.url ?? "/",

@@ -72,11 +72,8 @@ class CallFlow {
     const { call } = this;
     const human = call.outcome === "completed";
     const keys = human ? [...this.digits] : [];
-    const first: Record<string, string> =
-      amd && !call.asyncAmd && call.answeredBy ? { AnsweredBy: call.answeredBy } : {};
-    let doc: Doc | null = call.twiml
-      ? { xml: call.twiml, url: null }
-      : await this.fetch("voice-url", call.url ?? "", first);
+    const first: Record<string, string> = amd && !call.asyncAmd && call.answeredBy ? { AnsweredBy: call.answeredBy } : {};
+    let doc: Doc | null = call.twiml ? { xml: call.twiml, url: null } : await this.fetch("voice-url", call.url ?? "", first);
     if (amd && call.asyncAmd && call.asyncAmdStatusCallback) await this.amdResult(call.asyncAmdStatusCallback);
     let seconds = 2;
     for (let fetches = 1; doc && fetches <= MAX_TWIML_FETCHES; fetches++) {
@@ -159,10 +156,7 @@ class CallFlow {
     const request = twilioRequest(this.ctx.twilio.authToken, kind, this.call.sid, url, { ...this.params(), ...extra });
     const response = await this.ctx.queue.send(request);
     if (!response || response.statusCode >= 300 || !/<Response\b/.test(response.body)) {
-      this.ctx.logger.warn(
-        { sid: this.call.sid, kind, status: response?.statusCode ?? null },
-        "sandbox call: application error, hanging up",
-      );
+      this.ctx.logger.warn({ sid: this.call.sid, kind, status: response?.statusCode ?? null }, "sandbox call: application error, hanging up");
       return null;
     }
     return { xml: response.body, url };
@@ -175,10 +169,7 @@ class CallFlow {
       AnsweredBy: this.call.answeredBy ?? "unknown",
       MachineDetectionDuration: String(this.rng.int(1500, 4500)),
     };
-    await this.ctx.queue.deliver(
-      twilioRequest(this.ctx.twilio.authToken, "amd-status", this.call.sid, url, params),
-      this.rng,
-    );
+    await this.ctx.queue.deliver(twilioRequest(this.ctx.twilio.authToken, "amd-status", this.call.sid, url, params), this.rng);
   }
 
   private async status(status: CallStatus, extra: Record<string, string> = {}): Promise<void> {
@@ -223,8 +214,7 @@ function press(entry: string, finishOnKey: string, numDigits?: number): { digits
   const keys = entry.replace(/w/g, "");
   const end = finishOnKey ? keys.indexOf(finishOnKey) : -1;
   const digits = end >= 0 ? keys.slice(0, end) : keys;
-  if (numDigits !== undefined && digits.length >= numDigits)
-    return { digits: digits.slice(0, numDigits), finishedOnKey: "" };
+  if (numDigits !== undefined && digits.length >= numDigits) return { digits: digits.slice(0, numDigits), finishedOnKey: "" };
   return { digits, finishedOnKey: end >= 0 ? finishOnKey : "" };
 }
 

@@ -31,8 +31,7 @@ function ivr(req: ReceivedRequest): Reply | undefined {
       '<Say>Ini adalah pengingat pembayaran.</Say><Gather action="/ivr/menu?attempt=a1&amp;step=menu" numDigits="1"><Say>Tekan 2 untuk janji bayar</Say></Gather><Say>Tidak ada input</Say>',
     );
   }
-  if (path === "/ivr/menu")
-    return twiml(`<Gather action="${"/ivr/promise"}" finishOnKey="#"><Say>Masukkan tanggal</Say></Gather>`);
+  if (path === "/ivr/menu") return twiml(`<Gather action="${"/ivr/promise"}" finishOnKey="#"><Say>Masukkan tanggal</Say></Gather>`);
   if (path === "/ivr/promise") return twiml("<Say>Terima kasih</Say><Redirect>/ivr/bye</Redirect>");
   if (path === "/ivr/bye") return twiml("<Say>Sampai jumpa</Say><Hangup/>");
   return undefined;
@@ -49,8 +48,7 @@ async function setup(options: Partial<SandboxOptions>): Promise<{ sandbox: Vendo
 }
 
 const client = (sandbox: VendorSandbox) => createTwilioClient({ accountSid, authToken, apiBaseUrl: sandbox.url });
-const valid = (req: ReceivedRequest, url: string) =>
-  twilio.validateRequest(authToken, req.headers["x-twilio-signature"] ?? "", url, req.form());
+const valid = (req: ReceivedRequest, url: string) => twilio.validateRequest(authToken, req.headers["x-twilio-signature"] ?? "", url, req.form());
 
 describe("Twilio calls", () => {
   it("answers with machine detection, walks the Gather flow and posts the digits", async () => {
@@ -152,25 +150,15 @@ describe("Twilio calls", () => {
     sandbox.setOutcomes({ voice: { busy: 1 } });
     await create();
     await sandbox.idle();
-    expect(receiver.on("/voice/status").map((r) => r.form().CallStatus)).toEqual([
-      "initiated",
-      "ringing",
-      "no-answer",
-      "initiated",
-      "busy",
-    ]);
+    expect(receiver.on("/voice/status").map((r) => r.form().CallStatus)).toEqual(["initiated", "ringing", "no-answer", "initiated", "busy"]);
     expect(receiver.on("/ivr/start")).toHaveLength(0);
     expect(sandbox.calls().map((c) => c.status)).toEqual(["no-answer", "busy"]);
   });
 
   it("validates calls like Twilio", async () => {
     const { sandbox } = await setup({});
-    await expect(
-      client(sandbox).calls.create({ to: "12345", from, url: "https://tagih.example.com/ivr" }),
-    ).rejects.toMatchObject({ status: 400, code: 21211 });
-    await expect(
-      client(sandbox).calls.create({ to, from: "", url: "https://tagih.example.com/ivr" }),
-    ).rejects.toMatchObject({ status: 400, code: 21213 });
+    await expect(client(sandbox).calls.create({ to: "12345", from, url: "https://tagih.example.com/ivr" })).rejects.toMatchObject({ status: 400, code: 21211 });
+    await expect(client(sandbox).calls.create({ to, from: "", url: "https://tagih.example.com/ivr" })).rejects.toMatchObject({ status: 400, code: 21213 });
     await expect(client(sandbox).calls.create({ to, from } as never)).rejects.toMatchObject({
       status: 400,
       code: 21205,

@@ -58,9 +58,7 @@ export function isE164(number: string): boolean {
 /** Splits `whatsapp:+62…` into its channel prefix and address. */
 export function splitAddress(value: string): { prefix: string | null; address: string } {
   const colon = value.indexOf(":");
-  return colon > 0
-    ? { prefix: value.slice(0, colon), address: value.slice(colon + 1) }
-    : { prefix: null, address: value };
+  return colon > 0 ? { prefix: value.slice(0, colon), address: value.slice(colon + 1) } : { prefix: null, address: value };
 }
 
 export function isHttpUrl(value: string): boolean {

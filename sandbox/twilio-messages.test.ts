@@ -27,8 +27,7 @@ async function setup(options: Partial<SandboxOptions> = {}): Promise<{ sandbox: 
   return { sandbox, receiver };
 }
 
-const client = (sandbox: VendorSandbox, token = authToken) =>
-  createTwilioClient({ accountSid, authToken: token, apiBaseUrl: sandbox.url });
+const client = (sandbox: VendorSandbox, token = authToken) => createTwilioClient({ accountSid, authToken: token, apiBaseUrl: sandbox.url });
 const statuses = (requests: ReceivedRequest[]) => requests.map((r) => r.form().MessageStatus);
 
 describe("Twilio messages", () => {
@@ -67,24 +66,16 @@ describe("Twilio messages", () => {
       });
       expect(params.SmsStatus).toBe(params.MessageStatus);
       expect(cb.headers["content-type"]).toBe("application/x-www-form-urlencoded");
-      expect(twilio.validateRequest(authToken, cb.headers["x-twilio-signature"] ?? "", statusCallback, params)).toBe(
-        true,
-      );
+      expect(twilio.validateRequest(authToken, cb.headers["x-twilio-signature"] ?? "", statusCallback, params)).toBe(true);
       const tampered = { ...params, MessageStatus: "failed" };
-      expect(twilio.validateRequest(authToken, cb.headers["x-twilio-signature"] ?? "", statusCallback, tampered)).toBe(
-        false,
-      );
-      expect(
-        twilio.validateRequest("another-token", cb.headers["x-twilio-signature"] ?? "", statusCallback, params),
-      ).toBe(false);
+      expect(twilio.validateRequest(authToken, cb.headers["x-twilio-signature"] ?? "", statusCallback, tampered)).toBe(false);
+      expect(twilio.validateRequest("another-token", cb.headers["x-twilio-signature"] ?? "", statusCallback, params)).toBe(false);
     }
 
     const fetched = await client(sandbox).messages(message.sid).fetch();
     expect(fetched.status).toBe("delivered");
     expect(fetched.price).toMatch(/^-0\.\d+$/);
-    expect(sandbox.messages()).toMatchObject([
-      { sid: message.sid, channel: "sms", to, status: "delivered", outcome: "delivered" },
-    ]);
+    expect(sandbox.messages()).toMatchObject([{ sid: message.sid, channel: "sms", to, status: "delivered", outcome: "delivered" }]);
     const overHttp = (await (await fetch(`${sandbox.url}/sandbox/messages`)).json()) as unknown[];
     expect(overHttp).toHaveLength(1);
   });
@@ -108,9 +99,7 @@ describe("Twilio messages", () => {
     expect(statuses(callbacks)).toEqual(["sent", "undelivered"]);
     expect(callbacks[0]?.path).toBe("/webhooks/twilio/status?attempt=att_2");
     for (const cb of callbacks) {
-      expect(twilio.validateRequest(authToken, cb.headers["x-twilio-signature"] ?? "", publicUrl, cb.form())).toBe(
-        true,
-      );
+      expect(twilio.validateRequest(authToken, cb.headers["x-twilio-signature"] ?? "", publicUrl, cb.form())).toBe(true);
     }
     expect(["30003", "30005", "30006"]).toContain(callbacks[1]?.form().ErrorCode);
     expect(sandbox.callbacks().map((r) => [r.url, r.deliveredTo, r.statusCode])).toEqual([
@@ -227,12 +216,8 @@ describe("Twilio messages", () => {
     await sandbox.idle();
     const callbacks = receiver.on("/s");
     expect(statuses(callbacks)).toEqual(["sent", "sent", "delivered", "delivered"]);
-    expect(callbacks[0]?.headers["i-twilio-idempotency-token"]).toBe(
-      callbacks[1]?.headers["i-twilio-idempotency-token"],
-    );
-    expect(callbacks[0]?.headers["i-twilio-idempotency-token"]).not.toBe(
-      callbacks[2]?.headers["i-twilio-idempotency-token"],
-    );
+    expect(callbacks[0]?.headers["i-twilio-idempotency-token"]).toBe(callbacks[1]?.headers["i-twilio-idempotency-token"]);
+    expect(callbacks[0]?.headers["i-twilio-idempotency-token"]).not.toBe(callbacks[2]?.headers["i-twilio-idempotency-token"]);
     expect(sandbox.callbacks().map((r) => r.duplicate)).toEqual([false, true, false, true]);
   });
 
@@ -274,12 +259,8 @@ describe("sandbox logs", () => {
   });
 
   it("rejects impossible options", async () => {
-    await expect(
-      startVendorSandbox({ twilio: { accountSid, authToken }, delayMs: { min: 5, max: 1 } }),
-    ).rejects.toThrow(/delayMs/);
-    await expect(startVendorSandbox({ twilio: { accountSid, authToken }, outcomes: { sms: {} } })).rejects.toThrow(
-      /sms/,
-    );
+    await expect(startVendorSandbox({ twilio: { accountSid, authToken }, delayMs: { min: 5, max: 1 } })).rejects.toThrow(/delayMs/);
+    await expect(startVendorSandbox({ twilio: { accountSid, authToken }, outcomes: { sms: {} } })).rejects.toThrow(/sms/);
   });
 });
 
@@ -289,12 +270,8 @@ describe("vendors/twilio", () => {
     expect(rebaseTwilioUri("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?PageSize=5", base)).toBe(
       "http://127.0.0.1:4010/2010-04-01/Accounts/AC1/Messages.json?PageSize=5",
     );
-    expect(rebaseTwilioUri("https://api.sydney.us1.twilio.com/2010-04-01/Calls.json", base)).toBe(
-      "http://127.0.0.1:4010/2010-04-01/Calls.json",
-    );
-    expect(rebaseTwilioUri("https://api.twilio.com.evil.example/x", base)).toBe(
-      "https://api.twilio.com.evil.example/x",
-    );
+    expect(rebaseTwilioUri("https://api.sydney.us1.twilio.com/2010-04-01/Calls.json", base)).toBe("http://127.0.0.1:4010/2010-04-01/Calls.json");
+    expect(rebaseTwilioUri("https://api.twilio.com.evil.example/x", base)).toBe("https://api.twilio.com.evil.example/x");
     expect(rebaseTwilioUri("https://example.com/x", base)).toBe("https://example.com/x");
   });
 });

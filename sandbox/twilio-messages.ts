@@ -9,17 +9,7 @@ import { Hono } from "hono";
 import { drawSms, drawWhatsapp } from "./outcomes.ts";
 import { maskPhone } from "./mask.ts";
 import { twilioRequest } from "./signing.ts";
-import {
-  API_VERSION,
-  field,
-  isE164,
-  isHttpUrl,
-  newSid,
-  readForm,
-  rfc2822,
-  splitAddress,
-  twilioError,
-} from "./twilio-common.ts";
+import { API_VERSION, field, isE164, isHttpUrl, newSid, readForm, rfc2822, splitAddress, twilioError } from "./twilio-common.ts";
 import type { Context } from "hono";
 import type { SandboxContext } from "./context.ts";
 import type { Rng } from "./random.ts";
@@ -29,10 +19,7 @@ import type { MessageStatus, SandboxMessage } from "./types.ts";
 const MAGIC_TO: Record<string, [number, string]> = {
   "+15005550001": [21211, "The 'To' number +15005550001 is not a valid phone number."],
   "+15005550002": [21612, "The 'To' phone number is not currently reachable via SMS."],
-  "+15005550003": [
-    21408,
-    "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: +15005550003.",
-  ],
+  "+15005550003": [21408, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: +15005550003."],
   "+15005550004": [21610, "Attempt to send to unsubscribed recipient"],
   "+15005550009": [21614, "'To' number is not a valid mobile number"],
 };
@@ -106,12 +93,7 @@ async function createMessage(c: Context, ctx: SandboxContext): Promise<Response>
     errorCode: null,
     price: null,
   };
-  const errorCode =
-    outcome === "undelivered"
-      ? rng.pick(UNDELIVERED_CODES.map((code) => [code, 1] as const))
-      : outcome === "failed"
-        ? FAILED_CODE
-        : null;
+  const errorCode = outcome === "undelivered" ? rng.pick(UNDELIVERED_CODES.map((code) => [code, 1] as const)) : outcome === "failed" ? FAILED_CODE : null;
   ctx.store.messages.set(message.sid, message);
   ctx.logger.info({ sid: message.sid, channel, recipient: maskPhone(to), outcome }, "sandbox message received");
   const resource = messageResource(message);
@@ -131,18 +113,11 @@ function statusSequence(outcome: SandboxMessage["outcome"]): MessageStatus[] {
 }
 
 /** Moves the message through its statuses (in true order) while delivering the callbacks (as planned). */
-async function deliverStatuses(
-  ctx: SandboxContext,
-  message: SandboxMessage,
-  rng: Rng,
-  errorCode: number | null,
-): Promise<void> {
+async function deliverStatuses(ctx: SandboxContext, message: SandboxMessage, rng: Rng, errorCode: number | null): Promise<void> {
   const statuses = statusSequence(message.outcome);
   const requests = statuses.map((status) => {
     const params = statusParams(ctx, message, status, errorCode);
-    return message.statusCallback
-      ? twilioRequest(ctx.twilio.authToken, "message-status", message.sid, message.statusCallback, params)
-      : null;
+    return message.statusCallback ? twilioRequest(ctx.twilio.authToken, "message-status", message.sid, message.statusCallback, params) : null;
   });
   let happened = 0;
   for (const { item, duplicate } of ctx.queue.plan(requests, rng)) {
@@ -165,12 +140,7 @@ function advance(message: SandboxMessage, status: MessageStatus, errorCode: numb
   }
 }
 
-function statusParams(
-  ctx: SandboxContext,
-  message: SandboxMessage,
-  status: MessageStatus,
-  errorCode: number | null,
-): Record<string, string> {
+function statusParams(ctx: SandboxContext, message: SandboxMessage, status: MessageStatus, errorCode: number | null): Record<string, string> {
   const params: Record<string, string> = {
     ApiVersion: API_VERSION,
     AccountSid: message.accountSid,

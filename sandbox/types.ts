@@ -80,8 +80,7 @@ export interface SandboxMessage {
   price: string | null;
 }
 
-export type CallStatus =
-  "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "no-answer" | "failed" | "canceled";
+export type CallStatus = "queued" | "initiated" | "ringing" | "in-progress" | "completed" | "busy" | "no-answer" | "failed" | "canceled";
 
 export interface SandboxCall {
   sid: string;
@@ -134,8 +133,7 @@ export interface SandboxEmail {
   recipients: SandboxEmailRecipient[];
 }
 
-export type CallbackKind =
-  "message-status" | "call-status" | "voice-url" | "gather" | "redirect" | "amd-status" | "sendgrid-events";
+export type CallbackKind = "message-status" | "call-status" | "voice-url" | "gather" | "redirect" | "amd-status" | "sendgrid-events";
 
 export interface SandboxCallbackRecord {
   id: number;

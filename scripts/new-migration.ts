@@ -4,13 +4,7 @@
 // database, which this starts embedded and throws away.
 // Usage: node --import tsx scripts/new-migration.ts <name> [--from-empty]
 import { execFileSync } from "node:child_process";
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../runtime/config.ts";
 import { startEmbeddedPostgres } from "../runtime/embedded-postgres.ts";
@@ -42,20 +36,11 @@ const pg = await startEmbeddedPostgres({
   logger: createLogger("warn"),
 });
 try {
-  const from = committed
-    ? ["--from-schema-datamodel", join(scratch, "committed.prisma")]
-    : ["--from-empty"];
+  const from = committed ? ["--from-schema-datamodel", join(scratch, "committed.prisma")] : ["--from-empty"];
   if (committed) writeFileSync(join(scratch, "committed.prisma"), committed);
   const sql = execFileSync(
     join(repoRoot, "node_modules", ".bin", "prisma"),
-    [
-      "migrate",
-      "diff",
-      ...from,
-      "--to-schema-datamodel",
-      "prisma/schema.prisma",
-      "--script",
-    ],
+    ["migrate", "diff", ...from, "--to-schema-datamodel", "prisma/schema.prisma", "--script"],
     {
       cwd: repoRoot,
       env: { ...process.env, DATABASE_URL: pg.url },
@@ -67,9 +52,7 @@ try {
   const dir = join(repoRoot, "prisma", "migrations", `${stamp}_${name}`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "migration.sql"), sql);
-  console.log(
-    `wrote ${join("prisma", "migrations", `${stamp}_${name}`, "migration.sql")}`,
-  );
+  console.log(`wrote ${join("prisma", "migrations", `${stamp}_${name}`, "migration.sql")}`);
 } finally {
   await pg.stop();
   rmSync(scratch, { recursive: true, force: true });

@@ -67,7 +67,9 @@ if (needsTemporalCli) {
   let temporal = existsSync(local) ? local : (process.env.TAGIH_TEMPORAL_CLI ?? onPath("temporal"));
   if (!temporal) {
     if (!onPath("go")) {
-      fail("the Temporal CLI is missing and Go is not installed to build it: install Go 1.24+, put `temporal` on PATH, or set TEMPORAL_ADDRESS to an existing Temporal server");
+      fail(
+        "the Temporal CLI is missing and Go is not installed to build it: install Go 1.24+, put `temporal` on PATH, or set TEMPORAL_ADDRESS to an existing Temporal server",
+      );
     }
     log(`building the Temporal CLI from the Go module proxy (first run only, a few minutes): ${TEMPORAL_CLI}`);
     const env = { ...process.env, GOBIN: join(tools, "bin"), GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" };
@@ -86,7 +88,9 @@ if (forTests) {
   const launcher = join(dir, "run.sh");
   if (!stamped("test-server", TEST_SERVER_VERSION) || !existsSync(libs)) {
     if (!onPath("java") || !onPath("mvn")) {
-      fail("Java 17+ and Maven are needed once to fetch Temporal's time-skipping test server from Maven Central; install them (e.g. `apt install default-jdk maven`)");
+      fail(
+        "Java 17+ and Maven are needed once to fetch Temporal's time-skipping test server from Maven Central; install them (e.g. `apt install default-jdk maven`)",
+      );
     }
     log(`fetching io.temporal:temporal-test-server:${TEST_SERVER_VERSION} from Maven Central`);
     mkdirSync(dir, { recursive: true });
@@ -111,7 +115,8 @@ if (forTests) {
     { mode: 0o755 },
   );
   toolPaths.testServer = launcher;
-  if (!readdirSync(libs).some((f) => f.startsWith("temporal-test-server"))) fail("the Temporal test server jar is missing from .tools/test-server/lib; delete .tools/stamps/test-server and retry");
+  if (!readdirSync(libs).some((f) => f.startsWith("temporal-test-server")))
+    fail("the Temporal test server jar is missing from .tools/test-server/lib; delete .tools/stamps/test-server and retry");
 }
 mkdirSync(tools, { recursive: true });
 writeFileSync(join(tools, "tools.json"), JSON.stringify(toolPaths, null, 2));

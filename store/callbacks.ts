@@ -12,7 +12,10 @@ export interface StoredCallback {
  * stored row instead of a second one.
  * @example await storeCallback(db, { vendor: "twilio", eventId: "SM1:delivered", kind: "message-status", payload })
  */
-export async function storeCallback(db: Database, event: { vendor: string; eventId: string; kind: string; payload: Prisma.InputJsonValue }): Promise<StoredCallback> {
+export async function storeCallback(
+  db: Database,
+  event: { vendor: string; eventId: string; kind: string; payload: Prisma.InputJsonValue },
+): Promise<StoredCallback> {
   const rows = await db.$queryRaw<{ id: string; applied_at: Date | null }[]>`
     WITH inserted AS (
       INSERT INTO callbacks (id, vendor, event_id, kind, payload)

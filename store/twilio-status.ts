@@ -21,7 +21,8 @@ export async function applyTwilioMessageStatus(db: Database, callbackId: string,
     return undefined;
   }
   const moved = await advanceAttemptStatus(db, "twilio", event.MessageSid, event.MessageStatus, event.ErrorCode || undefined);
-  const known = moved ?? (await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: event.MessageSid } }, select: { id: true } }));
+  const known =
+    moved ?? (await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: event.MessageSid } }, select: { id: true } }));
   if (known) await markCallbackApplied(db, callbackId);
   return moved;
 }

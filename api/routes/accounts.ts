@@ -17,7 +17,11 @@ const upsertAccounts = createRoute({
       description: "Every account was stored",
       content: {
         "application/json": {
-          schema: z.object({ created: z.number(), updated: z.number(), accounts: z.array(z.object({ id: z.string(), externalId: z.string(), created: z.boolean() })) }),
+          schema: z.object({
+            created: z.number(),
+            updated: z.number(),
+            accounts: z.array(z.object({ id: z.string(), externalId: z.string(), created: z.boolean() })),
+          }),
         },
       },
     },
@@ -44,12 +48,13 @@ export function accountRoutes({ db }: ApiDeps) {
 
 type Tx = Parameters<Parameters<ApiDeps["db"]["$transaction"]>[0]>[0];
 
-// One statement per account; `xmax = 0` tells an insert from an update.
+// One statement per account; `xmax = 0` tells an insert from an update. Amounts travel as
+// decimal strings: the driver adapter cannot bind bigints beyond 2^53.
 async function upsert(tx: Tx, a: AccountInput): Promise<{ id: string; created: boolean }> {
   const rows = await tx.$queryRaw<{ id: string; created: boolean }[]>`
     INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due, due_date, updated_at)
     VALUES (gen_random_uuid(), ${a.externalId}, ${a.name}, ${a.phone ?? null}, ${a.email ?? null}, ${a.whatsapp ?? null}, ${a.timeZone ?? null}, ${a.locale},
-            ${a.jurisdiction}, ${a.product}, ${a.currency}, ${a.balanceMinor}, ${a.daysPastDue}, ${a.dueDate ?? null}::date, now())
+            ${a.jurisdiction}, ${a.product}, ${a.currency}, ${a.balanceMinor.toString()}::bigint, ${a.daysPastDue}, ${a.dueDate ?? null}::date, now())
     ON CONFLICT (external_id) DO UPDATE SET
       name = EXCLUDED.name, phone = EXCLUDED.phone, email = EXCLUDED.email, whatsapp = EXCLUDED.whatsapp,
       time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, jurisdiction = EXCLUDED.jurisdiction,

@@ -149,7 +149,10 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
       // A concurrent or earlier launch started it; recording the launch below is idempotent.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
-    const launched = await db.campaign.update({ where: { id: campaign.id }, data: { status: "running", workflowId, launchedAt: campaign.launchedAt ?? new Date() } });
+    const launched = await db.campaign.update({
+      where: { id: campaign.id },
+      data: { status: "running", workflowId, launchedAt: campaign.launchedAt ?? new Date() },
+    });
     logger.info({ campaignId: campaign.id, workflowId }, "campaign launched");
     return c.json({ ...present(launched), alreadyLaunched: false }, 202);
   });

@@ -17,7 +17,10 @@ const readyz = createRoute({
   summary: "PostgreSQL and Temporal are reachable",
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: z.object({ status: z.string(), database: z.string(), temporal: z.string() }) } } },
-    503: { description: "A dependency is unreachable", content: { "application/json": { schema: z.object({ status: z.string(), database: z.string(), temporal: z.string() }) } } },
+    503: {
+      description: "A dependency is unreachable",
+      content: { "application/json": { schema: z.object({ status: z.string(), database: z.string(), temporal: z.string() }) } },
+    },
   },
 });
 

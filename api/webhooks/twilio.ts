@@ -22,7 +22,8 @@ const statusRoute = createRoute({
   path: "/v1/webhooks/twilio/status",
   tags: ["webhooks"],
   summary: "Twilio message status callback (signed with X-Twilio-Signature)",
-  description: "Form-encoded as Twilio sends it. The signature is checked against PUBLIC_BASE_URL plus this path. Each (MessageSid, MessageStatus) is stored once; statuses only move forward.",
+  description:
+    "Form-encoded as Twilio sends it. The signature is checked against PUBLIC_BASE_URL plus this path. Each (MessageSid, MessageStatus) is stored once; statuses only move forward.",
   request: { headers: z.object({ "x-twilio-signature": z.string().optional() }) },
   responses: {
     204: { description: "Stored (and applied, unless stale)" },
@@ -58,7 +59,12 @@ export function twilioWebhookRoutes({ db, temporal, logger, settings }: ApiDeps)
     if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
     const event = parsed.data;
 
-    const stored = await storeCallback(db, { vendor: "twilio", eventId: `${event.MessageSid}:${event.MessageStatus}`, kind: "message-status", payload: params });
+    const stored = await storeCallback(db, {
+      vendor: "twilio",
+      eventId: `${event.MessageSid}:${event.MessageStatus}`,
+      kind: "message-status",
+      payload: params,
+    });
     const moved = stored.alreadyApplied ? undefined : await applyTwilioMessageStatus(db, stored.id, event);
     const outcome = outcomeOf(event.MessageStatus);
     if (!outcome) return c.body(null, 204);

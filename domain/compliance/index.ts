@@ -1,0 +1,6 @@
+/** The compliance gate's public surface. */
+export { evaluateContact, evaluateContactUnder, HORIZON_DAYS } from "./gate.ts";
+export { InvalidGateInputError, UnknownJurisdictionError } from "./errors.ts";
+export { JURISDICTIONS, policyFor } from "./policies/index.ts";
+export { HOLDS } from "./types.ts";
+export type * from "./types.ts";

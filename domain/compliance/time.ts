@@ -1,0 +1,65 @@
+import { DateTime, IANAZone } from "luxon";
+import { InvalidGateInputError } from "./errors.ts";
+import type { Weekday } from "./types.ts";
+
+const DAY_MS = 86_400_000;
+const WEEKDAYS: readonly Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const HAS_OFFSET = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/** An instant as seen on the local calendar and clock of one zone. */
+export interface LocalView {
+  zone: string;
+  local: DateTime;
+  /** Local calendar date as a day number (days since 1970-01-01). */
+  day: number;
+  /** Seconds since local midnight as read on the local clock. */
+  clock: number;
+}
+
+export function viewIn(instant: DateTime, zone: string): LocalView {
+  const local = instant.setZone(zone);
+  const wallClockMs = local.toMillis() + local.offset * 60_000;
+  const day = Math.floor(wallClockMs / DAY_MS);
+  return { zone, local, day, clock: Math.floor((wallClockMs - day * DAY_MS) / 1000) };
+}
+
+/** Parses an ISO-8601 instant that carries an offset or `Z`, in UTC, to whole seconds. */
+export function parseInstant(field: string, value: string): DateTime {
+  const instant = HAS_OFFSET.test(value) ? DateTime.fromISO(value, { zone: "utc" }) : null;
+  if (!instant?.isValid) throw new InvalidGateInputError(field, value);
+  return instant.startOf("second");
+}
+
+/** "2026-12-07T01:00:00Z": UTC, no milliseconds. */
+export function formatInstant(instant: DateTime): string {
+  const iso = instant.toUTC().toISO({ suppressMilliseconds: true });
+  if (iso === null) throw new Error("invalid instant");
+  return iso;
+}
+
+export function assertZone(zone: string): void {
+  // IANAZone.create caches the zone and its validity; isValidZone would not.
+  if (!IANAZone.create(zone).isValid) throw new InvalidGateInputError("timeZone", zone);
+}
+
+/** A day number as "yyyy-MM-dd". */
+export function formatDay(day: number): string {
+  return DateTime.fromMillis(day * DAY_MS, { zone: "utc" }).toFormat("yyyy-MM-dd");
+}
+
+/** "HH:mm" as seconds since midnight, with its parts. */
+export function parseClock(hhmm: string): { hour: number; minute: number; seconds: number } {
+  const [hour = 0, minute = 0] = hhmm.split(":").map(Number);
+  return { hour, minute, seconds: hour * 3600 + minute * 60 };
+}
+
+/** "21:30", or "07:59:59" when the seconds matter. */
+export function formatClock(local: DateTime): string {
+  return local.toFormat(local.second === 0 ? "HH:mm" : "HH:mm:ss");
+}
+
+export function weekdayOf(local: DateTime): Weekday {
+  const weekday = WEEKDAYS[local.weekday - 1];
+  if (weekday === undefined) throw new Error(`invalid weekday ${local.weekday}`);
+  return weekday;
+}

@@ -1,0 +1,146 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Creates accounts of a product of their own and a one-step SMS campaign over them. */
+async function campaignOver(accounts: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
+  const product = `loan-${randomUUID()}`;
+  const stored = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: accounts.map((a) => ({ ...a, product })) });
+  expect(stored.status).toBe(200);
+  const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+    name: "December reminders",
+    strategy: { steps: [{ id: "reminder-sms", kind: "contact", channel: "sms", template: "reminder" }] },
+    segment: { products: [product] },
+    ...extra,
+  });
+  expect(campaign.status).toBe(201);
+  return campaign.body.id as string;
+}
+
+async function finished(campaignId: string, count: number) {
+  return eventually(async () => {
+    const summary = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/summary`);
+    return summary.body.finished === count ? summary.body : undefined;
+  }, `${count} finished enrolments`);
+}
+
+describe("an SMS campaign end to end", () => {
+  it("sends one rendered SMS per account through Twilio's SDK and counts the delivered callbacks", async () => {
+    const accounts = [
+      accountFixture({ name: "Budi Santoso", phone: "0812-3456-7890" }),
+      accountFixture({
+        name: "Asha Rao",
+        phone: "98765 43210",
+        jurisdiction: "IN",
+        timeZone: "Asia/Kolkata",
+        locale: "en-IN",
+        currency: "INR",
+        balanceMinor: 2_500_000,
+      }),
+      accountFixture({
+        name: "Wanjiru Kamau",
+        phone: "0712 345678",
+        jurisdiction: "KE",
+        timeZone: "Africa/Nairobi",
+        locale: "sw-KE",
+        currency: "KES",
+        balanceMinor: 250_050,
+      }),
+    ];
+    const campaignId = await campaignOver(accounts);
+
+    const launched = await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`);
+    expect(launched.status).toBe(202);
+    expect(launched.body).toMatchObject({ status: "running", alreadyLaunched: false });
+
+    const summary = await finished(campaignId, 3);
+    expect(summary).toMatchObject({ enrolled: 3, attempted: 3, delivered: 3, failed: 0, outcomes: { contacted: 3 } });
+
+    const messages = stack.sandbox!.messages().filter((m) => ["+6281234567890", "+919876543210", "+254712345678"].includes(m.to));
+    expect(messages.map((m) => m.to).sort()).toEqual(["+254712345678", "+6281234567890", "+919876543210"]);
+    const byTo = Object.fromEntries(messages.map((m) => [m.to, m.body.replace(/\u00a0/g, " ")]));
+    expect(byTo["+6281234567890"]).toBe(
+      "Halo Budi, ini Tagih Demo Lender. Tagihan Anda sebesar Rp 1.500.000 jatuh tempo pada 25 Desember 2026. Balas STOP untuk berhenti.",
+    );
+    expect(byTo["+919876543210"]).toContain("₹25,000.00 is due on 25 December 2026");
+    expect(byTo["+254712345678"]).toContain("Ksh 2,500.50");
+
+    const attempts = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId } } });
+    expect(attempts.map((a) => a.vendorId).sort()).toEqual(messages.map((m) => m.sid).sort());
+    expect(attempts.every((a) => a.status === "delivered")).toBe(true);
+  });
+
+  it("launching twice never enrols or sends twice", async () => {
+    const campaignId = await campaignOver([accountFixture(), accountFixture()]);
+    const [first, second] = await Promise.all([
+      api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`),
+      api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`),
+    ]);
+    expect([first.status, second.status]).toContain(202);
+    await finished(campaignId, 2);
+    const again = await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`);
+    expect(again.status).toBe(200);
+    expect(again.body.alreadyLaunched).toBe(true);
+    await stack.sandbox!.idle();
+    const summary = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/summary`);
+    expect(summary.body).toMatchObject({ enrolled: 2, attempted: 2 });
+    const attempts = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId } } });
+    const sids = new Set(attempts.map((a) => a.vendorId));
+    expect(stack.sandbox!.messages().filter((m) => sids.has(m.sid))).toHaveLength(2);
+  });
+
+  it("counts undelivered messages as failed and the accounts as not contacted", async () => {
+    stack.sandbox!.setOutcomes({ sms: { undelivered: 1 } });
+    try {
+      const campaignId = await campaignOver([accountFixture()]);
+      await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`);
+      const summary = await finished(campaignId, 1);
+      expect(summary).toMatchObject({ attempted: 1, delivered: 0, failed: 1, outcomes: { "not-contacted": 1 } });
+      const [attempt] = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId } } });
+      expect(attempt!.errorCode).toMatch(/^300\d\d$/);
+    } finally {
+      stack.sandbox!.setOutcomes({ sms: { delivered: 1 } });
+    }
+  });
+
+  it("enrols only the accounts in the campaign's segment", async () => {
+    const product = `loan-${randomUUID()}`;
+    await api(stack.apiUrl, "POST", "/v1/accounts", {
+      accounts: [accountFixture({ product, daysPastDue: 5 }), accountFixture({ product, daysPastDue: 45 }), accountFixture({ product, daysPastDue: 95 })],
+    });
+    const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "31-60 bucket",
+      strategy: { steps: [{ id: "sms", kind: "contact", channel: "sms", template: "reminder" }] },
+      segment: { products: [product], daysPastDue: { min: 31, max: 60 } },
+    });
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`);
+    const summary = await finished(campaign.body.id, 1);
+    expect(summary.enrolled).toBe(1);
+  });
+});
+
+describe("the API's health and documents", () => {
+  it("is ready when PostgreSQL and Temporal answer", async () => {
+    expect((await api(stack.apiUrl, "GET", "/healthz")).body).toEqual({ status: "ok" });
+    expect((await api(stack.apiUrl, "GET", "/readyz")).body).toEqual({ status: "ready", database: "ok", temporal: "ok" });
+  });
+
+  it("serves the OpenAPI document and the docs page", async () => {
+    const doc = await api(stack.apiUrl, "GET", "/openapi.json");
+    expect(doc.body.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(["/v1/accounts", "/v1/campaigns", "/v1/campaigns/{id}/launch", "/v1/webhooks/twilio/status"]),
+    );
+    const page = await fetch(`${stack.apiUrl}/docs`);
+    expect(await page.text()).toContain("/docs/swagger-ui-bundle.js");
+    expect((await fetch(`${stack.apiUrl}/docs/swagger-ui-bundle.js`)).status).toBe(200);
+  });
+});

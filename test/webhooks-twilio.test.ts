@@ -1,0 +1,187 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import twilio from "twilio";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { accountFixture, api, startTestStack } from "./stack.ts";
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let authToken: string;
+beforeAll(async () => {
+  stack = await startTestStack({ TWILIO_ACCOUNT_SID: `AC${"1".repeat(32)}`, TWILIO_AUTH_TOKEN: (authToken = randomBytes(16).toString("hex")) });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const statusUrl = () => `${stack.config.publicBaseUrl}/v1/webhooks/twilio/status`;
+
+/** Posts a status callback signed the way Twilio signs it (or with a given signature). */
+async function postStatus(params: Record<string, string>, signature: string | null = twilio.getExpectedTwilioSignature(authToken, statusUrl(), params)) {
+  const response = await fetch(`${stack.apiUrl}/v1/webhooks/twilio/status`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...(signature === null ? {} : { "x-twilio-signature": signature }) },
+    body: new URLSearchParams(params).toString(),
+  });
+  return { status: response.status, body: await response.text(), contentType: response.headers.get("content-type") };
+}
+
+/** An account enrolled in a campaign with one attempt that Twilio accepted as `sid`. */
+async function attemptWithSid(sid: string) {
+  const account = await stack.db.account.create({
+    data: {
+      externalId: `W-${randomUUID()}`,
+      name: "Asha",
+      jurisdiction: "IN",
+      product: "loan",
+      currency: "INR",
+      balanceMinor: 1000n,
+      daysPastDue: 3,
+      phone: "+919876543210",
+    },
+  });
+  const campaign = await stack.db.campaign.create({ data: { name: "webhook test", strategy: { version: 1, steps: [] } } });
+  const enrolment = await stack.db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `wf-${randomUUID()}` } });
+  return stack.db.contactAttempt.create({
+    data: { enrolmentId: enrolment.id, stepId: "sms-1", channel: "sms", vendor: "twilio", vendorId: sid, status: "queued", statusRank: 2 },
+  });
+}
+const newSid = () => `SM${randomBytes(16).toString("hex")}`;
+const statusParams = (sid: string, status: string) => ({
+  MessageSid: sid,
+  SmsSid: sid,
+  AccountSid: `AC${"1".repeat(32)}`,
+  MessageStatus: status,
+  SmsStatus: status,
+  ApiVersion: "2010-04-01",
+});
+const callbacksFor = (sid: string) => stack.db.callback.count({ where: { vendor: "twilio", eventId: { startsWith: sid } } });
+
+describe("Twilio status callbacks", () => {
+  it("refuses a forged signature with 403 and stores nothing", async () => {
+    const sid = newSid();
+    const attempt = await attemptWithSid(sid);
+    const forged = twilio.getExpectedTwilioSignature("not-the-token", statusUrl(), statusParams(sid, "delivered"));
+    const response = await postStatus(statusParams(sid, "delivered"), forged);
+    expect(response.status).toBe(403);
+    expect(response.contentType).toContain("application/problem+json");
+    expect(await callbacksFor(sid)).toBe(0);
+    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("queued");
+  });
+
+  it("refuses a missing signature with 403 and stores nothing", async () => {
+    const sid = newSid();
+    await attemptWithSid(sid);
+    expect((await postStatus(statusParams(sid, "delivered"), null)).status).toBe(403);
+    expect(await callbacksFor(sid)).toBe(0);
+  });
+
+  it("refuses a body altered after signing", async () => {
+    const sid = newSid();
+    await attemptWithSid(sid);
+    const signature = twilio.getExpectedTwilioSignature(authToken, statusUrl(), statusParams(sid, "failed"));
+    expect((await postStatus(statusParams(sid, "delivered"), signature)).status).toBe(403);
+  });
+
+  it("answers a signed but malformed callback with 400 naming the field", async () => {
+    const response = await postStatus({ MessageSid: "not-a-sid", MessageStatus: "delivered", AccountSid: "AC1" });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body).errors).toEqual([{ field: "MessageSid", reason: "must be a Twilio message SID" }]);
+  });
+
+  it("applies a duplicate callback once", async () => {
+    const sid = newSid();
+    const attempt = await attemptWithSid(sid);
+    expect((await postStatus(statusParams(sid, "delivered"))).status).toBe(204);
+    const afterFirst = await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } });
+    expect((await postStatus(statusParams(sid, "delivered"))).status).toBe(204);
+    const afterSecond = await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } });
+    expect(await callbacksFor(sid)).toBe(1);
+    expect(afterSecond.status).toBe("delivered");
+    expect(afterSecond.updatedAt).toEqual(afterFirst.updatedAt);
+  });
+
+  it("never lets a late 'sent' overwrite 'delivered'", async () => {
+    const sid = newSid();
+    const attempt = await attemptWithSid(sid);
+    await postStatus(statusParams(sid, "delivered"));
+    await postStatus(statusParams(sid, "sent"));
+    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("delivered");
+    expect(await callbacksFor(sid)).toBe(2);
+  });
+
+  it("keeps a callback that arrives before its message SID is known and applies it once the SID is stored", async () => {
+    const sid = newSid();
+    expect((await postStatus(statusParams(sid, "delivered"))).status).toBe(204);
+    const stored = await stack.db.callback.findFirstOrThrow({ where: { eventId: `${sid}:delivered` } });
+    expect(stored.appliedAt).toBeNull();
+    const attempt = await attemptWithSid(sid);
+    const { applyPendingTwilioStatuses } = await import("../store/twilio-status.ts");
+    expect((await applyPendingTwilioStatuses(stack.db, sid))?.status).toBe("delivered");
+    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("delivered");
+  });
+
+  it("checks the signature against PUBLIC_BASE_URL, as Twilio signs the public address it called", async () => {
+    const sid = newSid();
+    await attemptWithSid(sid);
+    const localSignature = twilio.getExpectedTwilioSignature(authToken, `${stack.apiUrl}/v1/webhooks/twilio/status`, statusParams(sid, "sent"));
+    expect(stack.apiUrl).not.toBe(stack.config.publicBaseUrl);
+    expect((await postStatus(statusParams(sid, "sent"), localSignature)).status).toBe(403);
+  });
+});
+
+describe("request validation", () => {
+  it("answers malformed JSON with a 400 problem", async () => {
+    const response = await api(stack.apiUrl, "POST", "/v1/accounts", '{"accounts": [');
+    expect(response.status).toBe(400);
+    expect(response.contentType).toContain("application/problem+json");
+    expect(response.body).toMatchObject({ status: 400, title: "Invalid request" });
+    expect(response.body.errors[0].field).toBe("(body)");
+  });
+
+  it("names every invalid field and stores none of the batch", async () => {
+    const good = accountFixture();
+    const response = await api(stack.apiUrl, "POST", "/v1/accounts", {
+      accounts: [good, accountFixture({ phone: "12", currency: "RPH" }), accountFixture({ timeZone: "Mars/Olympus" })],
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["accounts.1.currency", "accounts.1.phone", "accounts.2.timeZone"]);
+    expect(await stack.db.account.count({ where: { externalId: good.externalId } })).toBe(0);
+  });
+
+  it("refuses the same external id twice in one batch", async () => {
+    const a = accountFixture();
+    const response = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [a, { ...a }] });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field: "accounts.1.externalId", reason: "appears twice in this batch" }]);
+  });
+
+  it("upserts by external id", async () => {
+    const a = accountFixture();
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [a] })).body).toMatchObject({ created: 1, updated: 0 });
+    const again = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [{ ...a, balanceMinor: "9000000000000000001", daysPastDue: 31 }] });
+    expect(again.body).toMatchObject({ created: 0, updated: 1 });
+    const stored = await stack.db.account.findUniqueOrThrow({ where: { externalId: a.externalId } });
+    expect(stored).toMatchObject({ balanceMinor: 9000000000000000001n, daysPastDue: 31, phone: expect.stringMatching(/^\+628123456\d{4}$/) });
+  });
+
+  it("names invalid strategy and template fields of a campaign", async () => {
+    const response = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "",
+      strategy: { steps: [{ id: "s1", kind: "contact", channel: "pigeon", template: "reminder" }] },
+      templates: [{ name: "reminder", channel: "sms", locale: "en", body: "Hi {{name" }],
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["name", "strategy.steps.0.channel", "templates.0.body"]);
+  });
+
+  it("answers unknown campaigns with 404 and bad ids with 400", async () => {
+    expect((await api(stack.apiUrl, "GET", `/v1/campaigns/${randomUUID()}`)).status).toBe(404);
+    const bad = await api(stack.apiUrl, "GET", "/v1/campaigns/nope/summary");
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe("param.id");
+  });
+
+  it("refuses bodies over the configured size with 413", async () => {
+    const response = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [accountFixture({ name: "x".repeat(stack.config.maxBodyBytes) })] });
+    expect(response.status).toBe(413);
+  });
+});
