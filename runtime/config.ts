@@ -29,6 +29,7 @@ const url = (protocols: string[]) =>
 const schema = z
   .object({
     PORT: port.default(3000),
+    TAGIH_ROLE: z.enum(["all", "api", "worker"]).default("all"),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     TAGIH_DATA_DIR: z.string().default(join(repoRoot, ".data")),
     DATABASE_URL: url(["postgres:", "postgresql:"]).optional(),
@@ -101,6 +102,8 @@ export type Env = z.infer<typeof schema>;
 
 export interface Config {
   port: number;
+  /** Which parts this process runs: both (default), or only the API or only the worker. */
+  role: "all" | "api" | "worker";
   logLevel: Env["LOG_LEVEL"];
   dataDir: string;
   /** Absent: run the embedded PostgreSQL on `postgresPort`. */
@@ -147,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   return {
     port: e.PORT,
+    role: e.TAGIH_ROLE,
     logLevel: e.LOG_LEVEL,
     dataDir: isAbsolute(e.TAGIH_DATA_DIR) ? e.TAGIH_DATA_DIR : resolve(e.TAGIH_DATA_DIR),
     databaseUrl: e.DATABASE_URL,

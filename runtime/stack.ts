@@ -78,46 +78,50 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     stops.push(() => connection.close());
     const temporal = new Client({ connection, namespace: config.namespace });
 
-    const workerConnection = await NativeConnection.connect({ address: temporalAddress });
-    stops.push(() => workerConnection.close());
-    const worker = await Worker.create({
-      connection: workerConnection,
-      namespace: config.namespace,
-      taskQueue: config.taskQueue,
-      ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
-      activities: createActivities({
+    if (config.role !== "api") {
+      const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+      stops.push(() => workerConnection.close());
+      const worker = await Worker.create({
+        connection: workerConnection,
+        namespace: config.namespace,
+        taskQueue: config.taskQueue,
+        ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
+        activities: createActivities({
+          db,
+          twilio: vendors.twilio,
+          temporal,
+          logger: logger.child({ component: "activities" }),
+          settings: {
+            publicBaseUrl: config.publicBaseUrl,
+            smsFrom: config.smsFrom,
+            creditorName: config.creditorName,
+            taskQueue: config.taskQueue,
+            enrolPageSize: options.enrolPageSize ?? 200,
+          },
+        }),
+      });
+      const running = worker.run();
+      stops.push(async () => {
+        if (worker.getState() === "RUNNING") worker.shutdown();
+        await running;
+      });
+    }
+
+    if (config.role !== "worker") {
+      const app = createApp({
         db,
-        twilio: vendors.twilio,
         temporal,
-        logger: logger.child({ component: "activities" }),
+        logger: logger.child({ component: "api" }),
         settings: {
           publicBaseUrl: config.publicBaseUrl,
-          smsFrom: config.smsFrom,
-          creditorName: config.creditorName,
           taskQueue: config.taskQueue,
-          enrolPageSize: options.enrolPageSize ?? 200,
+          twilioAuthToken: vendors.twilioAuthToken,
+          maxBodyBytes: config.maxBodyBytes,
         },
-      }),
-    });
-    const running = worker.run();
-    stops.push(async () => {
-      if (worker.getState() === "RUNNING") worker.shutdown();
-      await running;
-    });
-
-    const app = createApp({
-      db,
-      temporal,
-      logger: logger.child({ component: "api" }),
-      settings: {
-        publicBaseUrl: config.publicBaseUrl,
-        taskQueue: config.taskQueue,
-        twilioAuthToken: vendors.twilioAuthToken,
-        maxBodyBytes: config.maxBodyBytes,
-      },
-    });
-    const server = await listen(app.fetch, config.port);
-    stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      });
+      const server = await listen(app.fetch, config.port);
+      stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    }
 
     return { apiUrl, temporalAddress, temporalUiUrl, sandbox: vendors.sandbox, db, temporal, stop };
   } catch (error) {
