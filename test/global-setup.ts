@@ -14,6 +14,7 @@ import { startEmbeddedPostgres } from "../runtime/embedded-postgres.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { migrate } from "../runtime/migrate.ts";
 import { toolPath } from "../runtime/temporal-dev-server.ts";
+import { freePort } from "./ports.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -28,7 +29,7 @@ export default async function setup(project: TestProject) {
   const dir = join(repoRoot, ".data", "test");
   mkdirSync(dir, { recursive: true });
 
-  const postgres = await startEmbeddedPostgres({ dataDir: join(dir, "postgres"), port: 54339, database: "postgres", logger });
+  const postgres = await startEmbeddedPostgres({ dataDir: join(dir, "postgres"), port: await freePort(), database: "postgres", logger });
   const databaseUrl = postgres.url.replace(/\/postgres$/, "/tagih_test");
   const admin = new pg.Client(postgresConfig(postgres.url));
   await admin.connect();

@@ -1,21 +1,9 @@
-import { createServer } from "node:net";
 import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
 import { loadConfig } from "../runtime/config.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { startStack, type Stack } from "../runtime/stack.ts";
-
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.once("error", reject);
-  });
-}
+import { freePort } from "./ports.ts";
 
 /**
  * The real product (API, worker, activities, vendor sandbox) on the shared test PostgreSQL
