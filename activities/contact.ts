@@ -1,13 +1,13 @@
-import { outcomeOf, type AttemptOutcome } from "../domain/attempt-status.ts";
-import type { ContactStep } from "../domain/strategy.ts";
+import { outcomeOf, statusRank, type AttemptOutcome } from "../domain/attempt-status.ts";
 import { applyPendingTwilioStatuses } from "../store/twilio-status.ts";
 import { renderTemplate, resolveTemplate, type CampaignTemplate } from "../templates/render.ts";
 import { classifyTwilioError } from "./vendor-errors.ts";
 import type { ActivityDeps } from "./types.ts";
 
 export interface ContactInput {
-  enrolmentId: string;
-  step: ContactStep;
+  /** The attempt the compliance gate reserved for this contact. */
+  attemptId: string;
+  template: string;
 }
 
 export interface ContactResult {
@@ -21,25 +21,23 @@ export interface ContactResult {
 export function createContactActivities({ db, twilio, logger, settings }: ActivityDeps) {
   return {
     /**
-     * Sends one step's SMS. The attempt is recorded before the vendor call and its vendor
-     * id after, so a retry of this activity finds the message it already sent instead of
-     * sending another.
+     * Sends the SMS of a reserved attempt. The attempt exists before the vendor call and gets
+     * its vendor id after, so a retry of this activity finds the message it already sent
+     * instead of sending another.
      */
-    async sendSms({ enrolmentId, step }: ContactInput): Promise<ContactResult> {
-      const enrolment = await db.enrolment.findUniqueOrThrow({ where: { id: enrolmentId }, include: { account: true, campaign: true } });
-      const { account, campaign } = enrolment;
-      const attempt = await db.contactAttempt.upsert({
-        where: { enrolmentId_stepId: { enrolmentId, stepId: step.id } },
-        create: { enrolmentId, stepId: step.id, channel: "sms", vendor: "twilio", status: "pending" },
-        update: {},
+    async sendSms({ attemptId, template }: ContactInput): Promise<ContactResult> {
+      const attempt = await db.contactAttempt.findUniqueOrThrow({
+        where: { id: attemptId },
+        include: { enrolment: { include: { account: true, campaign: true } } },
       });
-      if (attempt.vendorId || attempt.status === "failed") {
-        return { attemptId: attempt.id, status: attempt.status, outcome: outcomeOf(attempt.status), errorCode: attempt.errorCode ?? undefined };
+      const { account, campaign } = attempt.enrolment;
+      if (attempt.vendorId || attempt.statusRank >= statusRank("failed")) {
+        return { attemptId, status: attempt.status, outcome: outcomeOf(attempt.status), errorCode: attempt.errorCode ?? undefined };
       }
-      const context = { enrolmentId, accountId: account.id, campaignId: campaign.id, stepId: step.id, attemptId: attempt.id };
-      if (!account.phone) return failAttempt(attempt.id, "no-phone");
+      const context = { enrolmentId: attempt.enrolmentId, accountId: account.id, campaignId: campaign.id, stepId: attempt.stepId, attemptId };
+      if (!account.phone) return failAttempt(attemptId, "no-phone");
 
-      const body = renderTemplate(await resolveTemplate(step.template, "sms", account.locale, campaign.templates as unknown as CampaignTemplate[]), {
+      const body = renderTemplate(await resolveTemplate(template, "sms", account.locale, campaign.templates as unknown as CampaignTemplate[]), {
         name: account.name,
         firstName: account.name.split(/\s+/)[0] ?? account.name,
         amountDue: account.balanceMinor,
@@ -61,23 +59,23 @@ export function createContactActivities({ db, twilio, logger, settings }: Activi
         const failure = classifyTwilioError(error);
         logger.warn({ ...context, vendor: "twilio", vendorCode: failure.code, transient: failure.transient }, `SMS send failed: ${failure.message}`);
         if (failure.transient) throw failure.asRetryable(context);
-        return failAttempt(attempt.id, failure.code);
+        return failAttempt(attemptId, failure.code);
       }
       const status = message.status ?? "queued";
       await db.$executeRaw`
         UPDATE contact_attempts SET vendor_id = ${message.sid}, sent_at = now(), updated_at = now(),
                status = CASE WHEN status_rank < 2 THEN ${status} ELSE status END,
                status_rank = GREATEST(status_rank, 2)
-         WHERE id = ${attempt.id}::uuid`;
+         WHERE id = ${attemptId}::uuid`;
       const latest = await applyPendingTwilioStatuses(db, message.sid);
       logger.info({ ...context, vendor: "twilio", vendorId: message.sid }, "SMS handed to Twilio");
       const finalStatus = latest?.status ?? status;
-      return { attemptId: attempt.id, status: finalStatus, outcome: outcomeOf(finalStatus) };
+      return { attemptId, status: finalStatus, outcome: outcomeOf(finalStatus) };
     },
   };
 
   async function failAttempt(attemptId: string, errorCode: string): Promise<ContactResult> {
-    await db.contactAttempt.update({ where: { id: attemptId }, data: { status: "failed", statusRank: 5, errorCode } });
+    await db.contactAttempt.update({ where: { id: attemptId }, data: { status: "failed", statusRank: statusRank("failed"), errorCode } });
     return { attemptId, status: "failed", outcome: "failed", errorCode };
   }
 }

@@ -1,9 +1,12 @@
 import { Context } from "@temporalio/activity";
-import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from "@temporalio/client";
 import { WorkflowIdReusePolicy } from "@temporalio/common";
 import { accountWorkflowId } from "../domain/workflow-ids.ts";
 import { segmentWhere, type Segment } from "../domain/segment.ts";
-import type { Strategy } from "../domain/strategy.ts";
+import { policyFor } from "../domain/compliance/index.ts";
+import type { CampaignStrategy, Variant } from "../domain/strategy.ts";
+import { assignVariant } from "../domain/variant.ts";
+import type { AccountWorkflowInput } from "../workflows/account.ts";
 import type { ActivityDeps } from "./types.ts";
 
 export interface EnrolPageResult {
@@ -13,6 +16,23 @@ export interface EnrolPageResult {
 }
 
 const START_CONCURRENCY = 32;
+
+function workflowInput(
+  campaignId: string,
+  enrolment: { id: string; accountId: string },
+  { account, variant }: { account: { jurisdiction: string; timeZone: string | null; daysPastDue: number; balanceMinor: bigint }; variant: Variant },
+): AccountWorkflowInput {
+  if ("holdout" in variant) throw new Error(`holdout enrolment ${enrolment.id} must not start a workflow`);
+  return {
+    campaignId,
+    accountId: enrolment.accountId,
+    enrolmentId: enrolment.id,
+    strategy: variant.strategy,
+    timeZone: account.timeZone ?? policyFor(account.jurisdiction).timeZones[0]!,
+    daysPastDue: account.daysPastDue,
+    balanceMinor: account.balanceMinor.toString(),
+  };
+}
 
 export function createEnrolmentActivities({ db, temporal, logger, settings }: ActivityDeps) {
   return {
@@ -27,18 +47,27 @@ export function createEnrolmentActivities({ db, temporal, logger, settings }: Ac
         where: { ...segmentWhere(campaign.segment as Segment), ...(input.cursor ? { id: { gt: input.cursor } } : {}) },
         orderBy: { id: "asc" },
         take: settings.enrolPageSize,
-        select: { id: true },
+        select: { id: true, jurisdiction: true, timeZone: true, daysPastDue: true, balanceMinor: true },
       });
       if (accounts.length === 0) return { enrolled: 0 };
+      const { variants } = campaign.strategy as unknown as CampaignStrategy;
+      const assigned = accounts.map((a) => ({ account: a, variant: assignVariant(campaign.id, a.id, variants) }));
+      // The holdout gets no contact at all: its enrolment is finished at once.
       await db.enrolment.createMany({
-        data: accounts.map((a) => ({ campaignId: campaign.id, accountId: a.id, workflowId: accountWorkflowId(campaign.id, a.id) })),
+        data: assigned.map(({ account, variant }) => ({
+          campaignId: campaign.id,
+          accountId: account.id,
+          workflowId: accountWorkflowId(campaign.id, account.id),
+          variant: variant.name,
+          ...("holdout" in variant ? { status: "finished" as const, outcome: "holdout", finishedAt: new Date() } : {}),
+        })),
         skipDuplicates: true,
       });
       const enrolments = await db.enrolment.findMany({
         where: { campaignId: campaign.id, accountId: { in: accounts.map((a) => a.id) }, status: "enrolled" },
         select: { id: true, accountId: true, workflowId: true },
       });
-      const strategy = campaign.strategy as unknown as Strategy;
+      const byAccount = new Map(assigned.map((a) => [a.account.id, a]));
       for (let i = 0; i < enrolments.length; i += START_CONCURRENCY) {
         await Promise.all(
           enrolments.slice(i, i + START_CONCURRENCY).map(async (e) => {
@@ -47,7 +76,7 @@ export function createEnrolmentActivities({ db, temporal, logger, settings }: Ac
                 taskQueue: settings.taskQueue,
                 workflowId: e.workflowId,
                 workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-                args: [{ campaignId: campaign.id, accountId: e.accountId, enrolmentId: e.id, strategy }],
+                args: [workflowInput(campaign.id, e, byAccount.get(e.accountId)!)],
               });
             } catch (error) {
               if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -61,9 +90,43 @@ export function createEnrolmentActivities({ db, temporal, logger, settings }: Ac
       return { enrolled: enrolments.length, nextCursor: accounts.length === settings.enrolPageSize ? accounts.at(-1)!.id : undefined };
     },
 
-    /** Records how an account's journey through the campaign ended. */
-    async finishEnrolment(input: { enrolmentId: string; outcome: string }): Promise<void> {
-      await db.enrolment.update({ where: { id: input.enrolmentId }, data: { status: "finished", outcome: input.outcome, finishedAt: new Date() } });
+    /** Passes pause, resume or cancel on to every account workflow of the campaign still running. */
+    async signalEnrolments(input: { campaignId: string; signal: "pause" | "resume" | "cancel" }): Promise<number> {
+      let signalled = 0;
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await db.enrolment.findMany({
+          where: { campaignId: input.campaignId, status: "running", ...(cursor ? { id: { gt: cursor } } : {}) },
+          orderBy: { id: "asc" },
+          take: 500,
+          select: { id: true, workflowId: true },
+        });
+        if (page.length === 0) return signalled;
+        for (let i = 0; i < page.length; i += START_CONCURRENCY) {
+          await Promise.all(
+            page.slice(i, i + START_CONCURRENCY).map((e) =>
+              temporal.workflow
+                .getHandle(e.workflowId)
+                .signal(input.signal)
+                .catch((error: unknown) => {
+                  // An account that finished meanwhile has nothing to pause.
+                  if (!(error instanceof WorkflowNotFoundError)) throw error;
+                }),
+            ),
+          );
+          Context.current().heartbeat(signalled + i);
+        }
+        signalled += page.length;
+        cursor = page.at(-1)!.id;
+      }
+    },
+
+    /** Marks the campaign completed when no account is still on its journey. */
+    async completeCampaignIfDone(input: { campaignId: string }): Promise<boolean> {
+      const open = await db.enrolment.count({ where: { campaignId: input.campaignId, status: { in: ["enrolled", "running"] } } });
+      if (open > 0) return false;
+      await db.campaign.updateMany({ where: { id: input.campaignId, status: { in: ["running", "paused"] } }, data: { status: "completed" } });
+      return true;
     },
   };
 }

@@ -1,5 +1,7 @@
+import { createComplianceActivities } from "./compliance.ts";
 import { createContactActivities } from "./contact.ts";
 import { createEnrolmentActivities } from "./enrolment.ts";
+import { createJourneyActivities } from "./journey.ts";
 import type { ActivityDeps } from "./types.ts";
 
 export type { ActivityDeps } from "./types.ts";
@@ -10,7 +12,12 @@ export type { ActivityDeps } from "./types.ts";
  * @example Worker.create({ activities: createActivities({ db, twilio, temporal, logger, settings }), ... })
  */
 export function createActivities(deps: ActivityDeps) {
-  return { ...createEnrolmentActivities(deps), ...createContactActivities(deps) };
+  return {
+    ...createEnrolmentActivities(deps),
+    ...createComplianceActivities(deps),
+    ...createContactActivities(deps),
+    ...createJourneyActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

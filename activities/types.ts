@@ -9,12 +9,16 @@ export interface ActivityDeps {
   twilio: twilio.Twilio;
   temporal: Client;
   logger: Logger;
+  /** The worker's clock; tests may hand in another. */
+  clock: () => Date;
   settings: {
     publicBaseUrl: string;
     smsFrom: string;
     /** The creditor named in messages. */
     creditorName: string;
     taskQueue: string;
+    /** Signs `notify` actions (HMAC-SHA256); unset sends them unsigned. */
+    webhookSecret?: string;
     /** Accounts enrolled per campaign-workflow page. */
     enrolPageSize: number;
   };

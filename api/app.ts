@@ -1,8 +1,10 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { accountActionRoutes } from "./routes/account-actions.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { campaignRoutes } from "./routes/campaigns.ts";
+import { complianceRoutes } from "./routes/compliance.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { problem, ProblemError, validationProblem } from "./problem.ts";
@@ -27,7 +29,9 @@ export function createApp(deps: ApiDeps): App {
   );
   app.route("/", healthRoutes(deps));
   app.route("/", accountRoutes(deps));
+  app.route("/", accountActionRoutes(deps));
   app.route("/", campaignRoutes(deps));
+  app.route("/", complianceRoutes(deps));
   app.route("/", twilioWebhookRoutes(deps));
   app.route("/", docsRoutes(app));
 

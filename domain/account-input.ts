@@ -57,6 +57,11 @@ export const accountInputSchema = z
       .refine((v) => v <= MAX_MINOR, "is larger than the largest amount Tagih stores (2^63 - 1 minor units)"),
     daysPastDue: z.number().int().nonnegative(),
     dueDate: z.iso.date().optional(),
+    /** Prior express consent the creditor holds: WhatsApp opt-in; automated calls and texts (US). */
+    consent: z
+      .object({ whatsapp: z.boolean().default(false), autodialedCalls: z.boolean().default(false) })
+      .strict()
+      .default({ whatsapp: false, autodialedCalls: false }),
   })
   .strict()
   // Runs even when other fields failed, so one response names every bad field.

@@ -5,7 +5,11 @@ import { strategySchema } from "./strategy.ts";
 describe("strategy", () => {
   it("accepts a one-step SMS strategy and fills defaults", () => {
     const s = strategySchema.parse({ steps: [{ id: "sms-1", kind: "contact", channel: "sms", template: "reminder" }] });
-    expect(s).toEqual({ version: 1, steps: [{ id: "sms-1", kind: "contact", channel: "sms", template: "reminder", waitForOutcome: "P1D" }] });
+    expect(s).toEqual({
+      version: 1,
+      promiseGraceDays: 2,
+      steps: [{ id: "sms-1", kind: "contact", channel: "sms", template: "reminder", fallbacks: [], waitForOutcome: "P1D" }],
+    });
   });
 
   it.each([

@@ -10,27 +10,111 @@ const duration = z.string().refine((v) => {
     return false;
   }
 }, 'must be an ISO-8601 duration such as "PT4H" or "P2D"');
+const stepId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "must use letters, digits, - and _ only");
+const minorAmount = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, "must be a non-negative integer")]).transform(String);
+
+/** Channels with a sender wired end to end; the others arrive with their vendors. */
+export const SENDABLE_CHANNELS = ["sms"] as const;
+const sendable = z.enum(SENDABLE_CHANNELS, { error: `must be one of ${SENDABLE_CHANNELS.join(", ")} (other channels are not available yet)` });
 
 export const contactStepSchema = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9_-]+$/, "must use letters, digits, - and _ only"),
+  id: stepId,
   kind: z.literal("contact"),
-  // SMS is the channel wired end to end today; the others arrive with their vendors.
-  channel: z.enum(["sms"]),
+  channel: sendable,
   template: z.string().min(1).max(100),
+  /** Tried in order when the contact fails permanently, is not delivered, or is not allowed. */
+  fallbacks: z.array(sendable).max(3).default([]),
   /** How long to wait for the vendor's outcome before moving on. */
   waitForOutcome: duration.default("P1D"),
 });
 
+export const waitStepSchema = z
+  .object({
+    id: stepId,
+    kind: z.literal("wait"),
+    duration: duration.optional(),
+    /** Until the next occurrence of a local time of day in the debtor's zone. */
+    until: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a local time HH:mm")
+      .optional(),
+  })
+  .refine((w) => (w.duration === undefined) !== (w.until === undefined), { message: "give exactly one of duration and until", path: ["duration"] });
+
+export const conditionSchema = z.union([
+  z.object({ paid: z.literal(true) }).strict(),
+  z.object({ promised: z.literal(true) }).strict(),
+  z.object({ balanceAtLeast: minorAmount }).strict(),
+  z.object({ daysPastDue: z.object({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }).strict() }).strict(),
+  z.object({ lastOutcome: z.enum(["delivered", "failed", "not-allowed", "no-outcome"]) }).strict(),
+]);
+
+export const branchStepSchema = z.object({
+  id: stepId,
+  kind: z.literal("branch"),
+  when: conditionSchema,
+  /** Step to go to when the condition holds; otherwise `else`, or the next step. */
+  then: stepId,
+  else: stepId.optional(),
+});
+
+export const actionStepSchema = z.object({
+  id: stepId,
+  kind: z.literal("action"),
+  action: z.literal("notify"),
+  /** What the external system should do: suspend the service, consider a write-off, escalate. */
+  purpose: z.enum(["suspend-service", "recommend-write-off", "escalate"]),
+  url: z.url({ protocol: /^https?$/ }),
+});
+
+export const endStepSchema = z.object({ id: stepId, kind: z.literal("end"), outcome: z.string().min(1).max(50).default("ended") });
+
+export const stepSchema = z.discriminatedUnion("kind", [contactStepSchema, waitStepSchema, branchStepSchema, actionStepSchema, endStepSchema]);
+
 export const strategySchema = z
   .object({
     version: z.literal(1).default(1),
-    steps: z.array(contactStepSchema).min(1).max(100),
+    steps: z.array(stepSchema).min(1).max(100),
+    /** Where the strategy resumes when a promise to pay is broken (default: where it paused). */
+    brokenPromiseStep: stepId.optional(),
+    /** Days after a promise's due date before it counts as broken. */
+    promiseGraceDays: z.number().int().min(0).max(30).default(2),
   })
-  .refine((s) => new Set(s.steps.map((step) => step.id)).size === s.steps.length, { message: "step ids must be unique", path: ["steps"] });
+  .superRefine((s, ctx) => {
+    const ids = s.steps.map((step) => step.id);
+    if (new Set(ids).size !== ids.length) ctx.addIssue({ code: "custom", path: ["steps"], message: "step ids must be unique" });
+    const known = new Set(ids);
+    s.steps.forEach((step, i) => {
+      if (step.kind !== "branch") return;
+      for (const key of ["then", "else"] as const) {
+        const target = step[key];
+        if (target && !known.has(target)) ctx.addIssue({ code: "custom", path: ["steps", i, key], message: `names no step of this strategy: ${target}` });
+      }
+    });
+    if (s.brokenPromiseStep && !known.has(s.brokenPromiseStep)) {
+      ctx.addIssue({ code: "custom", path: ["brokenPromiseStep"], message: `names no step of this strategy: ${s.brokenPromiseStep}` });
+    }
+  });
 
-export type Strategy = z.infer<typeof strategySchema>;
-export type ContactStep = z.infer<typeof contactStepSchema>;
+export const variantSchema = z.union([
+  z.object({ name: z.string().min(1).max(50), weight: z.number().positive(), strategy: strategySchema }).strict(),
+  /** No contact at all: measures what the campaign adds over doing nothing. */
+  z.object({ name: z.string().min(1).max(50), weight: z.number().positive(), holdout: z.literal(true) }).strict(),
+]);
+
+/** What a campaign stores: its variants (a single strategy is the one champion). */
+export const campaignStrategySchema = z
+  .object({ variants: z.array(variantSchema).min(1).max(10) })
+  .refine((s) => new Set(s.variants.map((v) => v.name)).size === s.variants.length, { message: "variant names must be unique", path: ["variants"] })
+  .refine((s) => s.variants.some((v) => !("holdout" in v)), { message: "at least one variant must contact accounts", path: ["variants"] });
+
+export type CampaignStrategy = z.output<typeof campaignStrategySchema>;
+export type Strategy = z.output<typeof strategySchema>;
+export type Step = z.output<typeof stepSchema>;
+export type ContactStep = z.output<typeof contactStepSchema>;
+export type Condition = z.output<typeof conditionSchema>;
+export type Variant = z.output<typeof variantSchema>;

@@ -63,6 +63,7 @@ const schema = z
       .int()
       .min(1024)
       .default(10 * 1024 * 1024),
+    TAGIH_WEBHOOK_SECRET: optionalText,
     TAGIH_CREDITOR_NAME: z.string().trim().min(1).default("Tagih Demo Lender"),
     TAGIH_SANDBOX_PORT: port.default(3001),
     TAGIH_SANDBOX_SEED: z.coerce.number().int().default(1),
@@ -125,6 +126,8 @@ export interface Config {
   emailFrom: string;
   /** Larger request bodies are refused with 413. */
   maxBodyBytes: number;
+  /** Signs the notifications strategy actions send to external systems. */
+  webhookSecret: string | undefined;
   /** The creditor named in messages to debtors. */
   creditorName: string;
   sandboxPort: number;
@@ -166,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sendgrid: e.SENDGRID_API_KEY && e.SENDGRID_WEBHOOK_PUBLIC_KEY ? { apiKey: e.SENDGRID_API_KEY, webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY } : undefined,
     emailFrom: e.SENDGRID_FROM_EMAIL,
     creditorName: e.TAGIH_CREDITOR_NAME,
+    webhookSecret: e.TAGIH_WEBHOOK_SECRET,
     maxBodyBytes: e.TAGIH_MAX_BODY_BYTES,
     sandboxPort: e.TAGIH_SANDBOX_PORT,
     sandboxSeed: e.TAGIH_SANDBOX_SEED,

@@ -91,7 +91,9 @@ export async function startStack(config: Config, logger: Logger, options: StackO
           twilio: vendors.twilio,
           temporal,
           logger: logger.child({ component: "activities" }),
+          clock: () => new Date(),
           settings: {
+            webhookSecret: config.webhookSecret,
             publicBaseUrl: config.publicBaseUrl,
             smsFrom: config.smsFrom,
             creditorName: config.creditorName,

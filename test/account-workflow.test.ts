@@ -1,34 +1,49 @@
-// The account workflow under Temporal's time-skipping test server: days of waiting pass
-// instantly, while the activities are the real ones (PostgreSQL, twilio SDK, sandbox).
+// The account workflow under Temporal's time-skipping test server: weeks pass in seconds,
+// while the activities are the real ones (PostgreSQL, the compliance gate, the twilio SDK
+// and the vendor sandbox).
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { Worker } from "@temporalio/worker";
+import { DateTime } from "luxon";
 import { randomBytes, randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createActivities } from "../activities/index.ts";
-import type { Strategy } from "../domain/strategy.ts";
+import { strategySchema } from "../domain/strategy.ts";
 import { createDatabase, type Database } from "../runtime/database.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { toolPath } from "../runtime/temporal-dev-server.ts";
 import { startVendorSandbox, type VendorSandbox } from "../sandbox/index.ts";
 import { createTwilioClient } from "../vendors/twilio.ts";
+import type { AccountState } from "../workflows/account-messages.ts";
 import type { accountWorkflow } from "../workflows/account.ts";
+import { zoneAtLocalHour } from "./zones.ts";
 
-const DAY = 24 * 3600 * 1000;
 let env: TestWorkflowEnvironment;
 let db: Database;
 let sandbox: VendorSandbox;
 let worker: Worker;
 let running: Promise<void>;
+let receiver: Server;
+let receiverUrl: string;
+const notifications: unknown[] = [];
 const taskQueue = `time-skipping-${randomUUID()}`;
 
 beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: "existing-path", path: toolPath("testServer") } } });
   db = createDatabase(inject("databaseUrl"), 5);
   const twilio = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
-  // Callbacks are held back for an hour of real time: within a test, no outcome ever arrives
-  // unless the test signals one.
+  // Callbacks are held back for an hour of real time: no outcome arrives unless a test signals one.
   sandbox = await startVendorSandbox({ twilio, outcomes: { sms: { delivered: 1 } }, delayMs: 3_600_000 });
+  receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      notifications.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`;
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -38,6 +53,7 @@ beforeAll(async () => {
       twilio: createTwilioClient({ ...twilio, apiBaseUrl: sandbox.url }),
       temporal: env.client,
       logger: createLogger("warn"),
+      clock: () => new Date(),
       settings: { publicBaseUrl: "http://127.0.0.1:9", smsFrom: "+15005550006", creditorName: "Bank Contoh", taskQueue, enrolPageSize: 10 },
     }),
   });
@@ -48,81 +64,208 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await sandbox?.close();
+  await new Promise((r) => receiver?.close(r));
   await db?.$disconnect();
   await env?.teardown();
 });
 
-async function enrolment() {
+async function enrol(timeZone: string) {
   const account = await db.account.create({
     data: {
       externalId: `TS-${randomUUID()}`,
-      name: "Wanjiru Kamau",
-      phone: "+254712345678",
-      jurisdiction: "KE",
+      name: "Oliver Smith",
+      phone: "+447911123456",
+      // GB has no holiday rule: the test server's clock may run years ahead of the shipped calendars.
+      jurisdiction: "GB",
+      timeZone,
       product: "device-loan",
-      currency: "KES",
-      balanceMinor: 250_050n,
+      currency: "GBP",
+      balanceMinor: 100_000n,
       daysPastDue: 9,
-      locale: "sw-KE",
+      locale: "en-GB",
     },
   });
   const campaign = await db.campaign.create({ data: { name: "time skipping", strategy: {} } });
-  return db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `account-${randomUUID()}` } });
+  return db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `account-${randomUUID()}`, status: "running" } });
 }
 
-const twoSteps: Strategy = {
-  version: 1,
-  steps: [
-    { id: "first-sms", kind: "contact", channel: "sms", template: "reminder", waitForOutcome: "P2D" },
-    { id: "second-sms", kind: "contact", channel: "sms", template: "reminder", waitForOutcome: "P3D" },
-  ],
-};
+async function start(strategy: unknown, timeZone: string) {
+  const e = await enrol(timeZone);
+  const handle = await env.client.workflow.start<typeof accountWorkflow>("accountWorkflow", {
+    taskQueue,
+    workflowId: e.workflowId,
+    args: [
+      {
+        campaignId: e.campaignId,
+        accountId: e.accountId,
+        enrolmentId: e.id,
+        strategy: strategySchema.parse(strategy),
+        timeZone,
+        daysPastDue: 9,
+        balanceMinor: "100000",
+      },
+    ],
+  });
+  const state = () => handle.query<AccountState>("accountState");
+  /** Lets workflow time pass until the state matches (at most `days`). */
+  const until = async (what: string, check: (s: AccountState) => boolean, days = 40, stepHours = 1) => {
+    for (let waited = 0; waited <= days * 24; waited += stepHours) {
+      for (let i = 0; i < 10; i++) {
+        const s = await state();
+        if (check(s)) return s;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      if (process.env.DEBUG_UNTIL) console.log(what, JSON.stringify(await state()));
+      await env.sleep(`${stepHours} hours`);
+    }
+    throw new Error(`never reached: ${what} (last state ${JSON.stringify(await state())})`);
+  };
+  const attempt = (stepId: string) => db.contactAttempt.findFirst({ where: { enrolmentId: e.id, stepId, vendorId: { not: null } } });
+  return { e, handle, state, until, attempt };
+}
+
+const contact = (id: string, waitForOutcome = "P1D") => ({ id, kind: "contact", channel: "sms", template: "reminder", waitForOutcome });
 
 describe("account workflow (time skipping)", () => {
-  it("waits the step's outcome window, then moves on and ends not contacted", async () => {
-    const e = await enrolment();
-    const start = await env.currentTimeMs();
-    const outcome = await env.client.workflow.execute<typeof accountWorkflow>("accountWorkflow", {
-      taskQueue,
-      workflowId: e.workflowId,
-      args: [{ campaignId: e.campaignId, accountId: e.accountId, enrolmentId: e.id, strategy: twoSteps }],
+  it("walks a 30-day strategy through the gate, pause, a hold, an action, a broken promise and payments", async () => {
+    const now = await env.currentTimeMs();
+    const zone = zoneAtLocalHour(3, now);
+    const w = await start(
+      {
+        steps: [
+          contact("sms-1"),
+          { id: "cool-down", kind: "wait", duration: "P3D" },
+          contact("sms-2"),
+          { id: "escalate", kind: "action", action: "notify", purpose: "escalate", url: receiverUrl },
+          { id: "long-wait", kind: "wait", duration: "P7D" },
+          contact("sms-3"),
+          { id: "done", kind: "end", outcome: "exhausted" },
+          contact("after-broken-promise"),
+          { id: "final-wait", kind: "wait", duration: "P10D" },
+        ],
+        brokenPromiseStep: "after-broken-promise",
+        promiseGraceDays: 2,
+      },
+      zone,
+    );
+
+    // 03:00 local: the gate blocks and names the next 08:00.
+    const blocked = await w.until("a blocked gate decision", (s) => s.lastDecision?.allowed === false, 0);
+    expect(blocked.waitingFor).toBe("compliance gate (sms)");
+    expect(blocked.lastDecision!.reasons.map((r) => r.rule)).toContain("contact-hours");
+    expect(DateTime.fromISO(blocked.lastDecision!.nextAllowedAt!, { zone }).toFormat("HH:mm")).toBe("08:00");
+
+    // The SMS goes out once the window opens; a delivered outcome moves the strategy on.
+    await w.until("sms-1 sent", (s) => s.lastDecision?.allowed === true);
+    const first = (await w.attempt("sms-1"))!;
+    const decision = await db.complianceDecision.findFirstOrThrow({ where: { attemptId: first.id } });
+    const localHour = DateTime.fromJSDate(decision.evaluatedAt, { zone }).hour;
+    expect(localHour).toBeGreaterThanOrEqual(8);
+    expect(localHour).toBeLessThan(21);
+    await w.handle.signal("contactOutcome", { attemptId: first.id, status: "delivered", outcome: "delivered" });
+    await w.until("the cool-down wait", (s) => s.stepId === "cool-down" && s.waitingFor === "wait step cool-down");
+
+    // Paused: five days pass without a step; resumed, it goes on.
+    await w.handle.signal("pause");
+    expect((await w.until("paused", (s) => s.waitingFor === "campaign resumed", 0)).paused).toBe(true);
+    await env.sleep("5 days");
+    expect((await w.state()).stepId).toBe("cool-down");
+    await w.handle.signal("resume");
+    await w.until("sms-2 sent", (s) => s.stepId === "sms-2" && s.waitingFor === "outcome of sms attempt");
+
+    // A dispute stops all contact and keeps the account queryable until it is released.
+    await w.handle.signal("holdPlaced", { kind: "dispute" });
+    const held = await w.until("held", (s) => s.waitingFor === "hold released (dispute)", 3);
+    expect(held.holds).toEqual(["dispute"]);
+    await env.sleep("4 days");
+    expect(notifications).toHaveLength(0);
+    await w.handle.signal("holdReleased", { kind: "dispute" });
+
+    // The action step notifies the external system; then a long wait.
+    await w.until("the long wait", (s) => s.stepId === "long-wait" && s.waitingUntil !== null);
+    expect(notifications).toEqual([expect.objectContaining({ purpose: "escalate", stepId: "escalate", idempotencyKey: `${w.e.id}:escalate` })]);
+
+    // A promise pauses the strategy; a partial payment lowers the balance; the promise breaks.
+    const dueDate = DateTime.fromMillis(await env.currentTimeMs(), { zone: "UTC" })
+      .plus({ days: 3 })
+      .toISODate()!;
+    const promise = await db.paymentPromise.create({
+      data: { accountId: w.e.accountId, amountMinor: 60_000n, currency: "GBP", dueDate: new Date(dueDate), source: "test" },
     });
-    expect(outcome).toBe("not-contacted");
-    expect((await env.currentTimeMs()) - start).toBeGreaterThanOrEqual(5 * DAY);
-    const stored = await db.enrolment.findUniqueOrThrow({ where: { id: e.id }, include: { attempts: true } });
-    expect(stored).toMatchObject({ status: "finished", outcome: "not-contacted" });
-    expect(stored.attempts.map((a) => a.stepId).sort()).toEqual(["first-sms", "second-sms"]);
-    const sids = new Set(stored.attempts.map((a) => a.vendorId));
-    expect(sandbox.messages().filter((m) => sids.has(m.sid))).toHaveLength(2);
+    await w.handle.signal("promiseToPay", { promiseId: promise.id, amountMinor: "60000", dueDate });
+    await w.until("waiting on the promise", (s) => s.waitingFor === `promise to pay by ${dueDate}`, 0);
+    await w.handle.signal("payment", { reference: "PAY-1", amountMinor: "20000" });
+    await w.handle.signal("payment", { reference: "PAY-1", amountMinor: "20000" });
+    expect(await w.until("balance lowered once", (s) => s.balanceMinor === "80000", 0)).toMatchObject({ paidMinor: "20000" });
+    await w.until("resumed at the broken-promise step", (s) => s.stepId === "after-broken-promise" || s.stepId === "final-wait", 10, 12);
+    expect((await db.paymentPromise.findUniqueOrThrow({ where: { id: promise.id } })).status).toBe("broken");
+    expect(await w.attempt("sms-3")).toBeNull();
+
+    // Paying the rest ends the journey as paid.
+    await w.handle.signal("payment", { reference: "PAY-2", amountMinor: "80000" });
+    expect(await w.handle.result()).toBe("paid");
+    expect(await db.enrolment.findUniqueOrThrow({ where: { id: w.e.id } })).toMatchObject({ status: "finished", outcome: "paid" });
+    const days = ((await env.currentTimeMs()) - now) / 86_400_000;
+    expect(days).toBeGreaterThan(14);
   });
 
-  it("reports what it waits for, and a delivered outcome signal ends the wait at once", async () => {
-    const e = await enrolment();
+  it("a kept promise ends the journey as paid", async () => {
+    const w = await start({ steps: [{ id: "wait", kind: "wait", duration: "P30D" }, contact("sms-after")] }, "Europe/London");
+    await w.until("waiting", (s) => s.stepId === "wait" && s.waitingUntil !== null, 0);
+    const dueDate = DateTime.fromMillis(await env.currentTimeMs(), { zone: "UTC" })
+      .plus({ days: 5 })
+      .toISODate()!;
+    const promise = await db.paymentPromise.create({
+      data: { accountId: w.e.accountId, amountMinor: 40_000n, currency: "GBP", dueDate: new Date(dueDate), source: "test" },
+    });
+    await w.handle.signal("promiseToPay", { promiseId: promise.id, amountMinor: "40000", dueDate });
+    await w.until("on the promise", (s) => s.promise !== null, 0);
+    await w.handle.signal("payment", { reference: `KEPT-${promise.id}`, amountMinor: "40000" });
+    expect(await w.handle.result()).toBe("paid");
+    expect((await db.paymentPromise.findUniqueOrThrow({ where: { id: promise.id } })).status).toBe("kept");
+    expect(await w.attempt("sms-after")).toBeNull();
+  });
+
+  it("an opted-out channel is never contacted; the strategy records it as not allowed and goes on", async () => {
+    const e = await enrol("Europe/London");
+    await db.optOut.create({ data: { accountId: e.accountId, channel: "sms", source: "test" } });
     const handle = await env.client.workflow.start<typeof accountWorkflow>("accountWorkflow", {
       taskQueue,
       workflowId: e.workflowId,
-      args: [{ campaignId: e.campaignId, accountId: e.accountId, enrolmentId: e.id, strategy: { version: 1, steps: [twoSteps.steps[0]!] } }],
+      args: [
+        {
+          campaignId: e.campaignId,
+          accountId: e.accountId,
+          enrolmentId: e.id,
+          strategy: strategySchema.parse({
+            steps: [
+              contact("sms-1"),
+              { id: "if-blocked", kind: "branch", when: { lastOutcome: "not-allowed" }, then: "stop" },
+              contact("sms-2"),
+              { id: "stop", kind: "end", outcome: "unreachable" },
+            ],
+          }),
+          timeZone: "Europe/London",
+          daysPastDue: 9,
+          balanceMinor: "100000",
+        },
+      ],
     });
-    const attempt = await waitFor(() => db.contactAttempt.findFirst({ where: { enrolmentId: e.id, vendorId: { not: null } } }));
-    const state = await waitFor(async () => {
-      const s = await handle.query<{ stepId: string; waitingUntil: string | null }>("accountState");
-      return s.waitingUntil ? s : undefined;
-    });
-    expect(state.stepId).toBe("first-sms");
-    await handle.signal("contactOutcome", { attemptId: attempt.id, status: "delivered", outcome: "delivered" });
-    expect(await handle.result()).toBe("contacted");
-    // The outcome window's timer was cancelled by the signal, never fired.
-    const events = (await handle.fetchHistory()).events ?? [];
-    expect(events.some((e) => e.timerFiredEventAttributes)).toBe(false);
-    expect(events.some((e) => e.timerCanceledEventAttributes)).toBe(true);
+    expect(await handle.result()).toBe("unreachable");
+    expect(await db.contactAttempt.count({ where: { enrolmentId: e.id } })).toBe(0);
+    const decisions = await db.complianceDecision.findMany({ where: { enrolmentId: e.id } });
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]!.reasons).toContainEqual(expect.objectContaining({ rule: "opt-out" }));
+    expect(decisions[0]!.nextAllowedAt).toBeNull();
+  });
+
+  it("cancel ends the journey at once, even while it waits for the gate", async () => {
+    const now = await env.currentTimeMs();
+    const w = await start({ steps: [contact("sms-1")] }, zoneAtLocalHour(3, now));
+    await w.until("blocked", (s) => s.lastDecision?.allowed === false, 0);
+    await w.handle.signal("cancel");
+    expect(await w.handle.result()).toBe("cancelled");
+    expect(await db.enrolment.findUniqueOrThrow({ where: { id: w.e.id } })).toMatchObject({ status: "cancelled", outcome: "cancelled" });
+    expect(await db.contactAttempt.count({ where: { enrolmentId: w.e.id } })).toBe(0);
   });
 });
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined>): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("condition not met within 20 s");
-}

@@ -4,6 +4,7 @@ import { loadConfig } from "../runtime/config.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { startStack, type Stack } from "../runtime/stack.ts";
 import { freePort } from "./ports.ts";
+import { zoneAtLocalHour } from "./zones.ts";
 
 /**
  * The real product (API, worker, activities, vendor sandbox) on the shared test PostgreSQL
@@ -51,15 +52,18 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
 }
 
 let counter = 0;
-/** A valid account with a unique external id; fields can be overridden. */
+/**
+ * A valid account with a unique external id, reachable now: India's contact hours apply
+ * every day without a holiday rule, and the zone puts the debtor at midday.
+ */
 export function accountFixture(overrides: Record<string, unknown> = {}) {
   counter += 1;
   return {
     externalId: `T-${randomUUID().slice(0, 8)}-${counter}`,
     name: "Budi Santoso",
-    phone: `0812-3456-${String(7000 + counter).padStart(4, "0")}`,
-    jurisdiction: "ID",
-    timeZone: "Asia/Jakarta",
+    phone: `+62 812-3456-${String(7000 + counter).padStart(4, "0")}`,
+    jurisdiction: "IN",
+    timeZone: zoneAtLocalHour(12),
     locale: "id-ID",
     product: "credit-card",
     currency: "IDR",

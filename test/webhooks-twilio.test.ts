@@ -41,7 +41,16 @@ async function attemptWithSid(sid: string) {
   const campaign = await stack.db.campaign.create({ data: { name: "webhook test", strategy: { version: 1, steps: [] } } });
   const enrolment = await stack.db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `wf-${randomUUID()}` } });
   return stack.db.contactAttempt.create({
-    data: { enrolmentId: enrolment.id, stepId: "sms-1", channel: "sms", vendor: "twilio", vendorId: sid, status: "queued", statusRank: 2 },
+    data: {
+      enrolmentId: enrolment.id,
+      accountId: account.id,
+      stepId: "sms-1",
+      channel: "sms",
+      vendor: "twilio",
+      vendorId: sid,
+      status: "queued",
+      statusRank: 2,
+    },
   });
 }
 const newSid = () => `SM${randomBytes(16).toString("hex")}`;

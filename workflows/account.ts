@@ -1,8 +1,10 @@
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler } from "@temporalio/workflow";
+import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { AttemptOutcome } from "../domain/attempt-status.ts";
 import { durationMs } from "../domain/duration.ts";
-import type { Strategy } from "../domain/strategy.ts";
+import type { ContactStep, Step, Strategy } from "../domain/strategy.ts";
+import { conditionHolds, nextLocalTime, promiseBrokenAt, stepIndex } from "../domain/strategy-rules.ts";
+import { accountState, cancel, contactOutcome, holdPlaced, holdReleased, pause, payment, promiseToPay, resume, type AccountState } from "./account-messages.ts";
 
 export interface AccountWorkflowInput {
   campaignId: string;
@@ -10,48 +12,194 @@ export interface AccountWorkflowInput {
   enrolmentId: string;
   /** The strategy as it was at launch: a running account keeps its version. */
   strategy: Strategy;
+  /** The debtor's zone for "wait until 09:00"; null: the jurisdiction's first zone. */
+  timeZone: string;
+  daysPastDue: number;
+  balanceMinor: string;
+  /** Carried over by continue-as-new. */
+  state?: AccountState;
+  /** Payment references already counted, so a redelivered payment counts once. */
+  paymentReferences?: string[];
+  /** Absolute deadline of the step in progress (a wait), so an interruption resumes it. */
+  stepDeadline?: number | null;
 }
 
-export interface ContactOutcomeSignal {
-  attemptId: string;
-  status: string;
-  outcome: AttemptOutcome;
-}
-
-export interface AccountState {
-  stepId: string | null;
-  waitingFor: string | null;
-  waitingUntil: string | null;
-  lastOutcome: string | null;
-}
-
-export const contactOutcome = defineSignal<[ContactOutcomeSignal]>("contactOutcome");
-export const accountState = defineQuery<AccountState>("accountState");
-
-const { sendSms, finishEnrolment } = proxyActivities<Activities>({
+const { reserveContact, sendSms, finishEnrolment, settlePromise, notify } = proxyActivities<Activities>({
   startToCloseTimeout: "1 minute",
   // Transient vendor errors are thrown and retried with backoff; permanent ones come back
-  // as a failed outcome the strategy can react to.
+  // as a failed outcome the strategy reacts to.
   retry: { initialInterval: "2 seconds", backoffCoefficient: 2, maximumInterval: "5 minutes" },
 });
 
-/** Walks one account through the campaign's strategy. */
-export async function accountWorkflow(input: AccountWorkflowInput): Promise<string> {
-  const outcomes = new Map<string, AttemptOutcome>();
-  const state: AccountState = { stepId: null, waitingFor: null, waitingUntil: null, lastOutcome: null };
-  setHandler(contactOutcome, (signal) => void outcomes.set(signal.attemptId, signal.outcome));
-  setHandler(accountState, () => state);
+// Fresh history well before Temporal's limits; state carries over intact.
+const MAX_HISTORY = 2_000;
 
-  for (const step of input.strategy.steps) {
+/** Walks one account through its campaign's strategy, reacting to what it is told. */
+export async function accountWorkflow(input: AccountWorkflowInput): Promise<string> {
+  const { strategy } = input;
+  const state: AccountState = input.state ?? {
+    stepId: null,
+    position: 0,
+    waitingFor: null,
+    waitingUntil: null,
+    lastDecision: null,
+    lastOutcome: null,
+    balanceMinor: input.balanceMinor,
+    paidMinor: "0",
+    promise: null,
+    holds: [],
+    paused: false,
+    cancelled: false,
+  };
+  const references = new Set(input.paymentReferences ?? []);
+  const outcomes = new Map<string, AttemptOutcome>();
+  let stepDeadline = input.stepDeadline ?? null;
+
+  setHandler(accountState, () => state);
+  setHandler(contactOutcome, (s) => void outcomes.set(s.attemptId, s.outcome));
+  setHandler(payment, (p) => {
+    if (references.has(p.reference)) return;
+    references.add(p.reference);
+    state.paidMinor = String(BigInt(state.paidMinor) + BigInt(p.amountMinor));
+    state.balanceMinor = String(BigInt(state.balanceMinor) - BigInt(p.amountMinor));
+  });
+  setHandler(promiseToPay, (p) => void (state.promise = { ...p, paidAtPromise: state.paidMinor }));
+  setHandler(holdPlaced, ({ kind }) => void (state.holds = [...new Set([...state.holds, kind])]));
+  setHandler(holdReleased, ({ kind }) => void (state.holds = state.holds.filter((h) => h !== kind)));
+  setHandler(pause, () => void (state.paused = true));
+  setHandler(resume, () => void (state.paused = false));
+  setHandler(cancel, () => void (state.cancelled = true));
+
+  const paid = () => BigInt(state.balanceMinor) <= 0n;
+  const promiseKept = () => state.promise !== null && BigInt(state.paidMinor) - BigInt(state.promise.paidAtPromise) >= BigInt(state.promise.amountMinor);
+  /** Something that stops the strategy where it stands. */
+  const interrupted = () => paid() || state.cancelled || state.paused || state.holds.length > 0 || state.promise !== null;
+
+  const waitFor = async (what: string, until: number | null, done: () => boolean): Promise<boolean> => {
+    Object.assign(state, { waitingFor: what, waitingUntil: until === null ? null : new Date(until).toISOString() });
+    const met = until === null ? (await condition(done), true) : await condition(done, Math.max(0, until - Date.now()));
+    Object.assign(state, { waitingFor: null, waitingUntil: null });
+    return met;
+  };
+
+  /** Settles whatever interrupts the strategy; returns the outcome when the journey ends. */
+  const settleInterruptions = async (): Promise<string | undefined> => {
+    while (interrupted()) {
+      if (paid()) return "paid";
+      if (state.cancelled) return "cancelled";
+      if (state.promise) {
+        const brokenAt = promiseBrokenAt(state.promise.dueDate, strategy.promiseGraceDays);
+        const kept = await waitFor(`promise to pay by ${state.promise.dueDate}`, brokenAt, () => promiseKept() || state.cancelled);
+        if (state.cancelled) return "cancelled";
+        await settlePromise({ promiseId: state.promise.promiseId, status: kept ? "kept" : "broken" });
+        if (kept) return "paid";
+        state.promise = null;
+        if (strategy.brokenPromiseStep) state.position = stepIndex(strategy, strategy.brokenPromiseStep);
+        stepDeadline = null;
+        continue;
+      }
+      const reason = state.holds.length > 0 ? `hold released (${state.holds.join(", ")})` : "campaign resumed";
+      await waitFor(reason, null, () => state.cancelled || paid() || (!state.paused && state.holds.length === 0) || state.promise !== null);
+    }
+    return undefined;
+  };
+
+  /** Waits out the step's deadline unless interrupted; true when the wait is over. */
+  const waitUntil = async (deadline: number, what: string) => {
+    stepDeadline = deadline;
+    await waitFor(what, deadline, interrupted);
+    if (interrupted()) return false;
+    stepDeadline = null;
+    return true;
+  };
+
+  const runContact = async (step: ContactStep): Promise<"done" | "interrupted"> => {
+    let last = "not-allowed";
+    for (const channel of [...new Set([step.channel, ...step.fallbacks])]) {
+      for (;;) {
+        const at = Date.now();
+        const reservation = await reserveContact({ enrolmentId: input.enrolmentId, stepId: step.id, channel, at });
+        if (!reservation.allowed) {
+          state.lastDecision = {
+            channel,
+            stepId: step.id,
+            at: new Date(at).toISOString(),
+            allowed: false,
+            reasons: reservation.reasons,
+            nextAllowedAt: reservation.nextAllowedAt,
+          };
+          if (reservation.nextAllowedAt === null) break; // never lawful on this channel: fall back
+          // Asleep until the gate could open, then ask again: history may have changed.
+          if (!(await waitUntil(Date.parse(reservation.nextAllowedAt), `compliance gate (${channel})`))) return "interrupted";
+          continue;
+        }
+        state.lastDecision = { channel, stepId: step.id, at: new Date(at).toISOString(), allowed: true, reasons: [], nextAllowedAt: null };
+        const sent = await sendSms({ attemptId: reservation.attemptId, template: step.template });
+        if (sent.outcome) outcomes.set(sent.attemptId, sent.outcome);
+        await waitFor(
+          `outcome of ${channel} attempt`,
+          Date.now() + durationMs(step.waitForOutcome),
+          () => outcomes.has(sent.attemptId) || paid() || state.cancelled,
+        );
+        last = outcomes.get(sent.attemptId) ?? "no-outcome";
+        if (last === "delivered") {
+          state.lastOutcome = last;
+          return "done";
+        }
+        break; // failed or no outcome: fall back to the next channel
+      }
+    }
+    state.lastOutcome = last;
+    return "done";
+  };
+
+  /** Runs one step; returns the next position, the journey's end, or "interrupted" to run it again later. */
+  const runStep = async (step: Step): Promise<number | { end: string } | "interrupted"> => {
+    const next = state.position + 1;
+    switch (step.kind) {
+      case "contact":
+        return (await runContact(step)) === "interrupted" ? "interrupted" : next;
+      case "wait": {
+        const deadline = stepDeadline ?? (step.duration ? Date.now() + durationMs(step.duration) : nextLocalTime(step.until!, input.timeZone, Date.now()));
+        return (await waitUntil(deadline, `wait step ${step.id}`)) ? next : "interrupted";
+      }
+      case "branch": {
+        const facts = {
+          paid: paid(),
+          promised: state.promise !== null,
+          balanceMinor: state.balanceMinor,
+          daysPastDue: input.daysPastDue,
+          lastOutcome: state.lastOutcome,
+        };
+        if (conditionHolds(step.when, facts)) return stepIndex(strategy, step.then);
+        return step.else ? stepIndex(strategy, step.else) : next;
+      }
+      case "action":
+        await notify({ enrolmentId: input.enrolmentId, purpose: step.purpose, url: step.url, stepId: step.id });
+        return next;
+      case "end":
+        return { end: step.outcome };
+    }
+  };
+
+  let outcome: string | undefined;
+  while (outcome === undefined) {
+    outcome = await settleInterruptions();
+    if (outcome) break;
+    if (state.position >= strategy.steps.length) {
+      outcome = state.lastOutcome === "delivered" ? "contacted" : "not-contacted";
+      break;
+    }
+    if (workflowInfo().historyLength > MAX_HISTORY || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof accountWorkflow>({ ...input, state, paymentReferences: [...references], stepDeadline });
+    }
+    const step = strategy.steps[state.position]!;
     state.stepId = step.id;
-    const sent = await sendSms({ enrolmentId: input.enrolmentId, step });
-    if (sent.outcome) outcomes.set(sent.attemptId, sent.outcome);
-    const timeout = durationMs(step.waitForOutcome);
-    Object.assign(state, { waitingFor: `outcome of ${step.channel} attempt`, waitingUntil: new Date(Date.now() + timeout).toISOString() });
-    await condition(() => outcomes.has(sent.attemptId), timeout);
-    Object.assign(state, { waitingFor: null, waitingUntil: null, lastOutcome: outcomes.get(sent.attemptId) ?? "no-outcome" });
+    const result = await runStep(step);
+    if (result === "interrupted") continue;
+    if (typeof result === "object") outcome = result.end;
+    else state.position = result;
   }
-  const outcome = state.lastOutcome === "delivered" ? "contacted" : "not-contacted";
-  await finishEnrolment({ enrolmentId: input.enrolmentId, outcome });
+  await finishEnrolment({ enrolmentId: input.enrolmentId, outcome, cancelled: outcome === "cancelled" });
   return outcome;
 }

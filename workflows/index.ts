@@ -1,3 +1,3 @@
 // The worker's workflow bundle: deterministic code only.
-export { accountWorkflow, accountState, contactOutcome } from "./account.ts";
+export { accountWorkflow } from "./account.ts";
 export { campaignWorkflow } from "./campaign.ts";

@@ -52,14 +52,17 @@ type Tx = Parameters<Parameters<ApiDeps["db"]["$transaction"]>[0]>[0];
 // decimal strings: the driver adapter cannot bind bigints beyond 2^53.
 async function upsert(tx: Tx, a: AccountInput): Promise<{ id: string; created: boolean }> {
   const rows = await tx.$queryRaw<{ id: string; created: boolean }[]>`
-    INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due, due_date, updated_at)
+    INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due, due_date,
+                          consent_whatsapp, consent_autodialed, updated_at)
     VALUES (gen_random_uuid(), ${a.externalId}, ${a.name}, ${a.phone ?? null}, ${a.email ?? null}, ${a.whatsapp ?? null}, ${a.timeZone ?? null}, ${a.locale},
-            ${a.jurisdiction}, ${a.product}, ${a.currency}, ${a.balanceMinor.toString()}::bigint, ${a.daysPastDue}, ${a.dueDate ?? null}::date, now())
+            ${a.jurisdiction}, ${a.product}, ${a.currency}, ${a.balanceMinor.toString()}::bigint, ${a.daysPastDue}, ${a.dueDate ?? null}::date,
+            ${a.consent.whatsapp}, ${a.consent.autodialedCalls}, now())
     ON CONFLICT (external_id) DO UPDATE SET
       name = EXCLUDED.name, phone = EXCLUDED.phone, email = EXCLUDED.email, whatsapp = EXCLUDED.whatsapp,
       time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, jurisdiction = EXCLUDED.jurisdiction,
       product = EXCLUDED.product, currency = EXCLUDED.currency, balance_minor = EXCLUDED.balance_minor,
-      days_past_due = EXCLUDED.days_past_due, due_date = EXCLUDED.due_date, updated_at = now()
+      days_past_due = EXCLUDED.days_past_due, due_date = EXCLUDED.due_date,
+      consent_whatsapp = EXCLUDED.consent_whatsapp, consent_autodialed = EXCLUDED.consent_autodialed, updated_at = now()
     RETURNING id, (xmax = 0) AS created`;
   return rows[0]!;
 }

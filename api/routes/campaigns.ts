@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { WorkflowExecutionAlreadyStartedError } from "@temporalio/client";
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from "@temporalio/client";
 import { WorkflowIdReusePolicy } from "@temporalio/common";
 import { CHANNELS } from "../../domain/channel.ts";
 import { segmentSchema } from "../../domain/segment.ts";
-import { strategySchema } from "../../domain/strategy.ts";
+import { campaignStrategySchema, strategySchema } from "../../domain/strategy.ts";
 import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
 import { validateTemplate } from "../../templates/render.ts";
-import type { campaignWorkflow } from "../../workflows/campaign.ts";
+import type { CampaignControl, campaignWorkflow } from "../../workflows/campaign.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -31,11 +31,26 @@ const templateSchema = z.object({
 const campaignInput = z
   .object({
     name: z.string().trim().min(1).max(200),
-    strategy: strategySchema,
+    /** One strategy for every account (the champion)… */
+    strategy: strategySchema.optional(),
+    /** …or weighted variants: champion, challengers, an optional no-contact holdout. */
+    variants: campaignStrategySchema.shape.variants.optional(),
     segment: segmentSchema,
     templates: z.array(templateSchema).max(200).default([]),
   })
-  .strict();
+  .strict()
+  .transform(({ strategy, variants, ...rest }, ctx) => {
+    if ((strategy === undefined) === (variants === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["strategy"], message: "give exactly one of strategy and variants" });
+      return z.NEVER;
+    }
+    const plan = campaignStrategySchema.safeParse({ variants: variants ?? [{ name: "champion", weight: 1, strategy }] });
+    if (!plan.success) {
+      for (const issue of plan.error.issues) ctx.addIssue({ code: "custom", path: issue.path.map(String), message: issue.message });
+      return z.NEVER;
+    }
+    return { ...rest, plan: plan.data };
+  });
 
 const campaignSchema = z.object({
   id: z.string(),
@@ -104,6 +119,27 @@ const summary = createRoute({
   },
 });
 
+const control = (action: CampaignControl, summary: string) =>
+  createRoute({
+    method: "post",
+    path: `/v1/campaigns/{id}/${action}`,
+    tags: ["campaigns"],
+    summary,
+    request: { params: idParam },
+    responses: {
+      200: json(campaignSchema, "The campaign after the change"),
+      404: { description: "No such campaign" },
+      409: { description: "Not possible in the campaign's status" },
+    },
+  });
+
+// Which statuses each control applies to, and the status it leads to.
+const TRANSITIONS: Record<CampaignControl, { from: string[]; to: "paused" | "running" | "cancelled" }> = {
+  pause: { from: ["running"], to: "paused" },
+  resume: { from: ["paused"], to: "running" },
+  cancel: { from: ["draft", "running", "paused"], to: "cancelled" },
+};
+
 type CampaignRow = Awaited<ReturnType<ApiDeps["db"]["campaign"]["findUniqueOrThrow"]>>;
 const present = (c: CampaignRow) => ({
   id: c.id,
@@ -127,7 +163,7 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
 
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
-    const campaign = await db.campaign.create({ data: { name: input.name, strategy: input.strategy, segment: input.segment, templates: input.templates } });
+    const campaign = await db.campaign.create({ data: { name: input.name, strategy: input.plan, segment: input.segment, templates: input.templates } });
     return c.json(present(campaign), 201);
   });
 
@@ -156,6 +192,30 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     logger.info({ campaignId: campaign.id, workflowId }, "campaign launched");
     return c.json({ ...present(launched), alreadyLaunched: false }, 202);
   });
+
+  for (const [action, text] of [
+    ["pause", "Pause every account of the campaign where it stands"],
+    ["resume", "Resume a paused campaign"],
+    ["cancel", "Cancel the campaign: no account is contacted again"],
+  ] as const) {
+    app.openapi(control(action, text), async (c) => {
+      const campaign = await find(c.req.valid("param").id);
+      const { from, to } = TRANSITIONS[action];
+      if (campaign.status === to) return c.json(present(campaign), 200);
+      if (!from.includes(campaign.status)) throw new ProblemError(409, "Conflict", `cannot ${action} campaign ${campaign.id}: it is ${campaign.status}`);
+      const updated = await db.campaign.update({ where: { id: campaign.id }, data: { status: to } });
+      if (campaign.workflowId) {
+        await temporal.workflow
+          .getHandle(campaign.workflowId)
+          .signal<[CampaignControl]>("campaignControl", action)
+          .catch((error: unknown) => {
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+          });
+      }
+      logger.info({ campaignId: campaign.id, action }, `campaign ${action}d`);
+      return c.json(present(updated), 200);
+    });
+  }
 
   app.openapi(summary, async (c) => {
     const campaign = await find(c.req.valid("param").id);

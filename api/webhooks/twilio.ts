@@ -5,7 +5,7 @@ import twilio from "twilio";
 import { outcomeOf } from "../../domain/attempt-status.ts";
 import { storeCallback } from "../../store/callbacks.ts";
 import { applyTwilioMessageStatus } from "../../store/twilio-status.ts";
-import type { ContactOutcomeSignal } from "../../workflows/account.ts";
+import type { ContactOutcomeSignal } from "../../workflows/account-messages.ts";
 import { fieldProblems, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";

@@ -1,0 +1,49 @@
+import { createHmac } from "node:crypto";
+import { ApplicationFailure } from "@temporalio/common";
+import type { ActivityDeps } from "./types.ts";
+
+export function createJourneyActivities({ db, clock, logger, settings }: ActivityDeps) {
+  return {
+    /** Records how an account's journey through the campaign ended. */
+    async finishEnrolment(input: { enrolmentId: string; outcome: string; cancelled?: boolean }): Promise<void> {
+      await db.enrolment.update({
+        where: { id: input.enrolmentId },
+        data: { status: input.cancelled ? "cancelled" : "finished", outcome: input.outcome, finishedAt: clock() },
+      });
+    },
+
+    /** Marks a promise to pay kept or broken once its due date plus grace has passed or it was paid. */
+    async settlePromise(input: { promiseId: string; status: "kept" | "broken" }): Promise<void> {
+      await db.paymentPromise.updateMany({ where: { id: input.promiseId, status: "open" }, data: { status: input.status } });
+    },
+
+    /**
+     * Tells an external system to act on the account (suspend a service, consider a
+     * write-off, escalate): a JSON POST signed with HMAC-SHA256 when a secret is configured.
+     * Network errors and 5xx are retried by Temporal; a 4xx is final.
+     */
+    async notify(input: { enrolmentId: string; stepId: string; purpose: string; url: string }): Promise<void> {
+      const enrolment = await db.enrolment.findUniqueOrThrow({ where: { id: input.enrolmentId }, include: { account: true } });
+      const body = JSON.stringify({
+        purpose: input.purpose,
+        campaignId: enrolment.campaignId,
+        stepId: input.stepId,
+        account: {
+          id: enrolment.accountId,
+          externalId: enrolment.account.externalId,
+          balanceMinor: enrolment.account.balanceMinor.toString(),
+          currency: enrolment.account.currency,
+        },
+        // The same id on every retry lets the receiver drop repeats.
+        idempotencyKey: `${input.enrolmentId}:${input.stepId}`,
+      });
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (settings.webhookSecret) headers["x-tagih-signature"] = `sha256=${createHmac("sha256", settings.webhookSecret).update(body).digest("hex")}`;
+      const response = await fetch(input.url, { method: "POST", headers, body, signal: AbortSignal.timeout(15_000) });
+      const context = `enrolment ${input.enrolmentId}, step ${input.stepId}, ${input.url}`;
+      if (response.status >= 500 || response.status === 429) throw new Error(`notify answered ${response.status} (${context})`);
+      if (!response.ok) throw ApplicationFailure.nonRetryable(`notify refused with ${response.status} (${context})`, "NotifyRefused");
+      logger.info({ enrolmentId: input.enrolmentId, stepId: input.stepId, purpose: input.purpose }, "external system notified");
+    },
+  };
+}

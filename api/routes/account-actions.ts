@@ -1,0 +1,182 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { WorkflowNotFoundError } from "@temporalio/client";
+import { CHANNELS } from "../../domain/channel.ts";
+import { HOLDS } from "../../domain/compliance/index.ts";
+import { ProblemError } from "../problem.ts";
+import { router } from "../router.ts";
+import type { ApiDeps } from "../types.ts";
+
+const idParam = z.object({ id: z.uuid() });
+const minor = z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d*$/, "must be a positive integer")]).transform(String);
+const ok = (description: string) => ({ description, content: { "application/json": { schema: z.object({ accountId: z.string(), signalled: z.number() }) } } });
+
+const placeHold = createRoute({
+  method: "post",
+  path: "/v1/accounts/{id}/holds",
+  tags: ["accounts"],
+  summary: "Place a hold (dispute, cease-communication, bankruptcy, deceased, attorney-represented): all contact stops in every campaign",
+  request: {
+    params: idParam,
+    body: { required: true, content: { "application/json": { schema: z.object({ kind: z.enum(HOLDS), note: z.string().max(1000).optional() }).strict() } } },
+  },
+  responses: { 200: ok("Held"), 404: { description: "No such account" } },
+});
+const releaseHold = createRoute({
+  method: "delete",
+  path: "/v1/accounts/{id}/holds/{kind}",
+  tags: ["accounts"],
+  summary: "Release a hold; the account's campaigns go on where they stood",
+  request: { params: idParam.extend({ kind: z.enum(HOLDS) }) },
+  responses: { 200: ok("Released"), 404: { description: "No such account" } },
+});
+const optOut = createRoute({
+  method: "post",
+  path: "/v1/accounts/{id}/opt-outs",
+  tags: ["accounts"],
+  summary: "Opt the debtor out of a channel, in every campaign at once",
+  request: {
+    params: idParam,
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ channel: z.enum(CHANNELS), source: z.string().max(100).default("ops") }).strict() } },
+    },
+  },
+  responses: { 200: ok("Opted out"), 404: { description: "No such account" } },
+});
+const optIn = createRoute({
+  method: "delete",
+  path: "/v1/accounts/{id}/opt-outs/{channel}",
+  tags: ["accounts"],
+  summary: "Opt the debtor back in to a channel",
+  request: { params: idParam.extend({ channel: z.enum(CHANNELS) }) },
+  responses: { 200: ok("Opted in"), 404: { description: "No such account" } },
+});
+const promise = createRoute({
+  method: "post",
+  path: "/v1/accounts/{id}/promises",
+  tags: ["accounts"],
+  summary: "Record a promise to pay: the account's campaigns pause until the due date plus grace",
+  request: {
+    params: idParam,
+    body: {
+      required: true,
+      content: { "application/json": { schema: z.object({ amountMinor: minor, dueDate: z.iso.date(), source: z.string().max(100).default("ops") }).strict() } },
+    },
+  },
+  responses: { 200: ok("Recorded"), 404: { description: "No such account" } },
+});
+const pay = createRoute({
+  method: "post",
+  path: "/v1/accounts/{id}/payments",
+  tags: ["accounts"],
+  summary: "Record a payment (unique reference; a repeat is ignored): a full payment ends the account's campaigns",
+  request: {
+    params: idParam,
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              reference: z.string().min(1).max(200),
+              amountMinor: minor,
+              currency: z.string().regex(/^[A-Z]{3}$/),
+              paidAt: z.iso.datetime({ offset: true }).optional(),
+            })
+            .strict(),
+        },
+      },
+    },
+  },
+  responses: { 200: ok("Recorded"), 404: { description: "No such account" } },
+});
+
+export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
+  const app = router();
+  const account = async (id: string) => {
+    const found = await db.account.findUnique({ where: { id } });
+    if (!found) throw new ProblemError(404, "Not found", `no account ${id}`);
+    return found;
+  };
+  /** Tells every running journey of the account; one that just ended has nothing to hear. */
+  const tell = async (accountId: string, signal: string, arg?: unknown) => {
+    const running = await db.enrolment.findMany({ where: { accountId, status: "running" }, select: { workflowId: true } });
+    await Promise.all(
+      running.map((e) =>
+        temporal.workflow
+          .getHandle(e.workflowId)
+          .signal(signal, ...(arg === undefined ? [] : [arg]))
+          .catch((error: unknown) => {
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+          }),
+      ),
+    );
+    logger.info({ accountId, signal, workflows: running.length }, "told the account's journeys");
+    return { accountId, signalled: running.length };
+  };
+
+  app.openapi(placeHold, async (c) => {
+    const { id } = c.req.valid("param");
+    const { kind, note } = c.req.valid("json");
+    await account(id);
+    await db.accountHold.create({ data: { accountId: id, kind, note } });
+    return c.json(await tell(id, "holdPlaced", { kind }), 200);
+  });
+  app.openapi(releaseHold, async (c) => {
+    const { id, kind } = c.req.valid("param");
+    await account(id);
+    await db.accountHold.updateMany({ where: { accountId: id, kind, releasedAt: null }, data: { releasedAt: new Date() } });
+    return c.json(await tell(id, "holdReleased", { kind }), 200);
+  });
+  // Opt-outs are read by the gate before every contact; running journeys need no signal.
+  app.openapi(optOut, async (c) => {
+    const { id } = c.req.valid("param");
+    const { channel, source } = c.req.valid("json");
+    await account(id);
+    await db.optOut.upsert({ where: { accountId_channel: { accountId: id, channel } }, create: { accountId: id, channel, source }, update: {} });
+    return c.json({ accountId: id, signalled: 0 }, 200);
+  });
+  app.openapi(optIn, async (c) => {
+    const { id, channel } = c.req.valid("param");
+    await account(id);
+    await db.optOut.deleteMany({ where: { accountId: id, channel } });
+    return c.json({ accountId: id, signalled: 0 }, 200);
+  });
+  app.openapi(promise, async (c) => {
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const found = await account(id);
+    const created = await db.paymentPromise.create({
+      data: { accountId: id, amountMinor: BigInt(body.amountMinor), currency: found.currency, dueDate: new Date(body.dueDate), source: body.source },
+    });
+    return c.json(await tell(id, "promiseToPay", { promiseId: created.id, amountMinor: body.amountMinor, dueDate: body.dueDate }), 200);
+  });
+  app.openapi(pay, async (c) => {
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const found = await account(id);
+    if (body.currency !== found.currency)
+      throw new ProblemError(400, "Invalid request", `account ${id} is in ${found.currency}`, [
+        { field: "currency", reason: `must be the account's currency ${found.currency}` },
+      ]);
+    const recorded = await db.$transaction(async (tx) => {
+      const { count } = await tx.payment.createMany({
+        data: [
+          {
+            reference: body.reference,
+            accountId: id,
+            amountMinor: BigInt(body.amountMinor),
+            currency: body.currency,
+            paidAt: body.paidAt ? new Date(body.paidAt) : new Date(),
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (count > 0) await tx.account.update({ where: { id }, data: { balanceMinor: { decrement: BigInt(body.amountMinor) } } });
+      return count > 0;
+    });
+    if (!recorded) return c.json({ accountId: id, signalled: 0 }, 200);
+    return c.json(await tell(id, "payment", { reference: body.reference, amountMinor: body.amountMinor }), 200);
+  });
+  return app;
+}

@@ -1,0 +1,88 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { CHANNELS } from "../../domain/channel.ts";
+import { evaluateContact, HOLDS, InvalidGateInputError, JURISDICTIONS, UnknownJurisdictionError, type GateDecision } from "../../domain/compliance/index.ts";
+import { isTimeZone } from "../../domain/account-input.ts";
+import { gateInputFor } from "../../store/gate-input.ts";
+import { ProblemError } from "../problem.ts";
+import { router } from "../router.ts";
+import type { ApiDeps } from "../types.ts";
+
+const RULES = ["contact-hours", "contact-days", "holiday", "frequency-cap", "cool-off", "opt-out", "consent", "hold"] as const;
+const instant = z.iso.datetime({ offset: true, message: "must be an ISO-8601 instant such as 2026-12-06T03:00:00Z" });
+const zone = z.string().refine(isTimeZone, "must be an IANA time zone such as Asia/Jakarta");
+
+// The request and response shapes are a public contract: keep them exactly.
+const evaluateRequest = z
+  .object({
+    jurisdiction: z.string().refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`),
+    timeZone: z.union([zone, z.array(zone).min(1)]).optional(),
+    channel: z.enum(CHANNELS),
+    at: instant,
+    history: z
+      .array(z.object({ channel: z.enum(CHANNELS), at: instant, kind: z.enum(["attempt", "conversation"]) }).strict())
+      .max(10_000)
+      .optional(),
+    optOuts: z.array(z.enum(CHANNELS)).optional(),
+    consent: z.object({ whatsapp: z.boolean().optional(), autodialedCalls: z.boolean().optional() }).strict().optional(),
+    holds: z.array(z.enum(HOLDS)).optional(),
+    product: z.string().min(1).max(100).optional(),
+  })
+  .strict()
+  .openapi("ComplianceQuestion");
+
+const decision = z
+  .object({
+    allowed: z.boolean(),
+    reasons: z.array(z.object({ rule: z.enum(RULES), detail: z.string() })),
+    nextAllowedAt: z.string().nullable().describe("earliest instant at or after `at` when every rule passes; null when none can"),
+  })
+  .openapi("ComplianceDecision");
+
+const evaluate = createRoute({
+  method: "post",
+  path: "/v1/compliance/evaluate",
+  tags: ["compliance"],
+  summary: "What-if: would this contact be lawful, and if not, when? (touches no stored data)",
+  request: { body: { required: true, content: { "application/json": { schema: evaluateRequest } } } },
+  responses: { 200: { description: "The gate's answer", content: { "application/json": { schema: decision } } }, 400: { description: "Invalid question" } },
+});
+
+const forAccount = createRoute({
+  method: "get",
+  path: "/v1/accounts/{id}/compliance",
+  tags: ["compliance"],
+  summary: "The gate's answer for a stored account, from its real history across every campaign",
+  request: {
+    params: z.object({ id: z.uuid() }),
+    query: z.object({ channel: z.enum(CHANNELS), at: instant.optional().describe("default: now") }),
+  },
+  responses: { 200: { description: "The gate's answer", content: { "application/json": { schema: decision } } }, 404: { description: "No such account" } },
+});
+
+const present = (d: GateDecision) => ({ allowed: d.allowed, reasons: d.reasons, nextAllowedAt: d.nextAllowedAt });
+
+/** Turns the gate's input errors into 400s that name the field. */
+function ask(input: Parameters<typeof evaluateContact>[0]): GateDecision {
+  try {
+    return evaluateContact(input);
+  } catch (error) {
+    if (error instanceof InvalidGateInputError)
+      throw new ProblemError(400, "Invalid request", error.message, [{ field: error.field, reason: `is invalid: ${error.value}` }]);
+    if (error instanceof UnknownJurisdictionError)
+      throw new ProblemError(400, "Invalid request", error.message, [{ field: "jurisdiction", reason: error.message }]);
+    throw error;
+  }
+}
+
+export function complianceRoutes({ db }: ApiDeps) {
+  const app = router();
+  app.openapi(evaluate, (c) => c.json(present(ask(c.req.valid("json"))), 200));
+  app.openapi(forAccount, async (c) => {
+    const { id } = c.req.valid("param");
+    const { channel, at } = c.req.valid("query");
+    const input = await gateInputFor(db, id, channel, at ? new Date(at) : new Date());
+    if (!input) throw new ProblemError(404, "Not found", `no account ${id}`);
+    return c.json(present(ask(input)), 200);
+  });
+  return app;
+}
