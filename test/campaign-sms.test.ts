@@ -128,3 +128,71 @@ describe("the API's health and documents", () => {
     expect((await fetch(`${stack.apiUrl}/docs/swagger-ui-bundle.js`)).status).toBe(200);
   });
 });
+
+describe("campaign variants and controls", () => {
+  it("assigns stable weighted variants and never contacts the holdout", async () => {
+    const product = `loan-${randomUUID()}`;
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: Array.from({ length: 8 }, () => accountFixture({ product })) });
+    const strategy = { steps: [{ id: "sms", kind: "contact", channel: "sms", template: "reminder" }] };
+    const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "champion vs challenger",
+      variants: [
+        { name: "champion", weight: 50, strategy },
+        { name: "challenger", weight: 25, strategy },
+        { name: "holdout", weight: 25, holdout: true },
+      ],
+      segment: { products: [product] },
+    });
+    expect(created.status).toBe(201);
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${created.body.id}/launch`);
+    await finished(created.body.id, 8);
+    const { assignVariant } = await import("../domain/variant.ts");
+    const enrolments = await stack.db.enrolment.findMany({ where: { campaignId: created.body.id }, include: { attempts: true } });
+    for (const e of enrolments) {
+      expect(e.variant).toBe(assignVariant(created.body.id, e.accountId, created.body.strategy.variants).name);
+      if (e.variant === "holdout") expect(e).toMatchObject({ outcome: "holdout", attempts: [] });
+      else expect(e.attempts).toHaveLength(1);
+    }
+  });
+
+  it("pauses, resumes and cancels every account of a running campaign", async () => {
+    const product = `loan-${randomUUID()}`;
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [accountFixture({ product }), accountFixture({ product }), accountFixture({ product })] });
+    const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "long strategy",
+      strategy: {
+        steps: [
+          { id: "first-wait", kind: "wait", duration: "P7D" },
+          { id: "sms", kind: "contact", channel: "sms", template: "reminder" },
+        ],
+      },
+      segment: { products: [product] },
+    });
+    const id = created.body.id as string;
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/launch`);
+    const enrolments = await eventually(async () => {
+      const rows = await stack.db.enrolment.findMany({ where: { campaignId: id, status: "running" } });
+      return rows.length === 3 ? rows : undefined;
+    }, "3 running enrolments");
+    const states = () =>
+      Promise.all(enrolments.map((e) => stack.temporal.workflow.getHandle(e.workflowId).query<{ paused: boolean; waitingFor: string | null }>("accountState")));
+
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/pause`)).body.status).toBe("paused");
+    await eventually(async () => ((await states()).every((s) => s.paused && s.waitingFor === "campaign resumed") ? true : undefined), "every account paused");
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/pause`)).status).toBe(200);
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/resume`)).body.status).toBe("running");
+    await eventually(
+      async () => ((await states()).every((s) => !s.paused && s.waitingFor === "wait step first-wait") ? true : undefined),
+      "every account resumed",
+    );
+
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/cancel`)).body.status).toBe("cancelled");
+    const summary = await eventually(async () => {
+      const s = await api(stack.apiUrl, "GET", `/v1/campaigns/${id}/summary`);
+      return s.body.outcomes.cancelled === 3 ? s.body : undefined;
+    }, "every account cancelled");
+    expect(summary).toMatchObject({ status: "cancelled", attempted: 0 });
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/resume`)).status).toBe(409);
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/launch`)).status).toBe(409);
+  });
+});

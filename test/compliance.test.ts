@@ -1,0 +1,157 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createActivities } from "../activities/index.ts";
+import { accountFixture, api, startTestStack } from "./stack.ts";
+import { zoneAtLocalHour } from "./zones.ts";
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe("POST /v1/compliance/evaluate", () => {
+  it("answers in the public contract's shape, with every failing rule and the next lawful instant", async () => {
+    // Sunday 6 December 2026, 10:00 in Jakarta: Indonesia never allows Sundays.
+    const response = await api(stack.apiUrl, "POST", "/v1/compliance/evaluate", {
+      jurisdiction: "ID",
+      timeZone: "Asia/Jakarta",
+      channel: "sms",
+      at: "2026-12-06T03:00:00Z",
+    });
+    expect(response.status).toBe(200);
+    expect(Object.keys(response.body).sort()).toEqual(["allowed", "nextAllowedAt", "reasons"]);
+    expect(response.body).toMatchObject({ allowed: false, nextAllowedAt: "2026-12-07T01:00:00Z" });
+    expect(response.body.reasons.map((r: { rule: string }) => r.rule)).toEqual(["contact-days"]);
+  });
+
+  it.each([
+    [
+      { jurisdiction: "US", timeZone: "America/New_York", channel: "voice", at: "2026-12-07T12:59:59Z", consent: { autodialedCalls: true } },
+      false,
+      ["contact-hours"],
+      "2026-12-07T13:00:00Z",
+    ],
+    [
+      { jurisdiction: "US", timeZone: "America/New_York", channel: "voice", at: "2026-12-07T13:00:00Z", consent: { autodialedCalls: true } },
+      true,
+      [],
+      "2026-12-07T13:00:00Z",
+    ],
+    [{ jurisdiction: "US", timeZone: "America/New_York", channel: "voice", at: "2026-12-07T15:00:00Z" }, false, ["consent"], null],
+    [{ jurisdiction: "GB", timeZone: "Europe/London", channel: "sms", at: "2026-12-07T12:00:00Z", holds: ["dispute"] }, false, ["hold"], null],
+    [{ jurisdiction: "IN", channel: "whatsapp", at: "2026-12-07T06:00:00Z", consent: { whatsapp: true }, optOuts: ["whatsapp"] }, false, ["opt-out"], null],
+    [
+      {
+        jurisdiction: "GB",
+        timeZone: "Europe/London",
+        channel: "sms",
+        at: "2026-12-07T12:00:00Z",
+        history: [
+          { channel: "sms", at: "2026-12-07T09:00:00Z", kind: "attempt" },
+          { channel: "sms", at: "2026-12-07T10:00:00Z", kind: "attempt" },
+        ],
+      },
+      false,
+      ["frequency-cap"],
+      "2026-12-08T08:00:00Z",
+    ],
+  ])("%j → allowed %s", async (question, allowed, rules, next) => {
+    const response = await api(stack.apiUrl, "POST", "/v1/compliance/evaluate", question);
+    expect(response.status).toBe(200);
+    expect(response.body.allowed).toBe(allowed);
+    expect(response.body.reasons.map((r: { rule: string }) => r.rule).sort()).toEqual(rules);
+    expect(response.body.nextAllowedAt).toBe(next);
+  });
+
+  it("treats several possible zones as all having to allow", async () => {
+    // 08:30 in New York is 05:30 in Los Angeles.
+    const response = await api(stack.apiUrl, "POST", "/v1/compliance/evaluate", {
+      jurisdiction: "US",
+      timeZone: ["America/New_York", "America/Los_Angeles"],
+      channel: "email",
+      at: "2026-12-07T13:30:00Z",
+    });
+    expect(response.body).toMatchObject({ allowed: false, nextAllowedAt: "2026-12-07T16:00:00Z" });
+  });
+
+  it.each([
+    [{ jurisdiction: "XX", channel: "sms", at: "2026-12-07T12:00:00Z" }, "jurisdiction"],
+    [{ jurisdiction: "ID", channel: "fax", at: "2026-12-07T12:00:00Z" }, "channel"],
+    [{ jurisdiction: "ID", channel: "sms", at: "tomorrow" }, "at"],
+    [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00Z", timeZone: "Jakarta" }, "timeZone"],
+    [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00Z", holds: ["vacation"] }, "holds.0"],
+    [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00Z", history: [{ channel: "sms", at: "x", kind: "attempt" }] }, "history.0.at"],
+  ])("answers %j with 400 naming %s", async (question, field) => {
+    const response = await api(stack.apiUrl, "POST", "/v1/compliance/evaluate", question);
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it("is in the OpenAPI document", async () => {
+    const doc = await api(stack.apiUrl, "GET", "/openapi.json");
+    expect(doc.body.paths["/v1/compliance/evaluate"].post).toBeDefined();
+    expect(doc.body.paths["/v1/accounts/{id}/compliance"].get).toBeDefined();
+  });
+});
+
+describe("the gate on stored accounts", () => {
+  async function storedAccount(overrides: Record<string, unknown> = {}) {
+    const fixture = accountFixture({ jurisdiction: "GB", timeZone: zoneAtLocalHour(12), ...overrides });
+    const stored = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [fixture] });
+    return stored.body.accounts[0].id as string;
+  }
+  async function enrolIn(accountId: string) {
+    const campaign = await stack.db.campaign.create({ data: { name: `race ${randomUUID()}`, strategy: {} } });
+    return stack.db.enrolment.create({ data: { campaignId: campaign.id, accountId, workflowId: `race-${randomUUID()}` } });
+  }
+
+  it("answers from the account's real history across campaigns, and reflects holds and opt-outs", async () => {
+    const accountId = await storedAccount();
+    const ask = () => api(stack.apiUrl, "GET", `/v1/accounts/${accountId}/compliance?channel=sms`);
+    expect((await ask()).body).toMatchObject({ allowed: true, reasons: [] });
+
+    for (let i = 0; i < 2; i++) {
+      const e = await enrolIn(accountId);
+      await stack.db.contactAttempt.create({ data: { enrolmentId: e.id, accountId, stepId: "s", channel: "sms", vendor: "twilio", status: "delivered" } });
+    }
+    const capped = (await ask()).body;
+    expect(capped.allowed).toBe(false);
+    expect(capped.reasons.map((r: { rule: string }) => r.rule)).toEqual(["frequency-cap"]);
+
+    expect((await api(stack.apiUrl, "POST", `/v1/accounts/${accountId}/holds`, { kind: "cease-communication" })).status).toBe(200);
+    expect((await api(stack.apiUrl, "GET", `/v1/accounts/${accountId}/compliance?channel=email`)).body).toMatchObject({ allowed: false, nextAllowedAt: null });
+    expect((await api(stack.apiUrl, "DELETE", `/v1/accounts/${accountId}/holds/cease-communication`)).status).toBe(200);
+    expect((await api(stack.apiUrl, "GET", `/v1/accounts/${accountId}/compliance?channel=email`)).body.allowed).toBe(true);
+
+    await api(stack.apiUrl, "POST", `/v1/accounts/${accountId}/opt-outs`, { channel: "email" });
+    expect((await api(stack.apiUrl, "GET", `/v1/accounts/${accountId}/compliance?channel=email`)).body.reasons).toEqual([
+      expect.objectContaining({ rule: "opt-out" }),
+    ]);
+    expect((await api(stack.apiUrl, "GET", `/v1/accounts/${randomUUID()}/compliance?channel=sms`)).status).toBe(404);
+  });
+
+  it("gives the debtor's last slot to exactly one of many campaigns racing for it", async () => {
+    const accountId = await storedAccount();
+    const first = await enrolIn(accountId);
+    await stack.db.contactAttempt.create({ data: { enrolmentId: first.id, accountId, stepId: "s", channel: "sms", vendor: "twilio", status: "delivered" } });
+    // GB allows 2 SMS a local day: one slot is left, and ten campaigns want it at once.
+    const racers = await Promise.all(Array.from({ length: 10 }, () => enrolIn(accountId)));
+    const activities = createActivities({
+      db: stack.db,
+      twilio: undefined as never,
+      temporal: stack.temporal,
+      logger: (await import("../runtime/logger.ts")).createLogger("silent"),
+      clock: () => new Date(),
+      settings: { publicBaseUrl: "", smsFrom: "", creditorName: "", taskQueue: "", enrolPageSize: 1 },
+    });
+    const answers = await Promise.all(racers.map((e) => activities.reserveContact({ enrolmentId: e.id, stepId: "sms-1", channel: "sms", at: Date.now() })));
+    expect(answers.filter((a) => a.allowed)).toHaveLength(1);
+    expect(await stack.db.contactAttempt.count({ where: { accountId } })).toBe(2);
+    const decisions = await stack.db.complianceDecision.findMany({ where: { accountId } });
+    expect(decisions).toHaveLength(10);
+    expect(decisions.filter((d) => !d.allowed).every((d) => JSON.stringify(d.reasons).includes("frequency-cap"))).toBe(true);
+  });
+});
