@@ -49,12 +49,19 @@ export function createContactActivities({ db, twilio, logger, settings }: Activi
       });
       let message;
       try {
-        message = await twilio.messages.create({
-          to: account.phone,
-          from: settings.smsFrom,
-          body,
-          statusCallback: `${settings.publicBaseUrl}/v1/webhooks/twilio/status`,
-        });
+        // A try that died after the vendor call left the attempt dispatching: the vendor
+        // may hold the message already, so look for it before sending again.
+        message = attempt.status === "dispatching" ? await findSentMessage(account.phone, body, attempt.updatedAt) : undefined;
+        if (message) logger.warn({ ...context, vendor: "twilio", vendorId: message.sid }, "found the SMS an interrupted try had sent; not sending it again");
+        else {
+          await db.contactAttempt.update({ where: { id: attemptId }, data: { status: "dispatching" } });
+          message = await twilio.messages.create({
+            to: account.phone,
+            from: settings.smsFrom,
+            body,
+            statusCallback: `${settings.publicBaseUrl}/v1/webhooks/twilio/status`,
+          });
+        }
       } catch (error) {
         const failure = classifyTwilioError(error);
         logger.warn({ ...context, vendor: "twilio", vendorCode: failure.code, transient: failure.transient }, `SMS send failed: ${failure.message}`);
@@ -73,6 +80,12 @@ export function createContactActivities({ db, twilio, logger, settings }: Activi
       return { attemptId, status: finalStatus, outcome: outcomeOf(finalStatus) };
     },
   };
+
+  /** The message we sent this number with this body since `since`, if the vendor has it. */
+  async function findSentMessage(to: string, body: string, since: Date) {
+    const recent = await twilio.messages.list({ to, dateSentAfter: new Date(since.getTime() - 60_000), limit: 50 });
+    return recent.find((m) => m.body === body && m.from === settings.smsFrom);
+  }
 
   async function failAttempt(attemptId: string, errorCode: string): Promise<ContactResult> {
     await db.contactAttempt.update({ where: { id: attemptId }, data: { status: "failed", statusRank: statusRank("failed"), errorCode } });

@@ -4,7 +4,8 @@
  * change the attempt (a late "sent" never overwrites "delivered").
  */
 const RANK: Record<string, number> = {
-  pending: 0, // recorded before the vendor call
+  pending: 0, // reserved by the compliance gate, before the vendor call
+  dispatching: 0, // the vendor call may have happened; a retry asks the vendor first
   accepted: 1,
   scheduled: 1,
   queued: 2,

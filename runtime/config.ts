@@ -51,6 +51,8 @@ const schema = z
         .optional(),
     ),
     TWILIO_AUTH_TOKEN: optionalText,
+    // A Twilio-compatible API (a vendor sandbox run separately) instead of api.twilio.com.
+    TAGIH_TWILIO_API_URL: url(["http:", "https:"]).optional(),
     TWILIO_SMS_FROM: z
       .string()
       .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number")
@@ -119,7 +121,7 @@ export interface Config {
   /** The address vendors call back; webhook signatures are checked against it. */
   publicBaseUrl: string;
   /** Absent: Twilio requests go to the local vendor sandbox. */
-  twilio: { accountSid: string; authToken: string } | undefined;
+  twilio: { accountSid: string; authToken: string; apiBaseUrl?: string } | undefined;
   smsFrom: string;
   /** Absent: SendGrid requests go to the local vendor sandbox. */
   sendgrid: { apiKey: string; webhookPublicKey: string } | undefined;
@@ -164,7 +166,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     namespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
-    twilio: e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN } : undefined,
+    twilio:
+      e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN
+        ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, ...(e.TAGIH_TWILIO_API_URL ? { apiBaseUrl: e.TAGIH_TWILIO_API_URL } : {}) }
+        : undefined,
     smsFrom: e.TWILIO_SMS_FROM,
     sendgrid: e.SENDGRID_API_KEY && e.SENDGRID_WEBHOOK_PUBLIC_KEY ? { apiKey: e.SENDGRID_API_KEY, webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY } : undefined,
     emailFrom: e.SENDGRID_FROM_EMAIL,

@@ -18,9 +18,9 @@ const stack = await startStack(config, logger).catch((error: unknown) => {
 });
 
 const lines = [
-  "Tagih is running",
-  `  API             http://localhost:${config.port}`,
-  `  API docs        http://localhost:${config.port}/docs`,
+  config.role === "worker" ? `Tagih worker is running on task queue ${config.taskQueue}` : "Tagih is running",
+  config.role === "worker" ? "" : `  API             http://localhost:${config.port}`,
+  config.role === "worker" ? "" : `  API docs        http://localhost:${config.port}/docs`,
   stack.temporalUiUrl ? `  Temporal UI     ${stack.temporalUiUrl}` : `  Temporal        ${stack.temporalAddress}`,
   stack.sandbox ? `  Vendor sandbox  ${stack.sandbox.url}/sandbox/messages  (no vendor credentials: sends stay local)` : "",
   "Press Ctrl-C to stop.",

@@ -31,6 +31,29 @@ const SANDBOX_SENDER = "+15005550006";
 export function messageRoutes(ctx: SandboxContext): Hono {
   const app = new Hono();
   app.post("/Messages.json", (c) => createMessage(c, ctx));
+  // The list resource, filtered like Twilio's by To, From and DateSent> (on or after).
+  app.get("/Messages.json", (c) => {
+    const to = c.req.query("To");
+    const from = c.req.query("From");
+    const after = c.req.query("DateSent>") ?? c.req.query("DateSent>=");
+    const since = after ? Date.parse(after) : Number.NEGATIVE_INFINITY;
+    const messages = [...ctx.store.messages.values()]
+      .filter((m) => (!to || m.to === to) && (!from || m.from === from) && Date.parse(m.createdAt) >= since)
+      .reverse()
+      .map(messageResource);
+    const uri = c.req.path;
+    return c.json({
+      messages,
+      end: Math.max(messages.length - 1, 0),
+      first_page_uri: uri,
+      next_page_uri: null,
+      previous_page_uri: null,
+      page: 0,
+      page_size: messages.length,
+      start: 0,
+      uri,
+    });
+  });
   app.get("/Messages/:file", (c) => {
     const message = ctx.store.messages.get(c.req.param("file").replace(/\.json$/, ""));
     if (!message) return twilioError(c, 404, 20404, `The requested resource ${c.req.path} was not found`);

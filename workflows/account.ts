@@ -25,7 +25,8 @@ export interface AccountWorkflowInput {
 }
 
 const { reserveContact, sendSms, finishEnrolment, settlePromise, notify } = proxyActivities<Activities>({
-  startToCloseTimeout: "1 minute",
+  // Short: a worker that dies mid-send is noticed and the send retried within half a minute.
+  startToCloseTimeout: "30 seconds",
   // Transient vendor errors are thrown and retried with backoff; permanent ones come back
   // as a failed outcome the strategy reacts to.
   retry: { initialInterval: "2 seconds", backoffCoefficient: 2, maximumInterval: "5 minutes" },

@@ -23,7 +23,7 @@ export const campaignProgress = defineQuery<CampaignProgress>("campaignProgress"
 
 const { enrolPage } = proxyActivities<Activities>({
   startToCloseTimeout: "10 minutes",
-  heartbeatTimeout: "1 minute",
+  heartbeatTimeout: "20 seconds",
   retry: { initialInterval: "1 second", maximumInterval: "1 minute" },
 });
 const { signalEnrolments, completeCampaignIfDone } = proxyActivities<Activities>({

@@ -1,0 +1,136 @@
+// Exactly one SMS per (account, campaign, step) when the worker process is killed in the
+// middle of a campaign's sends and another one takes over.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { repoRoot } from "../runtime/config.ts";
+import { startVendorSandbox, type VendorSandbox } from "../sandbox/index.ts";
+import { createTwilioClient } from "../vendors/twilio.ts";
+import { createActivities } from "../activities/index.ts";
+import { createLogger } from "../runtime/logger.ts";
+import { freePort } from "./ports.ts";
+import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+
+const twilio = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
+const taskQueue = `crash-${randomUUID()}`;
+let sandbox: VendorSandbox;
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+const workers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  const port = await freePort();
+  // One sandbox shared by the API (in this process) and the worker processes.
+  sandbox = await startVendorSandbox({ twilio, outcomes: { sms: { delivered: 1 } }, deliverTo: `http://127.0.0.1:${port}`, delayMs: { min: 0, max: 50 } });
+  stack = await startTestStack({
+    PORT: String(port),
+    TAGIH_ROLE: "api",
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TAGIH_TWILIO_API_URL: sandbox.url,
+  });
+});
+afterAll(async () => {
+  for (const w of workers) w.kill("SIGKILL");
+  await stack?.stop();
+  await sandbox?.close();
+});
+
+/** A worker in a process of its own, as `TAGIH_ROLE=worker npm start` runs it. */
+async function startWorker(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "runtime", "main.ts")], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      TAGIH_ROLE: "worker",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: inject("databaseUrl"),
+      TEMPORAL_ADDRESS: inject("temporalAddress"),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TAGIH_TWILIO_API_URL: sandbox.url,
+      PUBLIC_BASE_URL: stack.config.publicBaseUrl,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  workers.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (d: Buffer) => String(d).includes("Tagih worker is running") && resolve());
+    child.once("exit", (code) => reject(new Error(`worker exited with ${code}`)));
+  });
+  return child;
+}
+
+describe("a worker killed mid-campaign", () => {
+  it("another worker finishes the campaign and the sandbox receives each SMS exactly once", { timeout: 300_000 }, async () => {
+    const product = `crash-${randomUUID()}`;
+    const accounts = Array.from({ length: 40 }, () => accountFixture({ product }));
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts })).status).toBe(200);
+    const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "crash",
+      strategy: { steps: [{ id: "sms", kind: "contact", channel: "sms", template: "reminder" }] },
+      segment: { products: [product] },
+    });
+    const first = await startWorker();
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`);
+    const phones = new Set((await stack.db.account.findMany({ where: { product }, select: { phone: true } })).map((a) => a.phone));
+    const sentTo = () => sandbox.messages().filter((m) => phones.has(m.to));
+    await eventually(async () => (sentTo().length >= 5 ? true : undefined), "the first sends", 60_000);
+    first.kill("SIGKILL");
+    const killedAfter = sentTo().length;
+
+    await startWorker();
+    await eventually(
+      async () => {
+        const s = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaign.body.id}/summary`);
+        return s.body.finished === 40 ? s.body : undefined;
+      },
+      "all 40 accounts finished",
+      240_000,
+    );
+    const perPhone = new Map<string, number>();
+    for (const m of sentTo()) perPhone.set(m.to, (perPhone.get(m.to) ?? 0) + 1);
+    expect(killedAfter).toBeLessThan(40);
+    expect(perPhone.size).toBe(40);
+    expect([...perPhone.values()].every((n) => n === 1)).toBe(true);
+    const attempts = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId: campaign.body.id } } });
+    expect(attempts).toHaveLength(40);
+    expect(new Set(attempts.map((a) => a.vendorId)).size).toBe(40);
+  });
+
+  it("a retry after the vendor accepted but before the SID was stored finds the message instead of sending again", async () => {
+    const product = `window-${randomUUID()}`;
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [accountFixture({ product })] });
+    const account = await stack.db.account.findFirstOrThrow({ where: { product } });
+    const c = await stack.db.campaign.create({ data: { name: "window", strategy: {} } });
+    const e = await stack.db.enrolment.create({ data: { campaignId: c.id, accountId: account.id, workflowId: `window-${randomUUID()}`, status: "running" } });
+    const client = createTwilioClient({ ...twilio, apiBaseUrl: sandbox.url });
+    const activities = createActivities({
+      db: stack.db,
+      twilio: client,
+      temporal: stack.temporal,
+      logger: createLogger("silent"),
+      clock: () => new Date(),
+      settings: {
+        publicBaseUrl: stack.config.publicBaseUrl,
+        smsFrom: stack.config.smsFrom,
+        creditorName: stack.config.creditorName,
+        taskQueue,
+        enrolPageSize: 1,
+      },
+    });
+    const reserved = await activities.reserveContact({ enrolmentId: e.id, stepId: "sms", channel: "sms", at: Date.now() });
+    if (!reserved.allowed) throw new Error("the gate should allow this contact");
+    // The first try: marked dispatching, the vendor accepted, then the worker died.
+    const sent = await activities.sendSms({ attemptId: reserved.attemptId, template: "reminder" });
+    await stack.db.contactAttempt.update({ where: { id: reserved.attemptId }, data: { vendorId: null, status: "dispatching", statusRank: 0 } });
+    const retried = await activities.sendSms({ attemptId: reserved.attemptId, template: "reminder" });
+    expect(sandbox.messages().filter((m) => m.to === account.phone)).toHaveLength(1);
+    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: retried.attemptId } })).vendorId).toBe(
+      sandbox.messages().find((m) => m.to === account.phone)!.sid,
+    );
+    expect(sent.attemptId).toBe(retried.attemptId);
+  });
+});
