@@ -1,21 +1,20 @@
 import type { Client } from "@temporalio/client";
-import type twilio from "twilio";
+import type { Channel } from "../domain/channel.ts";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
+import type { ChannelSender } from "./channels/types.ts";
 
 /** Everything activities touch, handed in by the worker (or a test). */
 export interface ActivityDeps {
   db: Database;
-  twilio: twilio.Twilio;
+  /** One sender per channel that has a vendor configured. */
+  senders: Partial<Record<Channel, ChannelSender>>;
   temporal: Client;
   logger: Logger;
   /** The worker's clock; tests may hand in another. */
   clock: () => Date;
   settings: {
     publicBaseUrl: string;
-    smsFrom: string;
-    /** The creditor named in messages. */
-    creditorName: string;
     taskQueue: string;
     /** Signs `notify` actions (HMAC-SHA256); unset sends them unsigned. */
     webhookSecret?: string;

@@ -68,12 +68,11 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       temporalUiUrl = dev.uiUrl;
     }
 
-    const apiUrl = `http://127.0.0.1:${config.port}`;
-    const vendors = await connectVendors(config, logger, { port: config.sandboxPort, seed: config.sandboxSeed, outcomes: config.sandboxOutcomes, apiUrl });
-    if (vendors.sandbox) stops.push(vendors.sandbox.close);
-
     const db = createDatabase(databaseUrl);
     stops.push(() => db.$disconnect());
+    const apiUrl = `http://127.0.0.1:${config.port}`;
+    const vendors = await connectVendors(config, logger, db, { port: config.sandboxPort, seed: config.sandboxSeed, outcomes: config.sandboxOutcomes, apiUrl });
+    if (vendors.sandbox) stops.push(vendors.sandbox.close);
     const connection = await Connection.connect({ address: temporalAddress });
     stops.push(() => connection.close());
     const temporal = new Client({ connection, namespace: config.namespace });
@@ -88,15 +87,13 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
         activities: createActivities({
           db,
-          twilio: vendors.twilio,
+          senders: vendors.senders,
           temporal,
           logger: logger.child({ component: "activities" }),
           clock: () => new Date(),
           settings: {
             webhookSecret: config.webhookSecret,
             publicBaseUrl: config.publicBaseUrl,
-            smsFrom: config.smsFrom,
-            creditorName: config.creditorName,
             taskQueue: config.taskQueue,
             enrolPageSize: options.enrolPageSize ?? 200,
           },

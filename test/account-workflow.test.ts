@@ -7,6 +7,7 @@ import { DateTime } from "luxon";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createSmsSender } from "../activities/channels/sms.ts";
 import { createActivities } from "../activities/index.ts";
 import { strategySchema } from "../domain/strategy.ts";
 import { createDatabase, type Database } from "../runtime/database.ts";
@@ -50,11 +51,19 @@ beforeAll(async () => {
     workflowBundle: { codePath: inject("workflowBundlePath") },
     activities: createActivities({
       db,
-      twilio: createTwilioClient({ ...twilio, apiBaseUrl: sandbox.url }),
+      senders: {
+        sms: createSmsSender({
+          db,
+          twilio: createTwilioClient({ ...twilio, apiBaseUrl: sandbox.url }),
+          from: "+15005550006",
+          creditorName: "Bank Contoh",
+          statusCallback: "http://127.0.0.1:9/v1/webhooks/twilio/status",
+        }),
+      },
       temporal: env.client,
       logger: createLogger("warn"),
       clock: () => new Date(),
-      settings: { publicBaseUrl: "http://127.0.0.1:9", smsFrom: "+15005550006", creditorName: "Bank Contoh", taskQueue, enrolPageSize: 10 },
+      settings: { publicBaseUrl: "http://127.0.0.1:9", taskQueue, enrolPageSize: 10 },
     }),
   });
   running = worker.run();

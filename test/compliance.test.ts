@@ -141,11 +141,11 @@ describe("the gate on stored accounts", () => {
     const racers = await Promise.all(Array.from({ length: 10 }, () => enrolIn(accountId)));
     const activities = createActivities({
       db: stack.db,
-      twilio: undefined as never,
+      senders: {},
       temporal: stack.temporal,
       logger: (await import("../runtime/logger.ts")).createLogger("silent"),
       clock: () => new Date(),
-      settings: { publicBaseUrl: "", smsFrom: "", creditorName: "", taskQueue: "", enrolPageSize: 1 },
+      settings: { publicBaseUrl: "", taskQueue: "", enrolPageSize: 1 },
     });
     const answers = await Promise.all(racers.map((e) => activities.reserveContact({ enrolmentId: e.id, stepId: "sms-1", channel: "sms", at: Date.now() })));
     expect(answers.filter((a) => a.allowed)).toHaveLength(1);

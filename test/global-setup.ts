@@ -5,7 +5,7 @@
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { bundleWorkflowCode } from "@temporalio/worker";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { postgresConfig } from "../runtime/database-url.ts";
@@ -26,7 +26,8 @@ declare module "vitest" {
 
 export default async function setup(project: TestProject) {
   const logger = createLogger("warn");
-  const dir = join(repoRoot, ".data", "test");
+  // TAGIH_TEST_DIR lets several test runs share a machine without sharing a database.
+  const dir = process.env.TAGIH_TEST_DIR ? resolve(process.env.TAGIH_TEST_DIR) : join(repoRoot, ".data", "test");
   mkdirSync(dir, { recursive: true });
 
   const postgres = await startEmbeddedPostgres({ dataDir: join(dir, "postgres"), port: await freePort(), database: "postgres", logger });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { repoRoot } from "../runtime/config.ts";
 import { startVendorSandbox, type VendorSandbox } from "../sandbox/index.ts";
 import { createTwilioClient } from "../vendors/twilio.ts";
+import { createSmsSender } from "../activities/channels/sms.ts";
 import { createActivities } from "../activities/index.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { freePort } from "./ports.ts";
@@ -109,14 +110,20 @@ describe("a worker killed mid-campaign", () => {
     const client = createTwilioClient({ ...twilio, apiBaseUrl: sandbox.url });
     const activities = createActivities({
       db: stack.db,
-      twilio: client,
+      senders: {
+        sms: createSmsSender({
+          db: stack.db,
+          twilio: client,
+          from: stack.config.smsFrom,
+          creditorName: stack.config.creditorName,
+          statusCallback: `${stack.config.publicBaseUrl}/v1/webhooks/twilio/status`,
+        }),
+      },
       temporal: stack.temporal,
       logger: createLogger("silent"),
       clock: () => new Date(),
       settings: {
         publicBaseUrl: stack.config.publicBaseUrl,
-        smsFrom: stack.config.smsFrom,
-        creditorName: stack.config.creditorName,
         taskQueue,
         enrolPageSize: 1,
       },
@@ -124,9 +131,9 @@ describe("a worker killed mid-campaign", () => {
     const reserved = await activities.reserveContact({ enrolmentId: e.id, stepId: "sms", channel: "sms", at: Date.now() });
     if (!reserved.allowed) throw new Error("the gate should allow this contact");
     // The first try: marked dispatching, the vendor accepted, then the worker died.
-    const sent = await activities.sendSms({ attemptId: reserved.attemptId, template: "reminder" });
+    const sent = await activities.sendContact({ attemptId: reserved.attemptId, template: "reminder" });
     await stack.db.contactAttempt.update({ where: { id: reserved.attemptId }, data: { vendorId: null, status: "dispatching", statusRank: 0 } });
-    const retried = await activities.sendSms({ attemptId: reserved.attemptId, template: "reminder" });
+    const retried = await activities.sendContact({ attemptId: reserved.attemptId, template: "reminder" });
     expect(sandbox.messages().filter((m) => m.to === account.phone)).toHaveLength(1);
     expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: retried.attemptId } })).vendorId).toBe(
       sandbox.messages().find((m) => m.to === account.phone)!.sid,

@@ -24,7 +24,7 @@ export interface AccountWorkflowInput {
   stepDeadline?: number | null;
 }
 
-const { reserveContact, sendSms, finishEnrolment, settlePromise, notify } = proxyActivities<Activities>({
+const { reserveContact, sendContact, finishEnrolment, settlePromise, notify } = proxyActivities<Activities>({
   // Short: a worker that dies mid-send is noticed and the send retried within half a minute.
   startToCloseTimeout: "30 seconds",
   // Transient vendor errors are thrown and retried with backoff; permanent ones come back
@@ -135,7 +135,7 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
           continue;
         }
         state.lastDecision = { channel, stepId: step.id, at: new Date(at).toISOString(), allowed: true, reasons: [], nextAllowedAt: null };
-        const sent = await sendSms({ attemptId: reservation.attemptId, template: step.template });
+        const sent = await sendContact({ attemptId: reservation.attemptId, template: step.template });
         if (sent.outcome) outcomes.set(sent.attemptId, sent.outcome);
         await waitFor(
           `outcome of ${channel} attempt`,

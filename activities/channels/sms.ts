@@ -1,0 +1,31 @@
+import type twilio from "twilio";
+import type { Database } from "../../runtime/database.ts";
+import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
+import { renderFor } from "../render-for.ts";
+import { classifyTwilioError } from "../vendor-errors.ts";
+import type { ChannelSender } from "./types.ts";
+
+/**
+ * SMS through Twilio's Messages API, with status callbacks to our webhook.
+ * @example createSmsSender({ db, twilio, from: "+15005550006", creditorName, statusCallback })
+ */
+export function createSmsSender(deps: { db: Database; twilio: twilio.Twilio; from: string; creditorName: string; statusCallback: string }): ChannelSender {
+  const { db, twilio, from } = deps;
+  return {
+    vendor: "twilio",
+    classify: classifyTwilioError,
+    applyPending: (sid) => applyPendingTwilioStatuses(db, sid),
+    async send({ account, campaign, template, mayHaveSent, since }) {
+      if (!account.phone) throw Object.assign(new Error(`account ${account.id} has no phone number`), { status: 400, code: "no-phone" });
+      const body = await renderFor("sms", template, account, campaign, deps.creditorName);
+      if (mayHaveSent) {
+        // Twilio has no idempotency key for messages: find what we sent this number since.
+        const recent = await twilio.messages.list({ to: account.phone, dateSentAfter: new Date(since.getTime() - 60_000), limit: 50 });
+        const found = recent.find((m) => m.body === body && m.from === from);
+        if (found) return { vendorId: found.sid, status: found.status };
+      }
+      const message = await twilio.messages.create({ to: account.phone, from, body, statusCallback: deps.statusCallback });
+      return { vendorId: message.sid, status: message.status ?? "queued" };
+    },
+  };
+}
