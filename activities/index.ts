@@ -2,6 +2,7 @@ import { createComplianceActivities } from "./compliance.ts";
 import { createContactActivities } from "./contact.ts";
 import { createEnrolmentActivities } from "./enrolment.ts";
 import { createJourneyActivities } from "./journey.ts";
+import { createPlacementActivities } from "./placement.ts";
 import type { ActivityDeps } from "./types.ts";
 
 export type { ActivityDeps } from "./types.ts";
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createComplianceActivities(deps),
     ...createContactActivities(deps),
     ...createJourneyActivities(deps),
+    ...createPlacementActivities(deps),
   };
 }
 

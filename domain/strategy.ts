@@ -62,14 +62,23 @@ export const branchStepSchema = z.object({
   else: stepId.optional(),
 });
 
-export const actionStepSchema = z.object({
-  id: stepId,
-  kind: z.literal("action"),
-  action: z.literal("notify"),
-  /** What the external system should do: suspend the service, consider a write-off, escalate. */
-  purpose: z.enum(["suspend-service", "recommend-write-off", "escalate"]),
-  url: z.url({ protocol: /^https?$/ }),
-});
+export const actionStepSchema = z.discriminatedUnion("action", [
+  z.object({
+    id: stepId,
+    kind: z.literal("action"),
+    action: z.literal("notify"),
+    /** What the external system should do: suspend the service, consider a write-off, escalate. */
+    purpose: z.enum(["suspend-service", "recommend-write-off", "escalate"]),
+    url: z.url({ protocol: /^https?$/ }),
+  }),
+  z.object({
+    id: stepId,
+    kind: z.literal("action"),
+    /** Place the account with a collection agency; the strategy waits until the agency recalls it. */
+    action: z.literal("place-with-agency"),
+    agency: z.string().min(1).max(100),
+  }),
+]);
 
 export const endStepSchema = z.object({ id: stepId, kind: z.literal("end"), outcome: z.string().min(1).max(50).default("ended") });
 

@@ -21,6 +21,12 @@ export interface PromiseSignal {
   dueDate: string;
 }
 
+export interface ReplySignal {
+  channel: Channel;
+  text: string;
+  at: string;
+}
+
 export interface GateSnapshot {
   channel: Channel;
   stepId: string;
@@ -42,6 +48,9 @@ export interface AccountState {
   paidMinor: string;
   promise: (PromiseSignal & { paidAtPromise: string }) | null;
   holds: Hold[];
+  /** The agency holding the account, while placed. */
+  placedWith: string | null;
+  lastReply: ReplySignal | null;
   paused: boolean;
   cancelled: boolean;
 }
@@ -51,6 +60,9 @@ export const payment = defineSignal<[PaymentSignal]>("payment");
 export const promiseToPay = defineSignal<[PromiseSignal]>("promiseToPay");
 export const holdPlaced = defineSignal<[{ kind: Hold }]>("holdPlaced");
 export const holdReleased = defineSignal<[{ kind: Hold }]>("holdReleased");
+export const reply = defineSignal<[ReplySignal]>("reply");
+/** The agency handed the account back: the strategy goes on after the placement step. */
+export const recalled = defineSignal("recalled");
 export const pause = defineSignal("pause");
 export const resume = defineSignal("resume");
 export const cancel = defineSignal("cancel");

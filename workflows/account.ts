@@ -4,7 +4,20 @@ import type { AttemptOutcome } from "../domain/attempt-status.ts";
 import { durationMs } from "../domain/duration.ts";
 import type { ContactStep, Step, Strategy } from "../domain/strategy.ts";
 import { conditionHolds, nextLocalTime, promiseBrokenAt, stepIndex } from "../domain/strategy-rules.ts";
-import { accountState, cancel, contactOutcome, holdPlaced, holdReleased, pause, payment, promiseToPay, resume, type AccountState } from "./account-messages.ts";
+import {
+  accountState,
+  cancel,
+  contactOutcome,
+  holdPlaced,
+  holdReleased,
+  pause,
+  payment,
+  promiseToPay,
+  recalled,
+  reply,
+  resume,
+  type AccountState,
+} from "./account-messages.ts";
 
 export interface AccountWorkflowInput {
   campaignId: string;
@@ -12,7 +25,7 @@ export interface AccountWorkflowInput {
   enrolmentId: string;
   /** The strategy as it was at launch: a running account keeps its version. */
   strategy: Strategy;
-  /** The debtor's zone for "wait until 09:00"; null: the jurisdiction's first zone. */
+  /** The debtor's zone for "wait until 09:00" (the jurisdiction's first zone when unknown). */
   timeZone: string;
   daysPastDue: number;
   balanceMinor: string;
@@ -24,7 +37,7 @@ export interface AccountWorkflowInput {
   stepDeadline?: number | null;
 }
 
-const { reserveContact, sendContact, finishEnrolment, settlePromise, notify } = proxyActivities<Activities>({
+const { reserveContact, sendContact, finishEnrolment, settlePromise, notify, placeWithAgency } = proxyActivities<Activities>({
   // Short: a worker that dies mid-send is noticed and the send retried within half a minute.
   startToCloseTimeout: "30 seconds",
   // Transient vendor errors are thrown and retried with backoff; permanent ones come back
@@ -49,6 +62,8 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
     paidMinor: "0",
     promise: null,
     holds: [],
+    placedWith: null,
+    lastReply: null,
     paused: false,
     cancelled: false,
   };
@@ -67,6 +82,8 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   setHandler(promiseToPay, (p) => void (state.promise = { ...p, paidAtPromise: state.paidMinor }));
   setHandler(holdPlaced, ({ kind }) => void (state.holds = [...new Set([...state.holds, kind])]));
   setHandler(holdReleased, ({ kind }) => void (state.holds = state.holds.filter((h) => h !== kind)));
+  setHandler(reply, (r) => void (state.lastReply = r));
+  setHandler(recalled, () => void (state.placedWith = null));
   setHandler(pause, () => void (state.paused = true));
   setHandler(resume, () => void (state.paused = false));
   setHandler(cancel, () => void (state.cancelled = true));
@@ -176,8 +193,14 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
         return step.else ? stepIndex(strategy, step.else) : next;
       }
       case "action":
-        await notify({ enrolmentId: input.enrolmentId, purpose: step.purpose, url: step.url, stepId: step.id });
-        return next;
+        if (step.action === "notify") {
+          await notify({ enrolmentId: input.enrolmentId, purpose: step.purpose, url: step.url, stepId: step.id });
+          return next;
+        }
+        // Placed: the agency works the account until it recalls it, or the debt is settled.
+        state.placedWith = (await placeWithAgency({ enrolmentId: input.enrolmentId, stepId: step.id, agency: step.agency })).agency;
+        await waitFor(`recall by ${state.placedWith}`, null, () => state.placedWith === null || paid() || state.cancelled);
+        return paid() || state.cancelled ? "interrupted" : next;
       case "end":
         return { end: step.outcome };
     }
