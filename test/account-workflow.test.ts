@@ -268,6 +268,33 @@ describe("account workflow (time skipping)", () => {
     expect(decisions[0]!.nextAllowedAt).toBeNull();
   });
 
+  it("continues as new before its history grows large, carrying its state over", async () => {
+    // A reminder loop: every hour, unless paid, wait again — hundreds of steps.
+    const w = await start(
+      {
+        steps: [
+          { id: "tick", kind: "wait", duration: "PT1H" },
+          { id: "check", kind: "branch", when: { paid: true }, then: "done", else: "tick" },
+          { id: "done", kind: "end", outcome: "settled" },
+        ],
+      },
+      "Europe/London",
+    );
+    await w.handle.signal("payment", { reference: "EARLY-1", amountMinor: "30000" });
+    const firstRun = (await w.handle.describe()).runId;
+    for (let i = 0; i < 60; i++) {
+      await env.sleep("12 hours");
+      if ((await env.client.workflow.getHandle(w.e.workflowId).describe()).runId !== firstRun) break;
+    }
+    const current = env.client.workflow.getHandle(w.e.workflowId);
+    expect((await current.describe()).runId).not.toBe(firstRun);
+    // Nothing lost: the early payment is still counted, and a repeat of it is still ignored.
+    expect(await current.query<AccountState>("accountState")).toMatchObject({ paidMinor: "30000", balanceMinor: "70000" });
+    await current.signal("payment", { reference: "EARLY-1", amountMinor: "30000" });
+    await current.signal("payment", { reference: "LATE-2", amountMinor: "70000" });
+    expect(await current.result()).toBe("paid");
+  });
+
   it("cancel ends the journey at once, even while it waits for the gate", async () => {
     const now = await env.currentTimeMs();
     const w = await start({ steps: [contact("sms-1")] }, zoneAtLocalHour(3, now));

@@ -47,6 +47,7 @@ describe("an SMS campaign end to end", () => {
 
     const summary = await finished(campaignId, 3);
     expect(summary).toMatchObject({ enrolled: 3, attempted: 3, delivered: 3, failed: 0, outcomes: { contacted: 3 } });
+    expect(["running", "completed"]).toContain(summary.phase);
 
     const messages = stack.sandbox!.messages().filter((m) => ["+6281234567890", "+919876543210", "+254712345678"].includes(m.to));
     expect(messages.map((m) => m.to).sort()).toEqual(["+254712345678", "+6281234567890", "+919876543210"]);
@@ -191,7 +192,7 @@ describe("campaign variants and controls", () => {
       const s = await api(stack.apiUrl, "GET", `/v1/campaigns/${id}/summary`);
       return s.body.outcomes.cancelled === 3 ? s.body : undefined;
     }, "every account cancelled");
-    expect(summary).toMatchObject({ status: "cancelled", attempted: 0 });
+    expect(summary).toMatchObject({ status: "cancelled", phase: "cancelled", attempted: 0 });
     expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/resume`)).status).toBe(409);
     expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/launch`)).status).toBe(409);
   });

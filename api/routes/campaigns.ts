@@ -6,7 +6,7 @@ import { segmentSchema } from "../../domain/segment.ts";
 import { campaignStrategySchema, strategySchema } from "../../domain/strategy.ts";
 import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
 import { validateTemplate } from "../../templates/render.ts";
-import type { CampaignControl, campaignWorkflow } from "../../workflows/campaign.ts";
+import type { CampaignControl, CampaignProgress, campaignWorkflow } from "../../workflows/campaign.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -105,6 +105,7 @@ const summary = createRoute({
       z.object({
         campaignId: z.string(),
         status: z.string(),
+        phase: z.enum(["draft", "enrolling", "running", "completed", "cancelled"]).describe("where the campaign workflow stands"),
         enrolled: z.number(),
         running: z.number(),
         finished: z.number(),
@@ -217,6 +218,19 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     });
   }
 
+  /** The campaign workflow's own view; the stored status once the workflow is gone. */
+  const campaignPhase = async (campaign: CampaignRow): Promise<CampaignProgress["phase"] | "draft"> => {
+    if (!campaign.workflowId) return "draft";
+    try {
+      return (await temporal.workflow.getHandle(campaign.workflowId).query<CampaignProgress>("campaignProgress")).phase;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError || campaign.status === "completed" || campaign.status === "cancelled") {
+        return campaign.status === "cancelled" ? "cancelled" : "completed";
+      }
+      throw error;
+    }
+  };
+
   app.openapi(summary, async (c) => {
     const campaign = await find(c.req.valid("param").id);
     const [enrolments, attempts, outcomes] = await Promise.all([
@@ -235,10 +249,12 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     ]);
     const e = enrolments[0]!;
     const a = attempts[0]!;
+    const phase = await campaignPhase(campaign);
     return c.json(
       {
         campaignId: campaign.id,
         status: campaign.status,
+        phase,
         enrolled: Number(e.enrolled),
         running: Number(e.running),
         finished: Number(e.finished),
