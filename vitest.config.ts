@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{domain,templates,sandbox,vendors,runtime,api,store}/**/*.test.ts"],
+          include: ["{activities,api,domain,runtime,sandbox,store,templates,vendors}/**/*.test.ts"],
         },
       },
       {

@@ -1,4 +1,5 @@
 import { Context } from "@temporalio/activity";
+import pMap from "p-map";
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from "@temporalio/client";
 import { WorkflowIdReusePolicy } from "@temporalio/common";
 import { accountWorkflowId } from "../domain/workflow-ids.ts";
@@ -15,7 +16,8 @@ export interface EnrolPageResult {
   nextCursor?: string;
 }
 
-const START_CONCURRENCY = 32;
+// Workflow starts (and signals) in flight at once per activity.
+const START_CONCURRENCY = 64;
 
 function workflowInput(
   campaignId: string,
@@ -68,23 +70,25 @@ export function createEnrolmentActivities({ db, temporal, logger, settings }: Ac
         select: { id: true, accountId: true, workflowId: true },
       });
       const byAccount = new Map(assigned.map((a) => [a.account.id, a]));
-      for (let i = 0; i < enrolments.length; i += START_CONCURRENCY) {
-        await Promise.all(
-          enrolments.slice(i, i + START_CONCURRENCY).map(async (e) => {
-            try {
-              await temporal.workflow.start("accountWorkflow", {
-                taskQueue: settings.taskQueue,
-                workflowId: e.workflowId,
-                workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-                args: [workflowInput(campaign.id, e, byAccount.get(e.accountId)!)],
-              });
-            } catch (error) {
-              if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-            }
-          }),
-        );
-        Context.current().heartbeat(i);
-      }
+      // A pool, not batches: one slow start must not hold up the other starts in flight.
+      let started = 0;
+      await pMap(
+        enrolments,
+        async (e) => {
+          try {
+            await temporal.workflow.start("accountWorkflow", {
+              taskQueue: settings.taskQueue,
+              workflowId: e.workflowId,
+              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              args: [workflowInput(campaign.id, e, byAccount.get(e.accountId)!)],
+            });
+          } catch (error) {
+            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          }
+          if (++started % START_CONCURRENCY === 0) Context.current().heartbeat(started);
+        },
+        { concurrency: START_CONCURRENCY },
+      );
       await db.enrolment.updateMany({ where: { id: { in: enrolments.map((e) => e.id) }, status: "enrolled" }, data: { status: "running" } });
       logger.info({ campaignId: campaign.id, enrolled: enrolments.length }, "enrolled a page of accounts");
       return { enrolled: enrolments.length, nextCursor: accounts.length === settings.enrolPageSize ? accounts.at(-1)!.id : undefined };
@@ -102,20 +106,19 @@ export function createEnrolmentActivities({ db, temporal, logger, settings }: Ac
           select: { id: true, workflowId: true },
         });
         if (page.length === 0) return signalled;
-        for (let i = 0; i < page.length; i += START_CONCURRENCY) {
-          await Promise.all(
-            page.slice(i, i + START_CONCURRENCY).map((e) =>
-              temporal.workflow
-                .getHandle(e.workflowId)
-                .signal(input.signal)
-                .catch((error: unknown) => {
-                  // An account that finished meanwhile has nothing to pause.
-                  if (!(error instanceof WorkflowNotFoundError)) throw error;
-                }),
-            ),
-          );
-          Context.current().heartbeat(signalled + i);
-        }
+        await pMap(
+          page,
+          (e) =>
+            temporal.workflow
+              .getHandle(e.workflowId)
+              .signal(input.signal)
+              .catch((error: unknown) => {
+                // An account that finished meanwhile has nothing to pause.
+                if (!(error instanceof WorkflowNotFoundError)) throw error;
+              }),
+          { concurrency: START_CONCURRENCY },
+        );
+        Context.current().heartbeat(signalled);
         signalled += page.length;
         cursor = page.at(-1)!.id;
       }

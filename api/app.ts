@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { accountActionRoutes } from "./routes/account-actions.ts";
+import { agencyRoutes } from "./routes/agencies.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { campaignRoutes } from "./routes/campaigns.ts";
 import { complianceRoutes } from "./routes/compliance.ts";
@@ -10,7 +11,13 @@ import { healthRoutes } from "./routes/health.ts";
 import { problem, ProblemError, validationProblem } from "./problem.ts";
 import { router } from "./router.ts";
 import type { ApiDeps } from "./types.ts";
+import { agencyWebhookRoutes } from "./webhooks/agencies.ts";
+import { paymentWebhookRoutes } from "./webhooks/payments.ts";
+import { sendgridWebhookRoutes } from "./webhooks/sendgrid.ts";
 import { twilioWebhookRoutes } from "./webhooks/twilio.ts";
+import { twilioInboundRoutes } from "./webhooks/twilio-inbound.ts";
+import { twilioVoiceRoutes } from "./webhooks/twilio-voice.ts";
+import { unsubscribeRoutes } from "./routes/unsubscribe.ts";
 
 export type App = OpenAPIHono;
 
@@ -33,6 +40,13 @@ export function createApp(deps: ApiDeps): App {
   app.route("/", campaignRoutes(deps));
   app.route("/", complianceRoutes(deps));
   app.route("/", twilioWebhookRoutes(deps));
+  app.route("/", twilioInboundRoutes(deps));
+  app.route("/", twilioVoiceRoutes(deps));
+  app.route("/", sendgridWebhookRoutes(deps));
+  app.route("/", unsubscribeRoutes(deps));
+  app.route("/", agencyRoutes(deps));
+  app.route("/", paymentWebhookRoutes(deps));
+  app.route("/", agencyWebhookRoutes(deps));
   app.route("/", docsRoutes(app));
 
   app.notFound((c) => problem(c, 404, "Not found", `no route for ${c.req.method} ${c.req.path}`));

@@ -12,6 +12,31 @@ export interface ApiDeps {
     publicBaseUrl: string;
     taskQueue: string;
     twilioAuthToken: string;
+    /** SendGrid's signed event webhook verification key (base64 DER or PEM); unset: its events are refused with 503. */
+    sendgridWebhookPublicKey?: string;
+    /** Keys the HMAC of unsubscribe links (the worker's email sender makes them with the same); unset: links answer 503. */
+    unsubscribeSecret?: string;
+    /** What the inbound-message and IVR webhooks need; unset (unit tests of other routes): no links, agents or IVR SMS. */
+    twilioChannels?: TwilioChannelSettings;
     maxBodyBytes: number;
+    /** Verifies payment gateway notifications; unset: they are refused with 503. */
+    paymentWebhookSecret?: string;
   };
+}
+
+/** Settings of the Twilio inbound-message and IVR webhooks. */
+export interface TwilioChannelSettings {
+  /** The Twilio account (and a Twilio-compatible API address, e.g. the sandbox) the IVR's payment-link SMS goes through. */
+  accountSid: string;
+  apiBaseUrl?: string;
+  smsFrom: string;
+  /** Caller id when the IVR dials the ops line. */
+  voiceFrom: string;
+  creditorName: string;
+  /** The ops line: "speak to an agent" dials it; voicemails and help replies name it. */
+  opsPhone?: string;
+  /** Base of the payment links "pay now" texts; unset: the menu has no "pay now". */
+  paymentLinkBase?: string;
+  /** The person a limited-content voicemail names. */
+  voicemailName: string;
 }

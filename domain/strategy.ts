@@ -18,7 +18,7 @@ const stepId = z
 const minorAmount = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, "must be a non-negative integer")]).transform(String);
 
 /** Channels with a sender wired end to end; the others arrive with their vendors. */
-export const SENDABLE_CHANNELS = ["sms"] as const;
+export const SENDABLE_CHANNELS = ["sms", "email", "whatsapp", "voice"] as const;
 const sendable = z.enum(SENDABLE_CHANNELS, { error: `must be one of ${SENDABLE_CHANNELS.join(", ")} (other channels are not available yet)` });
 
 export const contactStepSchema = z.object({

@@ -57,15 +57,40 @@ const schema = z
       .string()
       .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number")
       .default("+15005550006"),
+    // WhatsApp sender (Twilio's WhatsApp sandbox number by default) and IVR caller id (the SMS number by default).
+    TWILIO_WHATSAPP_FROM: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number")
+      .default("+14155238886"),
+    TWILIO_VOICE_FROM: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number")
+        .optional(),
+    ),
+    // The ops line: IVR "speak to an agent" dials it; voicemails and help replies name it.
+    TAGIH_OPS_PHONE: optionalText.pipe(
+      z
+        .string()
+        .regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number")
+        .optional(),
+    ),
+    // Payment page the IVR's "pay now" texts a link to (`<base>/<accountId>?attempt=<attemptId>`); unset: no such option.
+    TAGIH_PAYMENT_LINK_BASE: url(["https:", "http:"]).optional(),
+    // The person a limited-content voicemail names.
+    TAGIH_VOICEMAIL_NAME: z.string().trim().min(1).max(60).default("Alex"),
     SENDGRID_API_KEY: optionalText,
     SENDGRID_WEBHOOK_PUBLIC_KEY: optionalText,
     SENDGRID_FROM_EMAIL: z.email().default("collections@example.com"),
+    TAGIH_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(1).default(150),
     TAGIH_MAX_BODY_BYTES: z.coerce
       .number()
       .int()
       .min(1024)
       .default(10 * 1024 * 1024),
     TAGIH_WEBHOOK_SECRET: optionalText,
+    // Shared with the payment gateway: its notifications are refused until this is set.
+    TAGIH_PAYMENT_WEBHOOK_SECRET: optionalText.pipe(z.string().min(16, "must be at least 16 characters").optional()),
     TAGIH_CREDITOR_NAME: z.string().trim().min(1).default("Tagih Demo Lender"),
     TAGIH_SANDBOX_PORT: port.default(3001),
     TAGIH_SANDBOX_SEED: z.coerce.number().int().default(1),
@@ -123,13 +148,29 @@ export interface Config {
   /** Absent: Twilio requests go to the local vendor sandbox. */
   twilio: { accountSid: string; authToken: string; apiBaseUrl?: string } | undefined;
   smsFrom: string;
+  whatsappFrom: string;
+  /** Caller id of IVR calls. */
+  voiceFrom: string;
+  /** The ops line: "speak to an agent" dials it; absent: the IVR offers no agent. */
+  opsPhone: string | undefined;
+  /** Base of the payment links the IVR texts; absent: the IVR offers no "pay now". */
+  paymentLinkBase: string | undefined;
+  /** The person a limited-content voicemail names. */
+  voicemailName: string;
   /** Absent: SendGrid requests go to the local vendor sandbox. */
   sendgrid: { apiKey: string; webhookPublicKey: string } | undefined;
   emailFrom: string;
   /** Larger request bodies are refused with 413. */
   maxBodyBytes: number;
+  /**
+   * Account workflows a worker keeps in memory (about 1 MB each). Most of them sleep for days,
+   * so a small cache bounds memory; an evicted workflow is replayed when it wakes.
+   */
+  workerCachedWorkflows: number;
   /** Signs the notifications strategy actions send to external systems. */
   webhookSecret: string | undefined;
+  /** Verifies payment gateway notifications (X-Tagih-Signature); absent: they are refused with 503. */
+  paymentWebhookSecret: string | undefined;
   /** The creditor named in messages to debtors. */
   creditorName: string;
   sandboxPort: number;
@@ -171,11 +212,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, ...(e.TAGIH_TWILIO_API_URL ? { apiBaseUrl: e.TAGIH_TWILIO_API_URL } : {}) }
         : undefined,
     smsFrom: e.TWILIO_SMS_FROM,
+    whatsappFrom: e.TWILIO_WHATSAPP_FROM,
+    voiceFrom: e.TWILIO_VOICE_FROM ?? e.TWILIO_SMS_FROM,
+    opsPhone: e.TAGIH_OPS_PHONE,
+    paymentLinkBase: e.TAGIH_PAYMENT_LINK_BASE?.replace(/\/+$/, ""),
+    voicemailName: e.TAGIH_VOICEMAIL_NAME,
     sendgrid: e.SENDGRID_API_KEY && e.SENDGRID_WEBHOOK_PUBLIC_KEY ? { apiKey: e.SENDGRID_API_KEY, webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY } : undefined,
     emailFrom: e.SENDGRID_FROM_EMAIL,
     creditorName: e.TAGIH_CREDITOR_NAME,
     webhookSecret: e.TAGIH_WEBHOOK_SECRET,
+    paymentWebhookSecret: e.TAGIH_PAYMENT_WEBHOOK_SECRET,
     maxBodyBytes: e.TAGIH_MAX_BODY_BYTES,
+    workerCachedWorkflows: e.TAGIH_WORKER_CACHED_WORKFLOWS,
     sandboxPort: e.TAGIH_SANDBOX_PORT,
     sandboxSeed: e.TAGIH_SANDBOX_SEED,
     sandboxOutcomes: e.TAGIH_SANDBOX_OUTCOMES,
@@ -186,6 +234,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 function describeValue(env: Record<string, string | undefined>, path: PropertyKey[]): string {
   const name = String(path[0] ?? "");
   const value = env[name];
-  if (value === undefined || /TOKEN|KEY|DATABASE_URL/.test(name)) return "";
+  if (value === undefined || /TOKEN|KEY|SECRET|DATABASE_URL/.test(name)) return "";
   return ` (got "${value}")`;
 }

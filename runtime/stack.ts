@@ -84,6 +84,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         connection: workerConnection,
         namespace: config.namespace,
         taskQueue: config.taskQueue,
+        maxCachedWorkflows: config.workerCachedWorkflows,
         ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
         activities: createActivities({
           db,
@@ -115,7 +116,20 @@ export async function startStack(config: Config, logger: Logger, options: StackO
           publicBaseUrl: config.publicBaseUrl,
           taskQueue: config.taskQueue,
           twilioAuthToken: vendors.twilioAuthToken,
+          sendgridWebhookPublicKey: vendors.sendgridWebhookPublicKey,
+          unsubscribeSecret: vendors.unsubscribeSecret,
+          twilioChannels: {
+            accountSid: vendors.twilioAccountSid,
+            apiBaseUrl: vendors.twilioApiBaseUrl,
+            smsFrom: config.smsFrom,
+            voiceFrom: config.voiceFrom,
+            creditorName: config.creditorName,
+            opsPhone: config.opsPhone,
+            paymentLinkBase: config.paymentLinkBase,
+            voicemailName: config.voicemailName,
+          },
           maxBodyBytes: config.maxBodyBytes,
+          paymentWebhookSecret: config.paymentWebhookSecret,
         },
       });
       const server = await listen(app.fetch, config.port);

@@ -1,9 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type twilio from "twilio";
+import { createEmailSender } from "../activities/channels/email.ts";
 import { createSmsSender } from "../activities/channels/sms.ts";
 import type { ChannelSender } from "../activities/channels/types.ts";
+import { createVoiceSender } from "../activities/channels/voice.ts";
+import { createWhatsappSender } from "../activities/channels/whatsapp.ts";
 import type { Channel } from "../domain/channel.ts";
-import { startVendorSandbox, type OutcomeMix, type VendorSandbox } from "../sandbox/index.ts";
+import { unsubscribeUrl } from "../api/routes/unsubscribe.ts";
+import { generateSendgridKeyPair, startVendorSandbox, type OutcomeMix, type VendorSandbox } from "../sandbox/index.ts";
+import { createSendgridClient } from "../vendors/sendgrid.ts";
 import { createTwilioClient } from "../vendors/twilio.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logger.ts";
@@ -11,6 +16,13 @@ import type { Logger } from "./logger.ts";
 export interface Vendors {
   twilio: twilio.Twilio;
   twilioAuthToken: string;
+  /** The Twilio account (and API address, for the sandbox) the API's own sends use. */
+  twilioAccountSid: string;
+  twilioApiBaseUrl: string | undefined;
+  /** Verifies SendGrid's signed event webhook: SENDGRID_WEBHOOK_PUBLIC_KEY, or the sandbox's key. */
+  sendgridWebhookPublicKey: string;
+  /** Keys the HMAC of unsubscribe links. */
+  unsubscribeSecret: string;
   /** One sender per channel the configured vendors carry. */
   senders: Partial<Record<Channel, ChannelSender>>;
   /** Running when at least one vendor has no credentials. */
@@ -29,20 +41,31 @@ export async function connectVendors(
 ): Promise<Vendors> {
   let sandbox: VendorSandbox | undefined;
   let credentials = config.twilio;
-  if (!credentials) {
+  const sendgridKeys = config.sendgrid ? undefined : generateSendgridKeyPair();
+  if (!credentials || sendgridKeys) {
     const made = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
     sandbox = await startVendorSandbox({
       port: sandboxOptions.port,
       seed: sandboxOptions.seed,
       outcomes: sandboxOptions.outcomes as Partial<OutcomeMix>,
       twilio: made,
+      ...(sendgridKeys && {
+        sendgrid: { privateKeyPem: sendgridKeys.privateKeyPem },
+        sendgridEventsUrl: `${config.publicBaseUrl}/v1/webhooks/sendgrid/events`,
+      }),
       // Callbacks are signed over PUBLIC_BASE_URL, as Twilio would, but delivered locally.
       deliverTo: sandboxOptions.apiUrl,
       logger: logger.child({ component: "vendor-sandbox" }),
     });
-    credentials = { ...made, apiBaseUrl: sandbox.url };
+    credentials ??= { ...made, apiBaseUrl: sandbox.url };
   }
   const twilio = createTwilioClient(credentials);
+  const mail = createSendgridClient(
+    sendgridKeys ? { apiKey: `SG.sandbox-${randomBytes(16).toString("hex")}`, apiBaseUrl: sandbox!.url } : { apiKey: config.sendgrid!.apiKey },
+  );
+  // The SendGrid API key never leaves us and SendGrid (TAGIH_WEBHOOK_SECRET is shared with
+  // notify receivers), so it keys unsubscribe links; a sandbox run makes a key up.
+  const unsubscribeSecret = config.sendgrid?.apiKey ?? randomBytes(32).toString("hex");
   const senders: Partial<Record<Channel, ChannelSender>> = {
     sms: createSmsSender({
       db,
@@ -51,6 +74,30 @@ export async function connectVendors(
       creditorName: config.creditorName,
       statusCallback: `${config.publicBaseUrl}/v1/webhooks/twilio/status`,
     }),
+    whatsapp: createWhatsappSender({
+      db,
+      twilio,
+      from: config.whatsappFrom,
+      creditorName: config.creditorName,
+      statusCallback: `${config.publicBaseUrl}/v1/webhooks/twilio/status`,
+    }),
+    voice: createVoiceSender({ db, twilio, from: config.voiceFrom, publicBaseUrl: config.publicBaseUrl }),
+    email: createEmailSender({
+      db,
+      mail,
+      from: config.emailFrom,
+      creditorName: config.creditorName,
+      unsubscribeUrl: (accountId) => unsubscribeUrl(config.publicBaseUrl, unsubscribeSecret, accountId),
+    }),
   };
-  return { twilio, twilioAuthToken: credentials.authToken, senders, sandbox };
+  return {
+    twilio,
+    twilioAuthToken: credentials.authToken,
+    twilioAccountSid: credentials.accountSid,
+    twilioApiBaseUrl: credentials.apiBaseUrl,
+    sendgridWebhookPublicKey: sendgridKeys?.publicKeyBase64 ?? config.sendgrid!.webhookPublicKey,
+    unsubscribeSecret,
+    senders,
+    sandbox,
+  };
 }

@@ -26,7 +26,13 @@ export async function storeCallback(
     UNION ALL
     SELECT id, applied_at FROM callbacks WHERE vendor = ${event.vendor} AND event_id = ${event.eventId}
     LIMIT 1`;
-  const row = rows[0]!;
+  // A concurrent copy of the same event may commit between our insert (which then does
+  // nothing) and the select, whose snapshot predates it: read it again.
+  let row = rows[0];
+  if (!row) {
+    const stored = await db.callback.findUniqueOrThrow({ where: { vendor_eventId: { vendor: event.vendor, eventId: event.eventId } } });
+    row = { id: stored.id, applied_at: stored.appliedAt };
+  }
   return { id: row.id, alreadyApplied: row.applied_at !== null };
 }
 

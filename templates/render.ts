@@ -89,3 +89,52 @@ export function renderTemplate(source: string, context: TemplateContext): string
 export function validateTemplate(source: string): void {
   handlebars.precompile(source);
 }
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+// An email template is one file (or campaign template body) in sections, each opened by a
+// Handlebars comment on a line of its own: `{{!-- subject --}}`, `{{!-- text --}}` and,
+// optionally, `{{!-- html --}}` (without it the HTML part is the text part, escaped).
+const EMAIL_SECTION = /^[ \t]*\{\{!--\s*(subject|text|html)\s*--\}\}[ \t]*\r?\n?/gm;
+const compiledHtml = new Map<string, Handlebars.TemplateDelegate>();
+
+/**
+ * Renders an email template's subject and plain-text part as plain text, and its HTML part
+ * with every `{{value}}` HTML-escaped (`{{{raw}}}` is refused: account data is never markup).
+ * @example renderEmailTemplate("{{!-- subject --}}\nHi\n{{!-- text --}}\nHi {{name}}", ctx) // { subject: "Hi", text: "Hi Budi", html: "<p>Hi Budi</p>" }
+ */
+export function renderEmailTemplate(source: string, context: TemplateContext & Record<string, unknown>): RenderedEmail {
+  const sections: Partial<Record<keyof RenderedEmail, string>> = {};
+  const marks = [...source.matchAll(EMAIL_SECTION)];
+  marks.forEach((mark, i) => {
+    const name = mark[1] as keyof RenderedEmail;
+    if (sections[name] !== undefined) throw new Error(`email template has two ${name} sections`);
+    sections[name] = source.slice(mark.index + mark[0].length, marks[i + 1]?.index ?? source.length);
+  });
+  if (!sections.subject?.trim() || !sections.text?.trim()) throw new Error("an email template needs {{!-- subject --}} and {{!-- text --}} sections");
+  const subject = renderTemplate(sections.subject, context).replace(/\s+/g, " ");
+  const text = renderTemplate(sections.text, context);
+  if (sections.html === undefined) return { subject, text, html: textToHtml(text) };
+  if (/\{\{\{|\{\{~?\s*&/.test(sections.html)) throw new Error("the html section of an email template must not use unescaped {{{...}}} or {{& ...}}");
+  let template = compiledHtml.get(sections.html);
+  if (!template) {
+    template = handlebars.compile(sections.html, { strict: true });
+    compiledHtml.set(sections.html, template);
+  }
+  return { subject, text, html: template(context).trim() };
+}
+
+/** Plain text as HTML: escaped, paragraphs on blank lines, links made clickable. */
+function textToHtml(text: string): string {
+  return text
+    .split(/\n\s*\n/)
+    .map((paragraph) => {
+      const escaped = Handlebars.escapeExpression(paragraph.trim()).replace(/\n/g, "<br>");
+      return `<p>${escaped.replace(/https?:\/\/[^\s<]*[^\s<.,;:!?)]/g, (url) => `<a href="${url}">${url}</a>`)}</p>`;
+    })
+    .join("\n");
+}

@@ -45,6 +45,12 @@ const { reserveContact, sendContact, finishEnrolment, settlePromise, notify, pla
   retry: { initialInterval: "2 seconds", backoffCoefficient: 2, maximumInterval: "5 minutes" },
 });
 
+// A placement notice is retried with backoff, without an attempt limit, until the agency acknowledges.
+const { notifyAgency } = proxyActivities<Activities>({
+  startToCloseTimeout: "30 seconds",
+  retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "10 minutes" },
+});
+
 // Fresh history well before Temporal's limits; state carries over intact.
 const MAX_HISTORY = 2_000;
 
@@ -192,15 +198,19 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
         if (conditionHolds(step.when, facts)) return stepIndex(strategy, step.then);
         return step.else ? stepIndex(strategy, step.else) : next;
       }
-      case "action":
+      case "action": {
         if (step.action === "notify") {
           await notify({ enrolmentId: input.enrolmentId, purpose: step.purpose, url: step.url, stepId: step.id });
           return next;
         }
         // Placed: the agency works the account until it recalls it, or the debt is settled.
-        state.placedWith = (await placeWithAgency({ enrolmentId: input.enrolmentId, stepId: step.id, agency: step.agency })).agency;
+        const placement = await placeWithAgency({ enrolmentId: input.enrolmentId, stepId: step.id, agency: step.agency });
+        state.placedWith = placement.agency;
+        // The signed notice, retried until the agency acknowledges (a recall meanwhile is kept).
+        await notifyAgency({ placementId: placement.placementId });
         await waitFor(`recall by ${state.placedWith}`, null, () => state.placedWith === null || paid() || state.cancelled);
         return paid() || state.cancelled ? "interrupted" : next;
+      }
       case "end":
         return { end: step.outcome };
     }

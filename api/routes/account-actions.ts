@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { WorkflowNotFoundError } from "@temporalio/client";
 import { CHANNELS } from "../../domain/channel.ts";
 import { HOLDS } from "../../domain/compliance/index.ts";
+import { applyPayment } from "../../store/payments.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -88,7 +89,7 @@ const pay = createRoute({
       },
     },
   },
-  responses: { 200: ok("Recorded"), 404: { description: "No such account" } },
+  responses: { 200: ok("Recorded"), 404: { description: "No such account" }, 409: { description: "The reference was recorded with other details" } },
 });
 
 export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
@@ -159,24 +160,19 @@ export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
       throw new ProblemError(400, "Invalid request", `account ${id} is in ${found.currency}`, [
         { field: "currency", reason: `must be the account's currency ${found.currency}` },
       ]);
-    const recorded = await db.$transaction(async (tx) => {
-      const { count } = await tx.payment.createMany({
-        data: [
-          {
-            reference: body.reference,
-            accountId: id,
-            amountMinor: BigInt(body.amountMinor),
-            currency: body.currency,
-            paidAt: body.paidAt ? new Date(body.paidAt) : new Date(),
-          },
-        ],
-        skipDuplicates: true,
-      });
-      if (count > 0) await tx.account.update({ where: { id }, data: { balanceMinor: { decrement: BigInt(body.amountMinor) } } });
-      return count > 0;
-    });
-    if (!recorded) return c.json({ accountId: id, signalled: 0 }, 200);
-    return c.json(await tell(id, "payment", { reference: body.reference, amountMinor: body.amountMinor }), 200);
+    const applied = await applyPayment(
+      { db, temporal, logger },
+      {
+        accountId: id,
+        reference: body.reference,
+        amountMinor: body.amountMinor,
+        currency: body.currency,
+        paidAt: body.paidAt ? new Date(body.paidAt) : undefined,
+      },
+      { resignal: true },
+    );
+    if (applied.status === "conflict") throw new ProblemError(409, "Conflict", `payment ${body.reference} was recorded with other details`);
+    return c.json({ accountId: id, signalled: applied.signalled }, 200);
   });
   return app;
 }

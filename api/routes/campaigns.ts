@@ -26,6 +26,11 @@ const templateSchema = z.object({
         ctx.addIssue({ code: "custom", message: `is not a valid Handlebars template: ${(error as Error).message.split("\n")[0]}` });
       }
     }),
+  /** WhatsApp: the approved Twilio Content template sent outside the 24-hour window (variables 1 first name, 2 amount due, 3 due date). */
+  contentSid: z
+    .string()
+    .regex(/^HX[0-9a-fA-F]{32}$/, "must be a Twilio Content SID (HX and 32 hex digits)")
+    .optional(),
 });
 
 const campaignInput = z

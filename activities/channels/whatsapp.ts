@@ -1,0 +1,126 @@
+import type twilio from "twilio";
+import type { Account, Campaign } from "../../generated/prisma/client.ts";
+import type { Database } from "../../runtime/database.ts";
+import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
+import { formatDate, formatMoney } from "../../templates/format.ts";
+import { TemplateNotFoundError } from "../../templates/render.ts";
+import { renderFor } from "../render-for.ts";
+import { classifyTwilioError } from "../vendor-errors.ts";
+import type { ChannelSender } from "./types.ts";
+
+/** WhatsApp's customer-service window: free-form messages only this long after the debtor's last message. */
+export const WHATSAPP_WINDOW_MS = 24 * 3600 * 1000;
+/** Sent this close to the window's end, a free-form message might reach WhatsApp after it closed. */
+const WINDOW_MARGIN_MS = 5 * 60 * 1000;
+
+/** A campaign template as stored; WhatsApp ones may name an approved Twilio Content template. */
+interface StoredTemplate {
+  name: string;
+  channel: string;
+  locale: string;
+  body?: string;
+  contentSid?: string;
+}
+
+/** A permanent failure (no retry): the step falls back to its next channel. */
+function permanent(code: string, message: string): Error {
+  return Object.assign(new Error(message), { status: 400, code });
+}
+
+/** @example whatsappWindowOpen(account.lastWhatsappInboundAt, new Date()) */
+export function whatsappWindowOpen(lastInboundAt: Date | null, now: Date): boolean {
+  return lastInboundAt !== null && now.getTime() - lastInboundAt.getTime() < WHATSAPP_WINDOW_MS - WINDOW_MARGIN_MS;
+}
+
+/**
+ * The approved template a campaign configured for a strategy template name: the one in the
+ * debtor's locale, else their language, else English, else any locale.
+ */
+export function contentTemplateFor(campaign: Campaign, name: string, locale: string): StoredTemplate | undefined {
+  const templates = ((campaign.templates ?? []) as unknown as StoredTemplate[]).filter((t) => t.channel === "whatsapp" && t.name === name && t.contentSid);
+  for (const candidate of [locale, locale.split("-")[0], "en"]) {
+    const found = templates.find((t) => t.locale === candidate);
+    if (found) return found;
+  }
+  return templates[0];
+}
+
+/**
+ * The variables of an approved template, as WhatsApp numbers them: 1 first name, 2 amount
+ * due in the debtor's currency and locale, 3 due date (or "-" when the account has none).
+ * @example JSON.parse(contentVariables(account)) // { "1": "Budi", "2": "Rp 1.500.000", "3": "25 Desember 2026" }
+ */
+export function contentVariables(account: Account): string {
+  return JSON.stringify({
+    "1": account.name.split(/\s+/)[0] ?? account.name,
+    "2": formatMoney(account.balanceMinor, account.currency, account.locale),
+    "3": account.dueDate ? formatDate(account.dueDate, account.locale) : "-",
+  });
+}
+
+/**
+ * WhatsApp through Twilio's Messages API (`whatsapp:` addresses), with status callbacks to
+ * the same webhook as SMS (`read` ranks above `delivered`). Inside the 24-hour window since
+ * the debtor last wrote to us the rendered template goes out as free-form text; outside it
+ * only the approved template the campaign configured (`contentSid`) may, else the send
+ * fails permanently with `whatsapp-template-required` and the step falls back.
+ * @example createWhatsappSender({ db, twilio, from: "+14155238886", creditorName, statusCallback })
+ */
+export function createWhatsappSender(deps: {
+  db: Database;
+  twilio: twilio.Twilio;
+  from: string;
+  creditorName: string;
+  statusCallback: string;
+  clock?: () => Date;
+}): ChannelSender {
+  const { db, twilio } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const from = `whatsapp:${deps.from}`;
+  return {
+    vendor: "twilio",
+    classify: classifyTwilioError,
+    applyPending: (sid) => applyPendingTwilioStatuses(db, sid),
+    async send({ account, campaign, template, mayHaveSent, since }) {
+      const number = account.whatsapp ?? account.phone;
+      if (!number) throw permanent("no-whatsapp", `account ${account.id} has no WhatsApp or phone number`);
+      const to = `whatsapp:${number}`;
+
+      const approved = contentTemplateFor(campaign, template, account.locale);
+      let body: string | undefined;
+      if (whatsappWindowOpen(account.lastWhatsappInboundAt, clock())) {
+        try {
+          body = await renderFor("whatsapp", template, account, campaign, deps.creditorName);
+        } catch (error) {
+          // No free-form text for this template: the approved one does inside the window too.
+          if (!(error instanceof TemplateNotFoundError) || !approved) throw error;
+        }
+      }
+      if (body === undefined && !approved?.contentSid) {
+        throw permanent("whatsapp-template-required", `no approved WhatsApp template for "${template}" and the 24-hour window is closed`);
+      }
+
+      if (mayHaveSent) {
+        // Twilio has no idempotency key for messages: find what we sent this number since,
+        // that no other attempt claims.
+        const recent = await twilio.messages.list({ to, from, dateSentAfter: new Date(since.getTime() - 60_000), limit: 50 });
+        for (const message of recent) {
+          if (body !== undefined && message.body !== body) continue;
+          const claimed = await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: message.sid } }, select: { id: true } });
+          if (!claimed) return { vendorId: message.sid, status: message.status };
+        }
+      }
+      const message =
+        body !== undefined
+          ? await twilio.messages.create({ to, from, body, statusCallback: deps.statusCallback })
+          : await twilio.messages.create({
+              to,
+              from,
+              contentSid: approved!.contentSid!,
+              contentVariables: contentVariables(account),
+              statusCallback: deps.statusCallback,
+            });
+      return { vendorId: message.sid, status: message.status ?? "queued" };
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../../runtime/logger.ts";
+import type { ApiDeps } from "../types.ts";
+import { agencyEventSchema, agencyWebhookRoutes, eventUuid } from "./agencies.ts";
+
+describe("agency callbacks", () => {
+  it("refuses a request without an API key before touching anything", async () => {
+    const untouchable = new Proxy({}, { get: () => expect.unreachable("no database or Temporal call expected") }) as never;
+    const app = agencyWebhookRoutes({
+      db: untouchable,
+      temporal: untouchable,
+      logger: createLogger("silent"),
+      settings: {} as ApiDeps["settings"],
+    });
+    for (const authorization of [undefined, "Basic abc", "Bearer "]) {
+      const response = await app.request("/v1/webhooks/agencies/any", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+        body: "{}",
+      });
+      expect(response.status, String(authorization)).toBe(401);
+    }
+  });
+
+  it("derives a stable UUID per event, so a redelivery creates nothing new", () => {
+    const id = eventUuid("agency:a:ev-1:promise");
+    expect(id).toBe(eventUuid("agency:a:ev-1:promise"));
+    expect(id).not.toBe(eventUuid("agency:b:ev-1:promise"));
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it("names the invalid field of each event type", () => {
+    const placementId = "6f1c2a4e-0000-4000-8000-000000000000";
+    const fields = (body: unknown) => agencyEventSchema.safeParse(body).error?.issues.map((i) => i.path.join("."));
+    expect(fields({ eventId: "e", placementId, type: "visit" })).toEqual(["type"]);
+    expect(fields({ eventId: "e", placementId, type: "contact" })).toEqual(["outcome"]);
+    expect(fields({ eventId: "e", placementId, type: "promise", amountMinor: "10", dueDate: "31/12/2026" })).toEqual(["dueDate"]);
+    expect(fields({ eventId: "e", placementId, type: "payment", amountMinor: 0 })).toEqual(["amountMinor"]);
+    expect(fields({ eventId: "", placementId: "p", type: "recall" })).toEqual(["eventId", "placementId"]);
+    expect(fields({ eventId: "e", placementId, type: "recall" })).toBeUndefined();
+  });
+});

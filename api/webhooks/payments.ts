@@ -1,0 +1,139 @@
+import { z } from "@hono/zod-openapi";
+import type { Prisma } from "../../generated/prisma/client.ts";
+import { isCurrency } from "../../domain/money.ts";
+import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
+import { applyPayment } from "../../store/payments.ts";
+import { SIGNATURE_HEADER, verifyTagihSignature } from "../../vendors/tagih-signature.ts";
+import { fieldProblems, problem, validationProblem } from "../problem.ts";
+import { router } from "../router.ts";
+import type { ApiDeps } from "../types.ts";
+
+const PATH = "/v1/webhooks/payments";
+
+/** A positive integer amount in minor units, as a JSON number or a digit string (within PostgreSQL's bigint). */
+export const minorAmount = z
+  .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,17}$/, "must be a positive integer in minor units")], {
+    error: "must be a positive integer in minor units (a number or a digit string)",
+  })
+  .transform(String);
+
+export const paymentNotificationSchema = z
+  .object({
+    reference: z.string().min(1).max(200),
+    accountExternalId: z.string().min(1).max(200).optional(),
+    accountId: z.uuid().optional(),
+    amountMinor: minorAmount,
+    currency: z.string().refine(isCurrency, "must be an ISO 4217 currency code"),
+    paidAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((n) => n.accountExternalId !== undefined || n.accountId !== undefined, {
+    path: ["accountExternalId"],
+    message: "accountExternalId or accountId is required",
+  });
+
+const outcome = z.object({
+  reference: z.string(),
+  accountId: z.string().optional(),
+  status: z.enum(["recorded", "duplicate", "unmatched"]),
+  signalled: z.number(),
+});
+
+/** Payment gateway notifications: signed JSON, one payment per reference. */
+export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps) {
+  const app = router();
+  // Documented here; handled below on the raw body, which the signature covers.
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: PATH,
+    tags: ["webhooks"],
+    summary: "Payment gateway notification (signed with X-Tagih-Signature)",
+    description: [
+      '`X-Tagih-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with TAGIH_PAYMENT_WEBHOOK_SECRET; more than 5 minutes off is refused.',
+      "Each reference is stored raw once (callbacks, vendor `payments`) and recorded once; a full payment ends the account's journeys `paid`.",
+      "A payment for an account we do not know (yet) is kept for reconciliation and answered 202; a redelivery applies it once the account exists.",
+    ].join(" "),
+    request: {
+      headers: z.object({ "x-tagih-signature": z.string().optional() }),
+      body: { required: true, content: { "application/json": { schema: paymentNotificationSchema } } },
+    },
+    responses: {
+      200: { description: "Recorded, or a repeat of a recorded payment (nothing changed)", content: { "application/json": { schema: outcome } } },
+      202: { description: "Stored, but no account matches: kept for reconciliation", content: { "application/json": { schema: outcome } } },
+      400: { description: "Malformed: the problem names every invalid field; nothing stored" },
+      401: { description: "No signature; nothing stored" },
+      403: { description: "Forged or stale signature; nothing stored" },
+      409: { description: "The reference was recorded with another account, amount or currency; stored, not applied" },
+      422: { description: "The currency is not the account's; stored, not applied" },
+      503: { description: "Not configured, or stored but the account's journeys could not be told yet; retry" },
+    },
+  });
+
+  app.post(PATH, async (c) => {
+    const secret = settings.paymentWebhookSecret;
+    if (!secret) {
+      logger.error({ vendor: "payments" }, "refused a payment notification: TAGIH_PAYMENT_WEBHOOK_SECRET is not set");
+      return problem(c, 503, "Unavailable", "payment notifications are not configured");
+    }
+    const raw = await c.req.text();
+    const check = verifyTagihSignature(secret, c.req.header(SIGNATURE_HEADER), raw);
+    if (!check.ok) {
+      logger.warn({ vendor: "payments", reason: check.reason }, "rejected a payment notification");
+      return check.reason === "missing"
+        ? problem(c, 401, "Unauthorized", "missing X-Tagih-Signature (t=<unix seconds>,v1=<hex HMAC-SHA256>)")
+        : problem(c, 403, "Forbidden", check.reason === "stale" ? "X-Tagih-Signature timestamp is more than 5 minutes off" : "invalid X-Tagih-Signature");
+    }
+    const json = parseJson(raw);
+    if (json === undefined) return validationProblem(c, [{ field: "(body)", reason: "must be a JSON object" }]);
+    const parsed = paymentNotificationSchema.safeParse(json);
+    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const n = parsed.data;
+
+    const account = await db.account.findFirst({
+      where: { ...(n.accountId ? { id: n.accountId } : {}), ...(n.accountExternalId ? { externalId: n.accountExternalId } : {}) },
+      select: { id: true },
+    });
+    const stored = await storeCallback(db, { vendor: "payments", eventId: n.reference, kind: "payment", payload: json as Prisma.InputJsonValue });
+    if (!account) {
+      logger.warn({ vendor: "payments", reference: n.reference }, "payment for an unknown account kept for reconciliation");
+      return c.json({ reference: n.reference, status: "unmatched" as const, signalled: 0 }, 202);
+    }
+
+    let applied;
+    try {
+      // A first delivery, or a redelivery of one not yet applied: the journeys are told.
+      applied = await applyPayment(
+        { db, temporal, logger },
+        { accountId: account.id, reference: n.reference, amountMinor: n.amountMinor, currency: n.currency, paidAt: n.paidAt ? new Date(n.paidAt) : undefined },
+        { resignal: !stored.alreadyApplied },
+      );
+    } catch (error) {
+      logger.error({ err: error, vendor: "payments", reference: n.reference }, "could not apply a payment notification");
+      return problem(c, 503, "Unavailable", "stored; the payment could not be applied yet, retry later");
+    }
+    switch (applied.status) {
+      case "no-account":
+        return c.json({ reference: n.reference, status: "unmatched" as const, signalled: 0 }, 202);
+      case "currency-mismatch":
+        return problem(c, 422, "Unprocessable", `account ${account.id} is in ${applied.accountCurrency}`, [
+          { field: "currency", reason: `must be the account's currency ${applied.accountCurrency}` },
+        ]);
+      case "conflict":
+        logger.warn({ vendor: "payments", reference: n.reference }, "payment reference reused with other details");
+        return problem(c, 409, "Conflict", `payment ${n.reference} was recorded with another account, amount or currency`);
+      default:
+        if (!stored.alreadyApplied) await markCallbackApplied(db, stored.id);
+        return c.json({ reference: n.reference, accountId: account.id, status: applied.status, signalled: applied.signalled }, 200);
+    }
+  });
+  return app;
+}
+
+/** The body as JSON, or undefined when it is not a JSON object. */
+export function parseJson(raw: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(raw);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,163 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { WorkflowNotFoundError, type Client } from "@temporalio/client";
+import type { Context } from "hono";
+import twilio from "twilio";
+import { classifyInbound, keywordReply } from "../../domain/keywords.ts";
+import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
+import {
+  accountsByNumber,
+  noteWhatsappInbound,
+  recordOptOut,
+  recordReply,
+  removeOptOut,
+  runningWorkflowIds,
+  type InboundChannel,
+} from "../../store/inbound.ts";
+import type { ReplySignal } from "../../workflows/account-messages.ts";
+import { fieldProblems, problem, validationProblem } from "../problem.ts";
+import { router } from "../router.ts";
+import type { ApiDeps, TwilioChannelSettings } from "../types.ts";
+
+/** Used when the process hands in no Twilio channel settings: no links, no agent, no IVR SMS. */
+export const FALLBACK_TWILIO_CHANNELS: TwilioChannelSettings = {
+  accountSid: "",
+  smsFrom: "+15005550006",
+  voiceFrom: "+15005550006",
+  creditorName: "Tagih",
+  voicemailName: "Alex",
+};
+
+/**
+ * Verifies a Twilio webhook (X-Twilio-Signature: HMAC-SHA1 over the public URL Twilio
+ * called, query included, plus the sorted form parameters) over its raw form body; returns
+ * the parameters, or undefined when the signature is missing or wrong.
+ */
+export async function verifiedTwilioParams(c: Context, authToken: string, publicBaseUrl: string): Promise<Record<string, string> | undefined> {
+  const signature = c.req.header("x-twilio-signature");
+  const params = Object.fromEntries(new URLSearchParams(await c.req.text()));
+  const url = `${publicBaseUrl}${c.req.path}${new URL(c.req.url).search}`;
+  return signature && twilio.validateRequest(authToken, signature, url, params) ? params : undefined;
+}
+
+/**
+ * Signals every journey of the accounts that may be running; one that just ended has
+ * nothing to hear. Returns how many were told; throws when Temporal cannot be reached.
+ */
+export async function tellAccountWorkflows(db: ApiDeps["db"], temporal: Client, accountIds: string[], signal: string, arg: unknown): Promise<number> {
+  const workflowIds = await runningWorkflowIds(db, accountIds);
+  const told = await Promise.all(
+    workflowIds.map((id) =>
+      temporal.workflow
+        .getHandle(id)
+        .signal(signal, arg)
+        .then(() => 1)
+        .catch((error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) return 0;
+          throw error;
+        }),
+    ),
+  );
+  return told.reduce<number>((sum, n) => sum + n, 0);
+}
+
+/** A TwiML messaging answer: the reply text, or nothing. */
+function twimlReply(c: Context, text?: string) {
+  const response = new twilio.twiml.MessagingResponse();
+  if (text) response.message(text);
+  return c.body(response.toString(), 200, { "Content-Type": "text/xml; charset=utf-8" });
+}
+
+const inboundSchema = z.object({
+  MessageSid: z.string().regex(/^(SM|MM)[0-9a-f]{32}$/, "must be a Twilio message SID"),
+  AccountSid: z.string().min(1),
+  From: z.string().regex(/^(whatsapp:)?\+[1-9]\d{6,14}$/, "must be an E.164 number, optionally prefixed whatsapp:"),
+  To: z.string().min(1),
+  Body: z.string().max(10_000).default(""),
+});
+
+const inboundRoute = createRoute({
+  method: "post",
+  path: "/v1/webhooks/twilio/inbound",
+  tags: ["webhooks"],
+  summary: "Twilio inbound SMS and WhatsApp message (signed with X-Twilio-Signature)",
+  description:
+    "Form-encoded as Twilio sends it; the signature is checked against PUBLIC_BASE_URL plus this path. Each MessageSid is stored once. " +
+    "STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT (or a message clearly asking to stop) opt the number's accounts out of " +
+    "that channel in every campaign, with one confirmation; START, UNSTOP, YES opt back in; HELP, INFO get the help text; other text is " +
+    "recorded on the latest attempt and signalled to the accounts' running journeys (`reply`). A WhatsApp message opens the 24-hour window.",
+  request: { headers: z.object({ "x-twilio-signature": z.string().optional() }) },
+  responses: {
+    200: { description: "TwiML: the confirmation or help text, or an empty response", content: { "text/xml": { schema: z.string() } } },
+    400: { description: "A required field is missing or malformed" },
+    403: { description: "Missing or invalid signature; nothing stored" },
+    503: { description: "Stored, but the account's journeys could not be told yet; Twilio retries" },
+  },
+});
+
+export function twilioInboundRoutes({ db, temporal, logger, settings }: ApiDeps) {
+  const app = router();
+  const channels = settings.twilioChannels ?? FALLBACK_TWILIO_CHANNELS;
+
+  app.openapi(inboundRoute, async (c) => {
+    const params = await verifiedTwilioParams(c, settings.twilioAuthToken, settings.publicBaseUrl);
+    if (!params) {
+      logger.warn({ vendor: "twilio", path: c.req.path }, "rejected a Twilio inbound message with a missing or invalid signature");
+      return problem(c, 403, "Forbidden", "missing or invalid X-Twilio-Signature");
+    }
+    const parsed = inboundSchema.safeParse(params);
+    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const message = parsed.data;
+    const channel: InboundChannel = message.From.startsWith("whatsapp:") ? "whatsapp" : "sms";
+    const number = message.From.replace(/^whatsapp:/, "");
+
+    const stored = await storeCallback(db, { vendor: "twilio", eventId: `${message.MessageSid}:inbound`, kind: "inbound-message", payload: params });
+    // A redelivery of a message already handled: the first answer stands, no second confirmation.
+    if (stored.alreadyApplied) return twimlReply(c);
+
+    const receivedAt = new Date();
+    const accounts = await accountsByNumber(db, channel, number);
+    const context = { vendor: "twilio", channel, messageSid: message.MessageSid, accounts: accounts.length };
+    if (accounts.length === 0) {
+      logger.info(context, "inbound message from a number no account has");
+      await markCallbackApplied(db, stored.id);
+      return twimlReply(c);
+    }
+    const accountIds = accounts.map((a) => a.id);
+    if (channel === "whatsapp") await noteWhatsappInbound(db, accountIds, receivedAt);
+
+    const { intent, keyword } = classifyInbound(message.Body);
+    const replyContext = { creditor: channels.creditorName, helpPhone: channels.opsPhone };
+    const locale = accounts[0]!.locale;
+    let answer: string | undefined;
+    let routeAsReply = intent === "reply";
+    if (intent === "opt-out") {
+      const added = await recordOptOut(db, accountIds, channel, `inbound:${keyword ?? "text"}`);
+      // One confirmation per opt-out: a repeated STOP finds the opt-out in place.
+      if (added > 0) answer = keywordReply("opt-out", channel, locale, replyContext);
+    } else if (intent === "opt-in") {
+      const removed = await removeOptOut(db, accountIds, channel);
+      if (removed > 0) answer = keywordReply("opt-in", channel, locale, replyContext);
+      // "YES" from a debtor who never opted out answers something we asked: a reply.
+      else routeAsReply = true;
+    } else if (intent === "help") {
+      answer = keywordReply("help", channel, locale, replyContext);
+    }
+
+    if (routeAsReply) {
+      await recordReply(db, accountIds, channel, receivedAt);
+      const signal: ReplySignal = { channel, text: message.Body, at: receivedAt.toISOString() };
+      try {
+        const told = await tellAccountWorkflows(db, temporal, accountIds, "reply", signal);
+        logger.info({ ...context, workflows: told }, "inbound reply routed to the account's journeys");
+      } catch (error) {
+        logger.error({ err: error, ...context }, "could not signal the account's journeys");
+        return problem(c, 503, "Unavailable", "stored; the account's journeys could not be told, retry later");
+      }
+    } else {
+      logger.info({ ...context, intent, keyword, confirmed: answer !== undefined }, `inbound ${intent}`);
+    }
+    await markCallbackApplied(db, stored.id);
+    return twimlReply(c, answer);
+  });
+  return app;
+}

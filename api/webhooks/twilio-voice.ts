@@ -1,0 +1,430 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { WorkflowNotFoundError } from "@temporalio/client";
+import type { Context } from "hono";
+import twilio from "twilio";
+import type VoiceResponse from "twilio/lib/twiml/VoiceResponse.js";
+import { speechFor, VOICE_STATUS_PATH, voiceTwimlPath, type Speech } from "../../activities/channels/voice.ts";
+import { outcomeOf } from "../../domain/attempt-status.ts";
+import { policyFor } from "../../domain/compliance/index.ts";
+import type { Account, Campaign } from "../../generated/prisma/client.ts";
+import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
+import { applyTwilioCallStatus, isMachine, markConversation, recordCallPromise } from "../../store/voice.ts";
+import { renderTemplate, resolveTemplate, type CampaignTemplate, type TemplateContext } from "../../templates/render.ts";
+import { createTwilioClient } from "../../vendors/twilio.ts";
+import type { ContactOutcomeSignal, PromiseSignal } from "../../workflows/account-messages.ts";
+import { fieldProblems, problem, validationProblem } from "../problem.ts";
+import { router } from "../router.ts";
+import type { ApiDeps } from "../types.ts";
+import { FALLBACK_TWILIO_CHANNELS, tellAccountWorkflows, verifiedTwilioParams } from "./twilio-inbound.ts";
+
+/** The latest promise date the keypad accepts, in days from the debtor's today. */
+export const MAX_PROMISE_DAYS = 60;
+/** How often a caller may key an invalid date before we say goodbye. */
+const MAX_DATE_TRIES = 3;
+
+/**
+ * A promise date keyed as DDMMYYYY, as an ISO date, if it is a real calendar date.
+ * @example parseKeypadDate("25122026") // "2026-12-25"
+ * @example parseKeypadDate("31022026") // undefined
+ */
+export function parseKeypadDate(digits: string): string | undefined {
+  const match = /^(\d{2})(\d{2})(\d{4})$/.exec(digits);
+  if (!match) return undefined;
+  const [, dd, mm, yyyy] = match;
+  const date = new Date(Date.UTC(Number(yyyy), Number(mm) - 1, Number(dd)));
+  const iso = `${yyyy}-${mm}-${dd}`;
+  return date.toISOString().slice(0, 10) === iso ? iso : undefined;
+}
+
+/** The debtor's calendar date now, and the latest date a promise may name. */
+export function promiseWindow(timeZone: string, now: Date): { today: string; latest: string } {
+  const today = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
+  const latest = new Date(Date.parse(`${today}T00:00:00Z`) + MAX_PROMISE_DAYS * 86_400_000).toISOString().slice(0, 10);
+  return { today, latest };
+}
+
+/** Digits spoken one by one: "+15005550006" → "1 5 0 0 5 5 5 0 0 0 6". */
+const spokenNumber = (number: string) => number.replace(/\D/g, "").split("").join(" ");
+
+const callStatusSchema = z.object({
+  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/, "must be a Twilio call SID"),
+  CallStatus: z.string().min(1),
+  AccountSid: z.string().min(1),
+  AnsweredBy: z.string().optional(),
+});
+const twimlRequestSchema = z.object({
+  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/, "must be a Twilio call SID"),
+  AccountSid: z.string().min(1),
+  AnsweredBy: z.string().optional(),
+  Digits: z.string().max(64).optional(),
+});
+
+const signed = { headers: z.object({ "x-twilio-signature": z.string().optional() }) };
+const twimlResponses = {
+  200: { description: "TwiML for the call", content: { "text/xml": { schema: z.string() } } },
+  400: { description: "A required field is missing or malformed" },
+  403: { description: "Missing or invalid signature; nothing stored" },
+};
+const attemptParam = z.object({ attemptId: z.uuid() });
+
+const statusRoute = createRoute({
+  method: "post",
+  path: VOICE_STATUS_PATH,
+  tags: ["webhooks"],
+  summary: "Twilio call status callback (signed with X-Twilio-Signature)",
+  description:
+    "Form-encoded as Twilio sends it. Each (CallSid, CallStatus) is stored once. Call statuses map onto attempt statuses that only move forward: " +
+    "initiated → sending, ringing/in-progress → sent, completed with a person → delivered, completed by a machine → undelivered " +
+    "(answering-machine), busy/no-answer/failed → failed, canceled → canceled.",
+  request: signed,
+  responses: {
+    204: { description: "Stored (and applied, unless stale)" },
+    400: { description: "A required field is missing or malformed" },
+    403: { description: "Missing or invalid signature; nothing stored" },
+    503: { description: "Stored, but the workflow could not be told yet; Twilio retries" },
+  },
+});
+const twimlRoute = (stage: "" | "/menu" | "/promise-date" | "/promise-confirm", summary: string) =>
+  createRoute({
+    method: "post",
+    path: `/v1/webhooks/twilio/voice/attempts/{attemptId}${stage}`,
+    tags: ["webhooks"],
+    summary,
+    request: { ...signed, params: attemptParam },
+    responses: twimlResponses,
+  });
+
+type Stage = "voice-url" | "menu" | "promise-date" | "promise-confirm";
+
+export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
+  const app = router();
+  const channels = settings.twilioChannels ?? FALLBACK_TWILIO_CHANNELS;
+  let smsClient: twilio.Twilio | undefined;
+  const sms = () =>
+    (smsClient ??= createTwilioClient({
+      accountSid: channels.accountSid,
+      authToken: settings.twilioAuthToken,
+      ...(channels.apiBaseUrl ? { apiBaseUrl: channels.apiBaseUrl } : {}),
+    }));
+
+  app.openapi(statusRoute, async (c) => {
+    const params = await verifiedTwilioParams(c, settings.twilioAuthToken, settings.publicBaseUrl);
+    if (!params) return forbidden(c);
+    const parsed = callStatusSchema.safeParse(params);
+    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const event = parsed.data;
+    const stored = await storeCallback(db, { vendor: "twilio", eventId: `${event.CallSid}:${event.CallStatus}`, kind: "call-status", payload: params });
+    const moved = stored.alreadyApplied ? undefined : await applyTwilioCallStatus(db, stored.id, event);
+    const target = moved ?? (await attemptOf(event.CallSid));
+    const outcome = target ? outcomeOf(target.status) : undefined;
+    if (!target || !outcome) return c.body(null, 204);
+    // As for messages: a redelivery signals again, and the workflow treats repeats as one.
+    const signal: ContactOutcomeSignal = { attemptId: target.attemptId, status: target.status, outcome };
+    try {
+      await temporal.workflow.getHandle(target.workflowId).signal("contactOutcome", signal);
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return c.body(null, 204);
+      logger.error({ err: error, vendor: "twilio", vendorId: event.CallSid, workflowId: target.workflowId }, "could not signal the account workflow");
+      return problem(c, 503, "Unavailable", "stored; the workflow could not be signalled, retry later");
+    }
+    return c.body(null, 204);
+  });
+
+  app.openapi(twimlRoute("", "IVR script for a call (Twilio fetches it when the call is answered; AnsweredBy decides person or voicemail)"), (c) =>
+    handle(c, "voice-url", async (call) => {
+      if (isMachine(call.request.AnsweredBy)) return voicemail(call);
+      const response = new twilio.twiml.VoiceResponse();
+      response.say({ language: call.speech.language }, await speak(call, call.attempt.stepTemplate));
+      await menu(call, response);
+      return response;
+    }),
+  );
+
+  app.openapi(twimlRoute("/menu", "IVR menu keypress: 1 pay now (payment link by SMS), 2 promise to pay, 3 speak to an agent"), (c) =>
+    handle(c, "menu", async (call) => {
+      const response = new twilio.twiml.VoiceResponse();
+      const digit = call.request.Digits ?? "";
+      if (digit === "1" && channels.paymentLinkBase) {
+        if (await sendPaymentLink(call)) {
+          response.say({ language: call.speech.language }, await speak(call, "ivr-payment-link"));
+          response.hangup();
+          return response;
+        }
+        response.say({ language: call.speech.language }, await speak(call, "ivr-sms-unavailable"));
+        await menu(call, response);
+        return response;
+      }
+      if (digit === "2") return promiseDatePrompt(call, response, 0);
+      if (digit === "3" && channels.opsPhone) {
+        response.say({ language: call.speech.language }, await speak(call, "ivr-agent"));
+        response.dial({ callerId: channels.voiceFrom, timeout: 30 }, channels.opsPhone);
+        response.say({ language: call.speech.language }, await speak(call, "ivr-goodbye"));
+        return response;
+      }
+      response.say({ language: call.speech.language }, await speak(call, "ivr-invalid"));
+      await menu(call, response);
+      return response;
+    }),
+  );
+
+  app.openapi(twimlRoute("/promise-date", "IVR promise date keyed as DDMMYYYY then #; read back for confirmation"), (c) =>
+    handle(c, "promise-date", async (call) => {
+      const response = new twilio.twiml.VoiceResponse();
+      const tries = Number(c.req.query("tries") ?? "0") || 0;
+      const date = parseKeypadDate(call.request.Digits ?? "");
+      const { today, latest } = promiseWindow(call.timeZone, new Date());
+      if (!date || date < today || date > latest) {
+        response.say({ language: call.speech.language }, await speak(call, "ivr-promise-invalid", { latestDate: latest }));
+        if (tries + 1 >= MAX_DATE_TRIES) return goodbye(call, response);
+        return promiseDatePrompt(call, response, tries + 1);
+      }
+      const gather = response.gather({ input: ["dtmf"], numDigits: 1, timeout: 8, method: "POST", action: stageUrl(call, "promise-confirm", { date }) });
+      gather.say({ language: call.speech.language }, await speak(call, "ivr-promise-confirm", { promiseDate: date }));
+      return goodbye(call, response);
+    }),
+  );
+
+  app.openapi(twimlRoute("/promise-confirm", "IVR promise confirmation: 1 records the promise and pauses the account's journeys, 2 re-enters the date"), (c) =>
+    handle(c, "promise-confirm", async (call) => {
+      const response = new twilio.twiml.VoiceResponse();
+      const date = c.req.query("date") ?? "";
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !parseKeypadDate(date.split("-").reverse().join(""))) {
+        return validationProblem(c, [{ field: "query.date", reason: "must be a date YYYY-MM-DD" }]);
+      }
+      const digit = call.request.Digits ?? "";
+      if (digit === "1") {
+        await recordPromise(call, date);
+        response.say({ language: call.speech.language }, await speak(call, "ivr-promise-recorded", { promiseDate: date }));
+        response.hangup();
+        return response;
+      }
+      if (digit === "2") return promiseDatePrompt(call, response, 0);
+      const gather = response.gather({ input: ["dtmf"], numDigits: 1, timeout: 8, method: "POST", action: stageUrl(call, "promise-confirm", { date }) });
+      gather.say({ language: call.speech.language }, await speak(call, "ivr-promise-confirm", { promiseDate: date }));
+      return goodbye(call, response);
+    }),
+  );
+
+  interface Call {
+    request: z.infer<typeof twimlRequestSchema>;
+    params: Record<string, string>;
+    attempt: { id: string; enrolmentId: string; stepTemplate: string };
+    account: Account;
+    campaign: Campaign;
+    speech: Speech;
+    timeZone: string;
+  }
+
+  /**
+   * What every TwiML request shares: the signature, the request's fields, the attempt it is
+   * for (the call must be that attempt's), storing it once, and marking a keypress as a
+   * conversation. The script comes back as TwiML; a problem response passes through.
+   */
+  async function handle(c: Context, stage: Stage, script: (call: Call) => Promise<VoiceResponse | Response>): Promise<Response> {
+    const params = await verifiedTwilioParams(c, settings.twilioAuthToken, settings.publicBaseUrl);
+    if (!params) return forbidden(c);
+    const parsed = twimlRequestSchema.safeParse(params);
+    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const request = parsed.data;
+    const attemptId = c.req.param("attemptId")!;
+    const context = { vendor: "twilio", attemptId, vendorId: request.CallSid, stage };
+
+    const eventId = stage === "voice-url" ? `${request.CallSid}:voice-url` : `${request.CallSid}:${stage}:${request.Digits ?? ""}:${new URL(c.req.url).search}`;
+    // The attempt id comes from the URL Twilio was given; kept so a retried send finds its call.
+    const stored = await storeCallback(db, {
+      vendor: "twilio",
+      eventId,
+      kind: stage === "voice-url" ? "voice-url" : "gather",
+      payload: { ...params, AttemptId: attemptId },
+    });
+
+    const attempt = await db.contactAttempt.findUnique({ where: { id: attemptId }, include: { enrolment: { include: { account: true, campaign: true } } } });
+    if (!attempt || attempt.channel !== "voice" || (attempt.vendorId !== null && attempt.vendorId !== request.CallSid)) {
+      logger.warn(context, "TwiML request for a call that is not this attempt's; hanging up");
+      await markCallbackApplied(db, stored.id);
+      const response = new twilio.twiml.VoiceResponse();
+      response.hangup();
+      return twiml(c, response);
+    }
+    if (stage !== "voice-url" && request.Digits) await markConversation(db, attempt.id, new Date());
+    const { account, campaign } = attempt.enrolment;
+    const call: Call = {
+      request,
+      params,
+      attempt: { id: attempt.id, enrolmentId: attempt.enrolmentId, stepTemplate: stepTemplateOf(campaign, attempt.enrolment.variant, attempt.stepId) },
+      account,
+      campaign,
+      speech: speechFor(account.locale),
+      timeZone: account.timeZone ?? policyFor(account.jurisdiction).timeZones[0] ?? "UTC",
+    };
+    const result = await script(call);
+    await markCallbackApplied(db, stored.id).catch(() => undefined);
+    if (result instanceof Response) return result;
+    logger.info({ ...context, digits: request.Digits ? request.Digits.length : 0 }, `IVR ${stage}`);
+    return twiml(c, result);
+  }
+
+  function stageUrl(call: Call, stage: "menu" | "promise-date" | "promise-confirm", query: Record<string, string> = {}): string {
+    const search = new URLSearchParams(query).toString();
+    return `${settings.publicBaseUrl}${voiceTwimlPath(call.attempt.id)}/${stage}${search ? `?${search}` : ""}`;
+  }
+
+  /** Renders an IVR script in the caller's language; the greeting may be the campaign's own. */
+  async function speak(call: Call, name: string, extra: Record<string, unknown> = {}): Promise<string> {
+    const own = name === call.attempt.stepTemplate ? (call.campaign.templates as unknown as CampaignTemplate[]) : [];
+    const source = await resolveTemplate(name, "voice", call.speech.textLocale, own);
+    const { account } = call;
+    const context = {
+      name: account.name,
+      firstName: account.name.split(/\s+/)[0] ?? account.name,
+      amountDue: account.balanceMinor,
+      currency: account.currency,
+      dueDate: account.dueDate,
+      locale: call.speech.formatLocale,
+      timeZone: account.timeZone,
+      creditor: channels.creditorName,
+      payOption: Boolean(channels.paymentLinkBase),
+      agentOption: Boolean(channels.opsPhone),
+      ...extra,
+    };
+    return renderTemplate(source, context);
+  }
+
+  /** The keypad menu, offered twice, then goodbye. */
+  async function menu(call: Call, response: VoiceResponse): Promise<void> {
+    const text = await speak(call, "ivr-menu");
+    for (let i = 0; i < 2; i++) {
+      response
+        .gather({ input: ["dtmf"], numDigits: 1, timeout: 6, method: "POST", action: stageUrl(call, "menu") })
+        .say({ language: call.speech.language }, text);
+    }
+    await goodbye(call, response);
+  }
+
+  async function promiseDatePrompt(call: Call, response: VoiceResponse, tries: number): Promise<VoiceResponse> {
+    const gather = response.gather({
+      input: ["dtmf"],
+      finishOnKey: "#",
+      timeout: 10,
+      method: "POST",
+      action: stageUrl(call, "promise-date", tries > 0 ? { tries: String(tries) } : {}),
+    });
+    gather.say({ language: call.speech.language }, await speak(call, "ivr-promise-date"));
+    return goodbye(call, response);
+  }
+
+  async function goodbye(call: Call, response: VoiceResponse): Promise<VoiceResponse> {
+    response.say({ language: call.speech.language }, await speak(call, "ivr-goodbye"));
+    response.hangup();
+    return response;
+  }
+
+  /**
+   * A limited-content message (12 CFR 1006.2(j)): a person's name, the business without
+   * "debt collector", a request to call back and a number — nothing about the debt. Only the
+   * shipped script is used, rendered with nothing but those fields, so a script that names
+   * the debt fails to render rather than being left on a machine.
+   */
+  async function voicemail(call: Call): Promise<VoiceResponse> {
+    const source = await resolveTemplate("voicemail", "voice", call.speech.textLocale, []);
+    const limited = {
+      agentName: channels.voicemailName,
+      creditor: channels.creditorName,
+      callbackNumber: spokenNumber(channels.opsPhone ?? channels.voiceFrom),
+      locale: call.speech.formatLocale,
+    } as unknown as TemplateContext;
+    const response = new twilio.twiml.VoiceResponse();
+    response.say({ language: call.speech.language }, renderTemplate(source, limited));
+    response.hangup();
+    return response;
+  }
+
+  /** Texts the payment link once per call; false when the debtor opted out of SMS. */
+  async function sendPaymentLink(call: Call): Promise<boolean> {
+    const { account } = call;
+    if (!account.phone) return false;
+    const optedOut = await db.optOut.findUnique({ where: { accountId_channel: { accountId: account.id, channel: "sms" } } });
+    if (optedOut) return false;
+    const stored = await storeCallback(db, { vendor: "twilio", eventId: `${call.request.CallSid}:payment-link`, kind: "payment-link", payload: call.params });
+    if (stored.alreadyApplied) return true;
+    const link = `${channels.paymentLinkBase}/${account.id}?attempt=${call.attempt.id}`;
+    const source = await resolveTemplate("ivr-payment-link-sms", "voice", account.locale, []);
+    const body = renderTemplate(source, {
+      name: account.name,
+      firstName: account.name.split(/\s+/)[0] ?? account.name,
+      amountDue: account.balanceMinor,
+      currency: account.currency,
+      dueDate: account.dueDate,
+      locale: account.locale,
+      timeZone: account.timeZone,
+      creditor: channels.creditorName,
+      link,
+    } as TemplateContext);
+    const message = await sms().messages.create({ to: account.phone, from: channels.smsFrom, body });
+    await markCallbackApplied(db, stored.id);
+    logger.info({ vendor: "twilio", attemptId: call.attempt.id, vendorId: message.sid }, "IVR payment link sent by SMS");
+    return true;
+  }
+
+  /** Stores the call's promise once and pauses every running journey of the account. */
+  async function recordPromise(call: Call, dueDate: string): Promise<void> {
+    const { account } = call;
+    const stored = await storeCallback(db, { vendor: "twilio", eventId: `${call.request.CallSid}:promise`, kind: "promise", payload: call.params });
+    const created = await recordCallPromise(db, stored.id, {
+      accountId: account.id,
+      enrolmentId: call.attempt.enrolmentId,
+      amountMinor: account.balanceMinor,
+      currency: account.currency,
+      dueDate,
+    });
+    if (!created) return;
+    const signal: PromiseSignal = { promiseId: created.id, amountMinor: String(account.balanceMinor), dueDate };
+    // The caller is on the line: a Temporal hiccup must not cost them the confirmation.
+    // The promise is stored; the error names it so ops can signal by hand.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const told = await tellAccountWorkflows(db, temporal, [account.id], "promiseToPay", signal);
+        logger.info({ vendor: "twilio", attemptId: call.attempt.id, promiseId: created.id, workflows: told }, "IVR promise to pay recorded");
+        return;
+      } catch (error) {
+        if (attempt >= 3) {
+          logger.error({ err: error, attemptId: call.attempt.id, promiseId: created.id }, "IVR promise stored but the account's journeys could not be told");
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
+  }
+
+  async function attemptOf(callSid: string) {
+    const attempt = await db.contactAttempt.findUnique({
+      where: { vendor_vendorId: { vendor: "twilio", vendorId: callSid } },
+      select: { id: true, status: true, enrolment: { select: { workflowId: true } } },
+    });
+    return attempt && { attemptId: attempt.id, status: attempt.status, workflowId: attempt.enrolment.workflowId };
+  }
+
+  function forbidden(c: Context) {
+    logger.warn({ vendor: "twilio", path: c.req.path }, "rejected a Twilio voice webhook with a missing or invalid signature");
+    return problem(c, 403, "Forbidden", "missing or invalid X-Twilio-Signature");
+  }
+
+  return app;
+}
+
+/** The strategy template of the step an attempt belongs to, in the enrolment's variant: the call's greeting. */
+function stepTemplateOf(campaign: Campaign, variant: string, stepId: string): string {
+  type Steps = { id: string; template?: string }[];
+  const plan = campaign.strategy as { variants?: { name: string; strategy?: { steps?: Steps } }[]; steps?: Steps };
+  const variants = plan.variants ?? [];
+  const steps = [
+    ...(variants.find((v) => v.name === variant)?.strategy?.steps ?? []),
+    ...(plan.steps ?? []),
+    ...variants.flatMap((v) => v.strategy?.steps ?? []),
+  ];
+  return steps.find((s) => s.id === stepId && s.template)?.template ?? "reminder";
+}
+
+function twiml(c: Context, response: VoiceResponse): Response {
+  return c.body(response.toString(), 200, { "Content-Type": "text/xml; charset=utf-8" });
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { classifyInbound, HELP_KEYWORDS, keywordReply, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from "./keywords.ts";
+
+describe("classifyInbound: single-word keywords", () => {
+  const variants = (word: string) => [word, word.toLowerCase(), `  ${word[0]}${word.slice(1).toLowerCase()}  `, `\t${word}\n`, `${word}.`, `${word}!`];
+
+  it.each(OPT_OUT_KEYWORDS.flatMap((k) => variants(k).map((v) => [v, k])))("%j opts out (%s)", (text, keyword) => {
+    expect(classifyInbound(text)).toEqual({ intent: "opt-out", keyword });
+  });
+  it.each(OPT_IN_KEYWORDS.flatMap((k) => variants(k).map((v) => [v, k])))("%j opts back in (%s)", (text, keyword) => {
+    expect(classifyInbound(text)).toEqual({ intent: "opt-in", keyword });
+  });
+  it.each(HELP_KEYWORDS.flatMap((k) => variants(k).map((v) => [v, k])))("%j asks for help (%s)", (text, keyword) => {
+    expect(classifyInbound(text)).toEqual({ intent: "help", keyword });
+  });
+
+  it("covers exactly the keywords of the compliance reference", () => {
+    expect([...OPT_OUT_KEYWORDS]).toEqual(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]);
+    expect([...OPT_IN_KEYWORDS]).toEqual(["START", "UNSTOP", "YES"]);
+    expect([...HELP_KEYWORDS]).toEqual(["HELP", "INFO"]);
+  });
+});
+
+describe("classifyInbound: longer messages", () => {
+  it.each([
+    "please stop texting me",
+    "Please STOP texting me!!",
+    "stop all",
+    "Stop it",
+    "STOP. I paid already",
+    "opt out",
+    "Unsubscribe me please",
+    "I want to unsubscribe",
+    "do not contact me again",
+    "Don't call me anymore",
+    "don’t text me",
+    "dont message me",
+    "never call this number again",
+    "Please don't send me any more messages",
+    "no more texts",
+    "remove me from your list",
+    "take my number off your list",
+    "leave me alone",
+    "quit calling me",
+    "cease contacting me",
+    "stop sending these",
+    "wrong number, stop",
+    "tolong berhenti kirim sms",
+    "Jangan hubungi saya lagi",
+    "stop kirim pesan",
+    "acha kunitumia ujumbe",
+    "Usinitumie tena",
+    "message mat bhejo",
+    "sms band karo",
+  ])("%j is an opt-out", (text) => {
+    expect(classifyInbound(text)).toEqual({ intent: "opt-out", keyword: null });
+  });
+
+  it.each([
+    "PAID",
+    "paid",
+    "PTP 25/12",
+    "I will pay on Friday",
+    "Yes I will pay tomorrow",
+    "help me understand the amount",
+    "Can you stop by the branch?",
+    "I stopped working last month",
+    "end of month",
+    "cancel my auto debit",
+    "I don't send money through that app",
+    "who is this?",
+    "",
+    "   ",
+    "STOPP",
+    "STARTING",
+    "saya sudah bayar",
+  ])("%j is a reply", (text) => {
+    expect(classifyInbound(text)).toEqual({ intent: "reply", keyword: null });
+  });
+});
+
+describe("keywordReply", () => {
+  it.each([
+    ["opt-out", "sms", "en-IN", "Bank Contoh: you will no longer receive text messages from us. Reply START to opt back in."],
+    ["opt-out", "whatsapp", "en", "Bank Contoh: you will no longer receive WhatsApp messages from us. Reply START to opt back in."],
+    ["opt-in", "sms", "en-US", "Bank Contoh: you will receive text messages from us again. Reply STOP to opt out."],
+    ["opt-out", "sms", "id-ID", "Bank Contoh: Anda tidak akan menerima SMS dari kami lagi. Balas START untuk berlangganan kembali."],
+    ["opt-out", "sms", "fr-FR", "Bank Contoh: you will no longer receive text messages from us. Reply START to opt back in."],
+  ] as const)("%s on %s in %s", (intent, channel, locale, expected) => {
+    expect(keywordReply(intent, channel, locale, { creditor: "Bank Contoh" })).toBe(expected);
+  });
+
+  it.each(["en", "id", "hi", "sw"])("help in %s names the help line and how to opt out, never the debt", (locale) => {
+    const text = keywordReply("help", "sms", locale, { creditor: "Bank Contoh", helpPhone: "+6221500123" });
+    expect(text).toContain("+6221500123");
+    expect(text).toContain("STOP");
+    expect(text.toLowerCase()).not.toMatch(/debt|utang|tagihan|deni|कर्ज/);
+  });
+});

@@ -1,0 +1,123 @@
+import type { Database } from "../runtime/database.ts";
+import { advanceAttemptStatus, type AdvancedAttempt } from "./attempts.ts";
+import { markCallbackApplied } from "./callbacks.ts";
+
+/** Twilio call status callback fields we act on (form-encoded, Twilio's names). */
+export interface TwilioCallStatus {
+  CallSid: string;
+  CallStatus: string;
+  /** Set when answering-machine detection ran: human, machine_start, machine_end_beep, fax, unknown… */
+  AnsweredBy?: string;
+}
+
+/** The attempt status a Twilio call status stands for, with an error code for failures. */
+export interface CallAttemptStatus {
+  status: string;
+  errorCode?: string;
+}
+
+/** @example isMachine("machine_end_beep") // true */
+export function isMachine(answeredBy: string | undefined): boolean {
+  return answeredBy !== undefined && (answeredBy.startsWith("machine") || answeredBy === "fax");
+}
+
+/**
+ * Maps a Twilio call status onto the attempt lifecycle of domain/attempt-status.ts, so calls
+ * rank like messages: dialling is `sending`, ringing or talking is `sent`, a call a person
+ * answered is `delivered`, and one that reached no person is `undelivered` (a machine: only
+ * a limited-content voicemail was left) or `failed` (busy, no answer, failed). Undefined for
+ * a status we do not know.
+ * @example attemptStatusOfCall("completed", "human") // { status: "delivered" }
+ * @example attemptStatusOfCall("busy") // { status: "failed", errorCode: "busy" }
+ */
+export function attemptStatusOfCall(callStatus: string, answeredBy?: string): CallAttemptStatus | undefined {
+  switch (callStatus) {
+    case "queued":
+      return { status: "queued" };
+    case "initiated":
+      return { status: "sending" };
+    case "ringing":
+    case "in-progress":
+      return { status: "sent" };
+    case "completed":
+      return isMachine(answeredBy) ? { status: "undelivered", errorCode: "answering-machine" } : { status: "delivered" };
+    case "busy":
+    case "no-answer":
+    case "failed":
+      return { status: "failed", errorCode: callStatus };
+    case "canceled":
+      return { status: "canceled", errorCode: "canceled" };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Applies a stored Twilio call status callback to its attempt. Returns the attempt when its
+ * status moved forward; undefined when stale, unknown, or the attempt does not know this
+ * call SID yet (the callback stays pending and is applied when it does). A final status
+ * without AnsweredBy takes the one the first TwiML request carried.
+ */
+export async function applyTwilioCallStatus(db: Database, callbackId: string, event: TwilioCallStatus): Promise<AdvancedAttempt | undefined> {
+  const answeredBy = event.AnsweredBy || (event.CallStatus === "completed" ? await answeredByOf(db, event.CallSid) : undefined);
+  const mapped = attemptStatusOfCall(event.CallStatus, answeredBy);
+  if (!mapped) {
+    await markCallbackApplied(db, callbackId);
+    return undefined;
+  }
+  const moved = await advanceAttemptStatus(db, "twilio", event.CallSid, mapped.status, mapped.errorCode);
+  const known =
+    moved ?? (await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: event.CallSid } }, select: { id: true } }));
+  if (known) await markCallbackApplied(db, callbackId);
+  return moved;
+}
+
+/** Applies the call status callbacks that arrived before the attempt stored its call SID. */
+export async function applyPendingCallStatuses(db: Database, callSid: string): Promise<AdvancedAttempt | undefined> {
+  const pending = await db.$queryRaw<{ id: string; payload: Record<string, string> }[]>`
+    SELECT id, payload FROM callbacks
+     WHERE vendor = 'twilio' AND kind = 'call-status' AND applied_at IS NULL AND payload ->> 'CallSid' = ${callSid}
+     ORDER BY received_at`;
+  let latest: AdvancedAttempt | undefined;
+  for (const callback of pending) {
+    latest = (await applyTwilioCallStatus(db, callback.id, callback.payload as unknown as TwilioCallStatus)) ?? latest;
+  }
+  return latest;
+}
+
+/** What answering-machine detection said when Twilio first asked for the call's TwiML. */
+async function answeredByOf(db: Database, callSid: string): Promise<string | undefined> {
+  const rows = await db.$queryRaw<{ answered_by: string | null }[]>`
+    SELECT payload ->> 'AnsweredBy' AS answered_by FROM callbacks WHERE vendor = 'twilio' AND event_id = ${`${callSid}:voice-url`}`;
+  return rows[0]?.answered_by ?? undefined;
+}
+
+/**
+ * The debtor engaged (pressed a key, asked for an agent): the attempt becomes a conversation
+ * for the gate's cool-off, and an engagement for MIS. The first moment counts.
+ */
+export async function markConversation(db: Database, attemptId: string, at: Date): Promise<void> {
+  await db.$executeRaw`
+    UPDATE contact_attempts SET conversation_at = COALESCE(conversation_at, ${at}), replied_at = COALESCE(replied_at, ${at}), updated_at = now()
+     WHERE id = ${attemptId}::uuid`;
+}
+
+/**
+ * Records the promise a debtor keyed in during a call, once per call: the stored callback
+ * `callbackId` is claimed in the same transaction, so a repeated request records nothing.
+ * Returns the promise, or undefined when this call's promise was recorded before.
+ */
+export async function recordCallPromise(
+  db: Database,
+  callbackId: string,
+  promise: { accountId: string; enrolmentId: string; amountMinor: bigint; currency: string; dueDate: string },
+): Promise<{ id: string } | undefined> {
+  return db.$transaction(async (tx) => {
+    const claimed = await tx.$executeRaw`UPDATE callbacks SET applied_at = now() WHERE id = ${callbackId}::uuid AND applied_at IS NULL`;
+    if (claimed === 0) return undefined;
+    return tx.paymentPromise.create({
+      data: { ...promise, dueDate: new Date(`${promise.dueDate}T00:00:00Z`), source: "ivr" },
+      select: { id: true },
+    });
+  });
+}

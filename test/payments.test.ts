@@ -1,0 +1,225 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signTagihPayload } from "../vendors/tagih-signature.ts";
+import type { AccountState } from "../workflows/account-messages.ts";
+import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+
+const secret = `pay-${randomUUID()}`;
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+beforeAll(async () => {
+  stack = await startTestStack({ TAGIH_PAYMENT_WEBHOOK_SECRET: secret });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Posts a payment notification signed as the gateway signs it (or with the given header, or none). */
+async function notifyPayment(body: unknown, signature: string | null | ((raw: string) => string) = (raw) => signTagihPayload(secret, raw)) {
+  const raw = typeof body === "string" ? body : JSON.stringify(body);
+  const header = typeof signature === "function" ? signature(raw) : signature;
+  const response = await fetch(`${stack.apiUrl}/v1/webhooks/payments`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(header === null ? {} : { "x-tagih-signature": header }) },
+    body: raw,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, contentType: response.headers.get("content-type") };
+}
+
+/** Stores accounts and launches a campaign over them that waits a week; returns once every journey runs. */
+async function runningJourneys(accounts: Record<string, unknown>[]) {
+  const product = `loan-${randomUUID()}`;
+  const stored = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: accounts.map((a) => ({ ...a, product })) });
+  expect(stored.status, JSON.stringify(stored.body)).toBe(200);
+  const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+    name: "payments",
+    strategy: {
+      steps: [
+        { id: "first-wait", kind: "wait", duration: "P7D" },
+        { id: "sms", kind: "contact", channel: "sms", template: "reminder" },
+      ],
+    },
+    segment: { products: [product] },
+  });
+  expect(campaign.status).toBe(201);
+  expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`)).status).toBe(202);
+  const enrolments = await eventually(async () => {
+    const rows = await stack.db.enrolment.findMany({ where: { campaignId: campaign.body.id, status: "running" }, include: { account: true } });
+    return rows.length === accounts.length ? rows : undefined;
+  }, "running enrolments");
+  for (const e of enrolments) await journeyState(e.workflowId, (s) => s.waitingFor === "wait step first-wait");
+  return { campaignId: campaign.body.id as string, enrolments };
+}
+
+function journeyState(workflowId: string, until: (s: AccountState) => boolean) {
+  return eventually(async () => {
+    const state = await stack.temporal.workflow.getHandle(workflowId).query<AccountState>("accountState");
+    return until(state) ? state : undefined;
+  }, `journey ${workflowId} state`);
+}
+
+const payment = (externalId: string, overrides: Record<string, unknown> = {}) => ({
+  reference: `PAY-${randomUUID()}`,
+  accountExternalId: externalId,
+  amountMinor: 150_000_000,
+  currency: "IDR",
+  paidAt: new Date().toISOString(),
+  ...overrides,
+});
+
+const storedFor = async (reference: string) => ({
+  callbacks: await stack.db.callback.count({ where: { vendor: "payments", eventId: reference } }),
+  payments: await stack.db.payment.count({ where: { reference } }),
+});
+
+describe("payment gateway notifications", () => {
+  it("records a signed full payment once, lowers the balance and ends the running journey paid", async () => {
+    const { enrolments } = await runningJourneys([accountFixture()]);
+    const [e] = enrolments;
+    const body = payment(e!.account.externalId, { amountMinor: "150000000" });
+
+    const first = await notifyPayment(body);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body).toEqual({ reference: body.reference, accountId: e!.accountId, status: "recorded", signalled: 1 });
+
+    const finished = await eventually(async () => {
+      const row = await stack.db.enrolment.findUniqueOrThrow({ where: { id: e!.id } });
+      return row.status === "finished" ? row : undefined;
+    }, "the journey to end");
+    expect(finished.outcome).toBe("paid");
+    expect((await stack.db.account.findUniqueOrThrow({ where: { id: e!.accountId } })).balanceMinor).toBe(0n);
+    const recorded = await stack.db.payment.findUniqueOrThrow({ where: { reference: body.reference } });
+    expect(recorded).toMatchObject({ accountId: e!.accountId, amountMinor: 150_000_000n, currency: "IDR", paidAt: new Date(body.paidAt) });
+    const [callback] = await stack.db.callback.findMany({ where: { vendor: "payments", eventId: body.reference } });
+    expect(callback).toMatchObject({ kind: "payment", payload: body });
+    expect(callback!.appliedAt).not.toBeNull();
+
+    // The gateway delivers it again: a no-op.
+    const again = await notifyPayment(body);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ status: "duplicate", signalled: 0 });
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 1 });
+    expect((await stack.db.account.findUniqueOrThrow({ where: { id: e!.accountId } })).balanceMinor).toBe(0n);
+  });
+
+  it("applies a notification delivered many times at once exactly once, by account id too", async () => {
+    const { enrolments } = await runningJourneys([accountFixture()]);
+    const [e] = enrolments;
+    const body = payment("", { accountExternalId: undefined, accountId: e!.accountId, amountMinor: 40_000_000 });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => notifyPayment(body)));
+    expect(answers.map((a) => a.status)).toEqual(Array(6).fill(200));
+    expect(answers.filter((a) => a.body.status === "recorded")).toHaveLength(1);
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 1 });
+    expect((await stack.db.account.findUniqueOrThrow({ where: { id: e!.accountId } })).balanceMinor).toBe(110_000_000n);
+    // A partial payment lowers the journey's balance once; the journey goes on.
+    const state = await journeyState(e!.workflowId, (s) => s.paidMinor !== "0");
+    expect(state).toMatchObject({ balanceMinor: "110000000", paidMinor: "40000000", waitingFor: "wait step first-wait" });
+  });
+
+  it.each([
+    ["no signature", null, 401],
+    ["a header without t= and v1=", () => "sha256=abc", 401],
+    ["another secret", (raw: string) => signTagihPayload("not-the-gateway-secret", raw), 403],
+    ["a signature over another body", (raw: string) => signTagihPayload(secret, raw.replace("150000000", "1")), 403],
+    ["a timestamp six minutes old", (raw: string) => signTagihPayload(secret, raw, now() - 360), 403],
+    ["a timestamp six minutes ahead", (raw: string) => signTagihPayload(secret, raw, now() + 360), 403],
+  ])("refuses %s and stores nothing", async (_what, signature, status) => {
+    const account = accountFixture();
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] });
+    const body = payment(account.externalId);
+    const answer = await notifyPayment(body, signature);
+    expect(answer.status).toBe(status);
+    expect(answer.contentType).toContain("application/problem+json");
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 0, payments: 0 });
+    expect((await stack.db.account.findUniqueOrThrow({ where: { externalId: account.externalId } })).balanceMinor).toBe(150_000_000n);
+  });
+
+  it.each([
+    ["amountMinor", { amountMinor: "1500.50" }],
+    ["amountMinor", { amountMinor: -5 }],
+    ["amountMinor", { amountMinor: "99999999999999999999" }],
+    ["currency", { currency: "RUPIAH" }],
+    ["reference", { reference: "" }],
+    ["paidAt", { paidAt: "yesterday" }],
+    ["accountExternalId", { accountExternalId: undefined }],
+    ["accountId", { accountId: "not-a-uuid" }],
+  ])("refuses a malformed %s with 400 naming it and stores nothing", async (field, overrides) => {
+    const body = payment(`T-${randomUUID()}`, overrides);
+    const answer = await notifyPayment(body);
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(await stack.db.callback.count({ where: { vendor: "payments", eventId: String(body.reference) } })).toBe(0);
+  });
+
+  it("refuses a body that is not JSON with 400", async () => {
+    const answer = await notifyPayment("reference=PAY-1&amountMinor=1");
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ field: "(body)", reason: "must be a JSON object" }]);
+  });
+
+  it("keeps a payment for an unknown account for reconciliation (202) and applies its redelivery once the account exists", async () => {
+    const account = accountFixture();
+    const body = payment(account.externalId, { amountMinor: 50_000_000 });
+    const early = await notifyPayment(body);
+    expect(early.status).toBe(202);
+    expect(early.body).toMatchObject({ reference: body.reference, status: "unmatched" });
+    const [kept] = await stack.db.callback.findMany({ where: { vendor: "payments", eventId: body.reference } });
+    expect(kept!.appliedAt).toBeNull();
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 0 });
+
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] });
+    const later = await notifyPayment(body);
+    expect(later.status).toBe(200);
+    expect(later.body.status).toBe("recorded");
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 1 });
+    expect((await stack.db.account.findUniqueOrThrow({ where: { externalId: account.externalId } })).balanceMinor).toBe(100_000_000n);
+  });
+
+  it("refuses a currency that is not the account's (422) and a reference reused with another amount (409)", async () => {
+    const account = accountFixture();
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] });
+    const inr = payment(account.externalId, { currency: "INR" });
+    const wrong = await notifyPayment(inr);
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.errors).toEqual([{ field: "currency", reason: "must be the account's currency IDR" }]);
+    expect(await storedFor(inr.reference)).toEqual({ callbacks: 1, payments: 0 });
+
+    const body = payment(account.externalId, { amountMinor: 1_000 });
+    expect((await notifyPayment(body)).status).toBe(200);
+    const reused = await notifyPayment({ ...body, amountMinor: 2_000 });
+    expect(reused.status).toBe(409);
+    expect((await stack.db.payment.findUniqueOrThrow({ where: { reference: body.reference } })).amountMinor).toBe(1_000n);
+  });
+
+  it("shares references with the ops route: a payment reported by both counts once", async () => {
+    const { enrolments } = await runningJourneys([accountFixture()]);
+    const [e] = enrolments;
+    const body = payment(e!.account.externalId, { amountMinor: 10_000_000 });
+    expect((await notifyPayment(body)).body.status).toBe("recorded");
+    const ops = await api(stack.apiUrl, "POST", `/v1/accounts/${e!.accountId}/payments`, {
+      reference: body.reference,
+      amountMinor: 10_000_000,
+      currency: "IDR",
+    });
+    expect(ops.status).toBe(200);
+    expect((await stack.db.account.findUniqueOrThrow({ where: { id: e!.accountId } })).balanceMinor).toBe(140_000_000n);
+    const state = await journeyState(e!.workflowId, (s) => s.paidMinor !== "0");
+    expect(state.paidMinor).toBe("10000000");
+
+    const opsOnly = await api(stack.apiUrl, "POST", `/v1/accounts/${e!.accountId}/payments`, {
+      reference: `OPS-${randomUUID()}`,
+      amountMinor: "5",
+      currency: "IDR",
+    });
+    expect(opsOnly.body).toEqual({ accountId: e!.accountId, signalled: 1 });
+    const conflict = await api(stack.apiUrl, "POST", `/v1/accounts/${e!.accountId}/payments`, { reference: body.reference, amountMinor: 1, currency: "IDR" });
+    expect(conflict.status).toBe(409);
+  });
+
+  it("documents the route in the OpenAPI document", async () => {
+    const doc = await api(stack.apiUrl, "GET", "/openapi.json");
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(["/v1/webhooks/payments", "/v1/webhooks/agencies/{agencyId}", "/v1/agencies"]));
+  });
+});

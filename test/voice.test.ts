@@ -1,0 +1,310 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import twilio from "twilio";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { speechFor } from "../activities/channels/voice.ts";
+import { parseKeypadDate, promiseWindow } from "../api/webhooks/twilio-voice.ts";
+import { startVendorSandbox, type OutcomeMix, type VendorSandbox } from "../sandbox/index.ts";
+import { renderTemplate, resolveTemplate, type TemplateContext } from "../templates/render.ts";
+import type { AccountState } from "../workflows/account-messages.ts";
+import { freePort } from "./ports.ts";
+import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+
+// Our own vendor sandbox with credentials we know, so the test can sign requests as Twilio.
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let sandbox: VendorSandbox;
+const accountSid = `AC${randomBytes(16).toString("hex")}`;
+const authToken = randomBytes(16).toString("hex");
+const OPS = "+6221500123";
+const PAY = "https://pay.example.com/p";
+
+beforeAll(async () => {
+  const port = await freePort();
+  sandbox = await startVendorSandbox({
+    twilio: { accountSid, authToken },
+    deliverTo: `http://127.0.0.1:${port}`,
+    seed: 13,
+    outcomes: { sms: { delivered: 1 } },
+  });
+  stack = await startTestStack({
+    PORT: String(port),
+    TWILIO_ACCOUNT_SID: accountSid,
+    TWILIO_AUTH_TOKEN: authToken,
+    TAGIH_TWILIO_API_URL: sandbox.url,
+    TAGIH_OPS_PHONE: OPS,
+    TAGIH_PAYMENT_LINK_BASE: PAY,
+    TAGIH_CREDITOR_NAME: "Bank Contoh",
+    TAGIH_VOICEMAIL_NAME: "Maya",
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await sandbox?.close();
+});
+
+const nbsp = (text: string) => text.replace(/\u00a0/g, " ");
+/** A valid promise date `days` ahead, as keyed (DDMMYYYY) and as stored (YYYY-MM-DD). */
+function dateAhead(days: number) {
+  const iso = new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  const [y, m, d] = iso.split("-");
+  return { iso, keyed: `${d}${m}${y}` };
+}
+
+/** One account with a one-call campaign over it, launched with this outcome mix; returns what happened. */
+async function call(voice: OutcomeMix["voice"], account: Record<string, unknown> = {}, before?: (accountId: string) => Promise<void>) {
+  sandbox.setOutcomes({ voice });
+  const product = `loan-${randomUUID()}`;
+  const fixture = accountFixture({ product, ...account });
+  expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [fixture] })).status).toBe(200);
+  const stored = await stack.db.account.findUniqueOrThrow({ where: { externalId: fixture.externalId } });
+  await before?.(stored.id);
+  const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+    name: `ivr ${randomUUID()}`,
+    strategy: { steps: [{ id: "call", kind: "contact", channel: "voice", template: "reminder" }] },
+    segment: { products: [product] },
+  });
+  expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
+  await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`);
+  const attempt = await eventually(async () => {
+    const found = await stack.db.contactAttempt.findFirst({ where: { enrolment: { campaignId: campaign.body.id }, vendorId: { not: null } } });
+    return found && sandbox.calls().find((c) => c.sid === found.vendorId)?.duration != null ? found : undefined;
+  }, "the call to end");
+  await sandbox.idle();
+  const placed = sandbox.calls().find((c) => c.sid === attempt.vendorId)!;
+  const twiml = sandbox
+    .callbacks()
+    .filter((cb) => cb.resourceId === placed.sid && ["voice-url", "gather", "redirect"].includes(cb.kind))
+    .map((cb) => ({ kind: cb.kind, url: cb.url, status: cb.statusCode, body: nbsp(cb.responseBody ?? "") }));
+  const enrolment = await stack.db.enrolment.findFirstOrThrow({ where: { campaignId: campaign.body.id } });
+  return { account: stored, campaignId: campaign.body.id as string, enrolment, placed, twiml, attemptId: attempt.id };
+}
+
+const attemptRow = (id: string) => stack.db.contactAttempt.findUniqueOrThrow({ where: { id } });
+
+describe("IVR calls through Twilio", () => {
+  it("keypad 2 records a promise to pay, confirmed back, and pauses the account's journey", async () => {
+    const due = dateAhead(20);
+    const { account, campaignId, enrolment, placed, twiml, attemptId } = await call({ completed: 1, digits: ["2", `${due.keyed}#`, "1"] });
+
+    // The call: our script URL for the attempt, answering-machine detection, every progress event.
+    expect(placed).toMatchObject({
+      to: account.phone,
+      url: `${stack.config.publicBaseUrl}/v1/webhooks/twilio/voice/attempts/${attemptId}`,
+      machineDetection: "DetectMessageEnd",
+      statusCallback: `${stack.config.publicBaseUrl}/v1/webhooks/twilio/voice/status`,
+      answeredBy: "human",
+      digitsSent: ["2", due.keyed, "1"],
+    });
+    expect(placed.statusCallbackEvents).toEqual(["initiated", "ringing", "answered", "completed"]);
+
+    // Greeting in the debtor's language with the disclosure and the amount, then the menu.
+    const [greeting, menu, dateEntry, confirm] = twiml;
+    expect(twiml.map((t) => [t.kind, t.status])).toEqual([
+      ["voice-url", 200],
+      ["gather", 200],
+      ["gather", 200],
+      ["gather", 200],
+    ]);
+    expect(greeting!.body).toContain('<Say language="id-ID">Halo Budi. Ini Bank Contoh. Panggilan ini adalah upaya penagihan utang');
+    expect(greeting!.body).toContain("Rp 1.500.000");
+    expect(greeting!.body).toMatch(/<Gather input="dtmf" numDigits="1" timeout="6" method="POST" action="[^"]+\/menu">/);
+    expect(greeting!.body).toContain(
+      "Untuk membayar sekarang, tekan 1. Untuk menjanjikan tanggal pembayaran, tekan 2. Untuk berbicara dengan petugas, tekan 3.",
+    );
+    expect(menu!.body).toContain('finishOnKey="#"');
+    expect(dateEntry!.body).toContain(`action="${stack.config.publicBaseUrl}/v1/webhooks/twilio/voice/attempts/${attemptId}/promise-confirm?date=${due.iso}"`);
+    expect(dateEntry!.body).toContain("Anda berjanji membayar Rp 1.500.000 paling lambat");
+    expect(confirm!.body).toContain("telah dicatat");
+
+    const promise = await stack.db.paymentPromise.findFirstOrThrow({ where: { accountId: account.id } });
+    expect(promise).toMatchObject({ enrolmentId: enrolment.id, amountMinor: 150_000_000n, currency: "IDR", status: "open", source: "ivr" });
+    expect(promise.dueDate.toISOString().slice(0, 10)).toBe(due.iso);
+
+    const state = await eventually(async () => {
+      const s = await stack.temporal.workflow.getHandle(enrolment.workflowId).query<AccountState>("accountState");
+      return s.promise && s.waitingFor?.startsWith("promise") ? s : undefined;
+    }, "the journey to wait on the promise");
+    expect(state.promise).toMatchObject({ promiseId: promise.id, amountMinor: "150000000", dueDate: due.iso });
+    expect(state.lastOutcome).toBe("delivered");
+
+    const attempt = await attemptRow(attemptId);
+    expect(attempt).toMatchObject({ status: "delivered", vendorId: placed.sid });
+    expect(attempt.conversationAt).not.toBeNull();
+    expect((await stack.db.enrolment.findUniqueOrThrow({ where: { id: enrolment.id } })).status).toBe("running");
+    // Every callback of the call was stored once and applied.
+    const callbacks = await stack.db.callback.findMany({ where: { vendor: "twilio", payload: { path: ["CallSid"], equals: placed.sid } } });
+    expect(callbacks.filter((cb) => cb.appliedAt === null)).toEqual([]);
+    expect(
+      callbacks
+        .filter((cb) => cb.kind === "call-status")
+        .map((cb) => cb.eventId.split(":")[1])
+        .sort(),
+    ).toEqual(["completed", "in-progress", "initiated", "ringing"]);
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/cancel`);
+  });
+
+  it("on an answering machine leaves only a limited-content voicemail: nothing about the debt", async () => {
+    const { placed, twiml, attemptId, campaignId } = await call({ machine: 1 });
+    expect(placed.answeredBy).toMatch(/^machine_/);
+    expect(twiml).toHaveLength(1);
+    const [voicemail] = twiml;
+    expect(voicemail!.body).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="id-ID">Halo, ini Maya dari Bank Contoh. Mohon hubungi kami kembali di nomor 6 2 2 1 5 0 0 1 2 3. Terima kasih.</Say><Hangup/></Response>',
+    );
+    expect(voicemail!.body).not.toMatch(/Budi|Rp|1\.500\.000|utang|tagihan|debt|Gather/i);
+
+    const attempt = await attemptRow(attemptId);
+    expect(attempt).toMatchObject({ status: "undelivered", errorCode: "answering-machine", conversationAt: null });
+    await eventually(async () => {
+      const summary = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/summary`);
+      return summary.body.outcomes["not-contacted"] === 1 ? true : undefined;
+    }, "the journey to end not contacted");
+  });
+
+  it("keypad 1 texts a payment link to the debtor", async () => {
+    const { account, twiml, attemptId } = await call({ completed: 1, digits: ["1"] });
+    expect(twiml[1]!.body).toContain("Kami telah mengirim tautan pembayaran melalui SMS");
+    const links = sandbox.messages().filter((m) => m.to === account.phone && m.channel === "sms");
+    expect(links).toHaveLength(1);
+    expect(nbsp(links[0]!.body)).toBe(`Bank Contoh: bayar Rp 1.500.000 dengan aman di ${PAY}/${account.id}?attempt=${attemptId} Balas STOP untuk berhenti.`);
+    expect((await attemptRow(attemptId)).conversationAt).not.toBeNull();
+  });
+
+  it("keypad 1 sends no text to a debtor who opted out of SMS", async () => {
+    const optOut = (accountId: string) => stack.db.optOut.create({ data: { accountId, channel: "sms", source: "test" } }).then(() => undefined);
+    const { account, twiml } = await call({ completed: 1, digits: ["1"] }, {}, optOut);
+    expect(twiml[1]!.body).toContain("Maaf, kami tidak dapat mengirim SMS ke nomor ini.");
+    expect(sandbox.messages().filter((m) => m.to === account.phone)).toHaveLength(0);
+  });
+
+  it("keypad 3 dials the ops line", async () => {
+    const { twiml } = await call({ completed: 1, digits: ["3"] });
+    expect(twiml[1]!.body).toContain("Mohon tunggu, kami sedang menghubungkan Anda dengan petugas.");
+    expect(twiml[1]!.body).toMatch(new RegExp(`<Dial callerId="\\+15005550006" timeout="30">\\${OPS}</Dial>`));
+  });
+
+  it("re-asks an invalid date, then records the valid one", async () => {
+    const due = dateAhead(10);
+    const { account, twiml } = await call({ completed: 1, digits: ["2", "31022026#", `${due.keyed}#`, "1"] });
+    expect(twiml[2]!.body).toContain("Maaf, tanggal tersebut tidak valid.");
+    const promise = await stack.db.paymentPromise.findFirstOrThrow({ where: { accountId: account.id } });
+    expect(promise.dueDate.toISOString().slice(0, 10)).toBe(due.iso);
+    expect(await stack.db.paymentPromise.count({ where: { accountId: account.id } })).toBe(1);
+  });
+
+  it.each([
+    ["busy", "failed", "busy"],
+    ["no-answer", "failed", "no-answer"],
+  ] as const)("maps a %s call to %s", async (outcome, status, errorCode) => {
+    const { attemptId, twiml } = await call({ [outcome]: 1 });
+    expect(twiml).toHaveLength(0);
+    expect(await attemptRow(attemptId)).toMatchObject({ status, errorCode, conversationAt: null });
+  });
+});
+
+describe("IVR calls that cannot be scripted", () => {
+  it("fail permanently before the phone rings when the greeting template does not exist", async () => {
+    const product = `loan-${randomUUID()}`;
+    const fixture = accountFixture({ product });
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [fixture] });
+    const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "no script",
+      strategy: { steps: [{ id: "call", kind: "contact", channel: "voice", template: "no-such-script" }] },
+      segment: { products: [product] },
+    });
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`);
+    const attempt = await eventually(
+      async () => (await stack.db.contactAttempt.findFirst({ where: { enrolment: { campaignId: campaign.body.id }, status: "failed" } })) ?? undefined,
+      "the failed attempt",
+    );
+    expect(attempt).toMatchObject({ errorCode: "voice-template-error", vendorId: null });
+    const account = await stack.db.account.findUniqueOrThrow({ where: { externalId: fixture.externalId } });
+    expect(sandbox.calls().filter((c) => c.to === account.phone)).toHaveLength(0);
+  });
+});
+
+describe("voice webhooks refuse what Twilio did not sign", () => {
+  const post = async (path: string, params: Record<string, string>, signature?: string) =>
+    fetch(`${stack.apiUrl}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", ...(signature ? { "x-twilio-signature": signature } : {}) },
+      body: new URLSearchParams(params).toString(),
+    });
+  const callSid = () => `CA${randomBytes(16).toString("hex")}`;
+
+  it("refuses a forged call status with 403 and stores nothing", async () => {
+    const params = { CallSid: callSid(), CallStatus: "completed", AccountSid: accountSid, AnsweredBy: "human" };
+    const path = "/v1/webhooks/twilio/voice/status";
+    const forged = twilio.getExpectedTwilioSignature("not-the-token", `${stack.config.publicBaseUrl}${path}`, params);
+    expect((await post(path, params, forged)).status).toBe(403);
+    expect((await post(path, params)).status).toBe(403);
+    expect(await stack.db.callback.count({ where: { eventId: { startsWith: params.CallSid } } })).toBe(0);
+  });
+
+  it("refuses a forged TwiML request with 403 and stores nothing", async () => {
+    const params = { CallSid: callSid(), AccountSid: accountSid, Digits: "2" };
+    const path = `/v1/webhooks/twilio/voice/attempts/${randomUUID()}/menu`;
+    const forged = twilio.getExpectedTwilioSignature("not-the-token", `${stack.config.publicBaseUrl}${path}`, params);
+    const response = await post(path, params, forged);
+    expect(response.status).toBe(403);
+    expect(await stack.db.callback.count({ where: { eventId: { startsWith: params.CallSid } } })).toBe(0);
+  });
+
+  it("stores a signed call status once and hangs up on a call that is no attempt's", async () => {
+    const params = { CallSid: callSid(), CallStatus: "ringing", AccountSid: accountSid };
+    const path = "/v1/webhooks/twilio/voice/status";
+    const signature = twilio.getExpectedTwilioSignature(authToken, `${stack.config.publicBaseUrl}${path}`, params);
+    expect((await post(path, params, signature)).status).toBe(204);
+    expect((await post(path, params, signature)).status).toBe(204);
+    expect(await stack.db.callback.count({ where: { eventId: `${params.CallSid}:ringing` } })).toBe(1);
+
+    const twimlPath = `/v1/webhooks/twilio/voice/attempts/${randomUUID()}`;
+    const twimlParams = { CallSid: params.CallSid, AccountSid: accountSid, AnsweredBy: "human" };
+    const response = await post(twimlPath, twimlParams, twilio.getExpectedTwilioSignature(authToken, `${stack.config.publicBaseUrl}${twimlPath}`, twimlParams));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>');
+  });
+});
+
+describe("IVR scripts", () => {
+  it.each(["en", "id", "hi"])("the shipped %s voicemail renders from the limited-content fields alone", async (locale) => {
+    const source = await resolveTemplate("voicemail", "voice", locale, []);
+    const text = renderTemplate(source, { agentName: "Maya", creditor: "Bank Contoh", callbackNumber: "6 2 2 1", locale } as unknown as TemplateContext);
+    expect(text).toContain("Maya");
+    expect(text).toContain("Bank Contoh");
+    expect(text).toContain("6 2 2 1");
+    expect(text.toLowerCase()).not.toMatch(/debt|collect|utang|tagih|ऋण|वसूली/);
+  });
+
+  it("a voicemail script that names the debt fails to render instead of being left on a machine", () => {
+    expect(() =>
+      renderTemplate("Call {{creditor}} about {{money amountDue currency}}", { creditor: "X", locale: "en" } as unknown as TemplateContext),
+    ).toThrow();
+  });
+
+  it.each([
+    ["25122026", "2026-12-25"],
+    ["01012027", "2027-01-01"],
+    ["29022028", "2028-02-29"],
+    ["29022027", undefined],
+    ["31042027", undefined],
+    ["2512202", undefined],
+    ["", undefined],
+    ["2512202*", undefined],
+  ])("keypad date %j is %s", (digits, iso) => {
+    expect(parseKeypadDate(digits)).toBe(iso);
+  });
+
+  it("accepts promise dates from the debtor's today up to 60 days ahead", () => {
+    expect(promiseWindow("Asia/Jakarta", new Date("2026-11-23T20:00:00Z"))).toEqual({ today: "2026-11-24", latest: "2027-01-23" });
+  });
+
+  it.each([
+    ["id-ID", { textLocale: "id-ID", formatLocale: "id-ID", language: "id-ID" }],
+    ["en-IN", { textLocale: "en-IN", formatLocale: "en-IN", language: "en-IN" }],
+    ["hi", { textLocale: "hi", formatLocale: "hi", language: "hi-IN" }],
+    ["sw-KE", { textLocale: "en", formatLocale: "en-KE", language: "en-US" }],
+    ["en-KE", { textLocale: "en-KE", formatLocale: "en-KE", language: "en-US" }],
+  ])("speaks to a %s debtor in %o", (locale, speech) => {
+    expect(speechFor(locale)).toEqual(speech);
+  });
+});
