@@ -85,7 +85,7 @@ export function createEnrolmentActivities({ db, temporal, logger, settings }: Ac
           } catch (error) {
             if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
           }
-          if (++started % START_CONCURRENCY === 0) Context.current().heartbeat(started);
+          if (++started % 8 === 0) Context.current().heartbeat(started);
         },
         { concurrency: START_CONCURRENCY },
       );

