@@ -1,6 +1,6 @@
 import type { Channel } from "../domain/channel.ts";
 import type { Account, Campaign } from "../generated/prisma/client.ts";
-import { renderTemplate, resolveTemplate, type CampaignTemplate } from "../templates/render.ts";
+import { renderTemplate, resolveTemplate, type CampaignTemplate, contextFor } from "../templates/render.ts";
 
 /**
  * Renders a strategy template for an account on a channel, in the account's locale.
@@ -8,14 +8,5 @@ import { renderTemplate, resolveTemplate, type CampaignTemplate } from "../templ
  */
 export async function renderFor(channel: Channel, template: string, account: Account, campaign: Campaign, creditor: string): Promise<string> {
   const source = await resolveTemplate(template, channel, account.locale, campaign.templates as unknown as CampaignTemplate[]);
-  return renderTemplate(source, {
-    name: account.name,
-    firstName: account.name.split(/\s+/)[0] ?? account.name,
-    amountDue: account.balanceMinor,
-    currency: account.currency,
-    dueDate: account.dueDate,
-    locale: account.locale,
-    timeZone: account.timeZone,
-    creditor,
-  });
+  return renderTemplate(source, contextFor(account, creditor));
 }

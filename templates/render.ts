@@ -19,6 +19,26 @@ export interface TemplateContext {
   creditor: string;
 }
 
+/**
+ * The context every template of an account renders with.
+ * @example renderTemplate(source, contextFor(account, "Bank Contoh"))
+ */
+export function contextFor(
+  account: { name: string; balanceMinor: bigint; currency: string; dueDate: Date | null; locale: string; timeZone: string | null },
+  creditor: string,
+): TemplateContext {
+  return {
+    name: account.name,
+    firstName: account.name.split(/\s+/)[0] ?? account.name,
+    amountDue: account.balanceMinor,
+    currency: account.currency,
+    dueDate: account.dueDate,
+    locale: account.locale,
+    timeZone: account.timeZone,
+    creditor,
+  };
+}
+
 /** A template a campaign carries itself; it wins over the shipped one of the same name. */
 export interface CampaignTemplate {
   name: string;

@@ -3,7 +3,7 @@ import { ApplicationFailure } from "@temporalio/common";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingSendgridEvents, messageIdReportedFor } from "../../store/sendgrid-events.ts";
-import { renderEmailTemplate, resolveTemplate, type CampaignTemplate, type RenderedEmail } from "../../templates/render.ts";
+import { renderEmailTemplate, resolveTemplate, type CampaignTemplate, type RenderedEmail, contextFor } from "../../templates/render.ts";
 import type { VendorFailure } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
@@ -152,14 +152,7 @@ async function renderEmail(template: string, account: Account, campaign: Campaig
   try {
     const source = await resolveTemplate(template, "email", account.locale, campaign.templates as unknown as CampaignTemplate[]);
     email = renderEmailTemplate(source, {
-      name: account.name,
-      firstName: account.name.split(/\s+/)[0] ?? account.name,
-      amountDue: account.balanceMinor,
-      currency: account.currency,
-      dueDate: account.dueDate,
-      locale: account.locale,
-      timeZone: account.timeZone,
-      creditor,
+      ...contextFor(account, creditor),
       unsubscribeUrl,
     });
   } catch (error) {

@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { WorkflowNotFoundError } from "@temporalio/client";
 import { CHANNELS } from "../../domain/channel.ts";
 import { HOLDS } from "../../domain/compliance/index.ts";
-import { applyPayment } from "../../store/payments.ts";
+import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -100,21 +99,10 @@ export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
     return found;
   };
   /** Tells every running journey of the account; one that just ended has nothing to hear. */
-  const tell = async (accountId: string, signal: string, arg?: unknown) => {
-    const running = await db.enrolment.findMany({ where: { accountId, status: "running" }, select: { workflowId: true } });
-    await Promise.all(
-      running.map((e) =>
-        temporal.workflow
-          .getHandle(e.workflowId)
-          .signal(signal, ...(arg === undefined ? [] : [arg]))
-          .catch((error: unknown) => {
-            if (!(error instanceof WorkflowNotFoundError)) throw error;
-          }),
-      ),
-    );
-    logger.info({ accountId, signal, workflows: running.length }, "told the account's journeys");
-    return { accountId, signalled: running.length };
-  };
+  const tell = async (accountId: string, signal: string, arg?: unknown) => ({
+    accountId,
+    signalled: await signalRunningJourneys({ db, temporal, logger }, accountId, signal, arg),
+  });
 
   app.openapi(placeHold, async (c) => {
     const { id } = c.req.valid("param");

@@ -9,7 +9,7 @@ import { policyFor } from "../../domain/compliance/index.ts";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
 import { applyTwilioCallStatus, isMachine, markConversation, recordCallPromise } from "../../store/voice.ts";
-import { renderTemplate, resolveTemplate, type CampaignTemplate, type TemplateContext } from "../../templates/render.ts";
+import { renderTemplate, resolveTemplate, type CampaignTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
 import { createTwilioClient } from "../../vendors/twilio.ts";
 import type { ContactOutcomeSignal, PromiseSignal } from "../../workflows/account-messages.ts";
 import { fieldProblems, problem, validationProblem } from "../problem.ts";
@@ -350,14 +350,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     const link = `${channels.paymentLinkBase}/${account.id}?attempt=${call.attempt.id}`;
     const source = await resolveTemplate("ivr-payment-link-sms", "voice", account.locale, []);
     const body = renderTemplate(source, {
-      name: account.name,
-      firstName: account.name.split(/\s+/)[0] ?? account.name,
-      amountDue: account.balanceMinor,
-      currency: account.currency,
-      dueDate: account.dueDate,
-      locale: account.locale,
-      timeZone: account.timeZone,
-      creditor: channels.creditorName,
+      ...contextFor(account, channels.creditorName),
       link,
     } as TemplateContext);
     const message = await sms().messages.create({ to: account.phone, from: channels.smsFrom, body });
