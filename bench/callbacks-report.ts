@@ -81,7 +81,7 @@ export function renderCallbackReport(input: CallbackReportInput): string {
     `- PostgreSQL backends during the callbacks (pg_stat_activity every 250 ms): ${activityLine(callbacks.pgActivity)}.`,
     `- CPU during the baseline: ${formatCpu(baseline.cpu)}. ${machineLineOf(baseline.machine)}`,
     `- CPU during the callbacks: ${formatCpu(callbacks.cpu)}. ${machineLineOf(callbacks.machine)}`,
-    `- CPU time per request (machine-independent-ish cost; busy shares above depend on what else ran): baseline ${perRequestLine(baseline)}; callbacks ${perRequestLine(callbacks)}.`,
+    `- CPU time per request (less dependent on what else ran than the shares above, but inflated when the machine is oversubscribed): baseline ${perRequestLine(baseline)}; callbacks ${perRequestLine(callbacks)}.`,
     `- Event-loop delay of the API's process: baseline p50 ${ms(baseline.eventLoop.p50)}, p99 ${ms(baseline.eventLoop.p99)}, max ${ms(baseline.eventLoop.max)}; callbacks p50 ${ms(callbacks.eventLoop.p50)}, p99 ${ms(callbacks.eventLoop.p99)}, max ${ms(callbacks.eventLoop.max)}.`,
     `- Latency distribution (ms): baseline ${dist(baseline.result.latency)}; callbacks ${dist(c.latency)}.`,
   ];
