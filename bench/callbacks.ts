@@ -263,10 +263,12 @@ async function main(): Promise<void> {
     const twilioTarget = { kind: "twilio-status" as const, accountSid, authToken, publicBaseUrl: PUBLIC_BASE_URL, seed: options.seed };
     const mainPlan = buildPlan({ prefix: "main", attempts: options.fired, seed: options.seed });
     const warmPlan = buildPlan({ prefix: "warm", attempts: warmAttempts, seed: options.seed });
+    // Named after the run, so a later run does not overwrite the files a report points to.
+    const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
     const files = {
-      baseline: join(dir, "baseline.csv"),
-      callbacks: join(dir, "callbacks.csv"),
-      profile: join(dir, `api-${startedAt.toISOString().replace(/[:.]/g, "-")}.cpuprofile`),
+      baseline: join(dir, `baseline-${stamp}.csv`),
+      callbacks: join(dir, `callbacks-${stamp}.csv`),
+      profile: join(dir, `api-${stamp}.cpuprofile`),
     };
 
     logger.info("warming up /healthz");
