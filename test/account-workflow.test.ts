@@ -30,7 +30,7 @@ const notifications: unknown[] = [];
 const taskQueue = `time-skipping-${randomUUID()}`;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: "existing-path", path: toolPath("testServer") } } });
+  env = await startTimeSkippingServer();
   db = createDatabase(inject("databaseUrl"), 5);
   const twilio = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
   // Callbacks are held back for an hour of real time: no outcome arrives unless a test signals one.
@@ -73,10 +73,24 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await sandbox?.close();
-  await new Promise((r) => receiver?.close(r));
+  if (receiver) await new Promise((r) => receiver.close(r));
   await db?.$disconnect();
   await env?.teardown();
 });
+
+/**
+ * The SDK gives the Java test server 5 s to listen; a JVM on a busy 2-core machine can take
+ * longer, so a slow start is tried again rather than failing the whole file.
+ */
+async function startTimeSkippingServer(tries = 3): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: "existing-path", path: toolPath("testServer") } } });
+    } catch (error) {
+      if (attempt >= tries || !String(error).includes("did not start")) throw error;
+    }
+  }
+}
 
 async function enrol(timeZone: string) {
   const account = await db.account.create({
