@@ -22,7 +22,7 @@ const lines = [
   config.role === "worker" ? "" : `  API             http://localhost:${config.port}`,
   config.role === "worker" ? "" : `  API docs        http://localhost:${config.port}/docs`,
   stack.temporalUiUrl ? `  Temporal UI     ${stack.temporalUiUrl}` : `  Temporal        ${stack.temporalAddress}`,
-  stack.sandbox ? `  Vendor sandbox  ${stack.sandbox.url}/sandbox/messages  (no vendor credentials: sends stay local)` : "",
+  stack.sandbox ? `  Vendor sandbox  ${stack.sandbox.url}/sandbox/messages  (vendors without credentials send here)` : "",
   "Press Ctrl-C to stop.",
 ].filter(Boolean);
 console.log(lines.join("\n"));
