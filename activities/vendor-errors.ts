@@ -17,20 +17,26 @@ export interface VendorFailure {
 export function classifyTwilioError(error: unknown): VendorFailure {
   const e = error as { status?: number; code?: number | string; message?: string };
   const status = typeof e.status === "number" ? e.status : undefined;
-  const transient = status === undefined || status === 429 || status >= 500;
-  const code = String(e.code ?? status ?? "network");
-  const message = e.message ?? String(error);
+  return vendorFailure("twilio", status, String(e.code ?? status ?? "network"), e.message ?? String(error));
+}
+
+/**
+ * A vendor's answer as a failure: throttling (429), server errors and no answer at all
+ * (network) are transient; any other status is permanent.
+ * @example vendorFailure("sendgrid", 503, "503", "Service Unavailable").transient // true
+ */
+export function vendorFailure(vendor: string, status: number | undefined, code: string, message: string): VendorFailure {
   return {
-    transient,
+    transient: status === undefined || status === 429 || status >= 500,
     code,
     message,
     asRetryable: (context) =>
       ApplicationFailure.retryable(
-        `twilio ${code}: ${message} (${Object.entries(context)
+        `${vendor} ${code}: ${message} (${Object.entries(context)
           .map(([k, v]) => `${k}=${v}`)
           .join(", ")})`,
         "VendorTransientError",
-        { vendor: "twilio", code, ...context },
+        { vendor, code, ...context },
       ),
   };
 }

@@ -1,10 +1,9 @@
 import type { MailService } from "@sendgrid/mail";
-import { ApplicationFailure } from "@temporalio/common";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingSendgridEvents, messageIdReportedFor } from "../../store/sendgrid-events.ts";
 import { renderEmailTemplate, resolveTemplate, type CampaignTemplate, type RenderedEmail, contextFor } from "../../templates/render.ts";
-import type { VendorFailure } from "../vendor-errors.ts";
+import { vendorFailure, type VendorFailure } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
 /** Ends well inside the contact activity's 30 s start-to-close timeout, so a retry never races a request still in flight. */
@@ -106,23 +105,10 @@ export function createEmailSender(deps: {
 export function classifySendgridError(error: unknown): VendorFailure {
   const e = error as { code?: unknown; message?: unknown; response?: { body?: { errors?: { message?: string; field?: string | null }[] } } };
   const status = httpStatusOf(error);
-  const transient = status === undefined || status === 429 || status >= 500;
   const code = typeof e.code === "string" ? e.code : String(status ?? "network");
   const details = (e.response?.body?.errors ?? []).map((d) => (d.field ? `${d.field}: ${d.message}` : d.message)).join("; ");
   const message = [typeof e.message === "string" ? e.message : String(error), details].filter(Boolean).join(": ");
-  return {
-    transient,
-    code,
-    message,
-    asRetryable: (context) =>
-      ApplicationFailure.retryable(
-        `sendgrid ${code}: ${message} (${Object.entries(context)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(", ")})`,
-        "VendorTransientError",
-        { vendor: "sendgrid", code, ...context },
-      ),
-  };
+  return vendorFailure("sendgrid", status, code, message);
 }
 
 /** The HTTP status of SendGrid's answer (ResponseError keeps it in `code`) or of our refusal. */
