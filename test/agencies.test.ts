@@ -122,9 +122,9 @@ describe("agency registry", () => {
     expect(row.apiKeyHash).toBe(createHash("sha256").update(agency.apiKey).digest("hex"));
     expect(JSON.stringify(row)).not.toContain(agency.apiKey);
 
-    const list = await api(stack.apiUrl, "GET", "/v1/agencies");
+    const list = await api(stack.apiUrl, "GET", "/v1/agencies?limit=500");
     expect(list.status).toBe(200);
-    const listed = list.body.agencies.find((a: { id: string }) => a.id === agency.id);
+    const listed = list.body.items.find((a: { id: string }) => a.id === agency.id);
     expect(Object.keys(listed).sort()).toEqual(["commissionBps", "createdAt", "endpoint", "id", "name"]);
     expect(JSON.stringify(list.body)).not.toMatch(/tagih_ak_|tagih_whsec_/);
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createHash, randomBytes } from "node:crypto";
+import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -57,8 +58,12 @@ const listAgencies = createRoute({
   method: "get",
   path: "/v1/agencies",
   tags: ["agencies"],
-  summary: "List agencies (without credentials)",
-  responses: { 200: { description: "Every agency", content: { "application/json": { schema: z.object({ agencies: z.array(agency) }) } } } },
+  summary: "List agencies by name (without credentials)",
+  request: { query: pageQuery },
+  responses: {
+    200: { description: "A page of agencies", content: { "application/json": { schema: pageOf(agency) } } },
+    400: { description: "Invalid limit or cursor" },
+  },
 });
 
 const view = (a: { id: string; name: string; endpoint: string; commissionBps: number; createdAt: Date }) => ({
@@ -84,8 +89,17 @@ export function agencyRoutes({ db, logger }: ApiDeps) {
     return c.json({ ...view(created), apiKey, secret }, 201);
   });
   app.openapi(listAgencies, async (c) => {
-    const agencies = await db.agency.findMany({ orderBy: { name: "asc" } });
-    return c.json({ agencies: agencies.map(view) }, 200);
+    const { limit, cursor } = c.req.valid("query");
+    const after = decodeCursor(cursor, 1);
+    const rows = await db.agency.findMany({
+      where: after ? { name: { gt: String(after[0]) } } : {},
+      orderBy: { name: "asc" },
+      take: limit + 1,
+    });
+    return c.json(
+      page(rows, limit, (a) => [a.name], view),
+      200,
+    );
   });
   return app;
 }
