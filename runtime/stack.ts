@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createActivities } from "../activities/index.ts";
 import { createApp } from "../api/app.ts";
+import { createOutcomeSignaller, startOutcomeSweeper } from "../api/outcome-signals.ts";
 import type { VendorSandbox } from "../sandbox/index.ts";
 import type { Config } from "./config.ts";
 import { createDatabase, type Database } from "./database.ts";
@@ -134,6 +135,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       });
       const server = await listen(app.fetch, config.port);
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      stops.push(startOutcomeSweeper(createOutcomeSignaller({ db, temporal, logger }), logger.child({ component: "outcome-signals" })));
     }
 
     return { apiUrl, temporalAddress, temporalUiUrl, sandbox: vendors.sandbox, db, temporal, stop };

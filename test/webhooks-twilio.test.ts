@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accountFixture, api, startTestStack } from "./stack.ts";
+import { createLogger } from "../runtime/logger.ts";
+import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let authToken: string;
@@ -126,6 +127,47 @@ describe("Twilio status callbacks", () => {
     const { applyPendingTwilioStatuses } = await import("../store/twilio-status.ts");
     expect((await applyPendingTwilioStatuses(stack.db, sid))?.status).toBe("delivered");
     expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("delivered");
+  });
+
+  it("stores a concurrent burst of duplicated, reordered callbacks once each and moves every attempt to its latest status", async () => {
+    const sids = Array.from({ length: 40 }, newSid);
+    const attempts = await Promise.all(sids.map(attemptWithSid));
+    // Each message: sent and delivered, half of them delivered first, every event twice.
+    const events = sids.flatMap((sid, i) =>
+      (i % 2 ? ["delivered", "sent"] : ["sent", "delivered"]).flatMap((status) => [statusParams(sid, status), statusParams(sid, status)]),
+    );
+    const answers = await Promise.all(events.map((params) => postStatus(params)));
+    expect(answers.map((a) => a.status)).toEqual(events.map(() => 204));
+
+    const rows = await stack.db.callback.findMany({ where: { vendor: "twilio", eventId: { in: sids.flatMap((sid) => [`${sid}:sent`, `${sid}:delivered`]) } } });
+    expect(rows).toHaveLength(2 * sids.length);
+    expect(rows.every((r) => r.appliedAt !== null)).toBe(true);
+    const stored = await stack.db.contactAttempt.findMany({ where: { id: { in: attempts.map((a) => a.id) } } });
+    expect(stored.map((a) => a.status)).toEqual(stored.map(() => "delivered"));
+    // Each delivery owes its workflow exactly one outcome signal; "sent" owes none.
+    const owing = rows.filter((r) => r.signal !== null);
+    expect(owing.map((r) => r.eventId).sort()).toEqual(sids.map((sid) => `${sid}:delivered`).sort());
+    expect(owing[0]!.signal).toMatchObject({ status: "delivered", outcome: "delivered", workflowId: expect.stringMatching(/^wf-/) });
+    // These workflows do not exist: Temporal answers so and the signal counts as done.
+    await eventually(
+      async () => ((await stack.db.callback.count({ where: { id: { in: owing.map((r) => r.id) }, signalledAt: null } })) === 0 ? true : undefined),
+      "outcome signals marked sent",
+    );
+  });
+
+  it("sends a signal still owed from earlier on the next sweep, and leaves recent ones to the process that stored them", async () => {
+    const signal = { workflowId: `wf-${randomUUID()}`, attemptId: randomUUID(), status: "delivered", outcome: "delivered" };
+    const old = await stack.db.callback.create({
+      data: { vendor: "twilio", eventId: `${newSid()}:delivered`, kind: "message-status", payload: {}, signal, receivedAt: new Date(Date.now() - 60_000) },
+    });
+    const recent = await stack.db.callback.create({
+      data: { vendor: "twilio", eventId: `${newSid()}:delivered`, kind: "message-status", payload: {}, signal },
+    });
+    const { createOutcomeSignaller } = await import("../api/outcome-signals.ts");
+    const signaller = createOutcomeSignaller({ db: stack.db, temporal: stack.temporal, logger: createLogger("warn") });
+    expect(await signaller.sweep()).toBeGreaterThanOrEqual(1);
+    expect((await stack.db.callback.findUniqueOrThrow({ where: { id: old.id } })).signalledAt).not.toBeNull();
+    expect((await stack.db.callback.findUniqueOrThrow({ where: { id: recent.id } })).signalledAt).toBeNull();
   });
 
   it("checks the signature against PUBLIC_BASE_URL, as Twilio signs the public address it called", async () => {

@@ -1,0 +1,82 @@
+import { WorkflowNotFoundError, type Client } from "@temporalio/client";
+import pMap from "p-map";
+import type { Database } from "../runtime/database.ts";
+import type { Logger } from "../runtime/logger.ts";
+import type { OwedSignal } from "../store/message-status-intake.ts";
+
+export interface OutcomeSignaller {
+  /** Sends signals owed by stored callbacks in the background; what fails stays owed. */
+  send(owed: { callbackId: string; signal: OwedSignal }[]): void;
+  /** Sends the signals still owed from earlier (a failed send, a process that stopped). */
+  sweep(): Promise<number>;
+}
+
+/** Beyond this many signals in flight, new ones wait in the database for the sweeper. */
+const MAX_IN_FLIGHT = 5_000;
+/** Owed signals younger than this are still in the hands of the process that stored them. */
+const SWEEP_AFTER_MS = 30_000;
+
+/**
+ * Tells account workflows about outcomes their callbacks reported, after the callbacks are
+ * committed and answered: a vendor's callback never waits on Temporal, and a signal is
+ * marked sent only once Temporal took it (or the workflow is gone), so none is lost.
+ * Workflows treat a repeated signal as one, so a sweep racing a send is harmless.
+ */
+export function createOutcomeSignaller({ db, temporal, logger }: { db: Database; temporal: Client; logger: Logger }): OutcomeSignaller {
+  let inFlight = 0;
+
+  async function deliver(owed: { callbackId: string; signal: OwedSignal }[]): Promise<number> {
+    const sent: string[] = [];
+    await pMap(
+      owed,
+      async ({ callbackId, signal: { workflowId, ...signal } }) => {
+        try {
+          await temporal.workflow.getHandle(workflowId).signal("contactOutcome", signal);
+          sent.push(callbackId);
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) sent.push(callbackId);
+          else logger.warn({ err: error, workflowId, attemptId: signal.attemptId, callbackId }, "contactOutcome signal not sent; the sweeper retries it");
+        }
+      },
+      { concurrency: 16 },
+    );
+    if (sent.length > 0) await db.$executeRaw`UPDATE callbacks SET signalled_at = now() WHERE id = ANY(${sent}::uuid[])`;
+    return sent.length;
+  }
+
+  return {
+    send(owed) {
+      if (owed.length === 0 || inFlight + owed.length > MAX_IN_FLIGHT) return;
+      inFlight += owed.length;
+      void deliver(owed)
+        .catch((error: unknown) => logger.warn({ err: error }, "could not mark contactOutcome signals sent; the sweeper retries them"))
+        .finally(() => (inFlight -= owed.length));
+    },
+    async sweep() {
+      const rows = await db.$queryRaw<{ id: string; signal: OwedSignal }[]>`
+        SELECT id, signal FROM callbacks
+         WHERE signal IS NOT NULL AND signalled_at IS NULL AND received_at < now() - make_interval(secs => ${SWEEP_AFTER_MS / 1000})
+         ORDER BY received_at LIMIT 500`;
+      return rows.length === 0 ? 0 : deliver(rows.map((r) => ({ callbackId: r.id, signal: r.signal })));
+    },
+  };
+}
+
+/**
+ * Sweeps owed signals every `everyMs` until stopped.
+ * @example const stop = startOutcomeSweeper(signaller, logger); ... await stop();
+ */
+export function startOutcomeSweeper(signaller: OutcomeSignaller, logger: Logger, everyMs = 10_000): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = signaller
+      .sweep()
+      .then((sent) => sent > 0 && logger.info({ sent }, "sent contactOutcome signals owed from earlier"))
+      .catch((error: unknown) => logger.warn({ err: error }, "outcome signal sweep failed"));
+  }, everyMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}

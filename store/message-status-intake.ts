@@ -1,0 +1,152 @@
+import { createHash } from "node:crypto";
+import { outcomeOf, statusRank } from "../domain/attempt-status.ts";
+import type { Database } from "../runtime/database.ts";
+import type { ContactOutcomeSignal } from "../workflows/account-messages.ts";
+import type { TwilioMessageStatus } from "./twilio-status.ts";
+
+/** A contactOutcome signal owed to an account workflow, stored with its callback until sent. */
+export interface OwedSignal extends ContactOutcomeSignal {
+  workflowId: string;
+}
+
+export interface StoredMessageStatus {
+  callbackId: string;
+  /** False when this delivery repeats an event stored before. */
+  stored: boolean;
+  /** The signal this event owes, when it moved its attempt to an outcome. */
+  signal: OwedSignal | undefined;
+}
+
+interface Pending {
+  event: TwilioMessageStatus;
+  payload: Record<string, string>;
+  waiters: { resolve: (result: StoredMessageStatus) => void; reject: (error: unknown) => void }[];
+}
+
+interface Lane {
+  queue: Map<string, Pending>;
+  flushing: boolean;
+}
+
+export interface MessageStatusIntake {
+  /** Stores and applies one Twilio message status callback; resolves once it is committed. */
+  submit(event: TwilioMessageStatus, payload: Record<string, string>): Promise<StoredMessageStatus>;
+}
+
+/**
+ * Twilio message status callbacks are the bulk of our inbound traffic (two or more per
+ * message, at the vendor's pace), so they are written in batches: requests that arrive
+ * while a lane's statement runs wait for the next one, which stores all their raw events
+ * once (deduplicated on `<MessageSid>:<MessageStatus>`), moves their attempts forward and
+ * records the outcome signals owed, in one statement. Under light load a batch is one
+ * callback and adds no delay; under heavy load the per-statement cost is shared.
+ * Callbacks of one message always go to the same lane, and each lane runs one statement at
+ * a time, so two statements never lock the same attempts in opposite orders.
+ */
+export function createMessageStatusIntake(db: Database, options: { lanes?: number; maxBatch?: number } = {}): MessageStatusIntake {
+  const lanes: Lane[] = Array.from({ length: options.lanes ?? 2 }, () => ({ queue: new Map(), flushing: false }));
+  const maxBatch = options.maxBatch ?? 500;
+
+  async function flush(lane: Lane): Promise<void> {
+    lane.flushing = true;
+    while (lane.queue.size > 0) {
+      const batch = [...lane.queue.entries()].slice(0, maxBatch);
+      for (const [eventId] of batch) lane.queue.delete(eventId);
+      try {
+        const results = await storeBatch(db, batch);
+        for (const [eventId, pending] of batch) {
+          const result = results.get(eventId);
+          for (const waiter of pending.waiters) {
+            if (result) waiter.resolve(result);
+            else waiter.reject(new Error(`callback twilio ${eventId} was neither stored nor found`));
+          }
+        }
+      } catch (error) {
+        // One statement: nothing of the batch was written, and every sender hears so.
+        for (const [, pending] of batch) for (const waiter of pending.waiters) waiter.reject(error);
+      }
+    }
+    lane.flushing = false;
+  }
+
+  return {
+    submit(event, payload) {
+      const eventId = `${event.MessageSid}:${event.MessageStatus}`;
+      const lane = lanes[createHash("md5").update(event.MessageSid).digest().readUInt32BE(0) % lanes.length]!;
+      return new Promise((resolve, reject) => {
+        const pending = lane.queue.get(eventId);
+        // A duplicate delivery while the first is still queued shares its result.
+        if (pending) pending.waiters.push({ resolve, reject });
+        else lane.queue.set(eventId, { event, payload, waiters: [{ resolve, reject }] });
+        // Let the requests already parsed in this turn of the event loop join the batch.
+        if (!lane.flushing) {
+          lane.flushing = true;
+          setImmediate(() => void flush(lane));
+        }
+      });
+    },
+  };
+}
+
+/**
+ * One statement for a batch: the attempts move to the highest-ranked status the batch
+ * reports for them (only forward: a concurrent writer is re-checked by PostgreSQL's
+ * row-level recheck of `status_rank <`), and each new event is stored once with `applied_at`
+ * set when its attempt is known (else it waits for the attempt to learn its message SID, as
+ * `applyPendingTwilioStatuses` does) and the signal it owes when it moved its attempt to an
+ * outcome. A repeated event finds its stored row instead.
+ */
+async function storeBatch(db: Database, batch: [string, Pending][]): Promise<Map<string, StoredMessageStatus>> {
+  const events = batch.map(([eventId, { event, payload }]) => ({
+    eventId,
+    payload: JSON.stringify(payload),
+    sid: event.MessageSid,
+    status: event.MessageStatus,
+    rank: statusRank(event.MessageStatus),
+    errorCode: event.ErrorCode || null,
+    outcome: outcomeOf(event.MessageStatus) ?? null,
+  }));
+  const rows = await db.$queryRaw<{ event_id: string; id: string; stored: boolean; signal: OwedSignal | null }[]>`
+    WITH incoming AS (
+      SELECT * FROM unnest(
+        ${events.map((e) => e.eventId)}::text[], ${events.map((e) => e.payload)}::text[], ${events.map((e) => e.sid)}::text[],
+        ${events.map((e) => e.status)}::text[], ${events.map((e) => e.rank)}::int[], ${events.map((e) => e.errorCode)}::text[],
+        ${events.map((e) => e.outcome)}::text[])
+        AS i(event_id, payload, vendor_id, status, rank, error_code, outcome)),
+    latest AS (
+      SELECT DISTINCT ON (vendor_id) vendor_id, status, rank, error_code
+        FROM incoming WHERE rank >= 0 ORDER BY vendor_id, rank DESC),
+    moved AS (
+      UPDATE contact_attempts a
+         SET status = l.status, status_rank = l.rank, error_code = COALESCE(l.error_code, a.error_code), updated_at = now()
+        FROM latest l
+       WHERE a.vendor = 'twilio' AND a.vendor_id = l.vendor_id AND a.status_rank < l.rank
+      RETURNING a.id, a.vendor_id, a.status, a.enrolment_id),
+    inserted AS (
+      INSERT INTO callbacks (id, vendor, event_id, kind, payload, applied_at, signal)
+      SELECT gen_random_uuid(), 'twilio', i.event_id, 'message-status', i.payload::jsonb,
+             CASE WHEN i.rank < 0 OR EXISTS (SELECT 1 FROM contact_attempts k WHERE k.vendor = 'twilio' AND k.vendor_id = i.vendor_id)
+                  THEN now() END,
+             CASE WHEN i.outcome IS NOT NULL AND m.id IS NOT NULL
+                  THEN jsonb_build_object('workflowId', e.workflow_id, 'attemptId', m.id, 'status', i.status, 'outcome', i.outcome) END
+        FROM incoming i
+        LEFT JOIN moved m ON m.vendor_id = i.vendor_id AND m.status = i.status
+        LEFT JOIN enrolments e ON e.id = m.enrolment_id
+      ON CONFLICT (vendor, event_id) DO NOTHING
+      RETURNING event_id, id, signal)
+    SELECT event_id, id, true AS stored, signal FROM inserted
+    UNION ALL
+    -- The statement's snapshot predates its own inserts: this finds only earlier copies.
+    SELECT c.event_id, c.id, false, NULL FROM callbacks c
+     WHERE c.vendor = 'twilio' AND c.event_id = ANY(${events.map((e) => e.eventId)}::text[])`;
+  const results = new Map(rows.map((r) => [r.event_id, { callbackId: r.id, stored: r.stored, signal: r.signal ?? undefined }]));
+  // A concurrent copy of an event (another API process) may commit between our insert,
+  // which then does nothing, and the select, whose snapshot predates it: read those again.
+  const missing = events.filter((e) => !results.has(e.eventId)).map((e) => e.eventId);
+  if (missing.length > 0) {
+    for (const row of await db.callback.findMany({ where: { vendor: "twilio", eventId: { in: missing } }, select: { id: true, eventId: true } })) {
+      results.set(row.eventId, { callbackId: row.id, stored: false, signal: undefined });
+    }
+  }
+  return results;
+}
