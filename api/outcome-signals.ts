@@ -15,6 +15,7 @@ export interface OutcomeSignaller {
 const MAX_IN_FLIGHT = 5_000;
 /** Owed signals younger than this are still in the hands of the process that stored them. */
 const SWEEP_AFTER_MS = 30_000;
+const MARK_EVERY_MS = 200;
 
 /**
  * Tells account workflows about outcomes their callbacks reported, after the callbacks are
@@ -25,7 +26,7 @@ const SWEEP_AFTER_MS = 30_000;
 export function createOutcomeSignaller({ db, temporal, logger }: { db: Database; temporal: Client; logger: Logger }): OutcomeSignaller {
   let inFlight = 0;
 
-  async function deliver(owed: { callbackId: string; signal: OwedSignal }[]): Promise<number> {
+  async function deliver(owed: { callbackId: string; signal: OwedSignal }[]): Promise<string[]> {
     const sent: string[] = [];
     await pMap(
       owed,
@@ -40,16 +41,33 @@ export function createOutcomeSignaller({ db, temporal, logger }: { db: Database;
       },
       { concurrency: 16 },
     );
-    if (sent.length > 0) await db.$executeRaw`UPDATE callbacks SET signalled_at = now() WHERE id = ANY(${sent}::uuid[])`;
-    return sent.length;
+    return sent;
   }
+
+  const markSent = async (ids: string[]) => {
+    if (ids.length > 0) await db.$executeRaw`UPDATE callbacks SET signalled_at = now() WHERE id = ANY(${ids}::uuid[])`;
+  };
+  // Sent signals are marked in one statement every MARK_EVERY_MS rather than one each: a
+  // busy webhook would otherwise commit twice per outcome. A mark lost to a stop only
+  // means the sweeper sends that signal again.
+  let toMark: string[] = [];
+  let markTimer: NodeJS.Timeout | undefined;
+  const scheduleMarks = (ids: string[]) => {
+    toMark.push(...ids);
+    markTimer ??= setTimeout(() => {
+      const ids = toMark;
+      toMark = [];
+      markTimer = undefined;
+      markSent(ids).catch((error: unknown) => logger.warn({ err: error }, "could not mark contactOutcome signals sent; the sweeper sends them again"));
+    }, MARK_EVERY_MS);
+  };
 
   return {
     send(owed) {
       if (owed.length === 0 || inFlight + owed.length > MAX_IN_FLIGHT) return;
       inFlight += owed.length;
       void deliver(owed)
-        .catch((error: unknown) => logger.warn({ err: error }, "could not mark contactOutcome signals sent; the sweeper retries them"))
+        .then(scheduleMarks)
         .finally(() => (inFlight -= owed.length));
     },
     async sweep() {
@@ -57,7 +75,9 @@ export function createOutcomeSignaller({ db, temporal, logger }: { db: Database;
         SELECT id, signal FROM callbacks
          WHERE signal IS NOT NULL AND signalled_at IS NULL AND received_at < now() - make_interval(secs => ${SWEEP_AFTER_MS / 1000})
          ORDER BY received_at LIMIT 500`;
-      return rows.length === 0 ? 0 : deliver(rows.map((r) => ({ callbackId: r.id, signal: r.signal })));
+      const sent = await deliver(rows.map((r) => ({ callbackId: r.id, signal: r.signal })));
+      await markSent(sent);
+      return sent.length;
     },
   };
 }
