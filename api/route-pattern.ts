@@ -10,8 +10,8 @@ export interface RoutePattern {
 const segmentsOf = (path: string) => path.split("/").filter(Boolean);
 
 /**
- * Whether a concrete path matches a pattern: `{name}` matches one segment, a final `*` any
- * number of further segments (also none).
+ * Whether a concrete path matches a pattern: `{name}` matches one segment, a final `*` one or
+ * more further segments.
  * @example matchesPattern("/v1/campaigns/{id}", "/v1/campaigns/4c1…") // true
  */
 export function matchesPattern(pattern: string, path: string): boolean {
@@ -19,9 +19,9 @@ export function matchesPattern(pattern: string, path: string): boolean {
   const have = segmentsOf(path);
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
-    if (w === "*" && i === want.length - 1) return true;
     const h = have[i];
     if (h === undefined) return false;
+    if (w === "*" && i === want.length - 1) return true;
     if (!(w.startsWith("{") && w.endsWith("}")) && w !== h) return false;
   }
   return have.length === want.length;

@@ -38,7 +38,7 @@ export interface ApiOptions {
   headers?: Record<string, string>;
 }
 
-/** JSON over HTTP against a running API, as the stack's admin unless `options.key` says otherwise. */
+/** HTTP against a running API (JSON bodies), as the stack's admin unless `options.key` says otherwise. */
 export async function api(
   baseUrl: string,
   method: string,
@@ -57,7 +57,10 @@ export async function api(
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, contentType: response.headers.get("content-type"), headers: response.headers };
+  const contentType = response.headers.get("content-type");
+  // JSON answers parsed; others (HTML pages, TwiML) as text.
+  const parsed = !text ? undefined : contentType?.includes("json") ? JSON.parse(text) : text;
+  return { status: response.status, body: parsed, contentType, headers: response.headers };
 }
 
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */
