@@ -66,7 +66,8 @@ export const ACCESS: readonly AccessRule[] = [
   rule("GET", "/v1/templates/{id}/versions", READ),
   rule("POST", "/v1/templates/{id}/versions", OPERATE),
   rule("GET", "/v1/templates/{id}/versions/{version}", READ),
-  rule("POST", "/v1/templates/{id}/preview", READ),
+  rule("GET", "/v1/templates/{id}/preview", READ),
+  rule("POST", "/v1/templates/{id}/preview", OPERATE),
   // Reports
   rule("GET", "/v1/campaigns/{id}/report", READ),
   rule("GET", "/v1/campaigns/{id}/report/variants", READ),

@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { postgresConfig } from "../runtime/database-url.ts";
-import { accountFixture, api, startTestStack } from "./stack.ts";
+import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 beforeAll(async () => {
@@ -35,6 +35,7 @@ describe("API keys", () => {
 
     const campaign = { name: "By ops", strategy: { steps: [{ id: "s", kind: "contact", channel: "sms", template: "t" }] }, segment: {} };
     expect((await api(stack.apiUrl, "POST", "/v1/campaigns", campaign, { key })).status).toBe(201);
+    await eventually(async () => (await stack.db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt ?? undefined, "the key's last use");
     const revoked = await api(stack.apiUrl, "DELETE", `/v1/api-keys/${id}`);
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedAt).not.toBeNull();
