@@ -1,13 +1,18 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { requireAccess } from "./access.ts";
+import { idempotency } from "./idempotency.ts";
 import { accountActionRoutes } from "./routes/account-actions.ts";
 import { agencyRoutes } from "./routes/agencies.ts";
+import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { auditRoutes } from "./routes/audit.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { campaignRoutes } from "./routes/campaigns.ts";
 import { complianceRoutes } from "./routes/compliance.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { placementRoutes } from "./routes/placements.ts";
 import { problem, ProblemError, validationProblem } from "./problem.ts";
 import { router } from "./router.ts";
 import type { ApiDeps } from "./types.ts";
@@ -22,11 +27,14 @@ import { unsubscribeRoutes } from "./routes/unsubscribe.ts";
 export type App = OpenAPIHono;
 
 /**
- * The Tagih HTTP API: health, accounts, campaigns, vendor webhooks and the OpenAPI document.
+ * The Tagih HTTP API: health, accounts, campaigns, agencies, keys, vendor webhooks and the
+ * OpenAPI document. Every request passes the access check (API key and role, `access.ts`)
+ * before anything else, then the body limit, then `Idempotency-Key` replays.
  * @example serve({ fetch: createApp(deps).fetch, port: 3000 })
  */
 export function createApp(deps: ApiDeps): App {
   const app = router();
+  app.use("*", requireAccess(deps.db, deps.logger));
   app.use(
     "*",
     bodyLimit({
@@ -34,6 +42,7 @@ export function createApp(deps: ApiDeps): App {
       onError: (c) => problem(c, 413, "Payload too large", `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`),
     }),
   );
+  app.use("*", idempotency(deps.db));
   app.route("/", healthRoutes(deps));
   app.route("/", accountRoutes(deps));
   app.route("/", accountActionRoutes(deps));
@@ -45,6 +54,9 @@ export function createApp(deps: ApiDeps): App {
   app.route("/", sendgridWebhookRoutes(deps));
   app.route("/", unsubscribeRoutes(deps));
   app.route("/", agencyRoutes(deps));
+  app.route("/", placementRoutes(deps));
+  app.route("/", apiKeyRoutes(deps));
+  app.route("/", auditRoutes(deps));
   app.route("/", paymentWebhookRoutes(deps));
   app.route("/", agencyWebhookRoutes(deps));
   app.route("/", docsRoutes(app));

@@ -1,6 +1,7 @@
 // The portfolio a run enrols: N US accounts of a product no other run uses, in a time zone
 // where contacting is lawful now, imported through the product's own API.
 import { US } from "../domain/compliance/policies/US.ts";
+import { authorization } from "./api-key.ts";
 
 const BATCH = 1000;
 const IN_FLIGHT = 2;
@@ -43,7 +44,7 @@ export function chooseUsTimeZone(now = new Date()): ZoneChoice {
 export async function askGate(apiUrl: string, zone: string): Promise<string> {
   const response = await fetch(`${apiUrl}/v1/compliance/evaluate`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...authorization },
     body: JSON.stringify({ jurisdiction: "US", timeZone: zone, channel: "sms", at: new Date().toISOString(), consent: { autodialedCalls: true } }),
   }).catch((error: unknown) => ({ status: 0, text: () => Promise.resolve(String(error)) }));
   const text = await response.text();
@@ -114,7 +115,7 @@ function account(i: number, product: string, zone: string, withConsent: boolean)
 async function post(apiUrl: string, accounts: unknown[]): Promise<{ status: number; text: string }> {
   const response = await fetch(`${apiUrl}/v1/accounts`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...authorization },
     body: JSON.stringify({ accounts }),
   });
   return { status: response.status, text: await response.text() };

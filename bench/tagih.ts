@@ -12,6 +12,7 @@ import type { Logger } from "../runtime/logger.ts";
 import { startStack } from "../runtime/stack.ts";
 import { freePort } from "../test/ports.ts";
 import { askGate, chooseUsTimeZone, importAccounts, type ZoneChoice } from "./accounts.ts";
+import { authorization, benchAdminKey } from "./api-key.ts";
 import { cpuBetween, sampleCpu, type CpuWindow, type Namer } from "./cpu.ts";
 import { idleStartLatency, startLatencyProbe, type LatencyStats } from "./probe.ts";
 import { onCleanup, sleep } from "./processes.ts";
@@ -139,6 +140,7 @@ async function startTagih(server: TemporalServer, databaseUrl: string, dir: stri
     TEMPORAL_NAMESPACE: server.namespace,
     TEMPORAL_TASK_QUEUE: taskQueue,
     TAGIH_DATA_DIR: dir,
+    TAGIH_ADMIN_API_KEY: benchAdminKey,
   };
   // The API's own sandbox stays unused.
   const apiConfig = loadConfig({ ...env, TAGIH_ROLE: "api", PORT: String(await freePort()), TAGIH_SANDBOX_PORT: String(await freePort()), LOG_LEVEL: "warn" });
@@ -255,7 +257,7 @@ async function createCampaign(apiUrl: string, product: string): Promise<string> 
 async function call(apiUrl: string, method: string, path: string, body: unknown, expected: number): Promise<unknown> {
   const response = await fetch(`${apiUrl}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: body === undefined ? authorization : { "content-type": "application/json", ...authorization },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

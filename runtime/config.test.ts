@@ -21,12 +21,14 @@ describe("loadConfig", () => {
     [{ TWILIO_ACCOUNT_SID: "nope", TWILIO_AUTH_TOKEN: "t" }, /TWILIO_ACCOUNT_SID must look like/],
     [{ SENDGRID_API_KEY: "SG.x" }, /SENDGRID_WEBHOOK_PUBLIC_KEY/],
     [{ TAGIH_SANDBOX_OUTCOMES: "[1]" }, /TAGIH_SANDBOX_OUTCOMES must be a JSON object/],
+    [{ TAGIH_ADMIN_API_KEY: "too-short" }, /TAGIH_ADMIN_API_KEY must be 32 to 255 printable characters/],
   ])("rejects %o naming the variable", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
   it("never echoes a secret it rejects", () => {
     expect(() => loadConfig({ DATABASE_URL: "mysql://user:secret@host/db" })).toThrow(/^(?!.*secret)/s);
+    expect(() => loadConfig({ TAGIH_ADMIN_API_KEY: "secret with spaces in it, long enough to pass" })).toThrow(/^(?!.*secret with)/s);
   });
 
   it("uses real vendors when their credentials are set", () => {

@@ -91,6 +91,13 @@ const schema = z
     TAGIH_WEBHOOK_SECRET: optionalText,
     // Shared with the payment gateway: its notifications are refused until this is set.
     TAGIH_PAYMENT_WEBHOOK_SECRET: optionalText.pipe(z.string().min(16, "must be at least 16 characters").optional()),
+    // The first admin API key (stored by hash at start-up); unset: one is generated and printed once.
+    TAGIH_ADMIN_API_KEY: optionalText.pipe(
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{32,255}$/, "must be 32 to 255 printable characters without spaces")
+        .optional(),
+    ),
     TAGIH_CREDITOR_NAME: z.string().trim().min(1).default("Tagih Demo Lender"),
     TAGIH_SANDBOX_PORT: port.default(3001),
     TAGIH_SANDBOX_SEED: z.coerce.number().int().default(1),
@@ -171,6 +178,8 @@ export interface Config {
   webhookSecret: string | undefined;
   /** Verifies payment gateway notifications (X-Tagih-Signature); absent: they are refused with 503. */
   paymentWebhookSecret: string | undefined;
+  /** The first admin API key; absent: the API generates one on first start and prints it once. */
+  adminApiKey: string | undefined;
   /** The creditor named in messages to debtors. */
   creditorName: string;
   sandboxPort: number;
@@ -219,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     voicemailName: e.TAGIH_VOICEMAIL_NAME,
     sendgrid: e.SENDGRID_API_KEY && e.SENDGRID_WEBHOOK_PUBLIC_KEY ? { apiKey: e.SENDGRID_API_KEY, webhookPublicKey: e.SENDGRID_WEBHOOK_PUBLIC_KEY } : undefined,
     emailFrom: e.SENDGRID_FROM_EMAIL,
+    adminApiKey: e.TAGIH_ADMIN_API_KEY,
     creditorName: e.TAGIH_CREDITOR_NAME,
     webhookSecret: e.TAGIH_WEBHOOK_SECRET,
     paymentWebhookSecret: e.TAGIH_PAYMENT_WEBHOOK_SECRET,

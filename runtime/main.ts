@@ -22,6 +22,8 @@ const lines = [
   config.role === "worker" ? "" : `  API             http://localhost:${config.port}`,
   config.role === "worker" ? "" : `  API docs        http://localhost:${config.port}/docs`,
   stack.temporalUiUrl ? `  Temporal UI     ${stack.temporalUiUrl}` : `  Temporal        ${stack.temporalAddress}`,
+  // A secret: printed here once, never logged.
+  stack.generatedAdminKey ? `  Admin API key   ${stack.generatedAdminKey}  (shown once: keep it; create more keys with POST /v1/api-keys)` : "",
   stack.sandbox ? `  Vendor sandbox  ${stack.sandbox.url}/sandbox/messages  (vendors without credentials send here)` : "",
   "Press Ctrl-C to stop.",
 ].filter(Boolean);

@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import { createActivities } from "../activities/index.ts";
 import { createApp } from "../api/app.ts";
 import { createOutcomeSignaller, startOutcomeSweeper } from "../api/outcome-signals.ts";
+import { ensureAdminKey } from "../store/api-keys.ts";
+import { pruneIdempotencyKeys } from "../store/idempotency.ts";
 import type { VendorSandbox } from "../sandbox/index.ts";
 import type { Config } from "./config.ts";
 import { createDatabase, type Database } from "./database.ts";
@@ -20,6 +22,8 @@ export interface Stack {
   temporalAddress: string;
   temporalUiUrl: string | undefined;
   sandbox: VendorSandbox | undefined;
+  /** An admin API key generated at this start (none existed and none was configured): show it once. */
+  generatedAdminKey: string | undefined;
   db: Database;
   temporal: Client;
   stop(): Promise<void>;
@@ -108,7 +112,18 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       });
     }
 
+    let generatedAdminKey: string | undefined;
     if (config.role !== "worker") {
+      const admin = await ensureAdminKey(db, config.adminApiKey);
+      generatedAdminKey = admin.generated;
+      if (admin.revoked) logger.warn("TAGIH_ADMIN_API_KEY was revoked and stays refused; set another key, or unset it and use an admin key you hold");
+      // Idempotency rows count as absent after 24 hours; this only frees their space.
+      const prune = setInterval(
+        () => void pruneIdempotencyKeys(db).catch((error: unknown) => logger.warn({ err: error }, "could not prune idempotency keys")),
+        3_600_000,
+      );
+      prune.unref();
+      stops.push(() => Promise.resolve(clearInterval(prune)));
       const app = createApp({
         db,
         temporal,
@@ -138,7 +153,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       stops.push(startOutcomeSweeper(createOutcomeSignaller({ db, temporal, logger }), logger.child({ component: "outcome-signals" })));
     }
 
-    return { apiUrl, temporalAddress, temporalUiUrl, sandbox: vendors.sandbox, db, temporal, stop };
+    return { apiUrl, temporalAddress, temporalUiUrl, sandbox: vendors.sandbox, generatedAdminKey, db, temporal, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { inject } from "vitest";
 import { loadConfig } from "../runtime/config.ts";
 import { createLogger } from "../runtime/logger.ts";
@@ -6,12 +6,18 @@ import { startStack, type Stack } from "../runtime/stack.ts";
 import { freePort } from "./ports.ts";
 import { zoneAtLocalHour } from "./zones.ts";
 
+// The admin key of each running test stack, by API address: `api()` sends it by default.
+const adminKeys = new Map<string, string>();
+
 /**
  * The real product (API, worker, activities, vendor sandbox) on the shared test PostgreSQL
- * and Temporal, with a task queue of its own so test files never see each other's work.
+ * and Temporal, with a task queue of its own so test files never see each other's work, and
+ * an admin API key of its own (`adminKey`, sent by `api()` unless told otherwise).
  */
-export async function startTestStack(env: Record<string, string> = {}): Promise<Stack & { config: ReturnType<typeof loadConfig> }> {
+export async function startTestStack(env: Record<string, string> = {}): Promise<Stack & { config: ReturnType<typeof loadConfig>; adminKey: string }> {
+  const adminKey = `tagih_adm_test_${randomBytes(24).toString("base64url")}`;
   const config = loadConfig({
+    TAGIH_ADMIN_API_KEY: adminKey,
     DATABASE_URL: inject("databaseUrl"),
     TEMPORAL_ADDRESS: inject("temporalAddress"),
     PORT: String(await freePort()),
@@ -21,18 +27,40 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     ...env,
   });
   const stack = await startStack(config, createLogger(config.logLevel), { workflowBundlePath: inject("workflowBundlePath"), enrolPageSize: 2 });
-  return { ...stack, config };
+  const key = config.adminApiKey ?? stack.generatedAdminKey;
+  if (key) adminKeys.set(stack.apiUrl, key);
+  return { ...stack, config, adminKey: key ?? "" };
 }
 
-/** JSON over HTTP against a running API. */
-export async function api(baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; contentType: string | null }> {
+export interface ApiOptions {
+  /** The API key to send instead of the stack's admin key; null sends none. */
+  key?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** HTTP against a running API (JSON bodies), as the stack's admin unless `options.key` says otherwise. */
+export async function api(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  options: ApiOptions = {},
+): Promise<{ status: number; body: any; contentType: string | null; headers: Headers }> {
+  const key = options.key === undefined ? adminKeys.get(baseUrl) : options.key;
   const response = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...options.headers,
+    },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, contentType: response.headers.get("content-type") };
+  const contentType = response.headers.get("content-type");
+  // JSON answers parsed; others (HTML pages, TwiML) as text.
+  const parsed = !text ? undefined : contentType?.includes("json") ? JSON.parse(text) : text;
+  return { status: response.status, body: parsed, contentType, headers: response.headers };
 }
 
 /** Polls until `check` returns a value (not undefined) or the deadline passes. */

@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CHANNELS } from "../../domain/channel.ts";
 import { HOLDS } from "../../domain/compliance/index.ts";
+import { recordAudit } from "../../store/audit.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
+import { principalOf } from "../access.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -108,13 +110,19 @@ export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
     const { id } = c.req.valid("param");
     const { kind, note } = c.req.valid("json");
     await account(id);
-    await db.accountHold.create({ data: { accountId: id, kind, note } });
+    await db.$transaction(async (tx) => {
+      const hold = await tx.accountHold.create({ data: { accountId: id, kind, note } });
+      await recordAudit(tx, { actor: principalOf(c).keyId, action: "account.hold", target: { type: "account", id }, detail: { holdId: hold.id, kind } });
+    });
     return c.json(await tell(id, "holdPlaced", { kind }), 200);
   });
   app.openapi(releaseHold, async (c) => {
     const { id, kind } = c.req.valid("param");
     await account(id);
-    await db.accountHold.updateMany({ where: { accountId: id, kind, releasedAt: null }, data: { releasedAt: new Date() } });
+    await db.$transaction(async (tx) => {
+      const { count } = await tx.accountHold.updateMany({ where: { accountId: id, kind, releasedAt: null }, data: { releasedAt: new Date() } });
+      if (count) await recordAudit(tx, { actor: principalOf(c).keyId, action: "account.hold-release", target: { type: "account", id }, detail: { kind } });
+    });
     return c.json(await tell(id, "holdReleased", { kind }), 200);
   });
   // Opt-outs are read by the gate before every contact; running journeys need no signal.
@@ -122,13 +130,19 @@ export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
     const { id } = c.req.valid("param");
     const { channel, source } = c.req.valid("json");
     await account(id);
-    await db.optOut.upsert({ where: { accountId_channel: { accountId: id, channel } }, create: { accountId: id, channel, source }, update: {} });
+    await db.$transaction(async (tx) => {
+      await tx.optOut.upsert({ where: { accountId_channel: { accountId: id, channel } }, create: { accountId: id, channel, source }, update: {} });
+      await recordAudit(tx, { actor: principalOf(c).keyId, action: "account.opt-out", target: { type: "account", id }, detail: { channel, source } });
+    });
     return c.json({ accountId: id, signalled: 0 }, 200);
   });
   app.openapi(optIn, async (c) => {
     const { id, channel } = c.req.valid("param");
     await account(id);
-    await db.optOut.deleteMany({ where: { accountId: id, channel } });
+    await db.$transaction(async (tx) => {
+      const { count } = await tx.optOut.deleteMany({ where: { accountId: id, channel } });
+      if (count) await recordAudit(tx, { actor: principalOf(c).keyId, action: "account.opt-in", target: { type: "account", id }, detail: { channel } });
+    });
     return c.json({ accountId: id, signalled: 0 }, 200);
   });
   app.openapi(promise, async (c) => {

@@ -1,14 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { apiKeyHash } from "../../store/api-keys.ts";
+import { recordAudit } from "../../store/audit.ts";
+import { principalOf } from "../access.ts";
 import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
-
-/** SHA-256 (hex) of an agency API key: what is stored and looked up. */
-export function apiKeyHash(apiKey: string): string {
-  return createHash("sha256").update(apiKey).digest("hex");
-}
 
 const agency = z.object({
   id: z.string(),
@@ -80,11 +78,20 @@ export function agencyRoutes({ db, logger }: ApiDeps) {
     const body = c.req.valid("json");
     const apiKey = `tagih_ak_${randomBytes(32).toString("base64url")}`;
     const secret = `tagih_whsec_${randomBytes(32).toString("base64url")}`;
-    const [created] = await db.agency.createManyAndReturn({
-      data: [{ name: body.name, endpoint: body.endpoint, commissionBps: body.commissionBps, secret, apiKeyHash: apiKeyHash(apiKey) }],
-      skipDuplicates: true,
+    const created = await db.$transaction(async (tx) => {
+      const [row] = await tx.agency.createManyAndReturn({
+        data: [{ name: body.name, endpoint: body.endpoint, commissionBps: body.commissionBps, secret, apiKeyHash: apiKeyHash(apiKey) }],
+        skipDuplicates: true,
+      });
+      if (!row) throw new ProblemError(409, "Conflict", `an agency named ${body.name} exists`);
+      await recordAudit(tx, {
+        actor: principalOf(c).keyId,
+        action: "agency.register",
+        target: { type: "agency", id: row.id },
+        detail: { name: row.name, endpoint: row.endpoint },
+      });
+      return row;
     });
-    if (!created) throw new ProblemError(409, "Conflict", `an agency named ${body.name} exists`);
     logger.info({ agencyId: created.id, agency: created.name }, "agency registered");
     return c.json({ ...view(created), apiKey, secret }, 201);
   });

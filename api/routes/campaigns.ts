@@ -7,6 +7,8 @@ import { campaignStrategySchema, strategySchema } from "../../domain/strategy.ts
 import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
 import { validateTemplate } from "../../templates/render.ts";
 import type { CampaignControl, CampaignProgress, campaignWorkflow } from "../../workflows/campaign.ts";
+import { recordAudit } from "../../store/audit.ts";
+import { principalOf } from "../access.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -191,9 +193,13 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
       // A concurrent or earlier launch started it; recording the launch below is idempotent.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
-    const launched = await db.campaign.update({
-      where: { id: campaign.id },
-      data: { status: "running", workflowId, launchedAt: campaign.launchedAt ?? new Date() },
+    const launched = await db.$transaction(async (tx) => {
+      const row = await tx.campaign.update({
+        where: { id: campaign.id },
+        data: { status: "running", workflowId, launchedAt: campaign.launchedAt ?? new Date() },
+      });
+      await recordAudit(tx, { actor: principalOf(c).keyId, action: "campaign.launch", target: { type: "campaign", id: campaign.id }, detail: { workflowId } });
+      return row;
     });
     logger.info({ campaignId: campaign.id, workflowId }, "campaign launched");
     return c.json({ ...present(launched), alreadyLaunched: false }, 202);
@@ -209,7 +215,16 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
       const { from, to } = TRANSITIONS[action];
       if (campaign.status === to) return c.json(present(campaign), 200);
       if (!from.includes(campaign.status)) throw new ProblemError(409, "Conflict", `cannot ${action} campaign ${campaign.id}: it is ${campaign.status}`);
-      const updated = await db.campaign.update({ where: { id: campaign.id }, data: { status: to } });
+      const updated = await db.$transaction(async (tx) => {
+        const row = await tx.campaign.update({ where: { id: campaign.id }, data: { status: to } });
+        await recordAudit(tx, {
+          actor: principalOf(c).keyId,
+          action: `campaign.${action}`,
+          target: { type: "campaign", id: campaign.id },
+          detail: { from: campaign.status },
+        });
+        return row;
+      });
       if (campaign.workflowId) {
         await temporal.workflow
           .getHandle(campaign.workflowId)

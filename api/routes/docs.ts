@@ -3,6 +3,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
+import { accessRule, isPublicPath } from "../access.ts";
+import { IDEMPOTENCY_HEADER, IDEMPOTENT_ROUTES } from "../idempotency.ts";
+import { findRoute } from "../route-pattern.ts";
 
 // Swagger UI is served from the installed package: browsers here cannot reach a CDN.
 const swaggerDir = join(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"), "..");
@@ -14,15 +17,65 @@ const PAGE = `<!doctype html>
 <body><div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script>
 <script src="/docs/init.js"></script></body></html>`;
 
+type Document = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
+type Operation = { security?: unknown[]; description?: string; parameters?: unknown[]; responses?: Record<string, unknown> };
+
+/**
+ * Writes the access table and idempotency into the document, so `/docs` can send a key and
+ * shows who may call what: public operations need no key, the others list their roles.
+ */
+function describeAccess(doc: Document): Document {
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const [method, value] of Object.entries(item as Record<string, Operation>)) {
+      const operation = value;
+      if (isPublicPath(path)) {
+        operation.security = [];
+        continue;
+      }
+      const roles = accessRule(method, path)?.roles ?? [];
+      operation.description = [operation.description, `**Roles:** ${roles.length ? roles.join(", ") : "none (not in the access table)"}.`]
+        .filter(Boolean)
+        .join("\n\n");
+      operation.responses = {
+        ...operation.responses,
+        401: { description: "No API key, or an unknown or revoked one" },
+        403: { description: "The key's role may not call this" },
+      };
+      if (findRoute(IDEMPOTENT_ROUTES, method, path)) {
+        operation.parameters = [
+          ...(operation.parameters ?? []),
+          {
+            name: IDEMPOTENCY_HEADER,
+            in: "header",
+            required: false,
+            description:
+              "1–255 printable characters. A retry with the same key and body gets the first response again (`Idempotent-Replayed: true`) for 24 hours; another body gets 422; while the first request runs, 409.",
+            schema: { type: "string", minLength: 1, maxLength: 255 },
+          },
+        ];
+      }
+    }
+  }
+  return doc;
+}
+
 /** `/openapi.json` (OpenAPI 3.1, generated from the route definitions) and `/docs`. */
 export function docsRoutes(api: OpenAPIHono) {
   const app = new Hono();
+  api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key: `Authorization: Bearer tagih_…`",
+  });
   app.get("/openapi.json", (c) =>
     c.json(
-      api.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: { title: "Tagih API", version: "1", description: "Omnichannel outreach orchestration for debt collections." },
-      }),
+      describeAccess(
+        api.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: { title: "Tagih API", version: "1", description: "Omnichannel outreach orchestration for debt collections." },
+          security: [{ apiKey: [] }],
+        }),
+      ),
     ),
   );
   app.get("/docs", (c) => c.html(PAGE));

@@ -1,0 +1,171 @@
+import type { Context, MiddlewareHandler } from "hono";
+import type { Database } from "../runtime/database.ts";
+import type { Logger } from "../runtime/logger.ts";
+import { findPrincipal, type Principal, type Role } from "../store/api-keys.ts";
+import { problem } from "./problem.ts";
+import { findRoute, matchesPattern, type Method, type RoutePattern } from "./route-pattern.ts";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The API key behind the request; set on every route that is not public. */
+    principal: Principal;
+  }
+}
+
+/** Who may call a route. */
+export interface AccessRule extends RoutePattern {
+  roles: readonly Role[];
+}
+
+const ADMIN: readonly Role[] = ["admin"];
+const OPERATE: readonly Role[] = ["admin", "ops"];
+const READ: readonly Role[] = ["admin", "ops", "manager"];
+const PLACEMENTS: readonly Role[] = ["admin", "ops", "manager", "agency"];
+
+const rule = (method: Method, path: string, roles: readonly Role[]): AccessRule => ({ method, path, roles });
+
+/**
+ * Every route that needs an API key, with the roles allowed. A route missing here is refused
+ * (403) to every key, so a new route is never open by accident: add it when you add the route.
+ * `admin` may do everything; `ops` everything but keys and the audit log; `manager` reads;
+ * `agency` reads its own placements (and calls back through its signed webhook).
+ */
+export const ACCESS: readonly AccessRule[] = [
+  // Accounts and their actions
+  rule("POST", "/v1/accounts", OPERATE),
+  rule("POST", "/v1/accounts/import", OPERATE),
+  rule("GET", "/v1/accounts/{id}/compliance", READ),
+  rule("POST", "/v1/accounts/{id}/holds", OPERATE),
+  rule("DELETE", "/v1/accounts/{id}/holds/{kind}", OPERATE),
+  rule("POST", "/v1/accounts/{id}/opt-outs", OPERATE),
+  rule("DELETE", "/v1/accounts/{id}/opt-outs/{channel}", OPERATE),
+  rule("POST", "/v1/accounts/{id}/promises", OPERATE),
+  rule("POST", "/v1/accounts/{id}/payments", OPERATE),
+  rule("GET", "/v1/imports", READ),
+  rule("GET", "/v1/imports/{id}", READ),
+  // Compliance what-if: a POST that reads, but managers are read-only by method.
+  rule("POST", "/v1/compliance/evaluate", OPERATE),
+  // Campaigns
+  rule("GET", "/v1/campaigns", READ),
+  rule("POST", "/v1/campaigns", OPERATE),
+  rule("GET", "/v1/campaigns/{id}", READ),
+  rule("PATCH", "/v1/campaigns/{id}", OPERATE),
+  rule("POST", "/v1/campaigns/{id}/launch", OPERATE),
+  rule("POST", "/v1/campaigns/{id}/pause", OPERATE),
+  rule("POST", "/v1/campaigns/{id}/resume", OPERATE),
+  rule("POST", "/v1/campaigns/{id}/cancel", OPERATE),
+  rule("GET", "/v1/campaigns/{id}/summary", READ),
+  rule("GET", "/v1/campaigns/{id}/progress", READ),
+  // Templates
+  rule("GET", "/v1/templates", READ),
+  rule("POST", "/v1/templates", OPERATE),
+  rule("GET", "/v1/templates/{id}", READ),
+  rule("PATCH", "/v1/templates/{id}", OPERATE),
+  rule("PUT", "/v1/templates/{id}", OPERATE),
+  rule("DELETE", "/v1/templates/{id}", OPERATE),
+  rule("GET", "/v1/templates/{id}/versions", READ),
+  rule("POST", "/v1/templates/{id}/versions", OPERATE),
+  rule("GET", "/v1/templates/{id}/versions/{version}", READ),
+  rule("GET", "/v1/templates/{id}/preview", READ),
+  rule("POST", "/v1/templates/{id}/preview", OPERATE),
+  // Reports
+  rule("GET", "/v1/campaigns/{id}/report", READ),
+  rule("GET", "/v1/campaigns/{id}/report/variants", READ),
+  rule("GET", "/v1/reports/roll-rates", READ),
+  rule("GET", "/v1/reports/cure", READ),
+  rule("GET", "/v1/reports/agencies", READ),
+  // Agencies and their placements
+  rule("POST", "/v1/agencies", OPERATE),
+  rule("GET", "/v1/agencies", READ),
+  rule("GET", "/v1/placements", PLACEMENTS),
+  // Keys and the audit log
+  rule("POST", "/v1/api-keys", ADMIN),
+  rule("GET", "/v1/api-keys", ADMIN),
+  rule("DELETE", "/v1/api-keys/{id}", ADMIN),
+  rule("GET", "/v1/audit", ADMIN),
+  // The managers' dashboard (pages, assets)
+  rule("GET", "/dashboard", READ),
+  rule("GET", "/dashboard/*", READ),
+];
+
+/**
+ * Paths open without an API key: health, the API's description, vendor webhooks (they
+ * authenticate by the vendor's signature) and unsubscribe links (signed by HMAC).
+ */
+export const PUBLIC_PATHS: readonly string[] = ["/healthz", "/readyz", "/openapi.json", "/docs", "/docs/*", "/v1/webhooks/*", "/v1/unsubscribe/*"];
+
+export function isPublicPath(path: string): boolean {
+  return PUBLIC_PATHS.some((pattern) => matchesPattern(pattern, path));
+}
+
+// HEAD is a GET without the body; Hono serves it from the GET route.
+const tableMethod = (method: string) => (method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase());
+
+/**
+ * The access rule for a request, or undefined when no rule lists it.
+ * @example accessRule("GET", "/v1/campaigns/4c1…")?.roles // ["admin", "ops", "manager"]
+ */
+export function accessRule(method: string, path: string): AccessRule | undefined {
+  return findRoute(ACCESS, tableMethod(method), path);
+}
+
+/**
+ * The principal of an `Authorization` header (`Bearer <key>`), or undefined when it is
+ * missing, malformed, unknown or revoked.
+ * @example const principal = await authenticate(db, c.req.header("authorization"));
+ */
+export async function authenticate(db: Database, header: string | undefined): Promise<Principal | undefined> {
+  const key = /^Bearer +(\S{1,500}) *$/i.exec(header ?? "")?.[1];
+  if (!key) return undefined;
+  return findPrincipal(db, key);
+}
+
+/**
+ * The principal set by `requireAccess`; for handlers of routes that are not public.
+ * @example const { keyId } = principalOf(c);
+ */
+export function principalOf(c: Context): Principal {
+  const principal = c.get("principal") as Principal | undefined;
+  if (!principal) throw new Error(`no principal on ${c.req.method} ${c.req.path}: is the route public?`);
+  return principal;
+}
+
+// `last_used_at` is informative: written at most once a minute per key, off the request's path.
+const LAST_USED_EVERY_MS = 60_000;
+
+/**
+ * Authenticates every non-public request (401 with `WWW-Authenticate: Bearer`) and checks its
+ * role against `ACCESS` (403), then puts the principal on the context.
+ * @example app.use("*", requireAccess(db, logger));
+ */
+export function requireAccess(db: Database, logger: Logger): MiddlewareHandler {
+  const lastUsedWritten = new Map<string, number>();
+  return async (c, next) => {
+    if (isPublicPath(c.req.path)) return next();
+    const principal = await authenticate(db, c.req.header("authorization"));
+    if (!principal) {
+      const response = problem(c, 401, "Unauthorized", "send a valid API key: Authorization: Bearer <key>");
+      response.headers.set("WWW-Authenticate", 'Bearer realm="tagih"');
+      return response;
+    }
+    const allowed = accessRule(c.req.method, c.req.path);
+    if (!allowed?.roles.includes(principal.role)) {
+      logger.warn({ keyId: principal.keyId, role: principal.role, method: c.req.method, path: c.req.path, listed: Boolean(allowed) }, "refused a request");
+      return problem(
+        c,
+        403,
+        "Forbidden",
+        allowed ? `the ${principal.role} role may not ${c.req.method} ${allowed.path}` : `no access rule lists ${c.req.method} ${c.req.path}`,
+      );
+    }
+    c.set("principal", principal);
+    const now = Date.now();
+    if (now - (lastUsedWritten.get(principal.keyId) ?? 0) > LAST_USED_EVERY_MS) {
+      lastUsedWritten.set(principal.keyId, now);
+      db.apiKey
+        .update({ where: { id: principal.keyId }, data: { lastUsedAt: new Date(now) } })
+        .catch((error: unknown) => logger.warn({ err: error, keyId: principal.keyId }, "could not record when an API key was used"));
+    }
+    return next();
+  };
+}

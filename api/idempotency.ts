@@ -1,0 +1,72 @@
+import { createHash } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Database } from "../runtime/database.ts";
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../store/idempotency.ts";
+import { problem, validationProblem } from "./problem.ts";
+import { findRoute, type RoutePattern } from "./route-pattern.ts";
+
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+
+/**
+ * Routes that honour `Idempotency-Key`: JSON-bodied requests that create or start something.
+ * Add a route here to give it replays. (The streamed import uses the store functions itself.)
+ */
+export const IDEMPOTENT_ROUTES: readonly RoutePattern[] = [
+  { method: "POST", path: "/v1/accounts" },
+  { method: "POST", path: "/v1/campaigns" },
+  { method: "POST", path: "/v1/campaigns/{id}/launch" },
+  { method: "POST", path: "/v1/agencies" },
+  { method: "POST", path: "/v1/api-keys" },
+];
+
+// Printable ASCII, as Stripe and the IETF draft allow; long enough for a UUID or a hash.
+const KEY = /^[\x20-\x7e]{1,255}$/;
+
+/**
+ * Replays the first response to a retry with the same `Idempotency-Key` and body (with
+ * `Idempotent-Replayed: true`); the same key with another body is a 422, and while the first
+ * request is still running a 409. A 5xx or an exception releases the key so the retry runs
+ * again. Keys are per principal and route; requests without the header run as usual.
+ * @example app.use("*", idempotency(db)); // after requireAccess, which sets the principal
+ */
+export function idempotency(db: Database, routes: readonly RoutePattern[] = IDEMPOTENT_ROUTES): MiddlewareHandler {
+  return async (c, next) => {
+    const key = c.req.header(IDEMPOTENCY_HEADER);
+    if (key === undefined) return next();
+    const route = findRoute(routes, c.req.method, c.req.path);
+    if (!route) return next();
+    if (!KEY.test(key)) return validationProblem(c, [{ field: `header.${IDEMPOTENCY_HEADER}`, reason: "must be 1 to 255 printable ASCII characters" }]);
+
+    const principal = c.get("principal");
+    const claim = { key, scope: `${principal.keyId}:${route.method} ${route.path}` };
+    // Hono keeps the body it read, so the route's validator reads the same bytes again.
+    const fingerprint = createHash("sha256")
+      .update(await c.req.text())
+      .digest("hex");
+    const claimed = await claimIdempotencyKey(db, claim);
+    if (claimed.state === "in-progress") return problem(c, 409, "Conflict", `a request with ${IDEMPOTENCY_HEADER} ${key} is still in progress; retry later`);
+    if (claimed.state === "done") {
+      if (claimed.fingerprint !== fingerprint)
+        return problem(c, 422, "Unprocessable", `${IDEMPOTENCY_HEADER} ${key} was used with another request body`, [
+          { field: `header.${IDEMPOTENCY_HEADER}`, reason: "was used with another request body; use a new key for a new request" },
+        ]);
+      return c.body(claimed.body, claimed.status as ContentfulStatusCode, {
+        "Content-Type": claimed.status >= 400 ? "application/problem+json" : "application/json",
+        "Idempotent-Replayed": "true",
+      });
+    }
+
+    try {
+      await next();
+    } catch (error) {
+      await releaseIdempotencyKey(db, claim);
+      throw error;
+    }
+    if (c.res.status >= 500) {
+      await releaseIdempotencyKey(db, claim);
+      return;
+    }
+    await completeIdempotencyKey(db, { ...claim, fingerprint, status: c.res.status, body: await c.res.clone().text() });
+  };
+}
