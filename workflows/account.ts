@@ -1,4 +1,4 @@
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from "@temporalio/workflow";
+import { condition, continueAsNew, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { AttemptOutcome } from "../domain/attempt-status.ts";
 import { durationMs } from "../domain/duration.ts";
@@ -37,13 +37,21 @@ export interface AccountWorkflowInput {
   stepDeadline?: number | null;
 }
 
-const { reserveContact, sendContact, finishEnrolment, settlePromise, notify, placeWithAgency } = proxyActivities<Activities>({
+const contactOptions = {
   // Short: a worker that dies mid-send is noticed and the send retried within half a minute.
   startToCloseTimeout: "30 seconds",
   // Transient vendor errors are thrown and retried with backoff; permanent ones come back
   // as a failed outcome the strategy reacts to.
   retry: { initialInterval: "2 seconds", backoffCoefficient: 2, maximumInterval: "5 minutes" },
-});
+} as const;
+const scheduled = proxyActivities<Activities>(contactOptions);
+const { finishEnrolment, settlePromise, notify, placeWithAgency } = scheduled;
+// The gate and the send are one short transaction and one vendor call: as local activities
+// they cost Temporal no task-queue round trip each, which was most of the server's work per
+// contact. Both are safe to run again (the attempt is unique per step and channel; a send
+// that may have happened asks the vendor first). Histories recorded before replay as they ran.
+const local = proxyLocalActivities<Activities>(contactOptions);
+const contactActivities = () => (patched("local-contact-activities") ? local : scheduled);
 
 // A placement notice is retried with backoff, without an attempt limit, until the agency acknowledges.
 const { notifyAgency } = proxyActivities<Activities>({
@@ -142,6 +150,7 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
     for (const channel of [...new Set([step.channel, ...step.fallbacks])]) {
       for (;;) {
         const at = Date.now();
+        const { reserveContact, sendContact } = contactActivities();
         const reservation = await reserveContact({ enrolmentId: input.enrolmentId, stepId: step.id, channel, at });
         if (!reservation.allowed) {
           state.lastDecision = {
