@@ -8,6 +8,7 @@ import { campaignRoutes } from "./routes/campaigns.ts";
 import { complianceRoutes } from "./routes/compliance.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { templateRoutes } from "./routes/templates.ts";
 import { problem, ProblemError, validationProblem } from "./problem.ts";
 import { router } from "./router.ts";
 import type { ApiDeps } from "./types.ts";
@@ -38,6 +39,7 @@ export function createApp(deps: ApiDeps): App {
   app.route("/", accountRoutes(deps));
   app.route("/", accountActionRoutes(deps));
   app.route("/", campaignRoutes(deps));
+  app.route("/", templateRoutes(deps));
   app.route("/", complianceRoutes(deps));
   app.route("/", twilioWebhookRoutes(deps));
   app.route("/", twilioInboundRoutes(deps));
