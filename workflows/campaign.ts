@@ -40,6 +40,8 @@ const { signalEnrolments, completeCampaignIfDone } = proxyActivities<Activities>
 const PAGES_PER_RUN = 100;
 // How often a running campaign checks whether every account has finished.
 const COMPLETION_CHECK_MS = 3600_000;
+// After the schedule's end, how soon to look again: the cancelled accounts finish within moments.
+const ENDED_CHECK_MS = 5_000;
 
 /**
  * Waits for the schedule's start (answering pause, resume and cancel meanwhile), then enrols
@@ -118,7 +120,7 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     await applyControls();
     if (cancelled) break;
     if (!ended && untilMs(input.endAt) <= 0) await end();
-    const wait = ended ? COMPLETION_CHECK_MS : Math.min(COMPLETION_CHECK_MS, untilMs(input.endAt));
+    const wait = ended ? ENDED_CHECK_MS : Math.min(COMPLETION_CHECK_MS, untilMs(input.endAt));
     if (await condition(() => controls.length > 0, wait)) continue;
     if (await completeCampaignIfDone({ campaignId: input.campaignId })) {
       progress.phase = "completed";

@@ -249,7 +249,8 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
       attribution: campaign.attribution,
       ...changes,
     };
-    if ("strategy" in changes) delete merged.variants;
+    // A strategy replaces the stored variants (giving both is refused like at creation).
+    if ("strategy" in changes && !("variants" in changes)) delete merged.variants;
     const input = campaignInput.safeParse(merged);
     if (!input.success) return validationProblem(c, fieldProblems(input.error));
     // Only a draft changes: a launch between the read and this write wins.
