@@ -45,7 +45,7 @@ async function allPages(path: string) {
 
 describe("listing campaigns", () => {
   it("pages through every campaign newest first, each once, and filters by status", async () => {
-    const created = [];
+    const created: Awaited<ReturnType<typeof createCampaign>>[] = [];
     // A product nobody has: launching enrols no one.
     for (let i = 0; i < 5; i++) created.push(await createCampaign({ segment: { products: [`none-${randomUUID()}`] } }));
     const launched = created[2]!;
