@@ -20,14 +20,14 @@ async function createTemplate(input: Record<string, unknown>) {
 }
 
 /** Stores accounts of a product of their own; answers their ids and E.164 phones in order. */
-async function storeAccounts(accounts: Record<string, unknown>[]) {
+async function storeAccounts(accounts: ReturnType<typeof accountFixture>[]) {
   const product = `loan-${randomUUID()}`;
   const withProduct = accounts.map((a) => ({ ...a, product }));
   const stored = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: withProduct });
   expect(stored.status, JSON.stringify(stored.body)).toBe(200);
   const rows = await stack.db.account.findMany({ where: { product }, orderBy: { externalId: "asc" } });
   const byExternalId = new Map(rows.map((r) => [r.externalId, r]));
-  return { product, accounts: withProduct.map((a) => byExternalId.get(a.externalId as string)!) };
+  return { product, accounts: withProduct.map((a) => byExternalId.get(a.externalId)!) };
 }
 
 describe("the template library", () => {
