@@ -193,3 +193,33 @@ describe("pinned versions", () => {
     expect(sentByRunning.map((m) => m.body)).toEqual(["First version for Asha", "First version for Asha"]);
   });
 });
+
+describe("WhatsApp approved templates from the library", () => {
+  it("sends the pinned Content SID with the variables the template defines", async () => {
+    const name = uniqueName();
+    const contentSid = `HX${"cd34".repeat(8)}`;
+    await createTemplate({
+      name,
+      channel: "whatsapp",
+      locale: "id",
+      body: "Halo {{firstName}}",
+      contentSid,
+      contentVariables: { "1": "{{name}}", "2": "{{money amountDue currency}}" },
+    });
+    const { product, accounts } = await storeAccounts([accountFixture({ consent: { whatsapp: true } })]);
+    const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "WhatsApp from the library",
+      strategy: { steps: [{ id: "wa", kind: "contact", channel: "whatsapp", template: name }] },
+      segment: { products: [product] },
+    });
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`)).status).toBe(202);
+    const [message] = await eventually(async () => {
+      const sent = stack.sandbox!.messages().filter((m) => m.to === `whatsapp:${accounts[0]!.phone}`);
+      return sent.length > 0 ? sent : undefined;
+    }, "the WhatsApp message");
+    // Outside the 24-hour window (the debtor never wrote): only the approved template may go.
+    expect(message).toMatchObject({ channel: "whatsapp", contentSid, body: "" });
+    const variables = JSON.parse(message!.contentVariables!);
+    expect({ ...variables, "2": variables["2"].replace(/\u00a0/g, " ") }).toEqual({ "1": "Budi Santoso", "2": "Rp 1.500.000" });
+  });
+});
