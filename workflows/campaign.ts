@@ -80,7 +80,9 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
       paused: progress.paused,
     });
 
-  // Workflow time is deterministic: Date.now() is the time of the current workflow task.
+  // A timer rather than Temporal's start delay: a delayed workflow runs no code, so it could
+  // neither answer campaignProgress nor act on a cancel before startAt. Workflow time is
+  // deterministic: Date.now() is the time of the current workflow task.
   const untilMs = (instant: string | undefined) => (instant === undefined ? Infinity : Date.parse(instant) - Date.now());
   while (progress.phase === "scheduled" && !cancelled) {
     await applyControls();
