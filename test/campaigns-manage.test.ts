@@ -174,7 +174,7 @@ describe("draft campaigns", () => {
     const patched = await api(stack.apiUrl, "PATCH", `/v1/campaigns/${launched.id}`, { name: "Too late" });
     expect(patched.status).toBe(409);
     expect(patched.contentType).toContain("application/problem+json");
-    expect(patched.body.detail).toMatch(/only drafts change/);
+    expect(patched.body.detail).toMatch(/is running; only drafts change/);
     expect((await api(stack.apiUrl, "DELETE", `/v1/campaigns/${launched.id}`)).status).toBe(409);
     expect((await api(stack.apiUrl, "GET", `/v1/campaigns/${launched.id}`)).body.name).toBe(launched.name);
 

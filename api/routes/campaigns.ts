@@ -235,8 +235,12 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     );
   });
 
+  const notDraft = (campaign: CampaignRow, what: string) =>
+    new ProblemError(409, "Conflict", `campaign ${campaign.id} is ${campaign.status}; only drafts ${what}`);
+
   app.openapi(update, async (c) => {
     const campaign = await find(c.req.valid("param").id);
+    if (campaign.status !== "draft") throw notDraft(campaign, "change");
     // The raw body says which fields were given (the parsed one fills defaults in).
     const changes = (await c.req.json()) as Record<string, unknown>;
     const plan = campaign.strategy as unknown as CampaignStrategy;
@@ -255,7 +259,7 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     if (!input.success) return validationProblem(c, fieldProblems(input.error));
     // Only a draft changes: a launch between the read and this write wins.
     const { count } = await db.campaign.updateMany({ where: { id: campaign.id, status: "draft" }, data: stored(input.data) });
-    if (count === 0) throw new ProblemError(409, "Conflict", `campaign ${campaign.id} is ${(await find(campaign.id)).status}; only drafts change`);
+    if (count === 0) throw notDraft(await find(campaign.id), "change");
     logger.info({ campaignId: campaign.id, fields: Object.keys(changes) }, "campaign updated");
     return c.json(present(await find(campaign.id)), 200);
   });
@@ -263,7 +267,7 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
   app.openapi(remove, async (c) => {
     const campaign = await find(c.req.valid("param").id);
     const { count } = await db.campaign.deleteMany({ where: { id: campaign.id, status: "draft" } });
-    if (count === 0) throw new ProblemError(409, "Conflict", `campaign ${campaign.id} is ${(await find(campaign.id)).status}; only drafts can be deleted`);
+    if (count === 0) throw notDraft(await find(campaign.id), "can be deleted");
     logger.info({ campaignId: campaign.id }, "campaign deleted");
     return c.body(null, 204);
   });
@@ -296,10 +300,16 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
       // A concurrent or earlier launch started it; recording the launch below is idempotent.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
-    const launched = await db.campaign.update({
+    const recorded = await db.campaign.updateMany({
       where: { id: campaign.id },
       data: { status: "running", workflowId, launchedAt: campaign.launchedAt ?? new Date() },
     });
+    if (recorded.count === 0) {
+      // The draft was deleted while it was being launched: stop its workflow before it enrols anyone.
+      await temporal.workflow.getHandle(workflowId).terminate(`campaign ${campaign.id} was deleted`);
+      throw new ProblemError(404, "Not found", `campaign ${campaign.id} was deleted`);
+    }
+    const launched = await find(campaign.id);
     logger.info({ campaignId: campaign.id, workflowId }, "campaign launched");
     return c.json({ ...present(launched), alreadyLaunched: false }, 202);
   });
