@@ -13,6 +13,7 @@ import { complianceRoutes } from "./routes/compliance.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { placementRoutes } from "./routes/placements.ts";
+import { templateRoutes } from "./routes/templates.ts";
 import { problem, ProblemError, validationProblem } from "./problem.ts";
 import { router } from "./router.ts";
 import type { ApiDeps } from "./types.ts";
@@ -47,6 +48,7 @@ export function createApp(deps: ApiDeps): App {
   app.route("/", accountRoutes(deps));
   app.route("/", accountActionRoutes(deps));
   app.route("/", campaignRoutes(deps));
+  app.route("/", templateRoutes(deps));
   app.route("/", complianceRoutes(deps));
   app.route("/", twilioWebhookRoutes(deps));
   app.route("/", twilioInboundRoutes(deps));

@@ -18,6 +18,7 @@ export const IDEMPOTENT_ROUTES: readonly RoutePattern[] = [
   { method: "POST", path: "/v1/campaigns/{id}/launch" },
   { method: "POST", path: "/v1/agencies" },
   { method: "POST", path: "/v1/api-keys" },
+  { method: "POST", path: "/v1/templates" },
 ];
 
 // Printable ASCII, as Stripe and the IETF draft allow; long enough for a UUID or a hash.

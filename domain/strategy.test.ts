@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { durationMs } from "./duration.ts";
-import { strategySchema } from "./strategy.ts";
+import { campaignStrategySchema, strategySchema, templateNamesOf } from "./strategy.ts";
 
 describe("strategy", () => {
   it("accepts a one-step SMS strategy and fills defaults", () => {
@@ -39,5 +39,22 @@ describe("strategy", () => {
     ["P1DT12H", 129_600_000],
   ])("%s is %d ms", (iso, ms) => {
     expect(durationMs(iso)).toBe(ms);
+  });
+});
+
+describe("templateNamesOf", () => {
+  const contact = (id: string, template: string) => ({ id, kind: "contact", channel: "sms", template });
+  it.each([
+    [[{ name: "champion", weight: 1, strategy: { steps: [contact("a", "reminder")] } }], ["reminder"]],
+    [
+      [
+        { name: "champion", weight: 1, strategy: { steps: [contact("a", "reminder"), { id: "w", kind: "wait", duration: "P1D" }, contact("b", "final")] } },
+        { name: "challenger", weight: 1, strategy: { steps: [contact("a", "reminder"), contact("b", "soft")] } },
+        { name: "holdout", weight: 1, holdout: true },
+      ],
+      ["final", "reminder", "soft"],
+    ],
+  ])("names every template of %j once", (variants, names) => {
+    expect(templateNamesOf(campaignStrategySchema.parse({ variants }))).toEqual(names);
   });
 });

@@ -127,3 +127,13 @@ export type Step = z.output<typeof stepSchema>;
 export type ContactStep = z.output<typeof contactStepSchema>;
 export type Condition = z.output<typeof conditionSchema>;
 export type Variant = z.output<typeof variantSchema>;
+
+/**
+ * The template names a campaign's contact steps use, in every variant: what it pins from the
+ * template library at launch (on every channel, since fallbacks reuse the step's template).
+ * @example templateNamesOf({ variants: [{ name: "champion", weight: 1, strategy }] }) // ["reminder"]
+ */
+export function templateNamesOf(plan: CampaignStrategy): string[] {
+  const names = plan.variants.flatMap((v) => ("strategy" in v ? v.strategy.steps : [])).flatMap((step) => (step.kind === "contact" ? [step.template] : []));
+  return [...new Set(names)].sort();
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatMoney } from "./format.ts";
-import { renderTemplate, resolveTemplate, type TemplateContext } from "./render.ts";
+import { templateInputSchema } from "./input.ts";
+import { renderFailure, renderTemplate, resolveTemplate, type TemplateContext } from "./render.ts";
 
 const budi: TemplateContext = {
   name: "Budi Santoso",
@@ -28,22 +29,42 @@ describe("formatMoney", () => {
 
 describe("templates", () => {
   it("renders the shipped Indonesian reminder with money and date in the debtor's locale", async () => {
-    const source = await resolveTemplate("reminder", "sms", "id-ID", []);
-    const text = renderTemplate(source, budi).replace(/\u00a0/g, " ");
+    const { body } = await resolveTemplate("reminder", "sms", "id-ID", []);
+    const text = renderTemplate(body, budi).replace(/\u00a0/g, " ");
     expect(text).toBe("Halo Budi, ini Bank Contoh. Tagihan Anda sebesar Rp 1.500.000 jatuh tempo pada 25 Desember 2026. Balas STOP untuk berhenti.");
   });
 
   it.each(["en", "id", "hi", "sw"])("ships a %s reminder that reads well without a due date", async (locale) => {
-    const text = renderTemplate(await resolveTemplate("reminder", "sms", locale, []), { ...budi, locale, dueDate: null });
+    const text = renderTemplate((await resolveTemplate("reminder", "sms", locale, [])).body, { ...budi, locale, dueDate: null });
     expect(text).toContain("Budi");
     expect(text).not.toMatch(/\s[.।]/);
   });
 
   it("prefers the campaign's own template and falls back to English", async () => {
     const own = [{ name: "reminder", channel: "sms" as const, locale: "en", body: "Pay {{money amountDue currency}} by {{date dueDate}}" }];
-    expect(renderTemplate(await resolveTemplate("reminder", "sms", "fr-FR", own), { ...budi, locale: "en-US", currency: "USD", amountDue: 999n })).toBe(
+    expect(renderTemplate((await resolveTemplate("reminder", "sms", "fr-FR", own)).body, { ...budi, locale: "en-US", currency: "USD", amountDue: 999n })).toBe(
       "Pay $9.99 by December 25, 2026",
     );
+  });
+
+  const stored = [
+    { name: "reminder", channel: "sms" as const, locale: "id", body: "own id" },
+    { name: "reminder", channel: "sms" as const, locale: "id", body: "library id v3", version: 3 },
+    { name: "reminder", channel: "sms" as const, locale: "en", body: "library en v1", version: 1 },
+    { name: "reminder", channel: "email" as const, locale: "hi", body: "library hi email", version: 1 },
+  ];
+  it.each([
+    ["id-ID", "sms", "own id", "id", stored],
+    ["id-ID", "sms", "library id v3", "id", stored.slice(1)],
+    // A shipped template in the debtor's language beats a stored English one.
+    ["sw-KE", "sms", "Habari", "sw", stored],
+    ["fr-FR", "sms", "library en v1", "en", stored],
+    ["fr-FR", "sms", "Hi", "en", []],
+    ["hi-IN", "email", "library hi email", "hi", stored],
+  ] as const)("for %s on %s finds the one starting %j (locale %s)", async (locale, channel, start, found, templates) => {
+    const resolved = await resolveTemplate("reminder", channel, locale, [...templates]);
+    expect(resolved.body.startsWith(start)).toBe(true);
+    expect(resolved.locale).toBe(found);
   });
 
   it("names a missing template", async () => {
@@ -52,5 +73,47 @@ describe("templates", () => {
 
   it("fails on a variable the context does not have instead of sending a blank", () => {
     expect(() => renderTemplate("Hi {{nmae}}", budi)).toThrow(/nmae/);
+  });
+
+  it("names the variable a strict render lacks and where", () => {
+    let failure: unknown;
+    try {
+      renderTemplate("Hi\nthere {{nmae}}", budi);
+    } catch (error) {
+      failure = error;
+    }
+    expect(renderFailure(failure as Error)).toBe('unknown variable "nmae" at line 2, column 9');
+  });
+});
+
+describe("template input", () => {
+  const sms = { name: "reminder", channel: "sms", locale: "id", body: "Halo {{firstName}}" };
+  const email = "{{!-- subject --}}\nHi\n{{!-- text --}}\nHi {{name}}";
+  it.each([
+    [{ ...sms, body: "Halo\n{{firstName}" }, "body", /^is not a valid Handlebars template: Parse error on line 2: Expecting .*got 'INVALID'$/],
+    [{ ...sms, body: "{{#if dueDate}}x{{/each}}" }, "body", /doesn't match each/],
+    [{ ...sms, channel: "email" }, "body", /needs {{!-- subject --}}/],
+    [{ ...sms, channel: "email", body: `${email}\n{{!-- html --}}\n{{{name}}}` }, "body", /unescaped/],
+    [{ ...sms, name: "re minder" }, "name", /letters, digits/],
+    [{ ...sms, locale: "Indonesian" }, "locale", /language/],
+    [{ ...sms, contentSid: `HX${"0".repeat(32)}` }, "contentSid", /only WhatsApp/],
+    [{ ...sms, channel: "whatsapp", contentVariables: { "1": "{{firstName}}" } }, "contentVariables", /needs a contentSid/],
+    [{ ...sms, channel: "whatsapp", contentSid: `HX${"0".repeat(32)}`, contentVariables: { "1": "{{firstName" } }, "contentVariables.1", /Parse error/],
+  ])("refuses %j at %s", (input, field, reason) => {
+    const result = templateInputSchema.safeParse(input);
+    expect(result.success).toBe(false);
+    const issue = result.error!.issues.find((i) => i.path.join(".") === field);
+    expect(issue?.message).toMatch(reason);
+  });
+
+  it("accepts an email template with its sections and a WhatsApp one with Content variables", () => {
+    expect(templateInputSchema.safeParse({ ...sms, channel: "email", body: email }).success).toBe(true);
+    const whatsapp = {
+      ...sms,
+      channel: "whatsapp",
+      contentSid: `HX${"a".repeat(32)}`,
+      contentVariables: { "1": "{{firstName}}", "2": "{{money amountDue currency}}" },
+    };
+    expect(templateInputSchema.parse(whatsapp)).toEqual(whatsapp);
   });
 });

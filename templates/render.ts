@@ -39,12 +39,36 @@ export function contextFor(
   };
 }
 
-/** A template a campaign carries itself; it wins over the shipped one of the same name. */
+/**
+ * A stored template: one a campaign carries itself, or a library version pinned at launch.
+ * WhatsApp ones may name an approved Twilio Content template and its variables.
+ */
 export interface CampaignTemplate {
   name: string;
   channel: Channel;
   locale: string;
   body: string;
+  /** Library templates: the version pinned. */
+  version?: number;
+  contentSid?: string;
+  /** Numbered Content template variables as Handlebars sources ({"1": "{{firstName}}"}). */
+  contentVariables?: Record<string, string>;
+}
+
+/**
+ * The templates a campaign renders with before the shipped ones: its own, then the library
+ * versions pinned when it was launched.
+ * @example resolveTemplate("reminder", "sms", account.locale, campaignTemplates(campaign))
+ */
+export function campaignTemplates(campaign: { templates: unknown; pinnedTemplates: unknown }): CampaignTemplate[] {
+  return [...((campaign.templates ?? []) as CampaignTemplate[]), ...((campaign.pinnedTemplates ?? []) as CampaignTemplate[])];
+}
+
+/** Where a resolved template came from: a stored one (with its version when from the library) or a shipped file. */
+export interface ResolvedTemplate {
+  body: string;
+  locale: string;
+  stored?: CampaignTemplate;
 }
 
 export class TemplateNotFoundError extends Error {
@@ -75,21 +99,27 @@ function compile(source: string): Handlebars.TemplateDelegate {
 }
 
 /**
- * Finds a template by name for a channel and the debtor's locale (falling back to its
- * language, then English): the campaign's own templates first, then the shipped ones in
- * `templates/<channel>/<locale>/<name>.hbs`.
- * @example await resolveTemplate("reminder", "sms", "id-ID", []) // the Indonesian reminder
+ * The locales tried for a debtor, most specific first: their locale, its language, English.
+ * @example localeChain("id-ID") // ["id-ID", "id", "en"]
  */
-export async function resolveTemplate(name: string, channel: Channel, locale: string, campaignTemplates: CampaignTemplate[]): Promise<string> {
-  const locales = [...new Set([locale, locale.split("-")[0]!, "en"])];
-  for (const candidate of locales) {
-    const own = campaignTemplates.find((t) => t.name === name && t.channel === channel && t.locale === candidate);
-    if (own) return own.body;
-  }
-  for (const candidate of locales) {
+export function localeChain(locale: string): string[] {
+  return [...new Set([locale, locale.split("-")[0]!, "en"])];
+}
+
+/**
+ * Finds a template by name for a channel and the debtor's locale, trying each locale of
+ * `localeChain` in turn: a stored template (the campaign's own, then the library's pinned
+ * version) first, then the shipped one in `templates/<channel>/<locale>/<name>.hbs`. A debtor
+ * thus gets their language from any source before English from any.
+ * @example (await resolveTemplate("reminder", "sms", "id-ID", [])).body // the Indonesian reminder
+ */
+export async function resolveTemplate(name: string, channel: Channel, locale: string, stored: CampaignTemplate[]): Promise<ResolvedTemplate> {
+  for (const candidate of localeChain(locale)) {
+    const own = stored.find((t) => t.name === name && t.channel === channel && t.locale === candidate);
+    if (own) return { body: own.body, locale: candidate, stored: own };
     if (!/^[a-z]{2,3}(-[A-Za-z]{2,4})?$/.test(candidate) || !/^[A-Za-z0-9_-]+$/.test(name)) continue;
     try {
-      return await readFile(join(templatesDir, channel, candidate, `${name}.hbs`), "utf8");
+      return { body: await readFile(join(templatesDir, channel, candidate, `${name}.hbs`), "utf8"), locale: candidate };
     } catch {
       // not shipped in this locale; try the next
     }
@@ -103,6 +133,16 @@ export async function resolveTemplate(name: string, channel: Channel, locale: st
  */
 export function renderTemplate(source: string, context: TemplateContext): string {
   return compile(source)(context).trim();
+}
+
+/**
+ * A strict-mode render failure in words: the variable the context lacks and where.
+ * @example renderFailure(new Error('"nmae" not defined in [object Object] - 1:5')) // 'unknown variable "nmae" at line 1, column 6'
+ */
+export function renderFailure(error: Error): string {
+  const missing = /^"([^"]+)" not defined in .* - (\d+):(\d+)$/.exec(error.message);
+  // Handlebars counts columns from 0.
+  return missing ? `unknown variable "${missing[1]}" at line ${missing[2]}, column ${Number(missing[3]) + 1}` : error.message;
 }
 
 /** @example validateTemplate("Hi {{name}") // throws a parse error naming the line */
@@ -123,11 +163,11 @@ const EMAIL_SECTION = /^[ \t]*\{\{!--\s*(subject|text|html)\s*--\}\}[ \t]*\r?\n?
 const compiledHtml = new Map<string, Handlebars.TemplateDelegate>();
 
 /**
- * Renders an email template's subject and plain-text part as plain text, and its HTML part
- * with every `{{value}}` HTML-escaped (`{{{raw}}}` is refused: account data is never markup).
- * @example renderEmailTemplate("{{!-- subject --}}\nHi\n{{!-- text --}}\nHi {{name}}", ctx) // { subject: "Hi", text: "Hi Budi", html: "<p>Hi Budi</p>" }
+ * Splits an email template into its sections, refusing one without a subject and a text
+ * part, with a section twice, or with unescaped output in its HTML part.
+ * @example emailSections("{{!-- subject --}}\nHi\n{{!-- text --}}\nHi {{name}}") // { subject: "Hi\n", text: "Hi {{name}}" }
  */
-export function renderEmailTemplate(source: string, context: TemplateContext & Record<string, unknown>): RenderedEmail {
+export function emailSections(source: string): { subject: string; text: string; html?: string } {
   const sections: Partial<Record<keyof RenderedEmail, string>> = {};
   const marks = [...source.matchAll(EMAIL_SECTION)];
   marks.forEach((mark, i) => {
@@ -136,10 +176,22 @@ export function renderEmailTemplate(source: string, context: TemplateContext & R
     sections[name] = source.slice(mark.index + mark[0].length, marks[i + 1]?.index ?? source.length);
   });
   if (!sections.subject?.trim() || !sections.text?.trim()) throw new Error("an email template needs {{!-- subject --}} and {{!-- text --}} sections");
+  if (sections.html !== undefined && /\{\{\{|\{\{~?\s*&/.test(sections.html)) {
+    throw new Error("the html section of an email template must not use unescaped {{{...}}} or {{& ...}}");
+  }
+  return { subject: sections.subject, text: sections.text, ...(sections.html === undefined ? {} : { html: sections.html }) };
+}
+
+/**
+ * Renders an email template's subject and plain-text part as plain text, and its HTML part
+ * with every `{{value}}` HTML-escaped (`{{{raw}}}` is refused: account data is never markup).
+ * @example renderEmailTemplate("{{!-- subject --}}\nHi\n{{!-- text --}}\nHi {{name}}", ctx) // { subject: "Hi", text: "Hi Budi", html: "<p>Hi Budi</p>" }
+ */
+export function renderEmailTemplate(source: string, context: TemplateContext & Record<string, unknown>): RenderedEmail {
+  const sections = emailSections(source);
   const subject = renderTemplate(sections.subject, context).replace(/\s+/g, " ");
   const text = renderTemplate(sections.text, context);
   if (sections.html === undefined) return { subject, text, html: textToHtml(text) };
-  if (/\{\{\{|\{\{~?\s*&/.test(sections.html)) throw new Error("the html section of an email template must not use unescaped {{{...}}} or {{& ...}}");
   let template = compiledHtml.get(sections.html);
   if (!template) {
     template = handlebars.compile(sections.html, { strict: true });

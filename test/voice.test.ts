@@ -267,7 +267,7 @@ describe("voice webhooks refuse what Twilio did not sign", () => {
 
 describe("IVR scripts", () => {
   it.each(["en", "id", "hi"])("the shipped %s voicemail renders from the limited-content fields alone", async (locale) => {
-    const source = await resolveTemplate("voicemail", "voice", locale, []);
+    const { body: source } = await resolveTemplate("voicemail", "voice", locale, []);
     const text = renderTemplate(source, { agentName: "Maya", creditor: "Bank Contoh", callbackNumber: "6 2 2 1", locale } as unknown as TemplateContext);
     expect(text).toContain("Maya");
     expect(text).toContain("Bank Contoh");

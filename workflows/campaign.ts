@@ -5,6 +5,10 @@ export type CampaignControl = "pause" | "resume" | "cancel";
 
 export interface CampaignWorkflowInput {
   campaignId: string;
+  /** The schedule's start (ISO instant): nobody is enrolled or contacted before it. */
+  startAt?: string;
+  /** The schedule's end: every account still on its journey is cancelled then. */
+  endAt?: string;
   /** Where enrolment resumes after continue-as-new; absent once every page is enrolled. */
   cursor?: string;
   enrolled?: number;
@@ -13,7 +17,7 @@ export interface CampaignWorkflowInput {
 }
 
 export interface CampaignProgress {
-  phase: "enrolling" | "running" | "completed" | "cancelled";
+  phase: "scheduled" | "enrolling" | "running" | "completed" | "cancelled";
   enrolled: number;
   paused: boolean;
 }
@@ -35,15 +39,22 @@ const { signalEnrolments, completeCampaignIfDone } = proxyActivities<Activities>
 // Each page adds a handful of events; a fresh run every 100 pages keeps history small.
 const PAGES_PER_RUN = 100;
 // How often a running campaign checks whether every account has finished.
-const COMPLETION_CHECK = "1 hour";
+const COMPLETION_CHECK_MS = 3600_000;
+// After the schedule's end, how soon to look again: the cancelled accounts finish within moments.
+const ENDED_CHECK_MS = 5_000;
 
 /**
- * Enrols the campaign's segment page by page (each page starts its accounts' workflows),
+ * Waits for the schedule's start (answering pause, resume and cancel meanwhile), then enrols
+ * the campaign's segment page by page (each page starts its accounts' workflows),
  * then stays to pass pause, resume and cancel on to every account and to mark the campaign
  * completed once every account has finished.
  */
 export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<CampaignProgress> {
-  const progress: CampaignProgress = { phase: input.phase ?? "enrolling", enrolled: input.enrolled ?? 0, paused: input.paused ?? false };
+  const progress: CampaignProgress = {
+    phase: input.phase ?? (input.startAt ? "scheduled" : "enrolling"),
+    enrolled: input.enrolled ?? 0,
+    paused: input.paused ?? false,
+  };
   const controls: CampaignControl[] = [];
   setHandler(campaignControl, (c) => void controls.push(c));
   setHandler(campaignProgress, () => progress);
@@ -61,18 +72,43 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   const fresh = () =>
     continueAsNew<typeof campaignWorkflow>({
       campaignId: input.campaignId,
+      startAt: input.startAt,
+      endAt: input.endAt,
       cursor,
       enrolled: progress.enrolled,
       phase: progress.phase,
       paused: progress.paused,
     });
 
+  // A timer rather than Temporal's start delay: a delayed workflow runs no code, so it could
+  // neither answer campaignProgress nor act on a cancel before startAt. Workflow time is
+  // deterministic: Date.now() is the time of the current workflow task.
+  const untilMs = (instant: string | undefined) => (instant === undefined ? Infinity : Date.parse(instant) - Date.now());
+  while (progress.phase === "scheduled" && !cancelled) {
+    await applyControls();
+    if (cancelled || untilMs(input.startAt) <= 0) break;
+    await condition(() => controls.length > 0, untilMs(input.startAt));
+  }
+  if (progress.phase === "scheduled" && !cancelled) progress.phase = "enrolling";
+
+  let ended = false;
+  const end = async () => {
+    // The schedule's end: like a cancel for every account, but the campaign completes.
+    ended = true;
+    await signalEnrolments({ campaignId: input.campaignId, signal: "cancel" });
+  };
+
   let pages = 0;
   while (progress.phase === "enrolling") {
     await applyControls();
     if (cancelled) break;
+    if (untilMs(input.endAt) <= 0) {
+      progress.phase = "running";
+      break;
+    }
     if (progress.paused) {
-      await condition(() => controls.length > 0);
+      if (input.endAt === undefined) await condition(() => controls.length > 0);
+      else await condition(() => controls.length > 0, untilMs(input.endAt));
       continue;
     }
     const page = await enrolPage({ campaignId: input.campaignId, cursor });
@@ -85,7 +121,9 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
   while (!cancelled) {
     await applyControls();
     if (cancelled) break;
-    if (await condition(() => controls.length > 0, COMPLETION_CHECK)) continue;
+    if (!ended && untilMs(input.endAt) <= 0) await end();
+    const wait = ended ? ENDED_CHECK_MS : Math.min(COMPLETION_CHECK_MS, untilMs(input.endAt));
+    if (await condition(() => controls.length > 0, wait)) continue;
     if (await completeCampaignIfDone({ campaignId: input.campaignId })) {
       progress.phase = "completed";
       return progress;

@@ -2,7 +2,7 @@ import type { MailService } from "@sendgrid/mail";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingSendgridEvents, messageIdReportedFor } from "../../store/sendgrid-events.ts";
-import { renderEmailTemplate, resolveTemplate, type CampaignTemplate, type RenderedEmail, contextFor } from "../../templates/render.ts";
+import { campaignTemplates, renderEmailTemplate, resolveTemplate, type RenderedEmail, contextFor } from "../../templates/render.ts";
 import { vendorFailure, type VendorFailure } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
@@ -136,8 +136,8 @@ function headerOf(headers: unknown, name: string): string | undefined {
 async function renderEmail(template: string, account: Account, campaign: Campaign, creditor: string, unsubscribeUrl: string): Promise<RenderedEmail> {
   let email: RenderedEmail;
   try {
-    const source = await resolveTemplate(template, "email", account.locale, campaign.templates as unknown as CampaignTemplate[]);
-    email = renderEmailTemplate(source, {
+    const { body } = await resolveTemplate(template, "email", account.locale, campaignTemplates(campaign));
+    email = renderEmailTemplate(body, {
       ...contextFor(account, creditor),
       unsubscribeUrl,
     });

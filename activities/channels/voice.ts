@@ -3,7 +3,7 @@ import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import type VoiceResponse from "twilio/lib/twiml/VoiceResponse.js";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingCallStatuses } from "../../store/voice.ts";
-import { renderTemplate, resolveTemplate, type CampaignTemplate } from "../../templates/render.ts";
+import { campaignTemplates, renderTemplate, resolveTemplate } from "../../templates/render.ts";
 import { classifyTwilioError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
@@ -85,8 +85,8 @@ export function createVoiceSender(deps: { db: Database; twilio: twilio.Twilio; f
 async function checkGreeting(template: string, account: Account, campaign: Campaign): Promise<void> {
   const speech = speechFor(account.locale);
   try {
-    const source = await resolveTemplate(template, "voice", speech.textLocale, campaign.templates as unknown as CampaignTemplate[]);
-    renderTemplate(source, {
+    const { body } = await resolveTemplate(template, "voice", speech.textLocale, campaignTemplates(campaign));
+    renderTemplate(body, {
       name: account.name,
       firstName: account.name,
       amountDue: account.balanceMinor,

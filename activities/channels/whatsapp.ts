@@ -3,7 +3,7 @@ import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
 import { formatDate, formatMoney } from "../../templates/format.ts";
-import { TemplateNotFoundError } from "../../templates/render.ts";
+import { campaignTemplates, contextFor, localeChain, renderTemplate, TemplateNotFoundError, type CampaignTemplate } from "../../templates/render.ts";
 import { renderFor } from "../render-for.ts";
 import { classifyTwilioError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
@@ -12,15 +12,6 @@ import type { ChannelSender } from "./types.ts";
 export const WHATSAPP_WINDOW_MS = 24 * 3600 * 1000;
 /** Sent this close to the window's end, a free-form message might reach WhatsApp after it closed. */
 const WINDOW_MARGIN_MS = 5 * 60 * 1000;
-
-/** A campaign template as stored; WhatsApp ones may name an approved Twilio Content template. */
-interface StoredTemplate {
-  name: string;
-  channel: string;
-  locale: string;
-  body?: string;
-  contentSid?: string;
-}
 
 /** A permanent failure (no retry): the step falls back to its next channel. */
 function permanent(code: string, message: string): Error {
@@ -33,12 +24,13 @@ export function whatsappWindowOpen(lastInboundAt: Date | null, now: Date): boole
 }
 
 /**
- * The approved template a campaign configured for a strategy template name: the one in the
- * debtor's locale, else their language, else English, else any locale.
+ * The approved template a campaign configured for a strategy template name (its own or a
+ * pinned library one): the one in the debtor's locale, else their language, else English,
+ * else any locale.
  */
-export function contentTemplateFor(campaign: Campaign, name: string, locale: string): StoredTemplate | undefined {
-  const templates = ((campaign.templates ?? []) as unknown as StoredTemplate[]).filter((t) => t.channel === "whatsapp" && t.name === name && t.contentSid);
-  for (const candidate of [locale, locale.split("-")[0], "en"]) {
+export function contentTemplateFor(campaign: Campaign, name: string, locale: string): CampaignTemplate | undefined {
+  const templates = campaignTemplates(campaign).filter((t) => t.channel === "whatsapp" && t.name === name && t.contentSid);
+  for (const candidate of localeChain(locale)) {
     const found = templates.find((t) => t.locale === candidate);
     if (found) return found;
   }
@@ -46,11 +38,16 @@ export function contentTemplateFor(campaign: Campaign, name: string, locale: str
 }
 
 /**
- * The variables of an approved template, as WhatsApp numbers them: 1 first name, 2 amount
- * due in the debtor's currency and locale, 3 due date (or "-" when the account has none).
- * @example JSON.parse(contentVariables(account)) // { "1": "Budi", "2": "Rp 1.500.000", "3": "25 Desember 2026" }
+ * The variables of an approved template, as WhatsApp numbers them: those the template
+ * defines (Handlebars, rendered like any template), else 1 first name, 2 amount due in the
+ * debtor's currency and locale, 3 due date (or "-" when the account has none).
+ * @example JSON.parse(contentVariables(account, template, "Bank Contoh")) // { "1": "Budi", "2": "Rp 1.500.000", "3": "25 Desember 2026" }
  */
-export function contentVariables(account: Account): string {
+export function contentVariables(account: Account, template: CampaignTemplate, creditor: string): string {
+  if (template.contentVariables) {
+    const context = contextFor(account, creditor);
+    return JSON.stringify(Object.fromEntries(Object.entries(template.contentVariables).map(([key, source]) => [key, renderTemplate(source, context)])));
+  }
   return JSON.stringify({
     "1": account.name.split(/\s+/)[0] ?? account.name,
     "2": formatMoney(account.balanceMinor, account.currency, account.locale),
@@ -117,7 +114,7 @@ export function createWhatsappSender(deps: {
               to,
               from,
               contentSid: approved!.contentSid!,
-              contentVariables: contentVariables(account),
+              contentVariables: contentVariables(account, approved!, deps.creditorName),
               statusCallback: deps.statusCallback,
             });
       return { vendorId: message.sid, status: message.status ?? "queued" };

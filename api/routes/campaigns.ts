@@ -1,63 +1,50 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from "@temporalio/client";
 import { WorkflowIdReusePolicy } from "@temporalio/common";
-import { CHANNELS } from "../../domain/channel.ts";
+import { attributionSchema, type Attribution } from "../../domain/attribution.ts";
+import { launchRefusal, scheduleSchema, startAtOf, type Schedule } from "../../domain/schedule.ts";
 import { segmentSchema } from "../../domain/segment.ts";
-import { campaignStrategySchema, strategySchema } from "../../domain/strategy.ts";
+import { campaignStrategySchema, strategySchema, templateNamesOf, type CampaignStrategy } from "../../domain/strategy.ts";
 import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
-import { validateTemplate } from "../../templates/render.ts";
+import { CampaignStatus, type Prisma } from "../../generated/prisma/client.ts";
+import { templatesToPin } from "../../store/templates.ts";
+import { templateInputSchema } from "../../templates/input.ts";
+import type { CampaignTemplate } from "../../templates/render.ts";
 import type { CampaignControl, CampaignProgress, campaignWorkflow } from "../../workflows/campaign.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { principalOf } from "../access.ts";
-import { ProblemError } from "../problem.ts";
+import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
+import { fieldProblems, ProblemError, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
-const templateSchema = z.object({
-  name: z.string().min(1).max(100),
-  channel: z.enum(CHANNELS),
-  locale: z.string().min(2).max(20),
-  body: z
-    .string()
-    .min(1)
-    .max(5000)
-    .superRefine((body, ctx) => {
-      try {
-        validateTemplate(body);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: `is not a valid Handlebars template: ${(error as Error).message.split("\n")[0]}` });
-      }
-    }),
-  /** WhatsApp: the approved Twilio Content template sent outside the 24-hour window (variables 1 first name, 2 amount due, 3 due date). */
-  contentSid: z
-    .string()
-    .regex(/^HX[0-9a-fA-F]{32}$/, "must be a Twilio Content SID (HX and 32 hex digits)")
-    .optional(),
+// The fields of a campaign as ops write them; a draft's update is validated by the same rules
+// after merging it into the stored draft.
+const campaignFields = z.object({
+  name: z.string().trim().min(1).max(200),
+  /** One strategy for every account (the champion)… */
+  strategy: strategySchema.optional(),
+  /** …or weighted variants: champion, challengers, an optional no-contact holdout. */
+  variants: campaignStrategySchema.shape.variants.optional(),
+  segment: segmentSchema,
+  /** The campaign's own templates; they win over the library's and the shipped ones. */
+  templates: z.array(templateInputSchema).max(200).default([]),
+  schedule: scheduleSchema.default({}),
+  attribution: attributionSchema.prefault({}),
 });
 
-const campaignInput = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    /** One strategy for every account (the champion)… */
-    strategy: strategySchema.optional(),
-    /** …or weighted variants: champion, challengers, an optional no-contact holdout. */
-    variants: campaignStrategySchema.shape.variants.optional(),
-    segment: segmentSchema,
-    templates: z.array(templateSchema).max(200).default([]),
-  })
-  .strict()
-  .transform(({ strategy, variants, ...rest }, ctx) => {
-    if ((strategy === undefined) === (variants === undefined)) {
-      ctx.addIssue({ code: "custom", path: ["strategy"], message: "give exactly one of strategy and variants" });
-      return z.NEVER;
-    }
-    const plan = campaignStrategySchema.safeParse({ variants: variants ?? [{ name: "champion", weight: 1, strategy }] });
-    if (!plan.success) {
-      for (const issue of plan.error.issues) ctx.addIssue({ code: "custom", path: issue.path.map(String), message: issue.message });
-      return z.NEVER;
-    }
-    return { ...rest, plan: plan.data };
-  });
+const campaignInput = campaignFields.strict().transform(({ strategy, variants, ...rest }, ctx) => {
+  if ((strategy === undefined) === (variants === undefined)) {
+    ctx.addIssue({ code: "custom", path: ["strategy"], message: "give exactly one of strategy and variants" });
+    return z.NEVER;
+  }
+  const plan = campaignStrategySchema.safeParse({ variants: variants ?? [{ name: "champion", weight: 1, strategy }] });
+  if (!plan.success) {
+    for (const issue of plan.error.issues) ctx.addIssue({ code: "custom", path: issue.path.map(String), message: issue.message });
+    return z.NEVER;
+  }
+  return { ...rest, plan: plan.data };
+});
 
 const campaignSchema = z.object({
   id: z.string(),
@@ -66,10 +53,18 @@ const campaignSchema = z.object({
   strategy: z.unknown(),
   segment: z.unknown(),
   templates: z.unknown(),
+  schedule: z.object({ startAt: z.string().optional(), endAt: z.string().optional() }),
+  attribution: z.object({
+    windowDays: z.object({ sms: z.number(), whatsapp: z.number(), voice: z.number(), email: z.number() }),
+    promiseGraceDays: z.number(),
+  }),
+  /** The library versions pinned at launch (empty for a draft). */
+  pinnedTemplates: z.array(z.object({ name: z.string(), channel: z.string(), locale: z.string(), version: z.number() })),
   workflowId: z.string().nullable(),
   launchedAt: z.string().nullable(),
   createdAt: z.string(),
 });
+const CAMPAIGN_STATUSES = Object.values(CampaignStatus) as [CampaignStatus, ...CampaignStatus[]];
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const idParam = z.object({ id: z.uuid() });
 
@@ -80,6 +75,37 @@ const create = createRoute({
   summary: "Create a draft campaign with its strategy, segment and templates",
   request: { body: { required: true, content: { "application/json": { schema: campaignInput } } } },
   responses: { 201: json(campaignSchema, "Created"), 400: { description: "Invalid campaign" } },
+});
+const list = createRoute({
+  method: "get",
+  path: "/v1/campaigns",
+  tags: ["campaigns"],
+  summary: "Campaigns, newest first",
+  request: { query: pageQuery.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() }) },
+  responses: { 200: json(pageOf(campaignSchema), "A page of campaigns"), 400: { description: "Invalid status, limit or cursor" } },
+});
+const update = createRoute({
+  method: "patch",
+  path: "/v1/campaigns/{id}",
+  tags: ["campaigns"],
+  summary: "Change a draft campaign",
+  description:
+    "Give any of the fields of a new campaign; `strategy` or `variants` replaces the strategy. The result is validated like a new campaign. Launched campaigns cannot change (409).",
+  request: { params: idParam, body: { required: true, content: { "application/json": { schema: campaignFields.partial().strict() } } } },
+  responses: {
+    200: json(campaignSchema, "The campaign after the change"),
+    400: { description: "Invalid fields" },
+    404: { description: "No such campaign" },
+    409: { description: "The campaign is not a draft" },
+  },
+});
+const remove = createRoute({
+  method: "delete",
+  path: "/v1/campaigns/{id}",
+  tags: ["campaigns"],
+  summary: "Delete a draft campaign",
+  request: { params: idParam },
+  responses: { 204: { description: "Deleted" }, 404: { description: "No such campaign" }, 409: { description: "The campaign is not a draft" } },
 });
 const read = createRoute({
   method: "get",
@@ -98,7 +124,7 @@ const launch = createRoute({
     202: json(campaignSchema.extend({ alreadyLaunched: z.boolean() }), "Launched now"),
     200: json(campaignSchema.extend({ alreadyLaunched: z.boolean() }), "Launched before; nothing new was started"),
     404: { description: "No such campaign" },
-    409: { description: "The campaign was cancelled" },
+    409: { description: "The campaign was cancelled, or its schedule has ended" },
   },
 });
 const summary = createRoute({
@@ -112,7 +138,7 @@ const summary = createRoute({
       z.object({
         campaignId: z.string(),
         status: z.string(),
-        phase: z.enum(["draft", "enrolling", "running", "completed", "cancelled"]).describe("where the campaign workflow stands"),
+        phase: z.enum(["draft", "scheduled", "enrolling", "running", "completed", "cancelled"]).describe("where the campaign workflow stands"),
         enrolled: z.number(),
         running: z.number(),
         finished: z.number(),
@@ -156,9 +182,27 @@ const present = (c: CampaignRow) => ({
   strategy: c.strategy,
   segment: c.segment,
   templates: c.templates,
+  schedule: c.schedule as Schedule,
+  attribution: c.attribution as Attribution,
+  pinnedTemplates: (c.pinnedTemplates as unknown as CampaignTemplate[]).map(({ name, channel, locale, version }) => ({
+    name,
+    channel,
+    locale,
+    version: version!,
+  })),
   workflowId: c.workflowId,
   launchedAt: c.launchedAt?.toISOString() ?? null,
   createdAt: c.createdAt.toISOString(),
+});
+
+/** The columns a validated campaign input is stored in. */
+const stored = (input: z.output<typeof campaignInput>) => ({
+  name: input.name,
+  strategy: input.plan as unknown as Prisma.InputJsonValue,
+  segment: input.segment,
+  templates: input.templates as unknown as Prisma.InputJsonValue,
+  schedule: input.schedule,
+  attribution: input.attribution,
 });
 
 export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
@@ -171,8 +215,90 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
 
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
-    const campaign = await db.campaign.create({ data: { name: input.name, strategy: input.plan, segment: input.segment, templates: input.templates } });
+    const campaign = await db.$transaction(async (tx) => {
+      const created = await tx.campaign.create({ data: stored(input) });
+      await recordAudit(tx, {
+        actor: principalOf(c).keyId,
+        action: "campaign.create",
+        target: { type: "campaign", id: created.id },
+        detail: { name: created.name },
+      });
+      return created;
+    });
+    logger.info({ campaignId: campaign.id }, "campaign created");
     return c.json(present(campaign), 201);
+  });
+
+  app.openapi(list, async (c) => {
+    const { limit, cursor, status } = c.req.valid("query");
+    const after = decodeCursor(cursor, 2);
+    const rows = await db.campaign.findMany({
+      where: {
+        ...(status ? { status } : {}),
+        ...(after ? { OR: [{ createdAt: { lt: new Date(String(after[0])) } }, { createdAt: new Date(String(after[0])), id: { lt: String(after[1]) } }] } : {}),
+      },
+      orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      take: limit + 1,
+    });
+    return c.json(
+      page(rows, limit, (r) => [r.createdAt.toISOString(), r.id], present),
+      200,
+    );
+  });
+
+  const notDraft = (campaign: CampaignRow, what: string) =>
+    new ProblemError(409, "Conflict", `campaign ${campaign.id} is ${campaign.status}; only drafts ${what}`);
+
+  app.openapi(update, async (c) => {
+    const campaign = await find(c.req.valid("param").id);
+    if (campaign.status !== "draft") throw notDraft(campaign, "change");
+    // The raw body says which fields were given (the parsed one fills defaults in).
+    const changes = (await c.req.json()) as Record<string, unknown>;
+    const plan = campaign.strategy as unknown as CampaignStrategy;
+    const merged: Record<string, unknown> = {
+      name: campaign.name,
+      variants: plan.variants,
+      segment: campaign.segment,
+      templates: campaign.templates,
+      schedule: campaign.schedule,
+      attribution: campaign.attribution,
+      ...changes,
+    };
+    // A strategy replaces the stored variants (giving both is refused like at creation).
+    if ("strategy" in changes && !("variants" in changes)) delete merged.variants;
+    const input = campaignInput.safeParse(merged);
+    if (!input.success) return validationProblem(c, fieldProblems(input.error));
+    // Only a draft changes: a launch between the read and this write wins.
+    const { count } = await db.$transaction(async (tx) => {
+      const updated = await tx.campaign.updateMany({ where: { id: campaign.id, status: "draft" }, data: stored(input.data) });
+      if (updated.count > 0) {
+        const detail = { fields: Object.keys(changes) };
+        await recordAudit(tx, { actor: principalOf(c).keyId, action: "campaign.update", target: { type: "campaign", id: campaign.id }, detail });
+      }
+      return updated;
+    });
+    if (count === 0) throw notDraft(await find(campaign.id), "change");
+    logger.info({ campaignId: campaign.id, fields: Object.keys(changes) }, "campaign updated");
+    return c.json(present(await find(campaign.id)), 200);
+  });
+
+  app.openapi(remove, async (c) => {
+    const campaign = await find(c.req.valid("param").id);
+    const { count } = await db.$transaction(async (tx) => {
+      const deleted = await tx.campaign.deleteMany({ where: { id: campaign.id, status: "draft" } });
+      if (deleted.count > 0) {
+        await recordAudit(tx, {
+          actor: principalOf(c).keyId,
+          action: "campaign.delete",
+          target: { type: "campaign", id: campaign.id },
+          detail: { name: campaign.name },
+        });
+      }
+      return deleted;
+    });
+    if (count === 0) throw notDraft(await find(campaign.id), "can be deleted");
+    logger.info({ campaignId: campaign.id }, "campaign deleted");
+    return c.body(null, 204);
   });
 
   app.openapi(read, async (c) => c.json(present(await find(c.req.valid("param").id)), 200));
@@ -181,26 +307,49 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     const campaign = await find(c.req.valid("param").id);
     if (campaign.status === "cancelled") throw new ProblemError(409, "Conflict", `campaign ${campaign.id} was cancelled and cannot be launched`);
     if (campaign.status !== "draft") return c.json({ ...present(campaign), alreadyLaunched: true }, 200);
+    const schedule = campaign.schedule as Schedule;
+    const refusal = launchRefusal(schedule, new Date());
+    if (refusal) throw new ProblemError(409, "Conflict", `campaign ${campaign.id} cannot be launched: ${refusal}`);
+    // Pinned before the workflow starts, so no account renders before the versions are fixed.
+    const pinned = await templatesToPin(db, templateNamesOf(campaign.strategy as unknown as CampaignStrategy));
+    const { count } = await db.campaign.updateMany({
+      where: { id: campaign.id, status: "draft" },
+      data: { pinnedTemplates: pinned as unknown as Prisma.InputJsonValue },
+    });
+    if (count === 0) return c.json({ ...present(await find(campaign.id)), alreadyLaunched: true }, 200);
     const workflowId = campaignWorkflowId(campaign.id);
     try {
       await temporal.workflow.start<typeof campaignWorkflow>("campaignWorkflow", {
         taskQueue: settings.taskQueue,
         workflowId,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [{ campaignId: campaign.id }],
+        args: [{ campaignId: campaign.id, startAt: startAtOf(schedule, new Date()), endAt: schedule.endAt }],
       });
     } catch (error) {
       // A concurrent or earlier launch started it; recording the launch below is idempotent.
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
-    const launched = await db.$transaction(async (tx) => {
-      const row = await tx.campaign.update({
+    const recorded = await db.$transaction(async (tx) => {
+      const updated = await tx.campaign.updateMany({
         where: { id: campaign.id },
         data: { status: "running", workflowId, launchedAt: campaign.launchedAt ?? new Date() },
       });
-      await recordAudit(tx, { actor: principalOf(c).keyId, action: "campaign.launch", target: { type: "campaign", id: campaign.id }, detail: { workflowId } });
-      return row;
+      if (updated.count > 0) {
+        await recordAudit(tx, {
+          actor: principalOf(c).keyId,
+          action: "campaign.launch",
+          target: { type: "campaign", id: campaign.id },
+          detail: { workflowId },
+        });
+      }
+      return updated;
     });
+    if (recorded.count === 0) {
+      // The draft was deleted while it was being launched: stop its workflow before it enrols anyone.
+      await temporal.workflow.getHandle(workflowId).terminate(`campaign ${campaign.id} was deleted`);
+      throw new ProblemError(404, "Not found", `campaign ${campaign.id} was deleted`);
+    }
+    const launched = await find(campaign.id);
     logger.info({ campaignId: campaign.id, workflowId }, "campaign launched");
     return c.json({ ...present(launched), alreadyLaunched: false }, 202);
   });

@@ -9,7 +9,7 @@ import { policyFor } from "../../domain/compliance/index.ts";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
 import { applyTwilioCallStatus, isMachine, markConversation, recordCallPromise } from "../../store/voice.ts";
-import { renderTemplate, resolveTemplate, type CampaignTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
+import { campaignTemplates, renderTemplate, resolveTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
 import { createTwilioClient } from "../../vendors/twilio.ts";
 import type { ContactOutcomeSignal, PromiseSignal } from "../../workflows/account-messages.ts";
 import { fieldProblems, problem, validationProblem } from "../problem.ts";
@@ -271,8 +271,8 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
 
   /** Renders an IVR script in the caller's language; the greeting may be the campaign's own. */
   async function speak(call: Call, name: string, extra: Record<string, unknown> = {}): Promise<string> {
-    const own = name === call.attempt.stepTemplate ? (call.campaign.templates as unknown as CampaignTemplate[]) : [];
-    const source = await resolveTemplate(name, "voice", call.speech.textLocale, own);
+    const own = name === call.attempt.stepTemplate ? campaignTemplates(call.campaign) : [];
+    const { body: source } = await resolveTemplate(name, "voice", call.speech.textLocale, own);
     const { account } = call;
     const context = {
       name: account.name,
@@ -326,7 +326,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
    * the debt fails to render rather than being left on a machine.
    */
   async function voicemail(call: Call): Promise<VoiceResponse> {
-    const source = await resolveTemplate("voicemail", "voice", call.speech.textLocale, []);
+    const { body: source } = await resolveTemplate("voicemail", "voice", call.speech.textLocale, []);
     const limited = {
       agentName: channels.voicemailName,
       creditor: channels.creditorName,
@@ -348,7 +348,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     const stored = await storeCallback(db, { vendor: "twilio", eventId: `${call.request.CallSid}:payment-link`, kind: "payment-link", payload: call.params });
     if (stored.alreadyApplied) return true;
     const link = `${channels.paymentLinkBase}/${account.id}?attempt=${call.attempt.id}`;
-    const source = await resolveTemplate("ivr-payment-link-sms", "voice", account.locale, []);
+    const { body: source } = await resolveTemplate("ivr-payment-link-sms", "voice", account.locale, []);
     const body = renderTemplate(source, {
       ...contextFor(account, channels.creditorName),
       link,

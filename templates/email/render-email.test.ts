@@ -29,7 +29,7 @@ describe("the shipped email reminder", () => {
     ],
   ];
   it.each(cases)("renders subject, text and HTML in %s", async (locale, overrides, subject, sentence) => {
-    const email = renderEmailTemplate(await resolveTemplate("reminder", "email", locale, []), context({ locale, ...overrides }));
+    const email = renderEmailTemplate((await resolveTemplate("reminder", "email", locale, [])).body, context({ locale, ...overrides }));
     expect(plain(email.subject)).toBe(subject);
     expect(plain(email.text)).toContain(sentence);
     expect(email.text).toContain(unsubscribeUrl);
@@ -41,7 +41,7 @@ describe("the shipped email reminder", () => {
 
   it("says the amount is overdue without a due date", async () => {
     const email = renderEmailTemplate(
-      await resolveTemplate("reminder", "email", "en", []),
+      (await resolveTemplate("reminder", "email", "en", [])).body,
       context({ locale: "en", currency: "USD", amountDue: 1234n, dueDate: null }),
     );
     expect(email.subject).toBe("Bank Contoh: $12.34 is overdue");
