@@ -17,6 +17,7 @@ describe("the access table", () => {
     ["GET", "/v1/placements", ["admin", "ops", "manager", "agency"]],
     ["DELETE", "/v1/api-keys/4c1f", ["admin"]],
     ["GET", "/v1/audit", ["admin"]],
+    ["DELETE", "/v1/campaigns/4c1f", ["admin", "ops"]],
     ["GET", "/dashboard", ["admin", "ops", "manager"]],
     ["GET", "/dashboard/campaigns/4c1f", ["admin", "ops", "manager"]],
   ])("%s %s: %j", (method, path, roles) => {
@@ -24,7 +25,7 @@ describe("the access table", () => {
   });
 
   it.each([
-    ["DELETE", "/v1/campaigns/4c1f"],
+    ["DELETE", "/v1/agencies/4c1f"],
     ["POST", "/v1/audit"],
     ["GET", "/v1/nothing-here"],
     ["POST", "/dashboard"],
