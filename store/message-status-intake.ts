@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { outcomeOf, statusRank } from "../domain/attempt-status.ts";
 import type { Database } from "../runtime/database.ts";
 import type { ContactOutcomeSignal } from "../workflows/account-messages.ts";
-import type { TwilioMessageStatus } from "./twilio-status.ts";
+import { applyTwilioMessageStatus, type TwilioMessageStatus } from "./twilio-status.ts";
 
 /** A contactOutcome signal owed to an account workflow, stored with its callback until sent. */
 export interface OwedSignal extends ContactOutcomeSignal {
@@ -54,6 +54,7 @@ export function createMessageStatusIntake(db: Database, options: { lanes?: numbe
       for (const [eventId] of batch) lane.queue.delete(eventId);
       try {
         const results = await storeBatch(db, batch);
+        await applyLateKnownAttempts(db, batch, results);
         for (const [eventId, pending] of batch) {
           const result = results.get(eventId);
           for (const waiter of pending.waiters) {
@@ -96,7 +97,7 @@ export function createMessageStatusIntake(db: Database, options: { lanes?: numbe
  * `applyPendingTwilioStatuses` does) and the signal it owes when it moved its attempt to an
  * outcome. A repeated event finds its stored row instead.
  */
-async function storeBatch(db: Database, batch: [string, Pending][]): Promise<Map<string, StoredMessageStatus>> {
+async function storeBatch(db: Database, batch: [string, Pending][]): Promise<Map<string, StoredMessageStatus & { applied: boolean }>> {
   const events = batch.map(([eventId, { event, payload }]) => ({
     eventId,
     payload: JSON.stringify(payload),
@@ -106,7 +107,7 @@ async function storeBatch(db: Database, batch: [string, Pending][]): Promise<Map
     errorCode: event.ErrorCode || null,
     outcome: outcomeOf(event.MessageStatus) ?? null,
   }));
-  const rows = await db.$queryRaw<{ event_id: string; id: string; stored: boolean; signal: OwedSignal | null }[]>`
+  const rows = await db.$queryRaw<{ event_id: string; id: string; stored: boolean; applied: boolean; signal: OwedSignal | null }[]>`
     WITH incoming AS (
       SELECT * FROM unnest(
         ${events.map((e) => e.eventId)}::text[], ${events.map((e) => e.payload)}::text[], ${events.map((e) => e.sid)}::text[],
@@ -133,20 +134,38 @@ async function storeBatch(db: Database, batch: [string, Pending][]): Promise<Map
         LEFT JOIN moved m ON m.vendor_id = i.vendor_id AND m.status = i.status
         LEFT JOIN enrolments e ON e.id = m.enrolment_id
       ON CONFLICT (vendor, event_id) DO NOTHING
-      RETURNING event_id, id, signal)
-    SELECT event_id, id, true AS stored, signal FROM inserted
+      RETURNING event_id, id, applied_at IS NOT NULL AS applied, signal)
+    SELECT event_id, id, true AS stored, applied, signal FROM inserted
     UNION ALL
     -- The statement's snapshot predates its own inserts: this finds only earlier copies.
-    SELECT c.event_id, c.id, false, NULL FROM callbacks c
+    SELECT c.event_id, c.id, false, true, NULL FROM callbacks c
      WHERE c.vendor = 'twilio' AND c.event_id = ANY(${events.map((e) => e.eventId)}::text[])`;
-  const results = new Map(rows.map((r) => [r.event_id, { callbackId: r.id, stored: r.stored, signal: r.signal ?? undefined }]));
+  const results = new Map(rows.map((r) => [r.event_id, { callbackId: r.id, stored: r.stored, applied: r.applied, signal: r.signal ?? undefined }]));
   // A concurrent copy of an event (another API process) may commit between our insert,
   // which then does nothing, and the select, whose snapshot predates it: read those again.
   const missing = events.filter((e) => !results.has(e.eventId)).map((e) => e.eventId);
   if (missing.length > 0) {
     for (const row of await db.callback.findMany({ where: { vendor: "twilio", eventId: { in: missing } }, select: { id: true, eventId: true } })) {
-      results.set(row.eventId, { callbackId: row.id, stored: false, signal: undefined });
+      results.set(row.eventId, { callbackId: row.id, stored: false, applied: true, signal: undefined });
     }
   }
   return results;
+}
+
+/**
+ * An event stored as pending (its attempt did not know the message SID in the statement's
+ * snapshot) is applied again now that it is committed: the send activity may have stored
+ * the SID and looked for pending events in between, before this one was visible to it.
+ * Whichever of the two moves the attempt first owns the outcome; here that means the signal.
+ */
+async function applyLateKnownAttempts(db: Database, batch: [string, Pending][], results: Map<string, StoredMessageStatus & { applied: boolean }>) {
+  for (const [eventId, { event }] of batch) {
+    const result = results.get(eventId);
+    if (!result?.stored || result.applied) continue;
+    const moved = await applyTwilioMessageStatus(db, result.callbackId, event);
+    if (!moved?.outcome) continue;
+    const signal: OwedSignal = { workflowId: moved.workflowId, attemptId: moved.attemptId, status: moved.status, outcome: moved.outcome };
+    await db.callback.update({ where: { id: result.callbackId }, data: { signal: { ...signal } } });
+    result.signal = signal;
+  }
 }

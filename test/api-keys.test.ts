@@ -90,6 +90,7 @@ describe("API keys", () => {
       ["campaign.cancel", admin],
       ["campaign.pause", ops.id],
       ["campaign.launch", ops.id],
+      ["campaign.create", ops.id],
       ["api-key.create", admin],
     ]);
     const ats = (log.body.items as { at: string }[]).map((e) => e.at);
