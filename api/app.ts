@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { dashboardRoutes } from "../dashboard/routes.tsx";
 import { accountActionRoutes } from "./routes/account-actions.ts";
 import { agencyRoutes } from "./routes/agencies.ts";
 import { accountRoutes } from "./routes/accounts.ts";
@@ -22,7 +23,8 @@ import { unsubscribeRoutes } from "./routes/unsubscribe.ts";
 export type App = OpenAPIHono;
 
 /**
- * The Tagih HTTP API: health, accounts, campaigns, vendor webhooks and the OpenAPI document.
+ * The Tagih HTTP API: health, accounts, campaigns, vendor webhooks, the OpenAPI document and
+ * the managers' dashboard.
  * @example serve({ fetch: createApp(deps).fetch, port: 3000 })
  */
 export function createApp(deps: ApiDeps): App {
@@ -48,6 +50,7 @@ export function createApp(deps: ApiDeps): App {
   app.route("/", paymentWebhookRoutes(deps));
   app.route("/", agencyWebhookRoutes(deps));
   app.route("/", docsRoutes(app));
+  app.route("/", dashboardRoutes(deps));
 
   app.notFound((c) => problem(c, 404, "Not found", `no route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
