@@ -23,7 +23,7 @@ figure{margin:0 0 .8rem;position:relative;height:260px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 caption{text-align:left;font-size:.85rem;color:#5b6475;padding-bottom:.3rem}
 th,td{padding:.3rem .6rem;border-bottom:1px solid #e6e9ef;text-align:right;white-space:nowrap}
-th:first-child,td:first-child{text-align:left}thead th{font-size:.8rem;color:#5b6475;font-weight:600}
+th:first-child,td:first-child{text-align:left}thead th{font-size:.8rem;color:#5b6475;font-weight:600;white-space:normal;vertical-align:bottom}
 .meta{color:#5b6475}.note{color:#5b6475;font-size:.85rem}.warn{color:#9a5b00}
 .status{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8rem;background:#e6e9ef}
 .status-running{background:#dcf3e4}.status-paused{background:#fff1cc}.status-cancelled{background:#f8dcdc}

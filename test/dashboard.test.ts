@@ -195,7 +195,9 @@ describe("managers' dashboard in Chromium", () => {
 
     // Agencies.
     await Promise.all([page.waitForURL("**/dashboard/agencies"), page.click('header a[href="/dashboard/agencies"]')]);
-    expect((await table(page, "agencies"))[agency.body.name]).toEqual(["IDR", "2", "150000000", "30000000", "1", "20.0 %", "50.0 %"]);
+    expect((await table(page, "agencies"))[agency.body.name]).toEqual(["2", "150000000", "30000000", "1", "20.0 %", "50.0 %"]);
+    const agencyRow = (await page.textContent(`#agencies tbody tr:has(th:text-is("${agency.body.name}"))`))!.replace(/\u00a0/g, " ");
+    expect(agencyRow).toContain(`${money(150_000_000n, "IDR")}${money(30_000_000n, "IDR")}`.replace(/\u00a0/g, " "));
     expect(await chartsDrawn(page)).toEqual([true]);
     await page.screenshot({ path: `${ARTIFACTS}/agencies.png`, fullPage: true });
 

@@ -29,17 +29,18 @@ export function AgenciesPage(props: { rows: AgencyRow[]; period: Period }) {
                 { label: "Placement success, %", data: props.rows.map((r) => pct(r.placementSuccess)), backgroundColor: COLOURS[1] },
               ],
             },
-            options: { scales: { y: { beginAtZero: true } } },
+            options: { scales: { y: { beginAtZero: true, suggestedMax: 100 } } },
           }}
         />
       </section>
       <section class="scroll">
         <table id="agencies">
-          <caption>Liquidation: collected ÷ placed amount. Placement success: placements with any payment ÷ placements.</caption>
+          <caption>
+            One row per agency and currency. Liquidation: collected ÷ placed amount. Placement success: placements with any payment ÷ placements.
+          </caption>
           <thead>
             <tr>
               <th scope="col">Agency</th>
-              <th scope="col">Currency</th>
               <th scope="col">Placements</th>
               <th scope="col">Placed</th>
               <th scope="col">Collected</th>
@@ -52,7 +53,6 @@ export function AgenciesPage(props: { rows: AgencyRow[]; period: Period }) {
             {props.rows.map((r) => (
               <tr>
                 <th scope="row">{r.agency}</th>
-                <td>{r.currency}</td>
                 <td data-value={r.placements}>{count(r.placements)}</td>
                 <td data-value={String(r.placedMinor)}>{money(r.placedMinor, r.currency)}</td>
                 <td data-value={String(r.collectedMinor)}>{money(r.collectedMinor, r.currency)}</td>
