@@ -21,6 +21,7 @@ const lines = [
   config.role === "worker" ? `Tagih worker is running on task queue ${config.taskQueue}` : "Tagih is running",
   config.role === "worker" ? "" : `  API             http://localhost:${config.port}`,
   config.role === "worker" ? "" : `  API docs        http://localhost:${config.port}/docs`,
+  config.role === "worker" ? "" : `  Dashboard       http://localhost:${config.port}/dashboard`,
   stack.temporalUiUrl ? `  Temporal UI     ${stack.temporalUiUrl}` : `  Temporal        ${stack.temporalAddress}`,
   stack.sandbox ? `  Vendor sandbox  ${stack.sandbox.url}/sandbox/messages  (vendors without credentials send here)` : "",
   "Press Ctrl-C to stop.",
