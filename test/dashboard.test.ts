@@ -253,5 +253,26 @@ describe("managers' dashboard in Chromium", () => {
     expect(((await badId.json()) as any).errors).toEqual([{ field: "param.id", reason: "must be a UUID" }]);
     const missing = await fetch(`${stack.apiUrl}/dashboard/campaigns/${randomUUID()}`, { headers });
     expect(missing.status).toBe(404);
+    const forged = await fetch(`${stack.apiUrl}/dashboard?cursor=${Buffer.from('{"k":["yesterday","x"]}').toString("base64url")}`, { headers });
+    expect(forged.status).toBe(400);
+    expect(((await forged.json()) as any).errors).toEqual([{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
+  });
+
+  it("lists campaigns 50 a page, newest first, each once", async () => {
+    const batch = randomUUID().slice(0, 8);
+    for (let i = 0; i < 51; i += 1) {
+      const draft = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+        name: `Draft ${batch} ${String(i).padStart(2, "0")}`,
+        strategy: { steps: [{ id: "sms", kind: "contact", channel: "sms", template: "reminder" }] },
+      });
+      expect(draft.status).toBe(201);
+    }
+    const headers = { cookie: "tagih_key=manager-key" };
+    const names = (html: string) => [...html.matchAll(new RegExp(`>Draft ${batch} (\\d\\d)<`, "g"))].map((m) => m[1]);
+    const first = await (await fetch(`${stack.apiUrl}/dashboard`, { headers })).text();
+    const older = /href="(\/dashboard\?cursor=[^"]+)"/.exec(first)![1]!;
+    const second = await (await fetch(`${stack.apiUrl}${older.replace(/&amp;/g, "&")}`, { headers })).text();
+    expect(names(first)).toEqual(Array.from({ length: 50 }, (_, i) => String(50 - i).padStart(2, "0")));
+    expect(names(second)).toEqual(["00"]);
   });
 });

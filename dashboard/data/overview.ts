@@ -1,4 +1,6 @@
+import { z } from "zod";
 import { decodeCursor, page } from "../../api/pagination.ts";
+import { ProblemError } from "../../api/problem.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { campaignCounts, type CampaignCounts } from "../../store/campaign-progress.ts";
@@ -21,8 +23,12 @@ export interface CampaignListing {
  */
 export async function loadCampaignsOverview(db: Database, query: { limit: number; cursor?: string }) {
   const after = decodeCursor(query.cursor, 2);
+  const createdAt = after && new Date(after[0]!);
+  if (after && (Number.isNaN(createdAt!.getTime()) || !z.uuid().safeParse(after[1]).success)) {
+    throw new ProblemError(400, "Invalid request", "invalid cursor", [{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
+  }
   const rows = await db.campaign.findMany({
-    where: after ? { OR: [{ createdAt: { lt: new Date(after[0]!) } }, { createdAt: new Date(after[0]!), id: { lt: String(after[1]) } }] } : {},
+    where: after ? { OR: [{ createdAt: { lt: createdAt! } }, { createdAt: createdAt!, id: { lt: String(after[1]) } }] } : {},
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: query.limit + 1,
   });
