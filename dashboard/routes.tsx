@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Hono, type Context } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import { z } from "zod";
 import { ProblemError } from "../api/problem.ts";
 import type { ApiDeps } from "../api/types.ts";
@@ -38,6 +39,9 @@ const uuid = z.uuid();
  */
 export function dashboardRoutes({ db }: ApiDeps) {
   const app = new Hono();
+  // Pages hold portfolio figures and a key cookie: never framed elsewhere, never cached.
+  app.use("/dashboard", secureHeaders());
+  app.use("/dashboard/*", secureHeaders());
 
   app.get("/dashboard/assets/chart.js", async (c) => {
     const { body, etag } = await loadChartJs();
@@ -62,7 +66,11 @@ export function dashboardRoutes({ db }: ApiDeps) {
 
   // Every other page needs a signed-in manager.
   const signedIn = async (c: Context, next: () => Promise<void>) => {
-    if (dashboardPrincipal(c)) return next();
+    if (dashboardPrincipal(c)) {
+      await next();
+      c.header("Cache-Control", "private, no-store");
+      return;
+    }
     const url = new URL(c.req.url);
     return c.redirect(`/dashboard/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
   };

@@ -244,6 +244,10 @@ describe("managers' dashboard in Chromium", () => {
     expect(signedOut.headers.get("location")).toBe("/dashboard/login?next=%2Fdashboard");
 
     const headers = { cookie: "tagih_key=manager-key" };
+    const overview = await fetch(`${stack.apiUrl}/dashboard`, { headers });
+    expect(overview.status).toBe(200);
+    expect(overview.headers.get("cache-control")).toBe("private, no-store");
+    expect(overview.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     const badPeriod = await fetch(`${stack.apiUrl}/dashboard/agencies?from=2026-13-01&to=2026-01-01`, { headers });
     expect(badPeriod.status).toBe(400);
     expect(badPeriod.headers.get("content-type")).toBe("application/problem+json");
