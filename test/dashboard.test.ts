@@ -42,6 +42,7 @@ async function signedInPage() {
   });
   await page.goto(`${stack.apiUrl}/dashboard`);
   expect(new URL(page.url()).pathname).toBe("/dashboard/login");
+  await page.screenshot({ path: `${ARTIFACTS}/login.png`, fullPage: true });
   await page.fill("#apiKey", "manager-key");
   await Promise.all([page.waitForURL(`${stack.apiUrl}/dashboard`), page.click("button[type=submit]")]);
   return { page, problems };
