@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{activities,api,domain,runtime,sandbox,store,templates,vendors}/**/*.test.ts"],
+          include: ["{activities,api,dashboard,domain,runtime,sandbox,store,templates,vendors}/**/*.test.{ts,tsx}"],
         },
       },
       {

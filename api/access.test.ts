@@ -43,7 +43,7 @@ describe("the access table", () => {
     ["/v1/unsubscribe/abc.email.mac", true],
     ["/v1/unsubscribe", false],
     ["/v1/campaigns", false],
-    ["/dashboard", false],
+    ["/dashboard", true],
     ["/healthz/extra", false],
   ])("%s is public: %s", (path, expected) => {
     expect(isPublicPath(path)).toBe(expected);

@@ -82,10 +82,23 @@ export const ACCESS: readonly AccessRule[] = [
 ];
 
 /**
- * Paths open without an API key: health, the API's description, vendor webhooks (they
- * authenticate by the vendor's signature) and unsubscribe links (signed by HMAC).
+ * Paths this middleware lets through without a bearer key: health, the API's description,
+ * vendor webhooks (they authenticate by the vendor's signature), unsubscribe links (signed
+ * by HMAC) and the dashboard (a key cookie, checked by the dashboard).
  */
-export const PUBLIC_PATHS: readonly string[] = ["/healthz", "/readyz", "/openapi.json", "/docs", "/docs/*", "/v1/webhooks/*", "/v1/unsubscribe/*"];
+export const PUBLIC_PATHS: readonly string[] = [
+  "/healthz",
+  "/readyz",
+  "/openapi.json",
+  "/docs",
+  "/docs/*",
+  "/v1/webhooks/*",
+  "/v1/unsubscribe/*",
+  // Browsers send the dashboard's key as a cookie: dashboard/auth.ts checks it against the
+  // `/dashboard` rules above, and sends the signed-out to its sign-in page.
+  "/dashboard",
+  "/dashboard/*",
+];
 
 export function isPublicPath(path: string): boolean {
   return PUBLIC_PATHS.some((pattern) => matchesPattern(pattern, path));

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { dashboardRoutes } from "../dashboard/routes.tsx";
 import { requireAccess } from "./access.ts";
 import { idempotency } from "./idempotency.ts";
 import { accountActionRoutes } from "./routes/account-actions.ts";
@@ -28,9 +29,10 @@ import { unsubscribeRoutes } from "./routes/unsubscribe.ts";
 export type App = OpenAPIHono;
 
 /**
- * The Tagih HTTP API: health, accounts, campaigns, agencies, keys, vendor webhooks and the
- * OpenAPI document. Every request passes the access check (API key and role, `access.ts`)
- * before anything else, then the body limit, then `Idempotency-Key` replays.
+ * The Tagih HTTP API: health, accounts, campaigns, agencies, keys, vendor webhooks, the
+ * OpenAPI document and the managers' dashboard. Every request passes the access check (API
+ * key and role, `access.ts`; the dashboard signs in with the same keys) before anything
+ * else, then the body limit, then `Idempotency-Key` replays.
  * @example serve({ fetch: createApp(deps).fetch, port: 3000 })
  */
 export function createApp(deps: ApiDeps): App {
@@ -62,6 +64,7 @@ export function createApp(deps: ApiDeps): App {
   app.route("/", paymentWebhookRoutes(deps));
   app.route("/", agencyWebhookRoutes(deps));
   app.route("/", docsRoutes(app));
+  app.route("/", dashboardRoutes(deps));
 
   app.notFound((c) => problem(c, 404, "Not found", `no route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

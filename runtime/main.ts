@@ -21,6 +21,7 @@ const lines = [
   config.role === "worker" ? `Tagih worker is running on task queue ${config.taskQueue}` : "Tagih is running",
   config.role === "worker" ? "" : `  API             http://localhost:${config.port}`,
   config.role === "worker" ? "" : `  API docs        http://localhost:${config.port}/docs`,
+  config.role === "worker" ? "" : `  Dashboard       http://localhost:${config.port}/dashboard`,
   stack.temporalUiUrl ? `  Temporal UI     ${stack.temporalUiUrl}` : `  Temporal        ${stack.temporalAddress}`,
   // A secret: printed here once, never logged.
   stack.generatedAdminKey ? `  Admin API key   ${stack.generatedAdminKey}  (shown once: keep it; create more keys with POST /v1/api-keys)` : "",

@@ -118,10 +118,26 @@ if (forTests) {
   if (!readdirSync(libs).some((f) => f.startsWith("temporal-test-server")))
     fail("the Temporal test server jar is missing from .tools/test-server/lib; delete .tools/stamps/test-server and retry");
 }
+
+// 4. Chromium for the dashboard's browser tests: Debian's package, driven by playwright-core.
+const CHROMIUM = "/usr/bin/chromium";
+if (forTests && !existsSync(CHROMIUM)) {
+  const isRoot = process.getuid?.() === 0;
+  const sudo = isRoot ? [] : ["sudo", "-n"];
+  if (!isRoot && !onPath("sudo")) {
+    fail(`${CHROMIUM} is missing and this user cannot install it: run \`apt-get install -y --no-install-recommends chromium\` as root`);
+  }
+  log("installing Chromium with apt-get (first run only)");
+  const [cmd, ...prefix] = [...sudo, "apt-get"];
+  const apt = (...args) => run(cmd, [...prefix, ...args], { env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  if (!apt("update", "-q") || !apt("install", "-y", "-q", "--no-install-recommends", "chromium") || !existsSync(CHROMIUM)) {
+    fail(`installing Chromium failed: run \`apt-get install -y --no-install-recommends chromium\` as root so that ${CHROMIUM} exists`);
+  }
+}
 mkdirSync(tools, { recursive: true });
 writeFileSync(join(tools, "tools.json"), JSON.stringify(toolPaths, null, 2));
 
-// 4. Prisma client, regenerated when the schema or the Prisma version changes.
+// 5. Prisma client, regenerated when the schema or the Prisma version changes.
 const prismaHash = hashOf(join(root, "prisma", "schema.prisma"), join(root, "node_modules", "prisma", "package.json"));
 if (!existsSync(join(root, "generated", "prisma", "client.ts")) || !stamped("prisma", prismaHash)) {
   log("generating the Prisma client");

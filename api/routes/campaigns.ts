@@ -7,6 +7,7 @@ import { segmentSchema } from "../../domain/segment.ts";
 import { campaignStrategySchema, strategySchema, templateNamesOf, type CampaignStrategy } from "../../domain/strategy.ts";
 import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
 import { CampaignStatus, type Prisma } from "../../generated/prisma/client.ts";
+import { campaignCounts } from "../../store/campaign-progress.ts";
 import { templatesToPin } from "../../store/templates.ts";
 import { templateInputSchema } from "../../templates/input.ts";
 import type { CampaignTemplate } from "../../templates/render.ts";
@@ -402,38 +403,8 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
 
   app.openapi(summary, async (c) => {
     const campaign = await find(c.req.valid("param").id);
-    const [enrolments, attempts, outcomes] = await Promise.all([
-      db.$queryRaw<{ enrolled: bigint; running: bigint; finished: bigint }[]>`
-        SELECT count(*) AS enrolled,
-               count(*) FILTER (WHERE status IN ('enrolled', 'running')) AS running,
-               count(*) FILTER (WHERE status = 'finished') AS finished
-          FROM enrolments WHERE campaign_id = ${campaign.id}::uuid`,
-      db.$queryRaw<{ attempted: bigint; delivered: bigint; failed: bigint }[]>`
-        SELECT count(*) FILTER (WHERE a.vendor_id IS NOT NULL) AS attempted,
-               count(*) FILTER (WHERE a.status IN ('delivered', 'read')) AS delivered,
-               count(*) FILTER (WHERE a.status IN ('undelivered', 'failed', 'canceled')) AS failed
-          FROM contact_attempts a JOIN enrolments e ON e.id = a.enrolment_id
-         WHERE e.campaign_id = ${campaign.id}::uuid`,
-      db.enrolment.groupBy({ by: ["outcome"], where: { campaignId: campaign.id, outcome: { not: null } }, _count: true }),
-    ]);
-    const e = enrolments[0]!;
-    const a = attempts[0]!;
-    const phase = await campaignPhase(campaign);
-    return c.json(
-      {
-        campaignId: campaign.id,
-        status: campaign.status,
-        phase,
-        enrolled: Number(e.enrolled),
-        running: Number(e.running),
-        finished: Number(e.finished),
-        attempted: Number(a.attempted),
-        delivered: Number(a.delivered),
-        failed: Number(a.failed),
-        outcomes: Object.fromEntries(outcomes.map((o) => [o.outcome!, o._count])),
-      },
-      200,
-    );
+    const [counts, phase] = await Promise.all([campaignCounts(db, [campaign.id]), campaignPhase(campaign)]);
+    return c.json({ campaignId: campaign.id, status: campaign.status, phase, ...counts.get(campaign.id)! }, 200);
   });
   return app;
 }

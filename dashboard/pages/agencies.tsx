@@ -1,0 +1,70 @@
+import type { AgencyRow } from "../data/agencies.ts";
+import { count, money, percent } from "../format.ts";
+import { Chart, COLOURS, Layout, PeriodForm } from "../layout.tsx";
+import type { Period } from "../period.ts";
+
+/** Agency performance: placements made in the period and what was collected while placed. */
+export function AgenciesPage(props: { rows: AgencyRow[]; period: Period }) {
+  const label = (r: AgencyRow) => `${r.agency} (${r.currency})`;
+  const pct = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 10);
+  return (
+    <Layout title="Agencies" charts>
+      <h1>Agency performance</h1>
+      <section>
+        <PeriodForm action="/dashboard/agencies" period={props.period} />
+        <p class="note">
+          Placements made from {props.period.from} to {props.period.to} (UTC days); collected: payments while the account was placed.
+        </p>
+      </section>
+      <section>
+        <Chart
+          id="agencies-chart"
+          label="Liquidation rate and placement success per agency"
+          config={{
+            type: "bar",
+            data: {
+              labels: props.rows.map(label),
+              datasets: [
+                { label: "Liquidation rate, %", data: props.rows.map((r) => pct(r.liquidationRate)), backgroundColor: COLOURS[0] },
+                { label: "Placement success, %", data: props.rows.map((r) => pct(r.placementSuccess)), backgroundColor: COLOURS[1] },
+              ],
+            },
+            options: { scales: { y: { beginAtZero: true, suggestedMax: 100 } } },
+          }}
+        />
+      </section>
+      <section class="scroll">
+        <table id="agencies">
+          <caption>
+            One row per agency and currency. Liquidation: collected ÷ placed amount. Placement success: placements with any payment ÷ placements.
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Agency</th>
+              <th scope="col">Placements</th>
+              <th scope="col">Placed</th>
+              <th scope="col">Collected</th>
+              <th scope="col">Accounts paying</th>
+              <th scope="col">Liquidation rate</th>
+              <th scope="col">Placement success</th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.rows.map((r) => (
+              <tr>
+                <th scope="row">{r.agency}</th>
+                <td data-value={r.placements}>{count(r.placements)}</td>
+                <td data-value={String(r.placedMinor)}>{money(r.placedMinor, r.currency)}</td>
+                <td data-value={String(r.collectedMinor)}>{money(r.collectedMinor, r.currency)}</td>
+                <td data-value={r.accountsPaying}>{count(r.accountsPaying)}</td>
+                <td>{percent(r.liquidationRate)}</td>
+                <td>{percent(r.placementSuccess)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {props.rows.length === 0 && <p class="note">No placements in this period.</p>}
+      </section>
+    </Layout>
+  );
+}

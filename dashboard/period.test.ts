@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { ProblemError } from "../api/problem.ts";
+import { daysOf, periodOf } from "./period.ts";
+
+const now = new Date("2026-12-15T10:00:00Z");
+const launched = new Date("2026-12-01T23:30:00Z");
+
+describe("the period a dashboard page shows", () => {
+  it.each([
+    [{}, { from: "2026-12-01", to: "2026-12-15" }],
+    [{ from: "2026-12-10" }, { from: "2026-12-10", to: "2026-12-15" }],
+    [{ to: "2026-12-05" }, { from: "2026-12-01", to: "2026-12-05" }],
+    [{ to: "2026-11-20" }, { from: "2026-11-20", to: "2026-11-20" }],
+    [
+      { from: "", to: "" },
+      { from: "2026-12-01", to: "2026-12-15" },
+    ],
+    [
+      { from: "2025-12-15", to: "2026-12-15" },
+      { from: "2025-12-15", to: "2026-12-15" },
+    ],
+  ])("%j gives %j", (query, period) => {
+    expect(periodOf(query, launched, now)).toEqual(period);
+  });
+
+  it("starts at most 366 days before its end by default", () => {
+    expect(periodOf({}, new Date("2020-01-01"), now)).toEqual({ from: "2025-12-15", to: "2026-12-15" });
+  });
+
+  it.each([
+    [{ from: "2026-13-01" }, "query.from", "must be a date YYYY-MM-DD"],
+    [{ to: "15/12/2026" }, "query.to", "must be a date YYYY-MM-DD"],
+    [{ from: "2026-12-10", to: "2026-12-01" }, "query.from", "must not be after to (today when not given)"],
+    [{ from: "2026-12-20" }, "query.from", "must not be after to (today when not given)"],
+    [{ from: "2025-12-14", to: "2026-12-15" }, "query.from", "the period is limited to 366 days"],
+  ])("refuses %j naming %s", (query, field, reason) => {
+    const error = (() => {
+      try {
+        periodOf(query, launched, now);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ProblemError);
+    expect((error as ProblemError).errors).toEqual([{ field, reason }]);
+  });
+
+  it("lists every day, ends included", () => {
+    expect(daysOf({ from: "2026-12-30", to: "2027-01-02" })).toEqual(["2026-12-30", "2026-12-31", "2027-01-01", "2027-01-02"]);
+  });
+});

@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Hono, type Context } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import { z } from "zod";
+import { ProblemError } from "../api/problem.ts";
+import type { ApiDeps } from "../api/types.ts";
+import { campaignCounts } from "../store/campaign-progress.ts";
+import { dashboardPrincipal, forgetKey, rememberKey } from "./auth.ts";
+import { loadAgencyPerformance } from "./data/agencies.ts";
+import { loadCampaignPage } from "./data/campaign.ts";
+import { loadCampaignsOverview } from "./data/overview.ts";
+import { AgenciesPage } from "./pages/agencies.tsx";
+import { CampaignPage } from "./pages/campaign.tsx";
+import { LoginPage } from "./pages/login.tsx";
+import { OverviewPage } from "./pages/overview.tsx";
+import { periodOf } from "./period.ts";
+
+// Chart.js is served from the installed package: browsers on customers' networks may not reach a CDN.
+const CHART_JS = join(dirname(createRequire(import.meta.url).resolve("chart.js")), "chart.umd.min.js");
+let chartJs: Promise<{ body: Buffer; etag: string }> | undefined;
+const loadChartJs = () =>
+  (chartJs ??= readFile(CHART_JS).then((body) => ({ body, etag: `"${createHash("sha256").update(body).digest("hex").slice(0, 32)}"` })));
+
+/** Agency performance looks back this far unless a period is chosen. */
+const AGENCY_LOOKBACK_DAYS = 90;
+
+/** Only paths of the dashboard itself are followed after sign-in (no open redirect). */
+const safeNext = (next: unknown): string => (typeof next === "string" && /^\/dashboard(?:[/?]|$)/.test(next) ? next : "/dashboard");
+
+const uuid = z.uuid();
+
+/**
+ * The managers' dashboard under `/dashboard`: server-rendered pages with charts drawn by
+ * Chart.js, for managers signed in with an API key.
+ * @example app.route("/", dashboardRoutes(deps));
+ */
+export function dashboardRoutes({ db }: ApiDeps) {
+  const app = new Hono();
+  // Pages hold portfolio figures and a key cookie: never framed elsewhere, never cached.
+  app.use("/dashboard", secureHeaders());
+  app.use("/dashboard/*", secureHeaders());
+
+  app.get("/dashboard/assets/chart.js", async (c) => {
+    const { body, etag } = await loadChartJs();
+    const headers = { ETag: etag, "Cache-Control": "public, max-age=86400" };
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    return c.body(new Uint8Array(body), 200, { ...headers, "Content-Type": "text/javascript; charset=utf-8" });
+  });
+
+  app.get("/dashboard/login", (c) => c.html(<LoginPage next={safeNext(c.req.query("next"))} />));
+  app.post("/dashboard/login", async (c) => {
+    const form = await c.req.parseBody();
+    const apiKey = typeof form.apiKey === "string" ? form.apiKey.trim() : "";
+    const next = safeNext(form.next);
+    if (!apiKey) return c.html(<LoginPage next={next} error="Enter your API key." />, 400);
+    rememberKey(c, apiKey);
+    // Checked now, so a mistyped key is told at once rather than bounced back here.
+    if (!(await dashboardPrincipal(db, c, apiKey))) {
+      forgetKey(c);
+      return c.html(<LoginPage next={next} error="That key is unknown, revoked, or may not read the dashboard." />, 401);
+    }
+    return c.redirect(next, 303);
+  });
+  app.post("/dashboard/logout", (c) => {
+    forgetKey(c);
+    return c.redirect("/dashboard/login", 303);
+  });
+
+  // Every other page needs a signed-in manager.
+  const signedIn = async (c: Context, next: () => Promise<void>) => {
+    if (await dashboardPrincipal(db, c)) {
+      await next();
+      c.header("Cache-Control", "private, no-store");
+      return;
+    }
+    const url = new URL(c.req.url);
+    return c.redirect(`/dashboard/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+  };
+  app.use("/dashboard", signedIn);
+  app.use("/dashboard/*", signedIn);
+
+  app.get("/dashboard", async (c) => {
+    const { items, nextCursor } = await loadCampaignsOverview(db, { limit: 50, cursor: c.req.query("cursor") });
+    return c.html(<OverviewPage campaigns={items} nextCursor={nextCursor} />);
+  });
+
+  app.get("/dashboard/campaigns/:id", async (c) => {
+    const id = c.req.param("id");
+    if (!uuid.safeParse(id).success) throw new ProblemError(400, "Invalid request", "invalid param.id", [{ field: "param.id", reason: "must be a UUID" }]);
+    const campaign = await db.campaign.findUnique({ where: { id } });
+    if (!campaign) throw new ProblemError(404, "Not found", `no campaign ${id}`);
+    const period = periodOf(c.req.query(), campaign.launchedAt ?? campaign.createdAt, new Date());
+    const [data, counts] = await Promise.all([loadCampaignPage(db, campaign, period), campaignCounts(db, [id])]);
+    return c.html(<CampaignPage data={data} counts={counts.get(id)!} />);
+  });
+
+  app.get("/dashboard/agencies", async (c) => {
+    const now = new Date();
+    const period = periodOf(c.req.query(), new Date(now.getTime() - (AGENCY_LOOKBACK_DAYS - 1) * 86_400_000), now);
+    return c.html(<AgenciesPage rows={await loadAgencyPerformance(db, period)} period={period} />);
+  });
+  return app;
+}

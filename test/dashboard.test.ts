@@ -1,0 +1,304 @@
+import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { randomUUID } from "node:crypto";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { money } from "../dashboard/format.ts";
+import { freePort } from "./ports.ts";
+import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+
+// Debian's Chromium, installed by `node scripts/setup.mjs --test`.
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = "test-artifacts/dashboard";
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let browser: Browser;
+let agencyServer: Server | undefined;
+let managerKey: string;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  stack = await startTestStack({
+    TAGIH_SANDBOX_OUTCOMES: JSON.stringify({ sms: { delivered: 7, undelivered: 2, failed: 1 }, email: { delivered: 9, bounce: 1, open: 0.6, click: 0.3 } }),
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+  managerKey = (await api(stack.apiUrl, "POST", "/v1/api-keys", { name: "dashboard manager", role: "manager" })).body.key;
+});
+afterAll(async () => {
+  await browser?.close();
+  if (agencyServer) await new Promise((r) => agencyServer!.close(r));
+  await stack?.stop();
+});
+
+/** A page that records console errors and failed requests, signed in to the dashboard. */
+async function signedInPage() {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(`${stack.apiUrl}/dashboard`);
+  expect(new URL(page.url()).pathname).toBe("/dashboard/login");
+  await page.screenshot({ path: `${ARTIFACTS}/login.png`, fullPage: true });
+  await page.fill("#apiKey", managerKey);
+  await Promise.all([page.waitForURL(`${stack.apiUrl}/dashboard`), page.click("button[type=submit]")]);
+  return { page, problems };
+}
+
+/** A table's body rows as { row header: cells }, each cell its `data-value` or, without one, its text. */
+async function table(page: Page, id: string): Promise<Record<string, string[]>> {
+  return page.$$eval(`#${id} tbody tr`, (rows) =>
+    Object.fromEntries(
+      rows.map((row) => [
+        row.querySelector("th")?.textContent?.trim() ?? "",
+        [...row.querySelectorAll("td")].map((td) => td.dataset.value ?? td.textContent!.trim().replace(/\u00a0/g, " ")),
+      ]),
+    ),
+  );
+}
+
+/** Charts drawn by Chart.js on the page's canvases. */
+const chartsDrawn = (page: Page) =>
+  page.$$eval("canvas", (canvases) => canvases.map((c) => Boolean((globalThis as unknown as { Chart: { getChart(c: unknown): unknown } }).Chart.getChart(c))));
+
+/** Accounts of a product of their own, stored through the API. */
+async function storeAccounts(n: number, overrides: (i: number) => Record<string, unknown> = () => ({})) {
+  const product = `loan-${randomUUID()}`;
+  const accounts = Array.from({ length: n }, (_, i) => accountFixture({ product, email: `debtor${i}@example.com`, ...overrides(i) }));
+  const stored = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts });
+  expect(stored.status, JSON.stringify(stored.body)).toBe(200);
+  return { product, accounts };
+}
+
+async function pay(externalId: string, amountMinor: number, currency = "IDR") {
+  const account = await stack.db.account.findUniqueOrThrow({ where: { externalId } });
+  const paid = await api(stack.apiUrl, "POST", `/v1/accounts/${account.id}/payments`, { reference: `PAY-${randomUUID()}`, amountMinor, currency });
+  expect(paid.status, JSON.stringify(paid.body)).toBe(200);
+}
+
+describe("managers' dashboard in Chromium", () => {
+  it("signs in with an API key and shows campaigns, a campaign and agencies with the API's figures", async () => {
+    // A champion (SMS), a challenger (SMS, then email) and a no-contact holdout.
+    const { product, accounts } = await storeAccounts(12);
+    const sms = { id: "reminder-sms", kind: "contact", channel: "sms", template: "reminder" };
+    const email = { id: "reminder-email", kind: "contact", channel: "email", template: "reminder" };
+    const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: `December reminders ${randomUUID().slice(0, 4)}`,
+      variants: [
+        { name: "champion", weight: 2, strategy: { steps: [sms] } },
+        { name: "sms-then-email", weight: 2, strategy: { steps: [sms, email] } },
+        { name: "holdout", weight: 1, holdout: true },
+      ],
+      segment: { products: [product] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const campaignId = created.body.id as string;
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`)).status).toBe(202);
+    await eventually(async () => {
+      const s = (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/summary`)).body;
+      return s.enrolled === 12 && s.finished === 12 ? s : undefined;
+    }, "every journey to finish");
+    await stack.sandbox!.idle();
+    await pay(accounts[0]!.externalId, 25_000_050);
+    await pay(accounts[1]!.externalId, 10_000_000);
+    await pay(accounts[1]!.externalId, 5_000_000);
+    const summary = (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/summary`)).body;
+    const collected = money(40_000_050n, "IDR").replace(/\u00a0/g, " ");
+
+    // An agency with two placed accounts, one of which pays while placed.
+    const port = await freePort();
+    agencyServer = createServer((req, res) => req.resume().on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("{}")));
+    await new Promise<void>((r) => agencyServer!.listen(port, "127.0.0.1", r));
+    const agency = await api(stack.apiUrl, "POST", "/v1/agencies", {
+      name: `Agency ${randomUUID().slice(0, 8)}`,
+      endpoint: `http://127.0.0.1:${port}/placements`,
+      commissionBps: 1500,
+    });
+    expect(agency.status, JSON.stringify(agency.body)).toBe(201);
+    const placed = await storeAccounts(2, (i) => ({ balanceMinor: [100_000_000, 50_000_000][i] }));
+    const placing = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "Agency placement",
+      strategy: { steps: [{ id: "place", kind: "action", action: "place-with-agency", agency: agency.body.name }] },
+      segment: { products: [placed.product] },
+    });
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${placing.body.id}/launch`)).status).toBe(202);
+    await eventually(async () => ((await stack.db.placement.count({ where: { agencyId: agency.body.id } })) === 2 ? true : undefined), "two placements");
+    await pay(placed.accounts[0]!.externalId, 30_000_000);
+
+    const { page, problems } = await signedInPage();
+
+    // Overview: the campaign's progress equals the summary API's.
+    const overview = await table(page, "campaigns");
+    expect(overview[created.body.name]).toEqual([
+      summary.status,
+      new Date().toISOString().slice(0, 10),
+      String(summary.enrolled),
+      String(summary.running),
+      String(summary.finished),
+      String(summary.attempted),
+      String(summary.delivered),
+      collected,
+    ]);
+    expect(await chartsDrawn(page)).toEqual([true]);
+    await page.screenshot({ path: `${ARTIFACTS}/overview.png`, fullPage: true });
+
+    // Campaign page, reached through its link.
+    await Promise.all([page.waitForURL(`**/dashboard/campaigns/${campaignId}`), page.click(`a[href="/dashboard/campaigns/${campaignId}"]`)]);
+    expect(Object.values(await table(page, "progress"))[0]).toEqual(
+      [summary.enrolled, summary.running, summary.finished, summary.attempted, summary.delivered, summary.failed].map(String),
+    );
+    const funnel = await table(page, "funnel");
+    expect(funnel["Attempted"]![0]).toBe(String(summary.attempted));
+    expect(funnel["Delivered"]![0]).toBe(String(summary.delivered));
+    expect(funnel["Paid"]![0]).toBe("2");
+    expect((await page.textContent("#collected"))!.trim().replace(/\u00a0/g, " ")).toBe(collected);
+
+    const channels = await table(page, "channels");
+    const attempts = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId } } });
+    for (const channel of ["sms", "email"]) {
+      const of = attempts.filter((a) => a.channel === channel);
+      expect(channels[channel]!.slice(0, 5)).toEqual(
+        [
+          of.filter((a) => a.vendorId !== null).length,
+          of.filter((a) => ["delivered", "read"].includes(a.status)).length,
+          of.filter((a) => a.openedAt).length,
+          of.filter((a) => a.clickedAt).length,
+          of.filter((a) => a.repliedAt).length,
+        ].map(String),
+      );
+    }
+    const daily = await table(page, "daily");
+    expect(Object.values(daily).reduce((n, cells) => n + Number(cells[0]), 0)).toBe(summary.attempted);
+
+    const variants = await table(page, "variants");
+    const enrolments = await stack.db.enrolment.findMany({ where: { campaignId } });
+    for (const [name, role] of [
+      ["champion", "champion"],
+      ["sms-then-email", "challenger"],
+      ["holdout", "holdout"],
+    ] as const) {
+      const enrolled = enrolments.filter((e) => e.variant === name).length;
+      if (enrolled === 0) continue;
+      expect(variants[name]!.slice(0, 2)).toEqual([role, String(enrolled)]);
+    }
+    expect(Object.values(variants).reduce((n, cells) => n + Number(cells[1]), 0)).toBe(summary.enrolled);
+    expect(variants["holdout"]?.[3] ?? "0").toBe("0");
+    expect(await chartsDrawn(page)).toEqual([true, true, true, true]);
+    await page.screenshot({ path: `${ARTIFACTS}/campaign.png`, fullPage: true });
+
+    // A period without activity shows zeros, and keeps the progress.
+    await page.goto(`${stack.apiUrl}/dashboard/campaigns/${campaignId}?from=2020-01-01&to=2020-01-31`);
+    expect((await table(page, "funnel"))["Attempted"]![0]).toBe("0");
+    expect(Object.values(await table(page, "progress"))[0]![0]).toBe(String(summary.enrolled));
+
+    // Agencies.
+    await Promise.all([page.waitForURL("**/dashboard/agencies"), page.click('header a[href="/dashboard/agencies"]')]);
+    expect((await table(page, "agencies"))[agency.body.name]).toEqual(["2", "150000000", "30000000", "1", "20.0 %", "50.0 %"]);
+    const agencyRow = (await page.textContent(`#agencies tbody tr:has(th:text-is("${agency.body.name}"))`))!.replace(/\u00a0/g, " ");
+    expect(agencyRow).toContain(`${money(150_000_000n, "IDR")}${money(30_000_000n, "IDR")}`.replace(/\u00a0/g, " "));
+    expect(await chartsDrawn(page)).toEqual([true]);
+    await page.screenshot({ path: `${ARTIFACTS}/agencies.png`, fullPage: true });
+
+    expect(problems).toEqual([]);
+
+    // Signing out forgets the key.
+    await Promise.all([page.waitForURL("**/dashboard/login"), page.click("header button")]);
+    await page.goto(`${stack.apiUrl}/dashboard/agencies`);
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe("/dashboard/login?next=%2Fdashboard%2Fagencies");
+    await page.close();
+  });
+
+  it("serves Chart.js from the installed package with caching headers", async () => {
+    const first = await fetch(`${stack.apiUrl}/dashboard/assets/chart.js`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("content-type")).toContain("text/javascript");
+    expect(first.headers.get("cache-control")).toBe("public, max-age=86400");
+    expect(await first.text()).toContain("Chart.js v4");
+    const again = await fetch(`${stack.apiUrl}/dashboard/assets/chart.js`, { headers: { "if-none-match": first.headers.get("etag")! } });
+    expect(again.status).toBe(304);
+  });
+
+  it("keeps the key in an HttpOnly SameSite=Strict cookie, refuses an empty key, and answers bad input with a problem", async () => {
+    const refused = await fetch(`${stack.apiUrl}/dashboard/login`, { method: "POST", body: new URLSearchParams({ apiKey: " " }) });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("Enter your API key.");
+
+    const login = await fetch(`${stack.apiUrl}/dashboard/login`, {
+      method: "POST",
+      body: new URLSearchParams({ apiKey: managerKey, next: "https://evil.example.com/" }),
+      redirect: "manual",
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.get("location")).toBe("/dashboard");
+    const cookie = login.headers.get("set-cookie")!;
+    expect(cookie.startsWith(`tagih_key=${managerKey};`)).toBe(true);
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Strict");
+    expect(cookie).toContain("Path=/dashboard");
+    expect(cookie).not.toContain("Secure");
+
+    const signedOut = await fetch(`${stack.apiUrl}/dashboard`, { redirect: "manual" });
+    expect(signedOut.status).toBe(303);
+    expect(signedOut.headers.get("location")).toBe("/dashboard/login?next=%2Fdashboard");
+
+    // A key that is unknown, revoked or of a role that may not read every campaign does not sign in.
+    const agencyKey = (await api(stack.apiUrl, "POST", "/v1/api-keys", { name: "agency", role: "agency", agencyId: await anyAgencyId() })).body.key;
+    for (const apiKey of ["tagih_mgr_unknown", agencyKey]) {
+      const refusedKey = await fetch(`${stack.apiUrl}/dashboard/login`, { method: "POST", body: new URLSearchParams({ apiKey }), redirect: "manual" });
+      expect(refusedKey.status).toBe(401);
+      expect(refusedKey.headers.get("set-cookie")).toBeNull();
+      const withCookie = await fetch(`${stack.apiUrl}/dashboard`, { headers: { cookie: `tagih_key=${apiKey}` }, redirect: "manual" });
+      expect(withCookie.status).toBe(303);
+    }
+
+    const headers = { cookie: `tagih_key=${managerKey}` };
+    const overview = await fetch(`${stack.apiUrl}/dashboard`, { headers });
+    expect(overview.status).toBe(200);
+    expect(overview.headers.get("cache-control")).toBe("private, no-store");
+    expect(overview.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    const badPeriod = await fetch(`${stack.apiUrl}/dashboard/agencies?from=2026-13-01&to=2026-01-01`, { headers });
+    expect(badPeriod.status).toBe(400);
+    expect(badPeriod.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await badPeriod.json()) as any).errors).toEqual([{ field: "query.from", reason: "must be a date YYYY-MM-DD" }]);
+    const badId = await fetch(`${stack.apiUrl}/dashboard/campaigns/not-a-uuid`, { headers });
+    expect(badId.status).toBe(400);
+    expect(((await badId.json()) as any).errors).toEqual([{ field: "param.id", reason: "must be a UUID" }]);
+    const missing = await fetch(`${stack.apiUrl}/dashboard/campaigns/${randomUUID()}`, { headers });
+    expect(missing.status).toBe(404);
+    const forged = await fetch(`${stack.apiUrl}/dashboard?cursor=${Buffer.from('{"k":["yesterday","x"]}').toString("base64url")}`, { headers });
+    expect(forged.status).toBe(400);
+    expect(((await forged.json()) as any).errors).toEqual([{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
+  });
+
+  it("lists campaigns 50 a page, newest first, each once", async () => {
+    const batch = randomUUID().slice(0, 8);
+    for (let i = 0; i < 51; i += 1) {
+      const draft = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+        name: `Draft ${batch} ${String(i).padStart(2, "0")}`,
+        strategy: { steps: [{ id: "sms", kind: "contact", channel: "sms", template: "reminder" }] },
+      });
+      expect(draft.status).toBe(201);
+    }
+    const headers = { cookie: `tagih_key=${managerKey}` };
+    const names = (html: string) => [...html.matchAll(new RegExp(`>Draft ${batch} (\\d\\d)<`, "g"))].map((m) => m[1]);
+    const first = await (await fetch(`${stack.apiUrl}/dashboard`, { headers })).text();
+    const older = /href="(\/dashboard\?cursor=[^"]+)"/.exec(first)![1]!;
+    const second = await (await fetch(`${stack.apiUrl}${older.replace(/&amp;/g, "&")}`, { headers })).text();
+    expect(names(first)).toEqual(Array.from({ length: 50 }, (_, i) => String(50 - i).padStart(2, "0")));
+    expect(names(second)).toEqual(["00"]);
+  });
+});
+
+async function anyAgencyId(): Promise<string> {
+  const created = await api(stack.apiUrl, "POST", "/v1/agencies", {
+    name: `Agency ${randomUUID().slice(0, 8)}`,
+    endpoint: "https://agency.example.com/tagih",
+    commissionBps: 1000,
+  });
+  return created.body.id;
+}
