@@ -24,11 +24,17 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   return { ...stack, config };
 }
 
-/** JSON over HTTP against a running API. */
-export async function api(baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any; contentType: string | null }> {
+/** JSON over HTTP against a running API; a string body is sent as it is (set its content-type in `headers`). */
+export async function api(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; contentType: string | null }> {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
