@@ -1,19 +1,14 @@
 import { createHash } from "node:crypto";
-import { ReadableStream } from "node:stream/web";
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { csvDelimiterOf, importTypeOf, openImportFile, type FileRow } from "./import-files.ts";
 import { ProblemError } from "./problem.ts";
 
 /** The bytes as an upload in chunks of `size`, to cross chunk boundaries anywhere. */
-function upload(bytes: Uint8Array, size = 7): ReadableStream<Uint8Array> {
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.subarray(offset, offset + size));
-      offset += size;
-    },
-  });
+function upload(bytes: Uint8Array, size = 7): Readable {
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += size) chunks.push(Buffer.from(bytes.subarray(offset, offset + size)));
+  return Readable.from(chunks);
 }
 
 async function rowsOf(text: string | Uint8Array, format: "csv" | "jsonl" = "csv", charset = "utf-8"): Promise<FileRow[]> {

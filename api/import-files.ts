@@ -6,7 +6,6 @@ import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { parse } from "csv-parse";
 import { importColumnOf, missingImportColumns, type ImportColumn, type ImportRow, type RowProblem } from "../domain/account-input.ts";
 import { ProblemError } from "./problem.ts";
@@ -63,7 +62,7 @@ const REPLACEMENT = "\uFFFD";
  * Opens an upload: reads up to the first row, so a file without rows, or without a required
  * column, is refused (400) before anything is written.
  */
-export async function openImportFile(body: WebReadableStream<Uint8Array>, format: ImportFormat, charset: string): Promise<ImportFile> {
+export async function openImportFile(body: AsyncIterable<Uint8Array>, format: ImportFormat, charset: string): Promise<ImportFile> {
   let decoder: InstanceType<typeof TextDecoder>;
   try {
     decoder = new TextDecoder(charset);
@@ -76,10 +75,10 @@ export async function openImportFile(body: WebReadableStream<Uint8Array>, format
   let bytes = 0;
   // The TextDecoder drops a UTF-8 byte order mark and carries characters split across chunks.
   async function* text(): AsyncGenerator<string> {
-    for await (const chunk of Readable.fromWeb(body)) {
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-      const decoded = decoder.decode(chunk as Buffer, { stream: true });
+    for await (const chunk of body) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      const decoded = decoder.decode(chunk, { stream: true });
       if (decoded) yield decoded;
     }
     const rest = decoder.decode();

@@ -96,7 +96,7 @@ const d = (n: number, digits: number) => String(n % 10 ** digits).padStart(digit
 /** One CSV line; every `badEvery`-th row carries one fault, in turn: a short phone, a grouped amount, a negative DPD. */
 function line(i: number, badEvery: number): string {
   const p = PROFILES[i % PROFILES.length]!;
-  const bad = i % badEvery === badEvery - 1 ? (i / badEvery) % 3 : -1;
+  const bad = i % badEvery === badEvery - 1 ? Math.floor(i / badEvery) % 3 : -1;
   const phone = bad === 0 ? "12345" : p.phone(i);
   const balance = bad === 1 ? `"1,${p.balance(i)}"` : p.balance(i);
   const dpd = bad === 2 ? "-3" : String(i % 180);

@@ -21,8 +21,11 @@ afterAll(async () => {
 /** Runs the real `tagih` command line against the test stack. */
 function tagih(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(repoRoot, "cli", "tagih.mjs"), ...args], { env: { ...process.env, TAGIH_API_URL: stack.apiUrl } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(repoRoot, "cli", "tagih.mjs"), ...args],
+      { env: { ...process.env, TAGIH_API_URL: stack.apiUrl } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

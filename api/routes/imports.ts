@@ -1,4 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { IncomingMessage } from "node:http";
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { Import } from "../../generated/prisma/client.ts";
 import { IMPORT_COLUMNS } from "../../domain/account-input.ts";
 import { runImport, startImport } from "../../store/account-import.ts";
@@ -134,7 +138,7 @@ export function importRoutes({ db, logger }: ApiDeps) {
         { field: "content-type", reason },
       ]);
     }
-    const body = c.req.raw.body;
+    const body = uploadOf(c);
     if (!body) return problem(c, 400, "Empty file", "the request has no body", [{ field: "(body)", reason: "empty" }]);
     const length = Number(c.req.header("content-length"));
     const options = {
@@ -213,6 +217,18 @@ export function importRoutes({ db, logger }: ApiDeps) {
   });
 
   return app;
+}
+
+/**
+ * The request body as a Node stream. Under @hono/node-server the socket's own stream is read:
+ * the web stream Node 20 wraps it in buffers ahead without bound (Readable.toWeb's queue
+ * counts chunks, not bytes), which would hold a large upload in memory. Nothing may have
+ * touched `c.req.raw.body` before.
+ */
+function uploadOf(c: Context): AsyncIterable<Uint8Array> | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming) return incoming;
+  return c.req.raw.body ? Readable.fromWeb(c.req.raw.body as WebReadableStream<Uint8Array>) : undefined;
 }
 
 const badCursor = () => new ProblemError(400, "Invalid request", "invalid cursor", [{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
