@@ -1,4 +1,4 @@
-// `npm run bench:import [-- --rows N] [--bad-every K] [--mode valid-rows|all-or-nothing]`
+// `npm run bench:import [-- --rows N] [--bad-every K] [--mode valid-rows|all-or-nothing] [--profile] [--api-heap-mib M]`
 //
 // Writes an N-row CSV portfolio (national phone formats of ID, IN, KE, SG, US and GB, one
 // bad row in every K) to disk, starts Tagih's API alone in a child process on an embedded
@@ -7,10 +7,11 @@
 // same file into a scratch table. Writes bench/results/import-<date>.md. Not part of `npm test`.
 import { once } from "node:events";
 import { createReadStream, createWriteStream, readFileSync } from "node:fs";
-import { mkdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import type { Profiler } from "node:inspector";
 import { request } from "node:http";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import * as prettier from "prettier";
@@ -18,6 +19,7 @@ import { repoRoot } from "../runtime/config.ts";
 import { postgresConfig } from "../runtime/database-url.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { freePort } from "../test/ports.ts";
+import { summarise, type ProfileSummary } from "./callbacks-profile.ts";
 import { cpuBetween, formatCpu, sampleCpu, type CpuWindow } from "./cpu.ts";
 import { createBenchLogger } from "./log.ts";
 import { startBenchPostgres } from "./postgres.ts";
@@ -32,6 +34,10 @@ interface Options {
   rows: number;
   badEvery: number;
   mode: "valid-rows" | "all-or-nothing";
+  /** A V8 CPU profile of the API process, summarised in the report. */
+  profile: boolean;
+  /** --max-old-space-size of the API process; unset: V8's default, which lets garbage pile up before collecting. */
+  apiHeapMib: number | undefined;
 }
 
 function readOptions(argv: string[]): Options {
@@ -41,14 +47,18 @@ function readOptions(argv: string[]): Options {
       rows: { type: "string", default: "1000000" },
       "bad-every": { type: "string", default: "1000" },
       mode: { type: "string", default: "valid-rows" },
+      profile: { type: "boolean", default: false },
+      "api-heap-mib": { type: "string" },
     },
   });
+  const apiHeapMib = values["api-heap-mib"] === undefined ? undefined : Number(values["api-heap-mib"]);
+  if (apiHeapMib !== undefined && !(Number.isInteger(apiHeapMib) && apiHeapMib >= 64)) throw new Error(`--api-heap-mib must be an integer of at least 64`);
   const rows = Number(values.rows);
   const badEvery = Number(values["bad-every"]);
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`--rows must be a positive integer (got ${values.rows})`);
   if (!Number.isInteger(badEvery) || badEvery < 2) throw new Error(`--bad-every must be an integer of at least 2 (got ${values["bad-every"]})`);
   if (values.mode !== "valid-rows" && values.mode !== "all-or-nothing") throw new Error(`--mode is valid-rows or all-or-nothing (got ${values.mode})`);
-  return { rows, badEvery, mode: values.mode };
+  return { rows, badEvery, mode: values.mode, profile: values.profile, apiHeapMib };
 }
 
 const HEADER = "externalId,name,phone,jurisdiction,timeZone,locale,product,currency,balance,daysPastDue,dueDate";
@@ -123,9 +133,16 @@ async function writeCsv(file: string, options: Options): Promise<{ bytes: number
 }
 
 /** The API alone (TAGIH_ROLE=api), as `npm start` runs it, so its memory is its own. */
-async function startApi(env: Record<string, string>, dir: string): Promise<{ child: ChildHandle; url: string }> {
+async function startApi(
+  env: Record<string, string>,
+  dir: string,
+  profileDir: string | undefined,
+  heapMib: number | undefined,
+): Promise<{ child: ChildHandle; url: string }> {
   const port = await freePort();
-  const child = spawnChild("Tagih API", process.execPath, ["--import", "tsx", join(repoRoot, "runtime", "main.ts")], {
+  const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=500"] : [];
+  const heap = heapMib ? [`--max-old-space-size=${heapMib}`] : [];
+  const child = spawnChild("Tagih API", process.execPath, [...profiling, ...heap, "--import", "tsx", join(repoRoot, "runtime", "main.ts")], {
     env: { ...process.env, ...env, TAGIH_ROLE: "api", PORT: String(port), TAGIH_SANDBOX_PORT: String(await freePort()), LOG_LEVEL: "warn" },
     cwd: repoRoot,
     logFile: join(dir, "tagih-api-import.log"),
@@ -221,9 +238,12 @@ async function main(): Promise<void> {
     const postgres = await startBenchPostgres(dir, logger);
     const databaseUrl = await postgres.freshDatabase("bench_import");
     const temporal = await startDevServer(dir, logger);
+    const profileDir = options.profile ? join(dir, `import-profile-${Date.now()}`) : undefined;
     const api = await startApi(
       { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, TAGIH_DATA_DIR: dir },
       dir,
+      profileDir,
+      options.apiHeapMib,
     );
     const idle = memoryOf(api.child.pid);
     logger.info({ rssMiB: (idle.rss / 2 ** 20).toFixed(0) }, "API up; uploading");
@@ -251,6 +271,7 @@ async function main(): Promise<void> {
     logger.info({ seconds: copy.seconds.toFixed(1) }, "COPY baseline measured");
     await api.child.stop();
     await temporal.stop();
+    const profile = profileDir ? await readProfile(profileDir) : undefined;
 
     const head = (await run("git", ["rev-parse", "--short", "HEAD"], { cwd: repoRoot }).catch(() => "unknown")).trim();
     const report = renderImportReport({
@@ -263,6 +284,7 @@ async function main(): Promise<void> {
       memory: { idle: idle.rss, peak: after.peak, peakSampled },
       copy,
       cpu,
+      profile,
     });
     const out = join(repoRoot, "bench", "results", `import-${startedAt.toISOString().slice(0, 10)}${options.rows === 1_000_000 ? "" : `-n${options.rows}`}.md`);
     const formatted = await prettier.format(report, { ...(await prettier.resolveConfig(out)), filepath: out });
@@ -271,6 +293,14 @@ async function main(): Promise<void> {
   } finally {
     await cleanupAll();
   }
+}
+
+/** The profile the API wrote with --cpu-prof when it stopped. */
+async function readProfile(profileDir: string): Promise<ProfileSummary | undefined> {
+  const files = (await readdir(profileDir).catch(() => [])).filter((f) => f.endsWith(".cpuprofile"));
+  if (files.length === 0) return undefined;
+  const file = join(profileDir, files[0]!);
+  return summarise(JSON.parse(await readFile(file, "utf8")) as Profiler.Profile, file);
 }
 
 function renderImportReport(r: {
@@ -283,6 +313,7 @@ function renderImportReport(r: {
   memory: { idle: number; peak: number; peakSampled: number };
   copy: { seconds: number; rows: number };
   cpu: CpuWindow;
+  profile: ProfileSummary | undefined;
 }): string {
   const rate = r.options.rows / r.upload.seconds;
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -300,7 +331,7 @@ function renderImportReport(r: {
     `Commit ${r.commit}; ${machineLine()}. One run; the machine may be shared with other work (see the CPU line).`,
     "",
     `File: ${r.options.rows.toLocaleString("en")} rows, ${mib(r.written.bytes)}, CSV with national phone formats of ID, IN, KE, SG, US, GB; ` +
-      `${r.written.bad.toLocaleString("en")} bad rows (one in ${r.options.badEvery}). Mode ${r.options.mode}. Streamed with Content-Length to the API running alone (\`TAGIH_ROLE=api\`) on embedded PostgreSQL.`,
+      `${r.written.bad.toLocaleString("en")} bad rows (one in ${r.options.badEvery}). Mode ${r.options.mode}. API heap: ${r.options.apiHeapMib ? `--max-old-space-size=${r.options.apiHeapMib}` : "V8 default"}. Streamed with Content-Length to the API running alone (\`TAGIH_ROLE=api\`) on embedded PostgreSQL.`,
     "",
     "| measure | value | target |",
     "| --- | --- | --- |",
@@ -315,6 +346,20 @@ function renderImportReport(r: {
     `CPU cost per row, which does not depend on how busy the machine was: API ${perRow("Tagih API (node)")}, PostgreSQL ${perRow("PostgreSQL")}. ` +
       `With two cores to themselves they would import about ${Math.round(2 / ((cpuOf("Tagih API (node)") + cpuOf("PostgreSQL")) / r.options.rows)).toLocaleString("en")} rows/s ` +
       `if the work spread over both cores, and at most ${Math.round(r.options.rows / cpuOf("Tagih API (node)")).toLocaleString("en")} rows/s while the API parses and validates on one thread.`,
+    "",
+    ...(r.profile
+      ? [
+          "",
+          `API profile (\`${relative(repoRoot, r.profile.file)}\`, from start to stop, busy ${(r.profile.busyShare * 100).toFixed(0)}% of ${r.profile.seconds.toFixed(0)} s): ` +
+            r.profile.byOwner.map((o) => `${o.owner} ${(o.share * 100).toFixed(0)}%`).join(", ") +
+            ". Top functions: " +
+            r.profile.topFunctions
+              .slice(0, 8)
+              .map((f) => `\`${f.name}\` ${(f.share * 100).toFixed(0)}%`)
+              .join(", ") +
+            ".",
+        ]
+      : []),
     "",
   ].join("\n");
 }

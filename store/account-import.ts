@@ -5,7 +5,7 @@ import { accountFromRow, type AccountInput } from "../domain/account-input.ts";
 import type { Import } from "../generated/prisma/client.ts";
 import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace.ts";
 import type { Database } from "../runtime/database.ts";
-import { upsertAccounts } from "./accounts.ts";
+import { UPSERT_ACCOUNTS_SQL, upsertParameters } from "./accounts.ts";
 
 /** "valid-rows": valid rows are kept, bad ones listed; "all-or-nothing": any bad row keeps them all out. */
 export type ImportMode = "valid-rows" | "all-or-nothing";
@@ -155,11 +155,30 @@ export async function runImport(db: Database, file: ImportFile, record: Import, 
   return { import: finished, rejected: shown, ignoredColumns: file.ignoredColumns };
 }
 
+// Rejections travel as three arrays (row, field, reason) after the import's id.
+const INSERT_REJECTIONS = `INSERT INTO import_rejections (import_id, "row", field, reason)
+  SELECT $1::uuid, r."row", r.field, r.reason FROM unnest($2::int[], $3::text[], $4::text[]) AS r("row", field, reason)`;
+
+/** valid-rows: a batch's accounts, rejections and the import's counters in one statement, so they commit together. */
+const WRITE_BATCH = `WITH up AS (${UPSERT_ACCOUNTS_SQL.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + 7}`)}),
+  counted AS (SELECT count(*) FILTER (WHERE created) AS created, count(*) AS total FROM up),
+  rejected AS (${INSERT_REJECTIONS})
+UPDATE imports SET rows = rows + $5, imported = imported + counted.created, updated = updated + counted.total - counted.created,
+       rejected_count = rejected_count + $6, bytes_read = $7::bigint
+  FROM counted WHERE imports.id = $1::uuid
+RETURNING imports.rows, imports.imported, imports.updated, imports.rejected_count AS rejected`;
+
+/** all-or-nothing: the accounts in the file's transaction, answering how many were created. */
+const UPSERT_COUNTED = `WITH up AS (${UPSERT_ACCOUNTS_SQL})
+  SELECT (count(*) FILTER (WHERE created))::int AS created, count(*)::int AS total FROM up`;
+
+/** all-or-nothing: rejections and progress beside the file's transaction, as they must outlive a roll-back and show while it runs. */
+const WRITE_PROGRESS = `WITH rejected AS (${INSERT_REJECTIONS})
+UPDATE imports SET rows = $5, imported = $6, updated = $7, rejected_count = $8, bytes_read = $9::bigint WHERE id = $1::uuid`;
+
 /**
- * Writes one batch and answers the new counts. valid-rows: the accounts, the rejections and
- * the counters commit together. all-or-nothing: the accounts go into the file's transaction,
- * while rejections and progress are written beside it, as they must outlive a roll-back and
- * show while it runs.
+ * Writes one batch and answers the counts the import now has. Each write is a single
+ * statement: a batch costs one round trip (two in all-or-nothing mode).
  */
 async function writeBatch(
   db: Database,
@@ -169,23 +188,25 @@ async function writeBatch(
   before: Counts,
   bytesRead: number,
 ): Promise<Counts> {
-  const rejections = batch.rejections.map((r) => ({ importId, ...r }));
-  const write = async (tx: TransactionClient, accounts: TransactionClient): Promise<Counts> => {
-    const upserted = await upsertAccounts(accounts, batch.accounts);
-    const created = upserted.filter((u) => u.created).length;
-    const counts = {
-      rows: before.rows + batch.rows,
-      imported: before.imported + created,
-      updated: before.updated + upserted.length - created,
-      rejected: before.rejected + batch.rejectedRows,
-    };
-    if (rejections.length > 0) await tx.importRejection.createMany({ data: rejections });
-    await tx.import.update({
-      where: { id: importId },
-      data: { rows: counts.rows, imported: counts.imported, updated: counts.updated, rejectedCount: counts.rejected, bytesRead: BigInt(bytesRead) },
-    });
-    return counts;
+  const rejections = [importId, batch.rejections.map((r) => r.row), batch.rejections.map((r) => r.field), batch.rejections.map((r) => r.reason)];
+  if (accountsWriter === db) {
+    const [counts] = await db.$queryRawUnsafe<Counts[]>(
+      WRITE_BATCH,
+      ...rejections,
+      batch.rows,
+      batch.rejectedRows,
+      String(bytesRead),
+      ...upsertParameters(batch.accounts),
+    );
+    return counts!;
+  }
+  const [upserted] = await accountsWriter.$queryRawUnsafe<{ created: number; total: number }[]>(UPSERT_COUNTED, ...upsertParameters(batch.accounts));
+  const counts = {
+    rows: before.rows + batch.rows,
+    imported: before.imported + upserted!.created,
+    updated: before.updated + upserted!.total - upserted!.created,
+    rejected: before.rejected + batch.rejectedRows,
   };
-  if (accountsWriter === db) return db.$transaction((tx) => write(tx, tx));
-  return db.$transaction((tx) => write(tx, accountsWriter as TransactionClient));
+  await db.$executeRawUnsafe(WRITE_PROGRESS, ...rejections, counts.rows, counts.imported, counts.updated, counts.rejected, String(bytesRead));
+  return counts;
 }

@@ -9,18 +9,14 @@ export interface UpsertedAccount {
 }
 
 /**
- * Creates or updates accounts by external id in one statement (so a batch is all or
- * nothing), answering in input order. External ids must be distinct within a call:
- * PostgreSQL cannot update one row twice in a statement.
- * Columns travel as arrays (one bind parameter per column whatever the batch size), amounts
- * as decimal strings: the driver adapter cannot bind bigints beyond 2^53. `xmax = 0` tells
- * an insert from an update.
+ * The upsert of a batch of accounts by external id, one statement whatever the batch size:
+ * columns travel as arrays in parameters $1–$15 (`upsertParameters`), amounts as decimal
+ * strings (the driver adapter cannot bind bigints beyond 2^53). It returns each row's id,
+ * external id and whether it was created (`xmax = 0` tells an insert from an update).
+ * External ids must be distinct within a batch: PostgreSQL cannot update one row twice in a
+ * statement.
  */
-export async function upsertAccounts(db: Database | TransactionClient, accounts: readonly AccountInput[]): Promise<UpsertedAccount[]> {
-  if (accounts.length === 0) return [];
-  const column = <T>(pick: (a: AccountInput) => T) => accounts.map(pick);
-  const rows = await db.$queryRawUnsafe<{ id: string; external_id: string; created: boolean }[]>(
-    `INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due, due_date,
+export const UPSERT_ACCOUNTS_SQL = `INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due, due_date,
                            consent_whatsapp, consent_autodialed, updated_at)
      SELECT gen_random_uuid(), i.external_id, i.name, i.phone, i.email, i.whatsapp, i.time_zone, i.locale, i.jurisdiction, i.product, i.currency,
             i.balance_minor::bigint, i.days_past_due, i.due_date::date, i.consent_whatsapp, i.consent_autodialed, now()
@@ -34,7 +30,12 @@ export async function upsertAccounts(db: Database | TransactionClient, accounts:
        product = EXCLUDED.product, currency = EXCLUDED.currency, balance_minor = EXCLUDED.balance_minor,
        days_past_due = EXCLUDED.days_past_due, due_date = EXCLUDED.due_date,
        consent_whatsapp = EXCLUDED.consent_whatsapp, consent_autodialed = EXCLUDED.consent_autodialed, updated_at = now()
-     RETURNING id, external_id, (xmax = 0) AS created`,
+     RETURNING id, external_id, (xmax = 0) AS created`;
+
+/** The 15 parameters of UPSERT_ACCOUNTS_SQL for `accounts`. */
+export function upsertParameters(accounts: readonly AccountInput[]): unknown[] {
+  const column = <T>(pick: (a: AccountInput) => T) => accounts.map(pick);
+  return [
     column((a) => a.externalId),
     column((a) => a.name),
     column((a) => a.phone ?? null),
@@ -50,7 +51,13 @@ export async function upsertAccounts(db: Database | TransactionClient, accounts:
     column((a) => a.dueDate ?? null),
     column((a) => a.consent.whatsapp),
     column((a) => a.consent.autodialedCalls),
-  );
+  ];
+}
+
+/** Creates or updates accounts by external id in one statement (all or nothing), answering in input order. */
+export async function upsertAccounts(db: Database | TransactionClient, accounts: readonly AccountInput[]): Promise<UpsertedAccount[]> {
+  if (accounts.length === 0) return [];
+  const rows = await db.$queryRawUnsafe<{ id: string; external_id: string; created: boolean }[]>(UPSERT_ACCOUNTS_SQL, ...upsertParameters(accounts));
   const byExternalId = new Map(rows.map((r) => [r.external_id, r]));
   return accounts.map((a) => {
     const row = byExternalId.get(a.externalId)!;
