@@ -98,7 +98,7 @@ const PROFILES: { jurisdiction: string; zone: string; locale: string; currency: 
     phone: (n) => `(212) 7${d(n, 2)}-${d(n * 13, 4)}`,
     balance: (n) => `${n % 9000}.10`,
   },
-  { jurisdiction: "GB", zone: "Europe/London", locale: "en-GB", currency: "GBP", phone: (n) => `07911 ${d(n, 6)}`, balance: (n) => `${n % 7000}.05` },
+  { jurisdiction: "GB", zone: "Europe/London", locale: "en-GB", currency: "GBP", phone: (n) => `07911 1${d(n, 5)}`, balance: (n) => `${n % 7000}.05` },
 ];
 
 const d = (n: number, digits: number) => String(n % 10 ** digits).padStart(digits, "0");
@@ -286,7 +286,12 @@ async function main(): Promise<void> {
       cpu,
       profile,
     });
-    const out = join(repoRoot, "bench", "results", `import-${startedAt.toISOString().slice(0, 10)}${options.rows === 1_000_000 ? "" : `-n${options.rows}`}.md`);
+    const out = join(
+      repoRoot,
+      "bench",
+      "results",
+      `import-${startedAt.toISOString().slice(0, 10)}${options.rows === 1_000_000 ? "" : `-n${options.rows}`}${options.apiHeapMib ? `-heap${options.apiHeapMib}` : ""}.md`,
+    );
     const formatted = await prettier.format(report, { ...(await prettier.resolveConfig(out)), filepath: out });
     await writeFile(out, formatted);
     process.stdout.write(`\n${formatted}\nWritten to ${out}\n`);
