@@ -15,6 +15,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { placementRoutes } from "./routes/placements.ts";
 import { templateRoutes } from "./routes/templates.ts";
+import { IMPORT_PATH, importRoutes } from "./routes/imports.ts";
 import { problem, ProblemError, validationProblem } from "./problem.ts";
 import { router } from "./router.ts";
 import type { ApiDeps } from "./types.ts";
@@ -38,15 +39,15 @@ export type App = OpenAPIHono;
 export function createApp(deps: ApiDeps): App {
   const app = router();
   app.use("*", requireAccess(deps.db, deps.logger));
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: deps.settings.maxBodyBytes,
-      onError: (c) => problem(c, 413, "Payload too large", `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`),
-    }),
-  );
+  const limit = bodyLimit({
+    maxSize: deps.settings.maxBodyBytes,
+    onError: (c) => problem(c, 413, "Payload too large", `request bodies are limited to ${deps.settings.maxBodyBytes} bytes`),
+  });
+  // An import file is streamed, never held whole, so its size is not limited.
+  app.use("*", (c, next) => (c.req.path === IMPORT_PATH && c.req.method === "POST" ? next() : limit(c, next)));
   app.use("*", idempotency(deps.db));
   app.route("/", healthRoutes(deps));
+  app.route("/", importRoutes(deps));
   app.route("/", accountRoutes(deps));
   app.route("/", accountActionRoutes(deps));
   app.route("/", campaignRoutes(deps));

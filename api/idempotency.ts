@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Database } from "../runtime/database.ts";
-import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../store/idempotency.ts";
-import { problem, validationProblem } from "./problem.ts";
+import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyClaim, type IdempotencyScope } from "../store/idempotency.ts";
+import { problem, ProblemError } from "./problem.ts";
 import { findRoute, type RoutePattern } from "./route-pattern.ts";
 
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
@@ -33,30 +33,16 @@ const KEY = /^[\x20-\x7e]{1,255}$/;
  */
 export function idempotency(db: Database, routes: readonly RoutePattern[] = IDEMPOTENT_ROUTES): MiddlewareHandler {
   return async (c, next) => {
-    const key = c.req.header(IDEMPOTENCY_HEADER);
-    if (key === undefined) return next();
     const route = findRoute(routes, c.req.method, c.req.path);
     if (!route) return next();
-    if (!KEY.test(key)) return validationProblem(c, [{ field: `header.${IDEMPOTENCY_HEADER}`, reason: "must be 1 to 255 printable ASCII characters" }]);
-
-    const principal = c.get("principal");
-    const claim = { key, scope: `${principal.keyId}:${route.method} ${route.path}` };
+    const claim = idempotencyClaim(c, route);
+    if (!claim) return next();
     // Hono keeps the body it read, so the route's validator reads the same bytes again.
     const fingerprint = createHash("sha256")
       .update(await c.req.text())
       .digest("hex");
     const claimed = await claimIdempotencyKey(db, claim);
-    if (claimed.state === "in-progress") return problem(c, 409, "Conflict", `a request with ${IDEMPOTENCY_HEADER} ${key} is still in progress; retry later`);
-    if (claimed.state === "done") {
-      if (claimed.fingerprint !== fingerprint)
-        return problem(c, 422, "Unprocessable", `${IDEMPOTENCY_HEADER} ${key} was used with another request body`, [
-          { field: `header.${IDEMPOTENCY_HEADER}`, reason: "was used with another request body; use a new key for a new request" },
-        ]);
-      return c.body(claimed.body, claimed.status as ContentfulStatusCode, {
-        "Content-Type": claimed.status >= 400 ? "application/problem+json" : "application/json",
-        "Idempotent-Replayed": "true",
-      });
-    }
+    if (claimed.state !== "new") return answerClaimed(c, claimed, fingerprint);
 
     try {
       await next();
@@ -70,4 +56,34 @@ export function idempotency(db: Database, routes: readonly RoutePattern[] = IDEM
     }
     await completeIdempotencyKey(db, { ...claim, fingerprint, status: c.res.status, body: await c.res.clone().text() });
   };
+}
+
+/**
+ * The key and scope of a request's `Idempotency-Key` (per principal and route), undefined
+ * without the header; a malformed key is a 400 naming the header.
+ */
+export function idempotencyClaim(c: Context, route: RoutePattern): IdempotencyScope | undefined {
+  const key = c.req.header(IDEMPOTENCY_HEADER);
+  if (key === undefined) return undefined;
+  if (!KEY.test(key)) {
+    throw new ProblemError(400, "Invalid request", `invalid header.${IDEMPOTENCY_HEADER}`, [
+      { field: `header.${IDEMPOTENCY_HEADER}`, reason: "must be 1 to 255 printable ASCII characters" },
+    ]);
+  }
+  return { key, scope: `${c.get("principal").keyId}:${route.method} ${route.path}` };
+}
+
+/** The answer to a key already claimed: 409 while the first request runs, else its replay (or 422 for another body). */
+export function answerClaimed(c: Context, claimed: Exclude<IdempotencyClaim, { state: "new" }>, fingerprint: string): Response {
+  const key = c.req.header(IDEMPOTENCY_HEADER);
+  if (claimed.state === "in-progress") return problem(c, 409, "Conflict", `a request with ${IDEMPOTENCY_HEADER} ${key} is still in progress; retry later`);
+  if (claimed.fingerprint !== fingerprint) {
+    return problem(c, 422, "Unprocessable", `${IDEMPOTENCY_HEADER} ${key} was used with another request body`, [
+      { field: `header.${IDEMPOTENCY_HEADER}`, reason: "was used with another request body; use a new key for a new request" },
+    ]);
+  }
+  return c.body(claimed.body, claimed.status as ContentfulStatusCode, {
+    "Content-Type": claimed.status >= 400 ? "application/problem+json" : "application/json",
+    "Idempotent-Replayed": "true",
+  });
 }

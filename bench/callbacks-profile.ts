@@ -37,7 +37,8 @@ export async function startProfile(file: string): Promise<RunningProfile> {
   };
 }
 
-function summarise(profile: Profiler.Profile, file: string): ProfileSummary {
+/** Where a V8 CPU profile's JavaScript time went (also for profiles a child process wrote with --cpu-prof). */
+export function summarise(profile: Profiler.Profile, file: string): ProfileSummary {
   const selfTime = new Map<number, number>();
   const deltas = profile.timeDeltas ?? [];
   (profile.samples ?? []).forEach((id, i) => selfTime.set(id, (selfTime.get(id) ?? 0) + (deltas[i + 1] ?? 0)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountInputSchema, toE164 } from "./account-input.ts";
+import { accountFromRow, accountInputSchema, importColumnOf, missingImportColumns, toE164 } from "./account-input.ts";
 
 const base = { externalId: "A-1", name: "Budi", jurisdiction: "ID", product: "credit-card", currency: "IDR", balanceMinor: 150000000, daysPastDue: 12 };
 
@@ -38,5 +38,101 @@ describe("account input", () => {
     const result = accountInputSchema.safeParse({ ...base, ...patch });
     expect(result.success).toBe(false);
     expect(result.error!.issues.map((i) => i.path.join("."))).toContain(field);
+  });
+});
+
+describe("import rows", () => {
+  const row = { externalId: "R-1", name: "Budi", jurisdiction: "ID", product: "card", currency: "IDR", balance: "100", daysPastDue: "3" };
+
+  it.each([
+    ["ID", "0812-3456-7890", "+6281234567890"],
+    ["ID", "(021) 5795 1234", "+622157951234"],
+    ["IN", "98765 43210", "+919876543210"],
+    ["IN", "098765 43210", "+919876543210"],
+    ["KE", "0712 345678", "+254712345678"],
+    ["KE", "+254 712 345 678", "+254712345678"],
+    ["SG", "9123 4567", "+6591234567"],
+    ["US", "(415) 555-2671", "+14155552671"],
+    ["US-MA", "(617) 253-1000", "+16172531000"],
+    ["IN", "12345", undefined],
+    ["GB", "07911 123456", "+447911123456"],
+    ["GB", "+44 7911 123456", "+447911123456"],
+  ])("reads %s phone %s as %s", (jurisdiction, phone, e164) => {
+    const result = accountFromRow({ ...row, jurisdiction, currency: "USD", phone });
+    if (e164) expect(result.account?.phone).toBe(e164);
+    else expect(result.problems).toEqual([{ field: "phone", reason: `is not a valid phone number for ${jurisdiction}` }]);
+  });
+
+  it.each([
+    ["IDR", "1500000.50", 150000050n],
+    ["IDR", "1500000", 150000000n],
+    ["JPY", "1500", 1500n],
+    ["JPY", "1500.0", 1500n],
+    ["KWD", "12.345", 12345n],
+    ["USD", "0.1", 10n],
+    ["USD", "92233720368547758.07", 9223372036854775807n],
+    ["USD", 1234.56, 123456n],
+  ])("converts %s %s to %s minor units exactly", (currency, balance, minor) => {
+    expect(accountFromRow({ ...row, currency, balance }).account?.balanceMinor).toBe(minor);
+  });
+
+  it.each([
+    [{ balance: "1,234.56" }, "balance", "no thousands separators"],
+    [{ balance: "1.234,56" }, "balance", "no thousands separators"],
+    [{ balance: "-5" }, "balance", "no thousands separators"],
+    [{ balance: "12.345", currency: "USD" }, "balance", "USD has 2 decimal places"],
+    [{ balance: "1.5", currency: "JPY" }, "balance", "JPY has 0 decimal places"],
+    [{ balance: "92233720368547758.08", currency: "USD" }, "balanceMinor", "larger than the largest amount"],
+    [{ balance: 0.1 + 0.2 }, "balance", "no thousands separators"],
+    [{ balance: "1", balanceMinor: "100" }, "balance", "not both"],
+    [{ daysPastDue: "-1" }, "daysPastDue", "non-negative whole number"],
+    [{ daysPastDue: "3.5" }, "daysPastDue", "non-negative whole number"],
+    [{ currency: "RPH" }, "currency", "ISO 4217"],
+    [{ timeZone: "WIB" }, "timeZone", "IANA"],
+    [{ jurisdiction: undefined, country: "ID", phone: "12" }, "phone", "not a valid phone number for ID"],
+    [{ country: "IN" }, "country", "jurisdiction ID is in ID"],
+    [{ consentWhatsapp: "maybe" }, "consentWhatsapp", "true or false"],
+    [{ name: "Bu\u0000di" }, "name", "NUL"],
+    [{ name: "" }, "name", "expected string"],
+  ])("rejects %o naming %s", (patch, field, reason) => {
+    const result = accountFromRow({ ...row, ...patch });
+    expect(result.problems).toContainEqual({ field, reason: expect.stringContaining(reason) });
+  });
+
+  it("takes the jurisdiction from the country column, consent from yes/no cells, and empty cells as absent", () => {
+    const result = accountFromRow({
+      ...row,
+      jurisdiction: undefined,
+      country: "ke",
+      consentWhatsapp: "Yes",
+      consentAutodialedCalls: "0",
+      email: "  ",
+      locale: "",
+    });
+    expect(result.account).toMatchObject({ jurisdiction: "KE", consent: { whatsapp: true, autodialedCalls: false }, locale: "en" });
+    expect(result.account?.email).toBeUndefined();
+  });
+
+  it.each([
+    ["External ID", "externalId"],
+    ["external_id", "externalId"],
+    ["BALANCE_MINOR", "balanceMinor"],
+    ["days-past-due", "daysPastDue"],
+    ["Consent WhatsApp", "consentWhatsapp"],
+    ["notes", undefined],
+  ])("reads header %s as column %s", (header, column) => {
+    expect(importColumnOf(header)).toBe(column);
+  });
+
+  it("names the required columns a header lacks", () => {
+    expect(missingImportColumns(new Set(["externalId", "name", "country", "product", "currency", "balanceMinor"]))).toEqual(["daysPastDue"]);
+    expect(missingImportColumns(new Set(["externalId"]))).toEqual([
+      "name",
+      "jurisdiction or country",
+      "product",
+      "currency",
+      "balance or balanceMinor",
+      "daysPastDue",
+    ]);
   });
 });

@@ -1,24 +1,40 @@
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
 import { z } from "zod";
 import { JURISDICTIONS } from "./compliance/policies/index.ts";
-import { isCurrency } from "./money.ts";
+import { isCurrency, toMinorUnits } from "./money.ts";
+
+// Building an Intl.DateTimeFormat costs ~90 µs, too much per row of a large import. Only
+// valid zones are remembered, so the cache is bounded by the IANA database.
+const knownTimeZones = new Set<string>();
 
 /** @example isTimeZone("Asia/Jakarta") // true */
 export function isTimeZone(zone: string): boolean {
+  if (knownTimeZones.has(zone)) return true;
   try {
-    return new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone.length > 0 && zone.includes("/");
+    const valid = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone.length > 0 && zone.includes("/");
+    if (valid) knownTimeZones.add(zone);
+    return valid;
   } catch {
     return false;
   }
 }
+
+// The account schema checks a number and then normalises it: the last few answers are kept
+// so an account's numbers are parsed once.
+const recentNumbers = new Map<string, string | undefined>();
 
 /**
  * Normalises a phone number to E.164, reading national formats in the account's country.
  * @example toE164("0812-3456-7890", "ID") // "+6281234567890"
  */
 export function toE164(raw: string, country: string): string | undefined {
+  const key = `${country} ${raw}`;
+  if (recentNumbers.has(key)) return recentNumbers.get(key);
   const number = parsePhoneNumberFromString(raw.replace(/^whatsapp:/, ""), country as CountryCode);
-  return number?.isValid() ? number.number : undefined;
+  const e164 = number?.isValid() ? number.number : undefined;
+  if (recentNumbers.size >= 4) recentNumbers.clear();
+  recentNumbers.set(key, e164);
+  return e164;
 }
 
 /** The ISO 3166-1 country of a jurisdiction code ("US-MA" → "US"). */
@@ -55,7 +71,8 @@ export const accountInputSchema = z
       .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, "must be a non-negative integer")])
       .transform((v) => BigInt(v))
       .refine((v) => v <= MAX_MINOR, "is larger than the largest amount Tagih stores (2^63 - 1 minor units)"),
-    daysPastDue: z.number().int().nonnegative(),
+    // The database stores days past due as a 32-bit integer.
+    daysPastDue: z.number().int().nonnegative().max(2_147_483_647),
     dueDate: z.iso.date().optional(),
     /** Prior express consent the creditor holds: WhatsApp opt-in; automated calls and texts (US). */
     consent: z
@@ -84,3 +101,158 @@ export const accountInputSchema = z
   });
 
 export type AccountInput = z.output<typeof accountInputSchema>;
+
+/**
+ * Columns of an import file, named as the account's JSON fields. `balance` is in major units
+ * ("1500.50"), `balanceMinor` in minor units; `country` stands for the jurisdiction when
+ * that column is absent, and must agree with it when both are given.
+ */
+export const IMPORT_COLUMNS = [
+  "externalId",
+  "name",
+  "phone",
+  "email",
+  "whatsapp",
+  "timeZone",
+  "locale",
+  "jurisdiction",
+  "country",
+  "product",
+  "currency",
+  "balance",
+  "balanceMinor",
+  "daysPastDue",
+  "dueDate",
+  "consentWhatsapp",
+  "consentAutodialedCalls",
+] as const;
+export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
+
+const columnsByKey = new Map<string, ImportColumn>(IMPORT_COLUMNS.map((c) => [columnKey(c), c]));
+
+function columnKey(header: string): string {
+  return header.toLowerCase().replace(/[\s_-]+/g, "");
+}
+
+/**
+ * The column a header cell names: case, spaces, underscores and hyphens do not matter.
+ * @example importColumnOf("External_ID") // "externalId"
+ */
+export function importColumnOf(header: string): ImportColumn | undefined {
+  return columnsByKey.get(columnKey(header.trim()));
+}
+
+/** Required columns (or alternatives, "balance or balanceMinor") missing from a file's columns. */
+export function missingImportColumns(columns: ReadonlySet<ImportColumn>): string[] {
+  const required: ImportColumn[][] = [
+    ["externalId"],
+    ["name"],
+    ["jurisdiction", "country"],
+    ["product"],
+    ["currency"],
+    ["balance", "balanceMinor"],
+    ["daysPastDue"],
+  ];
+  return required.filter((any) => !any.some((c) => columns.has(c))).map((any) => any.join(" or "));
+}
+
+/** One row of an import file: CSV cells are strings, JSON lines values may be typed. */
+export type ImportRow = Partial<Record<ImportColumn, unknown>> & { consent?: unknown };
+
+export interface RowProblem {
+  field: string;
+  reason: string;
+}
+
+export type RowResult = { account: AccountInput; problems?: undefined } | { account?: undefined; problems: RowProblem[] };
+
+const YES = new Set(["true", "yes", "y", "1"]);
+const NO = new Set(["false", "no", "n", "0"]);
+
+/**
+ * Validates one row of an import file into an account, naming every bad field. Empty cells
+ * are absent values; amounts in major units become minor units exactly (no thousands
+ * separators: "1,234" means 1.234 in half the world).
+ * @example accountFromRow({ externalId: "A-1", name: "Budi", country: "ID", phone: "0812-3456-7890", product: "card", currency: "IDR", balance: "1500000.50", daysPastDue: "12" })
+ */
+export function accountFromRow(row: ImportRow): RowResult {
+  const problems: RowProblem[] = [];
+  const input: Record<string, unknown> = {};
+  for (const [field, raw] of Object.entries(row)) {
+    const value = typeof raw === "string" ? raw.trim() : raw;
+    if (value === "" || value === null || value === undefined) continue;
+    if (typeof value === "string" && value.includes("\u0000")) problems.push({ field, reason: "contains a NUL character" });
+    else input[field] = value;
+  }
+
+  const { country, balance, consentWhatsapp, consentAutodialedCalls } = input;
+  delete input.country;
+  delete input.balance;
+  delete input.consentWhatsapp;
+  delete input.consentAutodialedCalls;
+  if (country !== undefined) {
+    const code = String(country).toUpperCase();
+    if (input.jurisdiction === undefined) input.jurisdiction = code;
+    else if (countryOf(String(input.jurisdiction)) !== code) {
+      problems.push({ field: "country", reason: `is ${code} but jurisdiction ${String(input.jurisdiction)} is in ${countryOf(String(input.jurisdiction))}` });
+    }
+  }
+
+  if (balance !== undefined) {
+    if (input.balanceMinor !== undefined) problems.push({ field: "balance", reason: "give balance or balanceMinor, not both" });
+    else input.balanceMinor = majorToMinor(balance, input.currency, problems);
+  }
+
+  if (typeof input.daysPastDue === "string") {
+    if (/^\d{1,10}$/.test(input.daysPastDue)) input.daysPastDue = Number(input.daysPastDue);
+    else {
+      problems.push({ field: "daysPastDue", reason: "must be a non-negative whole number of days" });
+      input.daysPastDue = 0;
+    }
+  }
+
+  if (consentWhatsapp !== undefined || consentAutodialedCalls !== undefined) {
+    if (input.consent !== undefined) problems.push({ field: "consent", reason: "give consent or the consent columns, not both" });
+    input.consent = {
+      whatsapp: yesNo("consentWhatsapp", consentWhatsapp, problems),
+      autodialedCalls: yesNo("consentAutodialedCalls", consentAutodialedCalls, problems),
+    };
+  }
+
+  const parsed = accountInputSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push({ field: issue.path.map(String).join(".") || "(row)", reason: issue.message });
+  }
+  return problems.length > 0 || !parsed.success ? { problems } : { account: parsed.data };
+}
+
+/** Major units to a minor-unit digit string; a problem (and 0, so other fields are still checked) when it cannot be exact. */
+function majorToMinor(balance: unknown, currency: unknown, problems: RowProblem[]): string {
+  // A JSON number with at most 15 significant digits prints back exactly as it was written.
+  const text = typeof balance === "number" && Number.isFinite(balance) && significantDigits(balance) <= 15 ? String(balance) : balance;
+  if (typeof text !== "string" || !/^\d+(\.\d+)?$/.test(text)) {
+    problems.push({ field: "balance", reason: 'must be an amount in major units with "." as the decimal point and no thousands separators, such as 1234.56' });
+    return "0";
+  }
+  if (typeof currency !== "string" || !isCurrency(currency)) return "0"; // the currency's own problem names it
+  try {
+    return toMinorUnits(text, currency).toString();
+  } catch (error) {
+    problems.push({ field: "balance", reason: (error as Error).message });
+    return "0";
+  }
+}
+
+function significantDigits(n: number): number {
+  return String(n).replace(/^[-0.]+|\.|e.*$/g, "").length;
+}
+
+function yesNo(field: string, value: unknown, problems: RowProblem[]): boolean {
+  if (value === undefined) return false;
+  if (typeof value === "boolean") return value;
+  const text = String(value).toLowerCase();
+  if (YES.has(text)) return true;
+  if (NO.has(text)) return false;
+  problems.push({ field, reason: "must be true or false (yes/no, 1/0)" });
+  return false;
+}

@@ -163,6 +163,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number): Promise<ServerType> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, port, hostname: "0.0.0.0" }, () => resolve(server));
+    // Node ends a request still receiving its body after 5 minutes; a portfolio import streams longer.
+    (server as { requestTimeout?: number }).requestTimeout = 3_600_000;
     server.once("error", reject);
   });
 }

@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { accountInputSchema, type AccountInput } from "../../domain/account-input.ts";
+import { accountInputSchema } from "../../domain/account-input.ts";
+import { upsertAccounts } from "../../store/accounts.ts";
 import { validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
-const upsertAccounts = createRoute({
+const upsertAccountsRoute = createRoute({
   method: "post",
   path: "/v1/accounts",
   tags: ["accounts"],
@@ -31,38 +32,13 @@ const upsertAccounts = createRoute({
 
 export function accountRoutes({ db }: ApiDeps) {
   const app = router();
-  app.openapi(upsertAccounts, async (c) => {
+  app.openapi(upsertAccountsRoute, async (c) => {
     const { accounts } = c.req.valid("json");
     const duplicate = accounts.findIndex((a, i) => accounts.findIndex((b) => b.externalId === a.externalId) !== i);
     if (duplicate >= 0) return validationProblem(c, [{ field: `accounts.${duplicate}.externalId`, reason: "appears twice in this batch" }]);
-    const stored = await db.$transaction(async (tx) => {
-      const rows: { id: string; externalId: string; created: boolean }[] = [];
-      for (const a of accounts) rows.push({ ...(await upsert(tx, a)), externalId: a.externalId });
-      return rows;
-    });
+    const stored = await upsertAccounts(db, accounts);
     const created = stored.filter((r) => r.created).length;
     return c.json({ created, updated: stored.length - created, accounts: stored }, 200);
   });
   return app;
-}
-
-type Tx = Parameters<Parameters<ApiDeps["db"]["$transaction"]>[0]>[0];
-
-// One statement per account; `xmax = 0` tells an insert from an update. Amounts travel as
-// decimal strings: the driver adapter cannot bind bigints beyond 2^53.
-async function upsert(tx: Tx, a: AccountInput): Promise<{ id: string; created: boolean }> {
-  const rows = await tx.$queryRaw<{ id: string; created: boolean }[]>`
-    INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due, due_date,
-                          consent_whatsapp, consent_autodialed, updated_at)
-    VALUES (gen_random_uuid(), ${a.externalId}, ${a.name}, ${a.phone ?? null}, ${a.email ?? null}, ${a.whatsapp ?? null}, ${a.timeZone ?? null}, ${a.locale},
-            ${a.jurisdiction}, ${a.product}, ${a.currency}, ${a.balanceMinor.toString()}::bigint, ${a.daysPastDue}, ${a.dueDate ?? null}::date,
-            ${a.consent.whatsapp}, ${a.consent.autodialedCalls}, now())
-    ON CONFLICT (external_id) DO UPDATE SET
-      name = EXCLUDED.name, phone = EXCLUDED.phone, email = EXCLUDED.email, whatsapp = EXCLUDED.whatsapp,
-      time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, jurisdiction = EXCLUDED.jurisdiction,
-      product = EXCLUDED.product, currency = EXCLUDED.currency, balance_minor = EXCLUDED.balance_minor,
-      days_past_due = EXCLUDED.days_past_due, due_date = EXCLUDED.due_date,
-      consent_whatsapp = EXCLUDED.consent_whatsapp, consent_autodialed = EXCLUDED.consent_autodialed, updated_at = now()
-    RETURNING id, (xmax = 0) AS created`;
-  return rows[0]!;
 }

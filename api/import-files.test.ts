@@ -1,0 +1,88 @@
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { csvDelimiterOf, importTypeOf, openImportFile, type FileRow } from "./import-files.ts";
+import { ProblemError } from "./problem.ts";
+
+/** The bytes as an upload in chunks of `size`, to cross chunk boundaries anywhere. */
+function upload(bytes: Uint8Array, size = 7): Readable {
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += size) chunks.push(Buffer.from(bytes.subarray(offset, offset + size)));
+  return Readable.from(chunks);
+}
+
+async function rowsOf(text: string | Uint8Array, format: "csv" | "jsonl" = "csv", charset = "utf-8"): Promise<FileRow[]> {
+  const file = await openImportFile(upload(typeof text === "string" ? new TextEncoder().encode(text) : text), format, charset);
+  const rows: FileRow[] = [];
+  for await (const row of file.rows) rows.push(row);
+  return rows;
+}
+
+const header = "externalId,name,jurisdiction,product,currency,balance,daysPastDue";
+
+describe("import files", () => {
+  it.each([
+    [header, ","],
+    ["externalId;name;jurisdiction;product;currency;balance;daysPastDue", ";"],
+    ['"id;x",name,other', ","],
+    ['"a,b";c;d', ";"],
+  ])("tells the separator of %s: %s", (line, delimiter) => {
+    expect(csvDelimiterOf(line)).toBe(delimiter);
+  });
+
+  it.each([
+    ["text/csv", { format: "csv", charset: "utf-8" }],
+    ["text/csv; charset=windows-1252", { format: "csv", charset: "windows-1252" }],
+    ["application/x-ndjson", { format: "jsonl", charset: "utf-8" }],
+    ["application/jsonl", { format: "jsonl", charset: "utf-8" }],
+    ["application/json", undefined],
+    [undefined, undefined],
+  ])("reads content type %s as %o", (type, expected) => {
+    expect(importTypeOf(type)).toEqual(expected);
+  });
+
+  it("reads a semicolon file with a BOM, CRLF and quoted separators, quotes and newlines, numbering rows as a spreadsheet does", async () => {
+    const text =
+      '\uFEFFExternal ID;Name;Jurisdiction;Product;Currency;Balance;DPD\r\nA-1;"Rao; Asha ""AR""\r\nSr.";IN;card;INR;10;1\r\n\r\nA-2;Budi;ID;card;IDR;5;2\r\n';
+    const rows = await rowsOf(text.replace("DPD", "days_past_due"));
+    expect(rows).toEqual([
+      {
+        row: 2,
+        values: { externalId: "A-1", name: 'Rao; Asha "AR"\r\nSr.', jurisdiction: "IN", product: "card", currency: "INR", balance: "10", daysPastDue: "1" },
+        problems: [],
+      },
+      { row: 3, values: expect.objectContaining({ externalId: "A-2" }), problems: [] },
+    ]);
+  });
+
+  it("flags rows whose field count differs from the header", async () => {
+    const rows = await rowsOf(`${header}\nA-1,x,IN,card,INR,1,1,extra\n`);
+    expect(rows[0]!.problems).toEqual([{ field: "(row)", reason: "has 8 fields; the header has 7" }]);
+  });
+
+  it("decodes the charset the upload names, and flags text that is not in it", async () => {
+    const latin1 = Uint8Array.from([...new TextEncoder().encode(`${header}\nA-1,Jos`), 0xe9, ...new TextEncoder().encode(",ID,card,IDR,1,1\n")]);
+    expect((await rowsOf(latin1, "csv", "windows-1252"))[0]!.values.name).toBe("José");
+    expect((await rowsOf(latin1))[0]!.problems).toEqual([{ field: "name", reason: expect.stringContaining("charset") }]);
+  });
+
+  it.each([
+    ["", "the file is empty"],
+    ["\uFEFF\r\n", "the file is empty"],
+    [`${header}\n`, "no account rows"],
+    ["externalId,name\nA,b\n", "lacks or repeats columns"],
+    [`${header},external_id\nA,b,IN,c,INR,1,1,A\n`, "lacks or repeats columns"],
+  ])("refuses %j before reading rows: %s", async (text, detail) => {
+    const opened = rowsOf(text);
+    await expect(opened).rejects.toBeInstanceOf(ProblemError);
+    await expect(opened).rejects.toThrow(detail);
+  });
+
+  it("hashes and counts the raw bytes", async () => {
+    const bytes = new TextEncoder().encode(`${header}\nA-1,x,IN,card,INR,1,1\n`);
+    const file = await openImportFile(upload(bytes), "csv", "utf-8");
+    for await (const _ of file.rows);
+    expect(file.bytesRead()).toBe(bytes.length);
+    expect(file.fingerprint()).toBe(createHash("sha256").update(bytes).digest("hex"));
+  });
+});

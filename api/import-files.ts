@@ -1,0 +1,237 @@
+// Reads an uploaded import file as a stream of rows: CSV (comma or semicolon, told by the
+// header line) or JSON lines, hashing and counting the raw bytes as they pass. Nothing is
+// held beyond the chunk being parsed and the rows the consumer has not taken yet, so a
+// slow consumer slows the upload down (backpressure) instead of filling memory.
+import { createHash } from "node:crypto";
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { parse } from "csv-parse";
+import { importColumnOf, missingImportColumns, type ImportColumn, type ImportRow, type RowProblem } from "../domain/account-input.ts";
+import { ProblemError } from "./problem.ts";
+
+export type ImportFormat = "csv" | "jsonl";
+
+const FORMATS: Record<string, ImportFormat> = {
+  "text/csv": "csv",
+  "application/csv": "csv",
+  "application/x-ndjson": "jsonl",
+  "application/jsonl": "jsonl",
+  "application/x-jsonlines": "jsonl",
+};
+
+/** Content types the import route takes, for its description and its 415. */
+export const IMPORT_CONTENT_TYPES = Object.keys(FORMATS);
+
+/**
+ * The format and charset a Content-Type announces; undefined when it is not an import format.
+ * @example importTypeOf("text/csv; charset=windows-1252") // { format: "csv", charset: "windows-1252" }
+ */
+export function importTypeOf(contentType: string | undefined): { format: ImportFormat; charset: string } | undefined {
+  const [type = "", ...params] = (contentType ?? "").split(";").map((p) => p.trim());
+  const format = FORMATS[type.toLowerCase()];
+  if (!format) return undefined;
+  const charset =
+    params
+      .find((p) => /^charset=/i.test(p))
+      ?.slice("charset=".length)
+      .replace(/"/g, "") ?? "utf-8";
+  return { format, charset };
+}
+
+/** One row of the file: its number as the user sees it, its values, and what is wrong with its shape. */
+export interface FileRow {
+  row: number;
+  values: ImportRow;
+  problems: RowProblem[];
+}
+
+export interface ImportFile {
+  rows: AsyncIterable<FileRow>;
+  /** CSV columns Tagih does not know, ignored. */
+  ignoredColumns: string[];
+  bytesRead(): number;
+  /** SHA-256 (hex) of the raw body; complete once `rows` has been read to its end. */
+  fingerprint(): string;
+}
+
+// A character the decoder could not read: the file is not in the charset it claims.
+const REPLACEMENT = "\uFFFD";
+
+/**
+ * Opens an upload: reads up to the first row, so a file without rows, or without a required
+ * column, is refused (400) before anything is written.
+ */
+export async function openImportFile(body: AsyncIterable<Uint8Array>, format: ImportFormat, charset: string): Promise<ImportFile> {
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(charset);
+  } catch {
+    throw new ProblemError(415, "Unsupported media type", `unknown charset ${charset}`, [
+      { field: "content-type", reason: `charset ${charset} is not one Tagih reads` },
+    ]);
+  }
+  const hash = createHash("sha256");
+  let bytes = 0;
+  // The TextDecoder drops a UTF-8 byte order mark and carries characters split across chunks.
+  async function* text(): AsyncGenerator<string> {
+    for await (const chunk of body) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      const decoded = decoder.decode(chunk, { stream: true });
+      if (decoded) yield decoded;
+    }
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  }
+  const opened = format === "csv" ? await openCsv(text()) : await openJsonLines(text());
+  const iterator = opened.rows[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) throw new ProblemError(400, "Empty file", "the file has no account rows", [{ field: "(body)", reason: "no account rows" }]);
+  async function* rows(): AsyncGenerator<FileRow> {
+    yield first.value as FileRow;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  return { rows: rows(), ignoredColumns: opened.ignoredColumns, bytesRead: () => bytes, fingerprint: () => hash.copy().digest("hex") };
+}
+
+/** The first line of the text (without its line break) and the text again, whole. */
+async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string; text: AsyncGenerator<string> }> {
+  const head: string[] = [];
+  let line: string | undefined;
+  for (let next = await source.next(); !next.done; next = await source.next()) {
+    head.push(next.value);
+    const joined = head.join("");
+    const end = joined.indexOf("\n");
+    if (end >= 0) {
+      line = joined.slice(0, end);
+      break;
+    }
+  }
+  line ??= head.join("");
+  async function* again(): AsyncGenerator<string> {
+    yield* head;
+    yield* source;
+  }
+  return { line: line.replace(/\r$/, ""), text: again() };
+}
+
+/** The separator of a CSV header line: the more frequent of comma and semicolon outside quotes. */
+export function csvDelimiterOf(headerLine: string): "," | ";" {
+  let commas = 0;
+  let semicolons = 0;
+  let quoted = false;
+  for (const ch of headerLine) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === ",") commas += 1;
+    else if (!quoted && ch === ";") semicolons += 1;
+  }
+  return semicolons > commas ? ";" : ",";
+}
+
+async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIterable<FileRow>; ignoredColumns: string[] }> {
+  const { line, text } = await peekLine(source);
+  if (line.trim() === "") throw new ProblemError(400, "Empty file", "the file is empty", [{ field: "(body)", reason: "empty" }]);
+  const parser = parse({ delimiter: csvDelimiterOf(line), bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true });
+  // Errors reach the reader through the parser; this promise only must not go unhandled.
+  pipeline(Readable.from(text), parser).catch(() => {});
+  const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  const header = await records.next();
+  const headerCells = header.done ? [] : (header.value as string[]);
+  const columns = headerColumns(headerCells);
+  async function* rows(): AsyncGenerator<FileRow> {
+    let row = 1;
+    try {
+      for (let next = await records.next(); !next.done; next = await records.next()) {
+        row += 1;
+        const cells = next.value as string[];
+        const values: ImportRow = {};
+        const problems: RowProblem[] = [];
+        if (cells.length !== headerCells.length) {
+          problems.push({ field: "(row)", reason: `has ${cells.length} fields; the header has ${headerCells.length}` });
+        }
+        for (const [index, column] of columns.byIndex) {
+          const cell = cells[index];
+          if (cell === undefined) continue;
+          if (cell.includes(REPLACEMENT))
+            problems.push({
+              field: column,
+              reason: "is not readable in the file's charset (send the charset in Content-Type, e.g. text/csv; charset=windows-1252)",
+            });
+          values[column] = cell;
+        }
+        yield { row, values, problems };
+      }
+    } catch (error) {
+      // csv-parse's own errors carry codes such as CSV_INVALID_CLOSING_QUOTE; others are the upload's.
+      if (!String((error as { code?: unknown }).code).startsWith("CSV_")) throw error;
+      throw new ProblemError(400, "Malformed CSV", `row ${row + 1} (line ${parser.info.lines}): ${(error as Error).message}`, [
+        { field: "(body)", reason: (error as Error).message },
+      ]);
+    }
+  }
+  return { rows: rows(), ignoredColumns: columns.ignored };
+}
+
+/** Maps header cells to columns; a duplicate or missing required column is a 400 naming it. */
+function headerColumns(cells: string[]): { byIndex: [number, ImportColumn][]; ignored: string[] } {
+  const byIndex: [number, ImportColumn][] = [];
+  const ignored: string[] = [];
+  const seen = new Map<ImportColumn, string>();
+  const problems: RowProblem[] = [];
+  cells.forEach((cell, index) => {
+    const column = importColumnOf(cell);
+    if (!column) {
+      if (cell.trim()) ignored.push(cell.trim());
+      return;
+    }
+    const earlier = seen.get(column);
+    if (earlier !== undefined) problems.push({ field: `columns.${column}`, reason: `named twice ("${earlier}" and "${cell.trim()}")` });
+    seen.set(column, cell.trim());
+    byIndex.push([index, column]);
+  });
+  for (const missing of missingImportColumns(new Set(seen.keys()))) problems.push({ field: `columns.${missing}`, reason: "is missing from the header row" });
+  if (problems.length > 0) {
+    throw new ProblemError(
+      400,
+      "Invalid columns",
+      `the header row lacks or repeats columns: ${problems.map((p) => p.field.slice("columns.".length)).join(", ")}`,
+      problems,
+    );
+  }
+  return { byIndex, ignored };
+}
+
+async function openJsonLines(source: AsyncGenerator<string>): Promise<{ rows: AsyncIterable<FileRow>; ignoredColumns: string[] }> {
+  const lines = createInterface({ input: Readable.from(source), crlfDelay: Infinity });
+  async function* rows(): AsyncGenerator<FileRow> {
+    let row = 0;
+    for await (const line of lines) {
+      row += 1;
+      if (line.trim() === "") continue;
+      yield { row, ...jsonLineValues(line) };
+    }
+  }
+  return { rows: rows(), ignoredColumns: [] };
+}
+
+/** One JSON line's values under their column names; fields that are not account fields are refused. */
+function jsonLineValues(line: string): { values: ImportRow; problems: RowProblem[] } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    return { values: {}, problems: [{ field: "(row)", reason: `is not valid JSON: ${(error as Error).message}` }] };
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    return { values: {}, problems: [{ field: "(row)", reason: "is not a JSON object" }] };
+  const values: ImportRow = {};
+  const problems: RowProblem[] = [];
+  for (const [key, value] of Object.entries(parsed)) {
+    const column = key === "consent" ? "consent" : importColumnOf(key);
+    if (!column) problems.push({ field: key, reason: "is not an account field" });
+    else if (typeof value === "string" && value.includes(REPLACEMENT)) problems.push({ field: column, reason: "is not readable in the file's charset" });
+    else values[column] = value;
+  }
+  return { values, problems };
+}

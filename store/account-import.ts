@@ -1,0 +1,212 @@
+// Runs a portfolio import: validates each row of an open import file, upserts the valid ones
+// in batches and keeps the `imports` record up to date as batches commit.
+import type { ImportFile, ImportFormat } from "../api/import-files.ts";
+import { accountFromRow, type AccountInput } from "../domain/account-input.ts";
+import type { Import } from "../generated/prisma/client.ts";
+import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace.ts";
+import type { Database } from "../runtime/database.ts";
+import { UPSERT_ACCOUNTS_SQL, upsertParameters } from "./accounts.ts";
+
+/** "valid-rows": valid rows are kept, bad ones listed; "all-or-nothing": any bad row keeps them all out. */
+export type ImportMode = "valid-rows" | "all-or-nothing";
+
+export interface Rejection {
+  row: number;
+  field: string;
+  reason: string;
+}
+
+export interface ImportSummary {
+  import: Import;
+  /** The first rejections, in file order (all of them are in `import_rejections`). */
+  rejected: Rejection[];
+  ignoredColumns: string[];
+}
+
+export interface ImportOptions {
+  format: ImportFormat;
+  mode: ImportMode;
+  actor: string | null;
+  /** The upload's announced length: an upload that ends short of it failed. */
+  bytesTotal: number | undefined;
+  batchSize?: number;
+  /** How many rejections the summary carries. */
+  rejectionsShown?: number;
+}
+
+/** The import's record, written before the first row is read. */
+export function startImport(db: Database, options: ImportOptions): Promise<Import> {
+  return db.import.create({
+    data: {
+      format: options.format,
+      mode: options.mode,
+      actor: options.actor,
+      bytesTotal: options.bytesTotal === undefined ? null : BigInt(options.bytesTotal),
+    },
+  });
+}
+
+/** Thrown inside the all-or-nothing transaction to roll it back once every row was read. */
+class RollBack extends Error {}
+
+interface Counts {
+  rows: number;
+  imported: number;
+  updated: number;
+  rejected: number;
+}
+
+interface Batch {
+  accounts: AccountInput[];
+  rejections: Rejection[];
+  /** Rows read into this batch, valid or not, and how many of them were rejected. */
+  rows: number;
+  rejectedRows: number;
+}
+
+/**
+ * Reads `file` to its end. Batches of valid rows are upserted while the next batch is
+ * parsed (one batch in flight: the upload waits for the database, never the other way round).
+ * "valid-rows": each batch commits with its rejections and the import's counters, so the
+ * record always tells what is stored. "all-or-nothing": one transaction for the whole file;
+ * after the first rejection nothing more is written, the rest is only validated so every bad
+ * row is listed, then it rolls back. When reading fails (the upload died, the file is
+ * malformed) the import is marked failed and the error rethrown; what committed stays
+ * (valid-rows) or nothing does (all-or-nothing).
+ */
+export async function runImport(db: Database, file: ImportFile, record: Import, options: ImportOptions): Promise<ImportSummary> {
+  const batchSize = options.batchSize ?? 1000;
+  const allOrNothing = options.mode === "all-or-nothing";
+  const shown: Rejection[] = [];
+  // What the database holds (all-or-nothing: what the open transaction holds).
+  let written: Counts = { rows: 0, imported: 0, updated: 0, rejected: 0 };
+  let anyRejected = false;
+
+  const readAll = async (accountsWriter: Database | TransactionClient) => {
+    let batch: Batch = { accounts: [], rejections: [], rows: 0, rejectedRows: 0 };
+    let ids = new Set<string>();
+    let inFlight: Promise<void> = Promise.resolve();
+    const flush = async () => {
+      await inFlight;
+      const full = batch;
+      batch = { accounts: [], rejections: [], rows: 0, rejectedRows: 0 };
+      ids = new Set();
+      inFlight = writeBatch(db, accountsWriter, record.id, full, written, file.bytesRead()).then((counts) => {
+        written = counts;
+      });
+    };
+    for await (const { row, values, problems } of file.rows) {
+      batch.rows += 1;
+      const result = problems.length > 0 ? { problems } : accountFromRow(values);
+      if (result.problems) {
+        anyRejected = true;
+        batch.rejectedRows += 1;
+        for (const p of result.problems) {
+          const rejection = { row, field: p.field, reason: p.reason };
+          batch.rejections.push(rejection);
+          if (shown.length < (options.rejectionsShown ?? 1000)) shown.push(rejection);
+        }
+      } else if (!(allOrNothing && anyRejected)) {
+        // A repeated external id goes in the next statement: the later row updates the earlier one.
+        if (ids.has(result.account.externalId)) await flush();
+        ids.add(result.account.externalId);
+        batch.accounts.push(result.account);
+      }
+      if (allOrNothing && anyRejected) batch.accounts = []; // the transaction will roll back: write no more
+      if (batch.accounts.length + batch.rejections.length >= batchSize) await flush();
+    }
+    await flush();
+    await inFlight;
+    const ended = file.bytesRead();
+    if (options.bytesTotal !== undefined && ended < options.bytesTotal) throw new Error(`the upload ended after ${ended} of ${options.bytesTotal} bytes`);
+  };
+
+  let failure: unknown;
+  try {
+    if (allOrNothing) {
+      await db.$transaction(
+        async (tx) => {
+          await readAll(tx);
+          if (anyRejected) throw new RollBack();
+        },
+        // A whole file in one transaction: it stays open as long as the upload takes.
+        { timeout: 24 * 3600_000, maxWait: 60_000 },
+      );
+    } else {
+      await readAll(db);
+    }
+  } catch (error) {
+    if (!(error instanceof RollBack)) failure = error;
+  }
+
+  const status = failure ? "failed" : allOrNothing && anyRejected ? "rolled_back" : "completed";
+  const finished = await db.import.update({
+    where: { id: record.id },
+    data: {
+      status,
+      ...(allOrNothing && status !== "completed" ? { imported: 0, updated: 0 } : {}),
+      bytesRead: BigInt(file.bytesRead()),
+      fingerprint: failure ? null : file.fingerprint(),
+      error: failure ? (failure instanceof Error ? failure.message : String(failure)).slice(0, 2000) : null,
+      finishedAt: new Date(),
+    },
+  });
+  if (failure) throw failure;
+  return { import: finished, rejected: shown, ignoredColumns: file.ignoredColumns };
+}
+
+// Rejections travel as three arrays (row, field, reason) after the import's id.
+const INSERT_REJECTIONS = `INSERT INTO import_rejections (import_id, "row", field, reason)
+  SELECT $1::uuid, r."row", r.field, r.reason FROM unnest($2::int[], $3::text[], $4::text[]) AS r("row", field, reason)`;
+
+/** valid-rows: a batch's accounts, rejections and the import's counters in one statement, so they commit together. */
+const WRITE_BATCH = `WITH up AS (${UPSERT_ACCOUNTS_SQL.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + 7}`)}),
+  counted AS (SELECT count(*) FILTER (WHERE created) AS created, count(*) AS total FROM up),
+  rejected AS (${INSERT_REJECTIONS})
+UPDATE imports SET rows = rows + $5, imported = imported + counted.created, updated = updated + counted.total - counted.created,
+       rejected_count = rejected_count + $6, bytes_read = $7::bigint
+  FROM counted WHERE imports.id = $1::uuid
+RETURNING imports.rows, imports.imported, imports.updated, imports.rejected_count AS rejected`;
+
+/** all-or-nothing: the accounts in the file's transaction, answering how many were created. */
+const UPSERT_COUNTED = `WITH up AS (${UPSERT_ACCOUNTS_SQL})
+  SELECT (count(*) FILTER (WHERE created))::int AS created, count(*)::int AS total FROM up`;
+
+/** all-or-nothing: rejections and progress beside the file's transaction, as they must outlive a roll-back and show while it runs. */
+const WRITE_PROGRESS = `WITH rejected AS (${INSERT_REJECTIONS})
+UPDATE imports SET rows = $5, imported = $6, updated = $7, rejected_count = $8, bytes_read = $9::bigint WHERE id = $1::uuid`;
+
+/**
+ * Writes one batch and answers the counts the import now has. Each write is a single
+ * statement: a batch costs one round trip (two in all-or-nothing mode).
+ */
+async function writeBatch(
+  db: Database,
+  accountsWriter: Database | TransactionClient,
+  importId: string,
+  batch: Batch,
+  before: Counts,
+  bytesRead: number,
+): Promise<Counts> {
+  const rejections = [importId, batch.rejections.map((r) => r.row), batch.rejections.map((r) => r.field), batch.rejections.map((r) => r.reason)];
+  if (accountsWriter === db) {
+    const [counts] = await db.$queryRawUnsafe<Counts[]>(
+      WRITE_BATCH,
+      ...rejections,
+      batch.rows,
+      batch.rejectedRows,
+      String(bytesRead),
+      ...upsertParameters(batch.accounts),
+    );
+    return counts!;
+  }
+  const [upserted] = await accountsWriter.$queryRawUnsafe<{ created: number; total: number }[]>(UPSERT_COUNTED, ...upsertParameters(batch.accounts));
+  const counts = {
+    rows: before.rows + batch.rows,
+    imported: before.imported + upserted!.created,
+    updated: before.updated + upserted!.total - upserted!.created,
+    rejected: before.rejected + batch.rejectedRows,
+  };
+  await db.$executeRawUnsafe(WRITE_PROGRESS, ...rejections, counts.rows, counts.imported, counts.updated, counts.rejected, String(bytesRead));
+  return counts;
+}

@@ -1,0 +1,92 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "../runtime/config.ts";
+import { eventually, startTestStack } from "./stack.ts";
+import { zoneAtLocalHour } from "./zones.ts";
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let dir: string;
+beforeAll(async () => {
+  stack = await startTestStack();
+  dir = await mkdtemp(join(tmpdir(), "tagih-cli-"));
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Runs the real `tagih` command line against the test stack. */
+function tagih(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(repoRoot, "cli", "tagih.mjs"), ...args],
+      { env: { ...process.env, TAGIH_API_URL: stack.apiUrl, TAGIH_API_KEY: stack.adminKey } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("tagih command line", () => {
+  it("imports a file, printing the summary and the rejected rows", async () => {
+    const product = `cli-${randomUUID().slice(0, 8)}`;
+    const file = join(dir, "portfolio.csv");
+    const zone = zoneAtLocalHour(12);
+    await writeFile(
+      file,
+      [
+        "external_id;name;phone;jurisdiction;time_zone;product;currency;balance;days_past_due",
+        `${product}-1;Asha Rao;98765 43210;IN;${zone};${product};INR;2500.00;40`,
+        `${product}-2;Ravi Kumar;98765 43211;IN;${zone};${product};INR;100;3`,
+        `${product}-3;Bad Phone;123;IN;${zone};${product};INR;100;3`,
+      ].join("\n"),
+    );
+    const run = await tagih("import", file);
+    expect(run.code).toBe(2); // completed with rejected rows
+    expect(run.stdout).toMatch(/import [0-9a-f-]{36}: completed; 3 rows: 2 imported, 0 updated, 1 rejected/);
+    expect(run.stdout).toContain("row 4: phone is not a valid phone number for IN");
+    expect(await stack.db.account.count({ where: { product } })).toBe(2);
+
+    const campaignFile = join(dir, "campaign.json");
+    await writeFile(
+      campaignFile,
+      JSON.stringify({
+        name: `CLI ${product}`,
+        strategy: { steps: [{ id: "sms", kind: "contact", channel: "sms", template: "reminder" }] },
+        segment: { products: [product] },
+      }),
+    );
+    const created = await tagih("campaign", "create", campaignFile, "--launch");
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    const id = /campaign ([0-9a-f-]{36}) created/.exec(created.stdout)?.[1];
+    expect(id).toBeDefined();
+    expect(created.stdout).toContain(`campaign ${id} launched`);
+
+    const status = await eventually(async () => {
+      const s = await tagih("campaign", "status", id!);
+      return /enrolled\s+2/.test(s.stdout) ? s : undefined;
+    }, "both accounts enrolled");
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`campaignId   ${id}`);
+
+    const again = await tagih("campaign", "launch", id!);
+    expect(again.stdout).toContain("was already launched");
+  });
+
+  it("prints the problem and its fields and exits non-zero when the API refuses", async () => {
+    const file = join(dir, "no-dpd.csv");
+    await writeFile(file, "externalId,name,jurisdiction,product,currency,balance\nX-1,A,IN,card,INR,1\n");
+    const run = await tagih("import", file, "--all-or-nothing");
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("import failed (400 Invalid columns)");
+    expect(run.stderr).toContain("columns.daysPastDue: is missing from the header row");
+
+    const missing = await tagih("campaign", "status", randomUUID());
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("404");
+  });
+});

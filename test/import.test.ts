@@ -1,0 +1,232 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, eventually, startTestStack } from "./stack.ts";
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const csv = { "content-type": "text/csv" };
+const upload = (body: string, headers: Record<string, string> = csv, query = "") => api(stack.apiUrl, "POST", `/v1/accounts/import${query}`, body, { headers });
+const tag = () => randomUUID().slice(0, 8);
+
+async function account(externalId: string) {
+  return stack.db.account.findUnique({ where: { externalId } });
+}
+
+/** A stream body the test feeds as it likes, like a slow or broken upload. */
+function feed() {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const body = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  return {
+    body,
+    send: (text: string) => controller.enqueue(new TextEncoder().encode(text)),
+    end: () => controller.close(),
+    fail: () => controller.error(new Error("client went away")),
+  };
+}
+
+describe("portfolio import", () => {
+  it("reads a messy spreadsheet export: BOM, semicolons, CRLF, quoted separators and newlines, national phone formats; bad rows are listed and the rest kept", async () => {
+    const t = tag();
+    const lines = [
+      "External_ID;Name;Phone;Country;Time Zone;Product;Currency;Balance;DPD days;days_past_due;Due Date;Notes",
+      `ID-${t};"Santoso; Budi";0812-3456-7890;ID;Asia/Jakarta;credit-card;IDR;1500000.50;x;12;2026-12-25;"said ""call later""\nafter 5pm"`,
+      `IN-${t};Asha Rao;98765 43210;IN;Asia/Kolkata;personal-loan;INR;25000;;40;;`,
+      `KE-${t};Wanjiru Kamau;0712 345678;KE;Africa/Nairobi;mobile-loan;KES;1234.5;;3;;`,
+      `BAD1-${t};No Phone Country;12345;ID;Asia/Jakarta;credit-card;IDR;100;;1;;`,
+      `BAD2-${t};Too Precise;;GB;Europe/London;card;GBP;10.555;;-2;;`,
+      `BAD3-${t};Grouped;;US;America/New_York;card;USD;"1,234.56";;5;;`,
+    ];
+    const body = "\uFEFF" + lines.join("\r\n") + "\r\n";
+    const { status, body: summary } = await upload(body);
+    expect(status).toBe(200);
+    expect(summary).toMatchObject({ status: "completed", format: "csv", mode: "valid-rows", rows: 6, imported: 3, updated: 0, rejectedCount: 3 });
+    expect(summary.ignoredColumns).toEqual(["DPD days", "Notes"]);
+    // The header is row 1; the first account spans two lines but is row 2.
+    expect(summary.rejected).toEqual(
+      expect.arrayContaining([
+        { row: 5, field: "phone", reason: "is not a valid phone number for ID" },
+        { row: 6, field: "balance", reason: expect.stringContaining("GBP has 2 decimal places") },
+        { row: 6, field: "daysPastDue", reason: expect.any(String) },
+        { row: 7, field: "balance", reason: expect.stringContaining("no thousands separators") },
+      ]),
+    );
+    expect(await account(`ID-${t}`)).toMatchObject({
+      name: "Santoso; Budi",
+      phone: "+6281234567890",
+      balanceMinor: 150000050n,
+      daysPastDue: 12,
+      jurisdiction: "ID",
+    });
+    expect(await account(`IN-${t}`)).toMatchObject({ phone: "+919876543210", balanceMinor: 2500000n, currency: "INR" });
+    expect(await account(`KE-${t}`)).toMatchObject({ phone: "+254712345678", balanceMinor: 123450n });
+    expect(await account(`BAD1-${t}`)).toBeNull();
+
+    const { body: record } = await api(stack.apiUrl, "GET", `/v1/imports/${summary.id}`);
+    expect(record).toMatchObject({ id: summary.id, status: "completed", imported: 3, rejectedCount: 3, bytesRead: Buffer.byteLength(body) });
+  });
+
+  it("reads JSON lines, numbering rows by line", async () => {
+    const t = tag();
+    const body = [
+      JSON.stringify({
+        externalId: `J1-${t}`,
+        name: "Tan Wei",
+        phone: "9123 4567",
+        jurisdiction: "SG",
+        product: "card",
+        currency: "SGD",
+        balance: "99.90",
+        daysPastDue: 7,
+      }),
+      "",
+      "{not json",
+      JSON.stringify({
+        external_id: `J2-${t}`,
+        name: "Sam Lee",
+        phone: "(415) 555-2671",
+        jurisdiction: "US",
+        product: "auto",
+        currency: "USD",
+        balanceMinor: 5000,
+        daysPastDue: 2,
+        consent: { autodialedCalls: true },
+      }),
+      JSON.stringify({
+        externalId: `J3-${t}`,
+        name: "X",
+        jurisdiction: "GB",
+        product: "card",
+        currency: "GBP",
+        balanceMinor: 1,
+        daysPastDue: 1,
+        favouriteColour: "red",
+      }),
+    ].join("\n");
+    const { status, body: summary } = await upload(body, { "content-type": "application/x-ndjson" });
+    expect(status).toBe(200);
+    expect(summary).toMatchObject({ status: "completed", format: "jsonl", imported: 2, rejectedCount: 2 });
+    expect(summary.rejected).toEqual([
+      { row: 3, field: "(row)", reason: expect.stringContaining("not valid JSON") },
+      { row: 5, field: "favouriteColour", reason: "is not an account field" },
+    ]);
+    expect(await account(`J1-${t}`)).toMatchObject({ phone: "+6591234567", balanceMinor: 9990n });
+    expect(await account(`J2-${t}`)).toMatchObject({ phone: "+14155552671", consentAutodialed: true });
+  });
+
+  it("updates accounts that exist (upsert by external id), and a repeated id in one file updates its earlier row", async () => {
+    const t = tag();
+    const head = "externalId,name,jurisdiction,product,currency,balanceMinor,daysPastDue\n";
+    expect((await upload(`${head}U-${t},Before,IN,card,INR,100,1\n`)).body).toMatchObject({ imported: 1, updated: 0 });
+    const { body: summary } = await upload(`${head}U-${t},After,IN,card,INR,200,2\nV-${t},New,IN,card,INR,1,1\nV-${t},Newer,IN,card,INR,2,1\n`);
+    expect(summary).toMatchObject({ status: "completed", imported: 1, updated: 2, rejectedCount: 0 });
+    expect(await account(`U-${t}`)).toMatchObject({ name: "After", balanceMinor: 200n, daysPastDue: 2 });
+    expect(await account(`V-${t}`)).toMatchObject({ name: "Newer", balanceMinor: 2n });
+  });
+
+  it("all-or-nothing writes nothing when any row is rejected, and keeps every rejection readable page by page", async () => {
+    const t = tag();
+    const head = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";
+    const good = Array.from({ length: 2500 }, (_, i) => `A-${t}-${i},Good,IN,card,INR,10.00,1`).join("\n");
+    const body = `${head}${good}\nA-${t}-bad,Bad,XX,card,INR,10,1\nA-${t}-bad2,Bad,IN,card,INR,10,-1\n`;
+    const { status, body: summary } = await upload(body, csv, "?mode=all-or-nothing");
+    expect(status).toBe(200);
+    expect(summary).toMatchObject({ status: "rolled-back", mode: "all-or-nothing", rows: 2502, imported: 0, updated: 0, rejectedCount: 2 });
+    expect(await stack.db.account.count({ where: { externalId: { startsWith: `A-${t}-` } } })).toBe(0);
+
+    const first = await api(stack.apiUrl, "GET", `/v1/imports/${summary.id}/rejections?limit=1`);
+    expect(first.body.items).toEqual([{ row: 2502, field: "jurisdiction", reason: expect.any(String) }]);
+    const second = await api(stack.apiUrl, "GET", `/v1/imports/${summary.id}/rejections?limit=1&cursor=${first.body.nextCursor}`);
+    expect(second.body).toEqual({ items: [{ row: 2503, field: "daysPastDue", reason: expect.any(String) }], nextCursor: null });
+
+    const clean = await upload(`${head}${good}\n`, csv, "?mode=all-or-nothing");
+    expect(clean.body).toMatchObject({ status: "completed", imported: 2500 });
+    expect(await stack.db.account.count({ where: { externalId: { startsWith: `A-${t}-` } } })).toBe(2500);
+  });
+
+  it("shows progress while the upload runs, and a broken upload fails keeping what committed", async () => {
+    const t = tag();
+    const upload = feed();
+    const answer = fetch(`${stack.apiUrl}/v1/accounts/import`, {
+      method: "POST",
+      headers: { ...csv, authorization: `Bearer ${stack.adminKey}` },
+      body: upload.body,
+      duplex: "half",
+    } as RequestInit);
+    upload.send("externalId,name,jurisdiction,product,currency,balance,daysPastDue\n");
+    upload.send(Array.from({ length: 3000 }, (_, i) => `P-${t}-${i},Name,KE,loan,KES,5,1\n`).join(""));
+    const running = await eventually(async () => {
+      const { body } = await api(stack.apiUrl, "GET", "/v1/imports?limit=5");
+      const mine = body.items.find((i: { status: string; rows: number }) => i.status === "running" && i.rows >= 2000);
+      return mine as { id: string; rows: number; bytesRead: number } | undefined;
+    }, "a running import with committed rows");
+    expect(running.bytesRead).toBeGreaterThan(0);
+    upload.send(`P-${t}-last,Name,KE,loan,KES,5`); // no line end: the row is cut short
+    upload.fail();
+    await answer.then(
+      (r) => r.text(),
+      () => undefined,
+    );
+    const failed = await eventually(async () => {
+      const { body } = await api(stack.apiUrl, "GET", `/v1/imports/${running.id}`);
+      return body.status === "failed" ? body : undefined;
+    }, "the import marked failed");
+    expect(failed.imported).toBe(await stack.db.account.count({ where: { externalId: { startsWith: `P-${t}-` } } }));
+    expect(failed.imported).toBeGreaterThanOrEqual(2000);
+    expect(failed.error).toBeTruthy();
+  });
+
+  it("replays a retried import under the same Idempotency-Key, refuses the key with another file, and audits the import", async () => {
+    const t = tag();
+    const file = `externalId,name,jurisdiction,product,currency,balance,daysPastDue\nI-${t},Name,KE,loan,KES,5,1\n`;
+    const key = `import-${t}`;
+    const first = await upload(file, { ...csv, "idempotency-key": key });
+    expect(first.status).toBe(200);
+    const again = await upload(file, { ...csv, "idempotency-key": key });
+    expect(again.status).toBe(200);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body).toEqual(first.body);
+    expect(await stack.db.import.count({ where: { id: first.body.id } })).toBe(1);
+    const other = await upload(file.replace("5,1", "6,1"), { ...csv, "idempotency-key": key });
+    expect(other.status).toBe(422);
+    expect(other.body.errors[0].field).toBe("header.Idempotency-Key");
+    expect((await account(`I-${t}`))?.balanceMinor).toBe(500n);
+
+    const audit = await api(stack.apiUrl, "GET", "/v1/audit?action=accounts.import&limit=500");
+    const entry = audit.body.items.find((e: { target: { id: string } }) => e.target.id === first.body.id);
+    expect(entry).toMatchObject({
+      actor: (await stack.db.import.findUniqueOrThrow({ where: { id: first.body.id } })).actor,
+      detail: { imported: 1, mode: "valid-rows" },
+    });
+    expect(entry.actor).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("refuses what is not an import file before writing anything", async () => {
+    const before = await stack.db.import.count();
+    const wrongType = await upload("externalId\n", { "content-type": "application/json" });
+    expect(wrongType.status).toBe(415);
+    expect(wrongType.contentType).toBe("application/problem+json");
+    expect(wrongType.body.errors).toEqual([{ field: "content-type", reason: expect.stringContaining("text/csv") }]);
+
+    const empty = await upload("");
+    expect(empty.status).toBe(400);
+    const headerOnly = await upload("externalId,name,jurisdiction,product,currency,balance,daysPastDue\r\n");
+    expect(headerOnly.status).toBe(400);
+    expect(headerOnly.body.detail).toContain("no account rows");
+
+    const missing = await upload(`externalId,name,product,currency,daysPastDue\nM-${tag()},X,card,INR,1\n`);
+    expect(missing.status).toBe(400);
+    expect(missing.contentType).toBe("application/problem+json");
+    expect(missing.body.errors.map((e: { field: string }) => e.field)).toEqual(["columns.jurisdiction or country", "columns.balance or balanceMinor"]);
+    expect(await stack.db.import.count()).toBe(before);
+
+    const badQuote = await upload(`externalId,name,jurisdiction,product,currency,balance,daysPastDue\nQ-${tag()},"unclosed,IN,card,INR,1,1\n`);
+    expect(badQuote.status).toBe(400);
+    expect(badQuote.body.title).toBe("Malformed CSV");
+  });
+});
