@@ -43,6 +43,7 @@ export const ACCESS: readonly AccessRule[] = [
   rule("POST", "/v1/accounts/{id}/payments", OPERATE),
   rule("GET", "/v1/imports", READ),
   rule("GET", "/v1/imports/{id}", READ),
+  rule("GET", "/v1/imports/{id}/rejections", READ),
   // Compliance what-if: a POST that reads, but managers are read-only by method.
   rule("POST", "/v1/compliance/evaluate", OPERATE),
   // Campaigns

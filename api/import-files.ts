@@ -116,6 +116,14 @@ async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string;
   return { line: line.replace(/\r$/, ""), text: again() };
 }
 
+/** csv-parse's own errors (codes such as CSV_INVALID_CLOSING_QUOTE) as a 400; others are the upload's and pass as they are. */
+function malformedCsv(error: unknown, row: number, line: number): unknown {
+  if (!String((error as { code?: unknown }).code).startsWith("CSV_")) return error;
+  return new ProblemError(400, "Malformed CSV", `row ${row} (line ${line}): ${(error as Error).message}`, [
+    { field: "(body)", reason: (error as Error).message },
+  ]);
+}
+
 /** The separator of a CSV header line: the more frequent of comma and semicolon outside quotes. */
 export function csvDelimiterOf(headerLine: string): "," | ";" {
   let commas = 0;
@@ -136,7 +144,10 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   // Errors reach the reader through the parser; this promise only must not go unhandled.
   pipeline(Readable.from(text), parser).catch(() => {});
   const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
-  const header = await records.next();
+  // A short file is parsed whole at once: its first error may surface with the header.
+  const header = await records.next().catch((error: unknown) => {
+    throw malformedCsv(error, 1, parser.info.lines);
+  });
   const headerCells = header.done ? [] : (header.value as string[]);
   const columns = headerColumns(headerCells);
   async function* rows(): AsyncGenerator<FileRow> {
@@ -163,11 +174,7 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
         yield { row, values, problems };
       }
     } catch (error) {
-      // csv-parse's own errors carry codes such as CSV_INVALID_CLOSING_QUOTE; others are the upload's.
-      if (!String((error as { code?: unknown }).code).startsWith("CSV_")) throw error;
-      throw new ProblemError(400, "Malformed CSV", `row ${row + 1} (line ${parser.info.lines}): ${(error as Error).message}`, [
-        { field: "(body)", reason: (error as Error).message },
-      ]);
+      throw malformedCsv(error, row + 1, parser.info.lines);
     }
   }
   return { rows: rows(), ignoredColumns: columns.ignored };

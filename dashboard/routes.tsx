@@ -56,12 +56,11 @@ export function dashboardRoutes({ db }: ApiDeps) {
     const apiKey = typeof form.apiKey === "string" ? form.apiKey.trim() : "";
     const next = safeNext(form.next);
     if (!apiKey) return c.html(<LoginPage next={next} error="Enter your API key." />, 400);
-    rememberKey(c, apiKey);
     // Checked now, so a mistyped key is told at once rather than bounced back here.
     if (!(await dashboardPrincipal(db, c, apiKey))) {
-      forgetKey(c);
       return c.html(<LoginPage next={next} error="That key is unknown, revoked, or may not read the dashboard." />, 401);
     }
+    rememberKey(c, apiKey);
     return c.redirect(next, 303);
   });
   app.post("/dashboard/logout", (c) => {

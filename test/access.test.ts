@@ -27,6 +27,7 @@ const EXPECTED: Record<string, Role[] | "public"> = {
   "POST /v1/accounts/import": OPERATE,
   "GET /v1/imports": READ,
   "GET /v1/imports/{id}": READ,
+  "GET /v1/imports/{id}/rejections": READ,
   "POST /v1/accounts/{id}/holds": OPERATE,
   "DELETE /v1/accounts/{id}/holds/{kind}": OPERATE,
   "POST /v1/accounts/{id}/opt-outs": OPERATE,
