@@ -47,11 +47,12 @@ BEGIN
   INSERT INTO campaign_daily_facts AS f (campaign_id, variant, step_id, channel, day, dpd_bucket, agency, market, currency, shard,
       enrolled, outstanding_minor, touched, attempted, delivered, undelivered, opened, clicked, replied, opted_out, connected, rpc,
       units, promises, promised_minor, promises_due, promises_kept, conversions, payments, recovered_minor, unattributed_minor,
-      collected_minor, commission_minor, placed, placed_minor, recovered_linear_minor)
+      collected_minor, commission_minor, placed, placed_minor, contacted, recovered_linear_minor)
   VALUES (k_campaign, k_variant, k_step, k_channel, k_day, k_bucket, k_agency, k_market, k_currency, k_shard,
       sign * m[1], sign * m[2], sign * m[3], sign * m[4], sign * m[5], sign * m[6], sign * m[7], sign * m[8], sign * m[9],
       sign * m[10], sign * m[11], sign * m[12], sign * m[13], sign * m[14], sign * m[15], sign * m[16], sign * m[17],
-      sign * m[18], sign * m[19], sign * m[20], sign * m[21], sign * m[22], sign * m[23], sign * m[24], sign * m[25], sign * linear)
+      sign * m[18], sign * m[19], sign * m[20], sign * m[21], sign * m[22], sign * m[23], sign * m[24], sign * m[25], sign * m[26],
+      sign * linear)
   ON CONFLICT (campaign_id, variant, step_id, channel, day, dpd_bucket, agency, market, currency, shard) DO UPDATE SET
       enrolled = f.enrolled + EXCLUDED.enrolled, outstanding_minor = f.outstanding_minor + EXCLUDED.outstanding_minor,
       touched = f.touched + EXCLUDED.touched, attempted = f.attempted + EXCLUDED.attempted, delivered = f.delivered + EXCLUDED.delivered,
@@ -63,7 +64,8 @@ BEGIN
       payments = f.payments + EXCLUDED.payments, recovered_minor = f.recovered_minor + EXCLUDED.recovered_minor,
       unattributed_minor = f.unattributed_minor + EXCLUDED.unattributed_minor, collected_minor = f.collected_minor + EXCLUDED.collected_minor,
       commission_minor = f.commission_minor + EXCLUDED.commission_minor, placed = f.placed + EXCLUDED.placed,
-      placed_minor = f.placed_minor + EXCLUDED.placed_minor, recovered_linear_minor = f.recovered_linear_minor + EXCLUDED.recovered_linear_minor;
+      placed_minor = f.placed_minor + EXCLUDED.placed_minor, contacted = f.contacted + EXCLUDED.contacted,
+      recovered_linear_minor = f.recovered_linear_minor + EXCLUDED.recovered_linear_minor;
 END $$;
 
 -- What one attempt contributes: the contact funnel. Attempted: left the gate (handed to the
@@ -71,21 +73,26 @@ END $$;
 -- open or WhatsApp read; connected: a call answered by a person or a machine; RPC: a call
 -- with engagement (keypress); units: SMS segments, voice minutes, else one message.
 CREATE OR REPLACE FUNCTION mis_attempt_measures(a contact_attempts) RETURNS bigint[] LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN a.status_rank < 1 THEN array_fill(0::bigint, ARRAY[25]) ELSE ARRAY[0, 0, 0, 1,
+  SELECT CASE WHEN a.status_rank < 1 THEN array_fill(0::bigint, ARRAY[26]) ELSE ARRAY[0, 0, 0, 1,
     (a.status IN ('delivered', 'read'))::int, (a.status IN ('undelivered', 'failed', 'canceled'))::int,
-    (a.opened_at IS NOT NULL OR a.status = 'read')::int, (a.clicked_at IS NOT NULL)::int, (a.replied_at IS NOT NULL)::int,
+    (a.opened_at IS NOT NULL OR a.status = 'read')::int, (a.clicked_at IS NOT NULL)::int, (a.channel <> 'voice' AND a.replied_at IS NOT NULL)::int,
     (a.opted_out_at IS NOT NULL)::int, (a.channel = 'voice' AND (a.status = 'delivered' OR a.error_code = 'answering-machine'))::int,
     (a.channel = 'voice' AND a.conversation_at IS NOT NULL)::int, COALESCE(a.units, CASE a.channel WHEN 'voice' THEN 0 ELSE 1 END),
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[] END
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[] END
+$$;
+
+-- When an attempt became a live contact: an RPC (a call with engagement), a reply, a click.
+CREATE OR REPLACE FUNCTION mis_live_contact_at(a contact_attempts) RETURNS timestamptz LANGUAGE sql IMMUTABLE AS $$
+  SELECT LEAST(a.conversation_at, a.replied_at, a.clicked_at)
 $$;
 
 CREATE OR REPLACE FUNCTION mis_enrolment_measures(e enrolments) RETURNS bigint[] LANGUAGE sql IMMUTABLE AS $$
   SELECT ARRAY[1, COALESCE(e.balance_minor_at_start, 0), (e.touched_at IS NOT NULL)::int, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-               0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[]
+               0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (e.contacted_at IS NOT NULL)::int]::bigint[]
 $$;
 
 CREATE OR REPLACE FUNCTION mis_placement_measures(p placements) RETURNS bigint[] LANGUAGE sql IMMUTABLE AS $$
-  SELECT ARRAY[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, p.amount_minor]::bigint[]
+  SELECT ARRAY[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, p.amount_minor, 0]::bigint[]
 $$;
 
 CREATE OR REPLACE FUNCTION mis_outcome_measures(o account_outcome_facts) RETURNS bigint[] LANGUAGE sql IMMUTABLE AS $$
@@ -94,7 +101,7 @@ CREATE OR REPLACE FUNCTION mis_outcome_measures(o account_outcome_facts) RETURNS
     (o.kind = 'promise-due')::int, o.promises_kept, o.conversions, (o.kind = 'last-touch')::int,
     CASE WHEN o.kind = 'last-touch' THEN o.amount_minor::bigint ELSE 0 END,
     CASE WHEN o.kind = 'unattributed' THEN o.amount_minor::bigint ELSE 0 END,
-    CASE WHEN o.kind = 'payment' THEN o.amount_minor::bigint ELSE 0 END, o.commission_minor, 0, 0]::bigint[]
+    CASE WHEN o.kind = 'payment' THEN o.amount_minor::bigint ELSE 0 END, o.commission_minor, 0, 0, 0]::bigint[]
 $$;
 
 -- The cell of an enrolment: its campaign, variant, DPD bucket at enrolment, market and currency.
@@ -198,6 +205,9 @@ BEGIN
   END IF;
   IF TG_OP <> 'DELETE' AND NEW.status_rank >= 1 THEN
     UPDATE enrolments SET touched_at = NEW.created_at WHERE id = NEW.enrolment_id AND touched_at IS NULL;
+    IF mis_live_contact_at(NEW) IS NOT NULL THEN
+      UPDATE enrolments SET contacted_at = mis_live_contact_at(NEW) WHERE id = NEW.enrolment_id AND contacted_at IS NULL;
+    END IF;
   END IF;
   -- A touch that becomes (or stops being) eligible, or moves in time, changes attribution.
   IF (TG_OP = 'UPDATE' AND (mis_eligible_touch(NEW.channel, NEW.status, NEW.opened_at, NEW.clicked_at, NEW.conversation_at)
@@ -287,15 +297,19 @@ BEGIN
   UPDATE enrolments e SET touched_at = t.first
     FROM (SELECT enrolment_id, min(created_at) AS first FROM contact_attempts WHERE status_rank >= 1 GROUP BY enrolment_id) t
    WHERE e.id = t.enrolment_id AND e.touched_at IS NULL;
+  UPDATE enrolments e SET contacted_at = t.first
+    FROM (SELECT enrolment_id, min(mis_live_contact_at(a)) AS first FROM contact_attempts a
+           WHERE status_rank >= 1 AND mis_live_contact_at(a) IS NOT NULL GROUP BY enrolment_id) t
+   WHERE e.id = t.enrolment_id AND e.contacted_at IS NULL;
   TRUNCATE campaign_daily_facts, account_outcome_facts;
   INSERT INTO campaign_daily_facts (campaign_id, variant, step_id, channel, day, dpd_bucket, agency, market, currency, shard,
       enrolled, outstanding_minor, touched, attempted, delivered, undelivered, opened, clicked, replied, opted_out, connected, rpc,
       units, promises, promised_minor, promises_due, promises_kept, conversions, payments, recovered_minor, unattributed_minor,
-      collected_minor, commission_minor, placed, placed_minor)
+      collected_minor, commission_minor, placed, placed_minor, contacted)
   SELECT campaign_id, variant, step_id, channel, day, bucket, agency, market, currency, shard,
          sum(m[1]), sum(m[2]), sum(m[3]), sum(m[4]), sum(m[5]), sum(m[6]), sum(m[7]), sum(m[8]), sum(m[9]), sum(m[10]), sum(m[11]),
          sum(m[12]), sum(m[13]), sum(m[14]), sum(m[15]), sum(m[16]), sum(m[17]), sum(m[18]), sum(m[19]), sum(m[20]), sum(m[21]),
-         sum(m[22]), sum(m[23]), sum(m[24]), sum(m[25])
+         sum(m[22]), sum(m[23]), sum(m[24]), sum(m[25]), sum(m[26])
     FROM (
       SELECT e.campaign_id, e.variant, '' AS step_id, '' AS channel, mis_day(e.enrolled_at) AS day,
              mis_bucket(COALESCE(e.days_past_due_at_start, a.days_past_due)) AS bucket, '' AS agency, a.jurisdiction AS market, a.currency,

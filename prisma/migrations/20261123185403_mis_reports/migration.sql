@@ -4,7 +4,8 @@ ALTER TABLE "campaigns" ADD COLUMN     "attribution" JSONB NOT NULL DEFAULT '{}'
 -- AlterTable
 ALTER TABLE "enrolments" ADD COLUMN     "balance_minor_at_start" BIGINT,
 ADD COLUMN     "days_past_due_at_start" INTEGER,
-ADD COLUMN     "touched_at" TIMESTAMPTZ(3);
+ADD COLUMN     "touched_at" TIMESTAMPTZ(3),
+ADD COLUMN     "contacted_at" TIMESTAMPTZ(3);
 
 -- AlterTable
 ALTER TABLE "contact_attempts" ADD COLUMN     "opted_out_at" TIMESTAMPTZ(3),
@@ -28,6 +29,7 @@ CREATE TABLE "campaign_daily_facts" (
     "enrolled" BIGINT NOT NULL DEFAULT 0,
     "outstanding_minor" BIGINT NOT NULL DEFAULT 0,
     "touched" BIGINT NOT NULL DEFAULT 0,
+    "contacted" BIGINT NOT NULL DEFAULT 0,
     "attempted" BIGINT NOT NULL DEFAULT 0,
     "delivered" BIGINT NOT NULL DEFAULT 0,
     "undelivered" BIGINT NOT NULL DEFAULT 0,
