@@ -8,6 +8,7 @@ import { campaignRoutes } from "./routes/campaigns.ts";
 import { complianceRoutes } from "./routes/compliance.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { reportRoutes } from "./routes/reports.ts";
 import { problem, ProblemError, validationProblem } from "./problem.ts";
 import { router } from "./router.ts";
 import type { ApiDeps } from "./types.ts";
@@ -45,6 +46,7 @@ export function createApp(deps: ApiDeps): App {
   app.route("/", sendgridWebhookRoutes(deps));
   app.route("/", unsubscribeRoutes(deps));
   app.route("/", agencyRoutes(deps));
+  app.route("/", reportRoutes(deps));
   app.route("/", paymentWebhookRoutes(deps));
   app.route("/", agencyWebhookRoutes(deps));
   app.route("/", docsRoutes(app));

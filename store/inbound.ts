@@ -27,7 +27,12 @@ export async function recordOptOut(db: Database, accountIds: string[], channel: 
     SELECT id, ${channel}, ${source}, now() FROM accounts WHERE id = ANY(${accountIds}::uuid[])
     ON CONFLICT (account_id, channel) DO NOTHING
     RETURNING account_id`;
-  if (added.length > 0) await markOptedOutAttempts(db, added.map((a) => a.account_id), channel);
+  if (added.length > 0)
+    await markOptedOutAttempts(
+      db,
+      added.map((a) => a.account_id),
+      channel,
+    );
   return added.length;
 }
 

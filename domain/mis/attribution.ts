@@ -54,9 +54,7 @@ export interface CapturedPromise {
  * @example lastTouch(Date.parse("2026-01-03"), [{ attemptId: "a", channel: "sms", at: Date.parse("2026-01-01"), eligible: true }], [], settings) // "a"
  */
 export function lastTouch(paidAt: number, touches: Touch[], promises: CapturedPromise[], settings: AttributionSettings): string | null {
-  const promise = promises
-    .filter((p) => p.attemptId !== null && p.createdAt <= paidAt && paidAt < p.brokenAt)
-    .sort((a, b) => b.createdAt - a.createdAt)[0];
+  const promise = promises.filter((p) => p.attemptId !== null && p.createdAt <= paidAt && paidAt < p.brokenAt).sort((a, b) => b.createdAt - a.createdAt)[0];
   if (promise) return promise.attemptId;
   return windowHolders(paidAt, touches, settings).sort((a, b) => b.at - a.at || (a.attemptId < b.attemptId ? 1 : -1))[0]?.attemptId ?? null;
 }
@@ -66,7 +64,13 @@ export function lastTouch(paidAt: number, touches: Touch[], promises: CapturedPr
  * holds it (and the promise-capturing touch, when the last-touch rule chose it).
  * @example linearShares(100, paidAt, touches, [], settings) // Map { "a" => 50, "b" => 50 }
  */
-export function linearShares(amount: number, paidAt: number, touches: Touch[], promises: CapturedPromise[], settings: AttributionSettings): Map<string, number> {
+export function linearShares(
+  amount: number,
+  paidAt: number,
+  touches: Touch[],
+  promises: CapturedPromise[],
+  settings: AttributionSettings,
+): Map<string, number> {
   const ids = new Set(windowHolders(paidAt, touches, settings).map((t) => t.attemptId));
   const last = lastTouch(paidAt, touches, promises, settings);
   if (last) ids.add(last);

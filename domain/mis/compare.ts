@@ -91,7 +91,10 @@ export function compareMeans(a: Moments, b: Moments, confidence = 0.95): MeanCom
   };
   const da = describe(a);
   const db = describe(b);
-  const arms = { a: { n: a.n, mean: da.mean, sd: da.variance === null ? null : Math.sqrt(da.variance) }, b: { n: b.n, mean: db.mean, sd: db.variance === null ? null : Math.sqrt(db.variance) } };
+  const arms = {
+    a: { n: a.n, mean: da.mean, sd: da.variance === null ? null : Math.sqrt(da.variance) },
+    b: { n: b.n, mean: db.mean, sd: db.variance === null ? null : Math.sqrt(db.variance) },
+  };
   if (da.mean === null || db.mean === null || da.variance === null || db.variance === null) {
     return { ...arms, difference: da.mean !== null && db.mean !== null ? db.mean - da.mean : null, interval: null, t: null, df: null, pValue: null, tooSmall };
   }

@@ -26,10 +26,42 @@ const FX_TO_USD: Record<string, number> = { USD: 1, INR: 0.012, IDR: 0.000061, K
 
 /** Defaults: the shared MIS reference's table (USD, approximate). */
 export const DEFAULT_UNIT_COSTS: Record<string, UnitCosts> = {
-  US: { currency: "USD", smsPerSegment: 0.012, voicePerMinute: 0.013, emailPerMessage: 0.0001, whatsapp: { utility: 0.0034, marketing: 0.025 }, whatsappCategory: "utility", fxToCostCurrency: FX_TO_USD },
-  IN: { currency: "USD", smsPerSegment: 0.003, voicePerMinute: 0.006, emailPerMessage: 0.0001, whatsapp: { utility: 0.0014, marketing: 0.011 }, whatsappCategory: "utility", fxToCostCurrency: FX_TO_USD },
-  ID: { currency: "USD", smsPerSegment: 0.012, voicePerMinute: 0.02, emailPerMessage: 0.0001, whatsapp: { utility: 0.02, marketing: 0.041 }, whatsappCategory: "utility", fxToCostCurrency: FX_TO_USD },
-  KE: { currency: "USD", smsPerSegment: 0.02, voicePerMinute: 0.02, emailPerMessage: 0.0001, whatsapp: { utility: 0.004, marketing: 0.0225 }, whatsappCategory: "utility", fxToCostCurrency: FX_TO_USD },
+  US: {
+    currency: "USD",
+    smsPerSegment: 0.012,
+    voicePerMinute: 0.013,
+    emailPerMessage: 0.0001,
+    whatsapp: { utility: 0.0034, marketing: 0.025 },
+    whatsappCategory: "utility",
+    fxToCostCurrency: FX_TO_USD,
+  },
+  IN: {
+    currency: "USD",
+    smsPerSegment: 0.003,
+    voicePerMinute: 0.006,
+    emailPerMessage: 0.0001,
+    whatsapp: { utility: 0.0014, marketing: 0.011 },
+    whatsappCategory: "utility",
+    fxToCostCurrency: FX_TO_USD,
+  },
+  ID: {
+    currency: "USD",
+    smsPerSegment: 0.012,
+    voicePerMinute: 0.02,
+    emailPerMessage: 0.0001,
+    whatsapp: { utility: 0.02, marketing: 0.041 },
+    whatsappCategory: "utility",
+    fxToCostCurrency: FX_TO_USD,
+  },
+  KE: {
+    currency: "USD",
+    smsPerSegment: 0.02,
+    voicePerMinute: 0.02,
+    emailPerMessage: 0.0001,
+    whatsapp: { utility: 0.004, marketing: 0.0225 },
+    whatsappCategory: "utility",
+    fxToCostCurrency: FX_TO_USD,
+  },
 };
 
 /**
@@ -38,9 +70,7 @@ export const DEFAULT_UNIT_COSTS: Record<string, UnitCosts> = {
  * @example unitCostsFor("ID", "2026-12-01", []).smsPerSegment // 0.012
  */
 export function unitCostsFor(market: string, day: string, versions: UnitCostVersion[]): UnitCosts | undefined {
-  const version = versions
-    .filter((v) => v.market === market && v.effectiveFrom <= day)
-    .sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? 1 : -1))[0];
+  const version = versions.filter((v) => v.market === market && v.effectiveFrom <= day).sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? 1 : -1))[0];
   return version?.costs ?? DEFAULT_UNIT_COSTS[market];
 }
 

@@ -3,7 +3,19 @@ import { dpdBucket } from "./buckets.ts";
 import { addMeasures, emptyMeasures, rates } from "./funnel.ts";
 
 describe("funnel rates", () => {
-  const m = { ...emptyMeasures(), touched: 80, contacted: 20, attempted: 100, delivered: 90, opened: 30, clicked: 9, replied: 4, optedOut: 1, connected: 6, rpc: 3 };
+  const m = {
+    ...emptyMeasures(),
+    touched: 80,
+    contacted: 20,
+    attempted: 100,
+    delivered: 90,
+    opened: 30,
+    clicked: 9,
+    replied: 4,
+    optedOut: 1,
+    connected: 6,
+    rpc: 3,
+  };
   it.each([
     ["deliveryRate", 85 / 95],
     ["openRate", 30 / 85],

@@ -71,7 +71,15 @@ export const MEASURE_NAMES = [
   "placedMinor",
 ] as const satisfies readonly (keyof Measures)[];
 
-const MONEY = new Set<keyof Measures>(["outstandingMinor", "promisedMinor", "recoveredMinor", "unattributedMinor", "collectedMinor", "commissionMinor", "placedMinor"]);
+const MONEY = new Set<keyof Measures>([
+  "outstandingMinor",
+  "promisedMinor",
+  "recoveredMinor",
+  "unattributedMinor",
+  "collectedMinor",
+  "commissionMinor",
+  "placedMinor",
+]);
 
 /** @example isMoney("recoveredMinor") // true */
 export const isMoney = (name: keyof Measures): boolean => MONEY.has(name);
