@@ -1,7 +1,7 @@
 import { Prisma } from "../generated/prisma/client.ts";
 import { CHANNELS, type Channel } from "../domain/channel.ts";
-import { channelCost, costToCollect, unitCostsFor, type UnitCostVersion, type UnitCosts } from "../domain/mis/cost.ts";
-import { addMeasures, emptyMeasures, isMoney, MEASURE_NAMES, rates, type ChannelSplit, type Measures, type Rates } from "../domain/mis/funnel.ts";
+import { costToCollect, DEFAULT_UNIT_COSTS, pricePeriods, type UnitCostVersion, type UnitCosts } from "../domain/mis/cost.ts";
+import { emptyMeasures, isMoney, MEASURE_NAMES, rates, type ChannelSplit, type Measures, type Rates } from "../domain/mis/funnel.ts";
 import { minorUnitDigits } from "../domain/money.ts";
 import type { Database } from "../runtime/database.ts";
 
@@ -67,63 +67,48 @@ export interface ReportRow {
   costToCollect: number | null;
 }
 
-interface Cell {
-  dimensions: Partial<Record<ReportDimension, string | null>>;
-  currency: string;
-  measures: Measures;
-  split: ChannelSplit;
-  cost: CostCell;
-  fx: UnitCosts["fxToCostCurrency"] | undefined;
-}
-
 /**
  * A campaign's report from the rollup: the measures summed per requested grain (and
  * currency) over days from..to (reporting-zone days, inclusive), with rates, channel cost
- * from the unit costs in force on each day, and cost to collect. Rows come sorted by grain.
+ * (billed units × the unit cost in force on each day in each market), and cost to collect.
+ * One query with the totals per currency as a second grouping set; rows sorted by grain.
  * @example await campaignReport(db, { campaignId, by: ["variant", "channel"], from: "2026-12-01", to: "2026-12-31" })
  */
 export async function campaignReport(
   db: Database,
   query: { campaignId: string; by: ReportDimension[]; from: string; to: string },
 ): Promise<{ rows: ReportRow[]; totals: ReportRow[] }> {
-  const grain = query.by.map((d) => Prisma.raw(`${REPORT_DIMENSIONS[d]}::text AS "${d}"`));
-  const groupBy = [...new Set([...query.by.map((d) => REPORT_DIMENSIONS[d]), "market", "currency", "channel", "day"])].map((c) => Prisma.raw(c));
-  const sums = MEASURE_NAMES.map((m) => Prisma.raw(`sum(${COLUMN[m]})::text AS "${m}"`));
-  const rows = await db.$queryRaw<Record<string, string>[]>`
-    SELECT ${Prisma.join([...grain, Prisma.raw("market"), Prisma.raw("currency"), Prisma.raw('channel AS "cellChannel"'), Prisma.raw('day::text AS "cellDay"'), ...sums])}
-      FROM campaign_daily_facts
-     WHERE campaign_id = ${query.campaignId}::uuid AND day BETWEEN ${query.from}::date AND ${query.to}::date
-     GROUP BY ${Prisma.join(groupBy)}`;
   const versions = await unitCostVersions(db);
-  const cells = new Map<string, Cell>();
-  const totals = new Map<string, Cell>();
-  for (const row of rows) {
-    const measures = measuresOf(row);
-    const channel = row.cellChannel as Channel | "";
-    const dimensions = Object.fromEntries(query.by.map((d) => [d, row[d] === "" ? null : (row[d] ?? null)]));
-    const costs = unitCostsFor(row.market!, row.cellDay!, versions);
-    const split: ChannelSplit = {
-      callsPlaced: channel === "voice" ? measures.attempted : 0,
-      digitalDelivered: channel !== "voice" ? measures.delivered : 0,
-      digitalUndelivered: channel !== "voice" ? measures.undelivered : 0,
-    };
-    const cost = emptyCost();
-    if (channel !== "" && measures.units > 0) {
-      if (costs) {
-        cost.byChannel[channel] = channelCost(channel, measures.units, costs);
-        cost.total = cost.byChannel[channel];
-        cost.currency = costs.currency;
-      } else cost.unpriced.push(row.market!);
-    }
-    for (const [map, key, dims] of [
-      [cells, JSON.stringify([...query.by.map((d) => dimensions[d]), row.currency]), dimensions],
-      [totals, row.currency!, {}],
-    ] as const) {
-      const cell = map.get(key);
-      if (!cell) map.set(key, { dimensions: dims, currency: row.currency!, measures, split, cost, fx: costs?.fxToCostCurrency });
-      else merge(cell, { measures, split, cost, fx: costs?.fxToCostCurrency });
-    }
-  }
+  const prices = pricePeriods(versions);
+  const grain = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}::text AS "${d}"`));
+  const grainColumns = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}`));
+  const sums = MEASURE_NAMES.map((m) => Prisma.raw(`sum(f.${COLUMN[m]})::text AS "${m}"`));
+  const costs = CHANNELS.map((c) => Prisma.raw(`COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${c}'), 0)::float8 AS "cost_${c}"`));
+  const isTotal = query.by.length > 0 ? Prisma.raw(`GROUPING(f.${REPORT_DIMENSIONS[query.by[0]!]}) = 1`) : Prisma.raw("true");
+  const groupBy =
+    query.by.length > 0 ? Prisma.sql`GROUPING SETS ((${Prisma.join([...grainColumns, Prisma.raw("f.currency")])}), (f.currency))` : Prisma.raw("f.currency");
+  const rows = await db.$queryRaw<Record<string, string | number | boolean | null>[]>`
+    WITH prices (market, channel, from_day, to_day, price, cost_currency) AS (
+      SELECT * FROM (VALUES ${Prisma.join(prices.map((p) => Prisma.sql`(${p.market}, ${p.channel}, ${p.from}::date, ${p.to}::date, ${p.price}::float8, ${p.currency})`))})
+        AS v (market, channel, from_day, to_day, price, cost_currency))
+    SELECT ${Prisma.join([
+      ...grain,
+      Prisma.raw("f.currency"),
+      Prisma.sql`${isTotal} AS "isTotal"`,
+      ...sums,
+      Prisma.raw(`COALESCE(sum(f.attempted) FILTER (WHERE f.channel = 'voice'), 0)::int AS "callsPlaced"`),
+      Prisma.raw(`COALESCE(sum(f.delivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)::int AS "digitalDelivered"`),
+      Prisma.raw(`COALESCE(sum(f.undelivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)::int AS "digitalUndelivered"`),
+      ...costs,
+      Prisma.raw(`min(p.cost_currency) AS "costCurrency"`),
+      Prisma.raw(`string_agg(DISTINCT f.market, ' ') FILTER (WHERE p.price IS NULL AND f.units > 0 AND f.channel <> '') AS "unpriced"`),
+    ])}
+      FROM campaign_daily_facts f
+      LEFT JOIN prices p ON p.market = f.market AND p.channel = f.channel AND f.day >= p.from_day AND f.day < p.to_day
+     WHERE f.campaign_id = ${query.campaignId}::uuid AND f.day BETWEEN ${query.from}::date AND ${query.to}::date
+     GROUP BY ${groupBy}`;
+  const fx = fxRates(versions);
+  const all = rows.map((row) => finish(row, query.by, fx));
   const order = (a: ReportRow, b: ReportRow) => {
     for (const d of query.by) {
       const x = a.dimensions[d] ?? "";
@@ -132,49 +117,41 @@ export async function campaignReport(
     }
     return a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0;
   };
-  return { rows: [...cells.values()].map(finish).sort(order), totals: [...totals.values()].map(finish).sort(order) };
+  const totals = all.filter((_, i) => rows[i]!.isTotal).sort(order);
+  return { rows: query.by.length > 0 ? all.filter((_, i) => !rows[i]!.isTotal).sort(order) : totals, totals };
 }
 
-function measuresOf(row: Record<string, string>): Measures {
+/** Value of a major unit of each collection currency in the cost currency: the defaults, overridden by versions. */
+function fxRates(versions: UnitCostVersion[]): Record<string, number> {
+  return Object.assign({}, ...Object.values(DEFAULT_UNIT_COSTS).map((c) => c.fxToCostCurrency), ...versions.map((v) => v.costs.fxToCostCurrency ?? {}));
+}
+
+function finish(row: Record<string, string | number | boolean | null>, by: ReportDimension[], fx: Record<string, number>): ReportRow {
   const m = emptyMeasures() as unknown as Record<string, number | bigint>;
   for (const name of MEASURE_NAMES) {
-    const value = row[name] ?? "0";
+    const value = String(row[name] ?? "0");
     m[name] = isMoney(name) ? BigInt(value) : Number(value);
   }
-  return m as unknown as Measures;
-}
-
-function emptyCost(): CostCell {
-  return { byChannel: Object.fromEntries(CHANNELS.map((c) => [c, 0])) as Record<Channel, number>, total: 0, currency: null, unpriced: [] };
-}
-
-function merge(cell: Cell, add: Pick<Cell, "measures" | "split" | "cost" | "fx">): void {
-  cell.measures = addMeasures(cell.measures, add.measures);
-  cell.split = {
-    callsPlaced: cell.split.callsPlaced + add.split.callsPlaced,
-    digitalDelivered: cell.split.digitalDelivered + add.split.digitalDelivered,
-    digitalUndelivered: cell.split.digitalUndelivered + add.split.digitalUndelivered,
+  const measures = m as unknown as Measures;
+  const currency = String(row.currency);
+  const split: ChannelSplit = {
+    callsPlaced: Number(row.callsPlaced),
+    digitalDelivered: Number(row.digitalDelivered),
+    digitalUndelivered: Number(row.digitalUndelivered),
   };
-  for (const c of CHANNELS) cell.cost.byChannel[c] += add.cost.byChannel[c];
-  cell.cost.total += add.cost.total;
-  cell.cost.currency ??= add.cost.currency;
-  cell.cost.unpriced = [...new Set([...cell.cost.unpriced, ...add.cost.unpriced])];
-  cell.fx ??= add.fx;
-}
-
-function finish(cell: Cell): ReportRow {
-  const { measures, split, cost } = cell;
-  const major = (minor: bigint) => Number(minor) / 10 ** minorUnitDigits(cell.currency);
+  const byChannel = Object.fromEntries(CHANNELS.map((c) => [c, Number(row[`cost_${c}`])])) as Record<Channel, number>;
+  const total = CHANNELS.reduce((sum, c) => sum + byChannel[c], 0);
+  const major = (minor: bigint) => Number(minor) / 10 ** minorUnitDigits(currency);
   return {
-    dimensions: cell.dimensions,
-    currency: cell.currency,
+    dimensions: Object.fromEntries(by.map((d) => [d, row[d] === "" ? null : ((row[d] as string | null) ?? null)])),
+    currency,
     measures,
     split,
     rates: rates(measures, split),
-    cost: { ...cost, byChannel: { ...cost.byChannel } },
+    cost: { byChannel, total, currency: (row.costCurrency as string | null) ?? null, unpriced: row.unpriced ? String(row.unpriced).split(" ") : [] },
     costToCollect: costToCollect(
-      { channelCost: cost.total, commissionMajor: major(measures.commissionMinor), collectedMajor: major(measures.collectedMinor), currency: cell.currency },
-      { fxToCostCurrency: cell.fx ?? {} },
+      { channelCost: total, commissionMajor: major(measures.commissionMinor), collectedMajor: major(measures.collectedMinor), currency },
+      { fxToCostCurrency: fx },
     ),
   };
 }

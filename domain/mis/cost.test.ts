@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { channelCost, costToCollect, DEFAULT_UNIT_COSTS, unitCostsFor, type UnitCostVersion } from "./cost.ts";
+import { channelCost, costToCollect, DEFAULT_UNIT_COSTS, pricePeriods, type UnitCostVersion } from "./cost.ts";
 
 describe("unit costs", () => {
   it.each([
@@ -15,15 +15,20 @@ describe("unit costs", () => {
     expect(channelCost("whatsapp", 10, { ...DEFAULT_UNIT_COSTS.ID!, whatsappCategory: "marketing" })).toBeCloseTo(0.41, 10);
   });
 
-  it("takes the latest version in force on the day, else the defaults", () => {
+  it("prices each day with the latest version in force, else the defaults", () => {
     const versions: UnitCostVersion[] = [
       { market: "ID", effectiveFrom: "2026-01-01", costs: { ...DEFAULT_UNIT_COSTS.ID!, smsPerSegment: 0.01 } },
       { market: "ID", effectiveFrom: "2026-07-01", costs: { ...DEFAULT_UNIT_COSTS.ID!, smsPerSegment: 0.009 } },
+      { market: "BR", effectiveFrom: "2026-03-01", costs: { ...DEFAULT_UNIT_COSTS.US!, smsPerSegment: 0.05 } },
     ];
-    expect(unitCostsFor("ID", "2025-12-31", versions)!.smsPerSegment).toBe(0.012);
-    expect(unitCostsFor("ID", "2026-06-30", versions)!.smsPerSegment).toBe(0.01);
-    expect(unitCostsFor("ID", "2026-07-01", versions)!.smsPerSegment).toBe(0.009);
-    expect(unitCostsFor("BR", "2026-07-01", versions)).toBeUndefined();
+    const priceOn = (market: string, day: string) =>
+      pricePeriods(versions).find((p) => p.market === market && p.channel === "sms" && p.from <= day && day < p.to)?.price;
+    expect(priceOn("ID", "2025-12-31")).toBe(0.012);
+    expect(priceOn("ID", "2026-06-30")).toBe(0.01);
+    expect(priceOn("ID", "2026-07-01")).toBe(0.009);
+    expect(priceOn("BR", "2026-02-28")).toBeUndefined();
+    expect(priceOn("BR", "2026-03-01")).toBe(0.05);
+    expect(priceOn("KE", "2026-03-01")).toBe(0.02);
   });
 
   it("computes cost to collect with the commission, in the cost currency", () => {

@@ -1,4 +1,4 @@
-import type { Channel } from "../channel.ts";
+import { CHANNELS, type Channel } from "../channel.ts";
 
 /** One market's unit costs, as of a day. WhatsApp is billed per template category. */
 export interface UnitCosts {
@@ -64,14 +64,35 @@ export const DEFAULT_UNIT_COSTS: Record<string, UnitCosts> = {
   },
 };
 
+/** One unit's price on a channel in a market over the days from (inclusive) to (exclusive). */
+export interface PricePeriod {
+  market: string;
+  channel: Channel;
+  from: string;
+  to: string;
+  price: number;
+  currency: string;
+}
+
 /**
- * The unit costs of a market on a day: the latest version effective on or before it, else the
- * defaults (a market without defaults costs nothing, and the report says so).
- * @example unitCostsFor("ID", "2026-12-01", []).smsPerSegment // 0.012
+ * Unit prices per market and channel over time: the defaults from the beginning, each
+ * configured version from its day until the next (the report joins its cells' days on them).
+ * @example pricePeriods([]).find((p) => p.market === "ID" && p.channel === "sms")!.price // 0.012
  */
-export function unitCostsFor(market: string, day: string, versions: UnitCostVersion[]): UnitCosts | undefined {
-  const version = versions.filter((v) => v.market === market && v.effectiveFrom <= day).sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? 1 : -1))[0];
-  return version?.costs ?? DEFAULT_UNIT_COSTS[market];
+export function pricePeriods(versions: UnitCostVersion[]): PricePeriod[] {
+  const markets = new Set([...Object.keys(DEFAULT_UNIT_COSTS), ...versions.map((v) => v.market)]);
+  const periods: PricePeriod[] = [];
+  for (const market of markets) {
+    const own = versions.filter((v) => v.market === market).sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? -1 : 1));
+    const defaults = DEFAULT_UNIT_COSTS[market];
+    const spans = [...(defaults ? [{ from: "0001-01-01", costs: defaults }] : []), ...own.map((v) => ({ from: v.effectiveFrom, costs: v.costs }))];
+    spans.forEach((span, i) => {
+      const to = spans[i + 1]?.from ?? "9999-12-31";
+      for (const channel of CHANNELS)
+        periods.push({ market, channel, from: span.from, to, price: channelCost(channel, 1, span.costs), currency: span.costs.currency });
+    });
+  }
+  return periods;
 }
 
 /**

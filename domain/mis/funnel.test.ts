@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { dpdBucket } from "./buckets.ts";
-import { addMeasures, emptyMeasures, rates } from "./funnel.ts";
+import { emptyMeasures, rates } from "./funnel.ts";
 
 describe("funnel rates", () => {
   const m = {
@@ -39,11 +39,6 @@ describe("funnel rates", () => {
       recoveryRate: 0.25,
     });
     expect(rates(emptyMeasures(), { callsPlaced: 0, digitalDelivered: 0, digitalUndelivered: 0 }).deliveryRate).toBeNull();
-  });
-
-  it("adds cells measure by measure", () => {
-    const sum = addMeasures({ ...emptyMeasures(), attempted: 2, collectedMinor: 5n }, { ...emptyMeasures(), attempted: 3, collectedMinor: 7n });
-    expect(sum).toMatchObject({ attempted: 5, collectedMinor: 12n });
   });
 });
 

@@ -89,13 +89,6 @@ export function emptyMeasures(): Measures {
   return Object.fromEntries(MEASURE_NAMES.map((n) => [n, MONEY.has(n) ? 0n : 0])) as unknown as Measures;
 }
 
-/** Adds `b` into `a` (cells are additive: every measure is a sum). */
-export function addMeasures(a: Measures, b: Measures): Measures {
-  const sum = { ...a } as Record<string, number | bigint>;
-  for (const n of MEASURE_NAMES) sum[n] = (a[n] as number) + (b[n] as number);
-  return sum as unknown as Measures;
-}
-
 /** A share, or null when the denominator is zero (never NaN or Infinity in a report). */
 export function ratio(numerator: number | bigint, denominator: number | bigint): number | null {
   const d = Number(denominator);

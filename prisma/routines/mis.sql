@@ -76,7 +76,7 @@ CREATE OR REPLACE FUNCTION mis_attempt_measures(a contact_attempts) RETURNS bigi
   SELECT CASE WHEN a.status_rank < 1 THEN array_fill(0::bigint, ARRAY[26]) ELSE ARRAY[0, 0, 0, 1,
     (a.status IN ('delivered', 'read'))::int, (a.status IN ('undelivered', 'failed', 'canceled'))::int,
     (a.opened_at IS NOT NULL OR a.status = 'read')::int, (a.clicked_at IS NOT NULL)::int, (a.channel <> 'voice' AND a.replied_at IS NOT NULL)::int,
-    (a.opted_out_at IS NOT NULL)::int, (a.channel = 'voice' AND (a.status = 'delivered' OR a.error_code = 'answering-machine'))::int,
+    (a.opted_out_at IS NOT NULL)::int, (a.channel = 'voice' AND (a.status = 'delivered' OR a.error_code IS NOT DISTINCT FROM 'answering-machine'))::int,
     (a.channel = 'voice' AND a.conversation_at IS NOT NULL)::int, COALESCE(a.units, CASE a.channel WHEN 'voice' THEN 0 ELSE 1 END),
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[] END
 $$;
@@ -225,6 +225,8 @@ DECLARE
   new_m bigint[] := CASE WHEN TG_OP <> 'DELETE' THEN mis_enrolment_measures(NEW) END;
   k record;
 BEGIN
+  -- mis_rebuild() recounts enrolments itself after stamping touched_at and contacted_at.
+  IF current_setting('tagih.mis_rebuilding', true) = 'on' THEN RETURN NULL; END IF;
   IF TG_OP = 'UPDATE' AND old_m = new_m AND OLD.variant = NEW.variant AND OLD.enrolled_at = NEW.enrolled_at
      AND OLD.days_past_due_at_start IS NOT DISTINCT FROM NEW.days_past_due_at_start THEN
     RETURN NULL;
@@ -294,6 +296,7 @@ CREATE OR REPLACE TRIGGER mis_facts AFTER INSERT OR DELETE ON account_outcome_fa
 -- after a bulk load made with the triggers disabled. Ends in the state the triggers keep.
 CREATE OR REPLACE FUNCTION mis_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+  PERFORM set_config('tagih.mis_rebuilding', 'on', true);
   UPDATE enrolments e SET touched_at = t.first
     FROM (SELECT enrolment_id, min(created_at) AS first FROM contact_attempts WHERE status_rank >= 1 GROUP BY enrolment_id) t
    WHERE e.id = t.enrolment_id AND e.touched_at IS NULL;
@@ -325,5 +328,6 @@ BEGIN
         FROM placements p JOIN enrolments e ON e.id = p.enrolment_id JOIN accounts a ON a.id = e.account_id JOIN agencies g ON g.id = p.agency_id
     ) rows
    GROUP BY campaign_id, variant, step_id, channel, day, bucket, agency, market, currency, shard;
+  PERFORM set_config('tagih.mis_rebuilding', 'off', true);
   PERFORM mis_refresh_account(account_id) FROM (SELECT account_id FROM payments UNION SELECT account_id FROM promises) touched_accounts;
 END $$;
