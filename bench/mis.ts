@@ -223,7 +223,7 @@ async function seedAccounts(sql: pg.Client): Promise<void> {
     `INSERT INTO accounts (id, external_id, name, phone, email, locale, jurisdiction, product, currency, balance_minor, days_past_due, created_at, updated_at)
      SELECT ('00000000-0000-4000-a000-' || lpad(to_hex(i), 12, '0'))::uuid, 'B-' || i, 'Debtor ' || i, '+6281' || lpad(i::text, 9, '0'),
             'd' || i || '@example.com', 'en', (ARRAY['ID','IN','KE','US'])[1 + i % 4], 'card', (ARRAY['IDR','INR','KES','USD'])[1 + i % 4],
-            10000 + (i * 7919) % 500000, (i * 31) % 121, '2026-05-01', now()
+            10000 + (i::bigint * 7919) % 500000, (i * 31) % 121, '2026-05-01', now()
        FROM generate_series(1, $1) i`,
     [N.accounts],
   );
