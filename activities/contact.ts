@@ -53,7 +53,7 @@ export function createContactActivities({ db, senders, logger }: ActivityDeps) {
         return failAttempt(attemptId, failure.code);
       }
       await db.$executeRaw`
-        UPDATE contact_attempts SET vendor_id = ${sent.vendorId}, sent_at = now(), updated_at = now(),
+        UPDATE contact_attempts SET vendor_id = ${sent.vendorId}, sent_at = now(), updated_at = now(), units = ${sent.units ?? null},
                status = CASE WHEN status_rank < ${statusRank("queued")} THEN ${sent.status} ELSE status END,
                status_rank = GREATEST(status_rank, ${statusRank("queued")})
          WHERE id = ${attemptId}::uuid`;

@@ -61,6 +61,8 @@ export function createEnrolmentActivities({ db, temporal, logger, settings }: Ac
           accountId: account.id,
           workflowId: accountWorkflowId(campaign.id, account.id),
           variant: variant.name,
+          daysPastDueAtStart: account.daysPastDue,
+          balanceMinorAtStart: account.balanceMinor,
           ...("holdout" in variant ? { status: "finished" as const, outcome: "holdout", finishedAt: new Date() } : {}),
         })),
         skipDuplicates: true,

@@ -68,6 +68,11 @@ export const ACCESS: readonly AccessRule[] = [
   rule("GET", "/v1/reports/roll-rates", READ),
   rule("GET", "/v1/reports/cure", READ),
   rule("GET", "/v1/reports/agencies", READ),
+  rule("POST", "/v1/reports/snapshots", OPERATE),
+  rule("GET", "/v1/reports/settings", READ),
+  rule("PUT", "/v1/reports/settings", ADMIN),
+  rule("GET", "/v1/reports/unit-costs", READ),
+  rule("POST", "/v1/reports/unit-costs", ADMIN),
   // Agencies and their placements
   rule("POST", "/v1/agencies", OPERATE),
   rule("GET", "/v1/agencies", READ),

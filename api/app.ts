@@ -16,6 +16,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { placementRoutes } from "./routes/placements.ts";
 import { templateRoutes } from "./routes/templates.ts";
 import { IMPORT_PATH, importRoutes } from "./routes/imports.ts";
+import { reportRoutes } from "./routes/reports.ts";
 import { problem, ProblemError, validationProblem } from "./problem.ts";
 import { router } from "./router.ts";
 import type { ApiDeps } from "./types.ts";
@@ -62,6 +63,7 @@ export function createApp(deps: ApiDeps): App {
   app.route("/", placementRoutes(deps));
   app.route("/", apiKeyRoutes(deps));
   app.route("/", auditRoutes(deps));
+  app.route("/", reportRoutes(deps));
   app.route("/", paymentWebhookRoutes(deps));
   app.route("/", agencyWebhookRoutes(deps));
   app.route("/", docsRoutes(app));

@@ -16,12 +16,34 @@ export async function accountsByNumber(db: Database, channel: InboundChannel, nu
 }
 
 /**
- * Opts the accounts out of a channel in every campaign at once; returns how many accounts
- * were not opted out before (0: a repeat, which gets no second confirmation).
+ * Opts the accounts out of a channel in every campaign at once, and marks the latest attempt
+ * on that channel of each account newly opted out as the one it answered (MIS opt-outs);
+ * returns how many accounts were not opted out before (0: a repeat, which gets no second
+ * confirmation).
  */
 export async function recordOptOut(db: Database, accountIds: string[], channel: string, source: string): Promise<number> {
-  const { count } = await db.optOut.createMany({ data: accountIds.map((accountId) => ({ accountId, channel, source })), skipDuplicates: true });
-  return count;
+  const added = await db.$queryRaw<{ account_id: string }[]>`
+    INSERT INTO opt_outs (account_id, channel, source, created_at)
+    SELECT id, ${channel}, ${source}, now() FROM accounts WHERE id = ANY(${accountIds}::uuid[])
+    ON CONFLICT (account_id, channel) DO NOTHING
+    RETURNING account_id`;
+  if (added.length > 0)
+    await markOptedOutAttempts(
+      db,
+      added.map((a) => a.account_id),
+      channel,
+    );
+  return added.length;
+}
+
+/** Marks each account's latest attempt on the channel as answered by an opt-out (the first counts). */
+export async function markOptedOutAttempts(db: Database, accountIds: string[], channel: string): Promise<void> {
+  await db.$executeRaw`
+    UPDATE contact_attempts a SET opted_out_at = now(), updated_at = now()
+      FROM (SELECT DISTINCT ON (account_id) id FROM contact_attempts
+             WHERE account_id = ANY(${accountIds}::uuid[]) AND channel = ${channel}
+             ORDER BY account_id, created_at DESC) latest
+     WHERE a.id = latest.id AND a.opted_out_at IS NULL`;
 }
 
 /** Opts the accounts back in to a channel; returns how many were opted out. */

@@ -1,6 +1,7 @@
 import { outcomeOf } from "../domain/attempt-status.ts";
 import type { Database } from "../runtime/database.ts";
 import { advanceAttemptStatus, type AdvancedAttempt } from "./attempts.ts";
+import { markOptedOutAttempts } from "./inbound.ts";
 import { markCallbackApplied } from "./callbacks.ts";
 
 /**
@@ -155,5 +156,14 @@ async function recordEmailOptOut(db: Database, event: SendgridEvent, messageId: 
     INSERT INTO opt_outs (account_id, channel, source, created_at)
     SELECT id, 'email', ${`sendgrid-${event.event}`}, now() FROM accounts WHERE id = ${accountId}::uuid
     ON CONFLICT (account_id, channel) DO NOTHING`;
+  if (inserted > 0) {
+    // The email it answered, else the account's latest email.
+    const marked = messageId
+      ? await db.$executeRaw`
+          UPDATE contact_attempts SET opted_out_at = now(), updated_at = now()
+           WHERE vendor = 'sendgrid' AND vendor_id = ${messageId} AND account_id = ${accountId}::uuid AND opted_out_at IS NULL`
+      : 0;
+    if (marked === 0) await markOptedOutAttempts(db, [accountId], "email");
+  }
   return inserted > 0 || (await db.account.count({ where: { id: accountId } })) > 0;
 }

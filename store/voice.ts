@@ -8,6 +8,8 @@ export interface TwilioCallStatus {
   CallStatus: string;
   /** Set when answering-machine detection ran: human, machine_start, machine_end_beep, fax, unknown… */
   AnsweredBy?: string;
+  /** Seconds, on the final status. */
+  CallDuration?: string;
 }
 
 /** The attempt status a Twilio call status stands for, with an error code for failures. */
@@ -66,6 +68,11 @@ export async function applyTwilioCallStatus(db: Database, callbackId: string, ev
     return undefined;
   }
   const moved = await advanceAttemptStatus(db, "twilio", event.CallSid, mapped.status, mapped.errorCode);
+  const seconds = Number(event.CallDuration);
+  if (event.CallStatus === "completed" && Number.isFinite(seconds) && seconds >= 0) {
+    // Billed by the started minute.
+    await db.$executeRaw`UPDATE contact_attempts SET units = ${Math.ceil(seconds / 60)} WHERE vendor = 'twilio' AND vendor_id = ${event.CallSid}`;
+  }
   const known =
     moved ?? (await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: event.CallSid } }, select: { id: true } }));
   if (known) await markCallbackApplied(db, callbackId);
@@ -110,7 +117,7 @@ export async function markConversation(db: Database, attemptId: string, at: Date
 export async function recordCallPromise(
   db: Database,
   callbackId: string,
-  promise: { accountId: string; enrolmentId: string; amountMinor: bigint; currency: string; dueDate: string },
+  promise: { accountId: string; enrolmentId: string; attemptId: string; amountMinor: bigint; currency: string; dueDate: string },
 ): Promise<{ id: string } | undefined> {
   return db.$transaction(async (tx) => {
     const claimed = await tx.$executeRaw`UPDATE callbacks SET applied_at = now() WHERE id = ${callbackId}::uuid AND applied_at IS NULL`;

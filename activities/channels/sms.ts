@@ -22,10 +22,16 @@ export function createSmsSender(deps: { db: Database; twilio: twilio.Twilio; fro
         // Twilio has no idempotency key for messages: find what we sent this number since.
         const recent = await twilio.messages.list({ to: account.phone, dateSentAfter: new Date(since.getTime() - 60_000), limit: 50 });
         const found = recent.find((m) => m.body === body && m.from === from);
-        if (found) return { vendorId: found.sid, status: found.status };
+        if (found) return { vendorId: found.sid, status: found.status, units: segmentsOf(found.numSegments) };
       }
       const message = await twilio.messages.create({ to: account.phone, from, body, statusCallback: deps.statusCallback });
-      return { vendorId: message.sid, status: message.status ?? "queued" };
+      return { vendorId: message.sid, status: message.status ?? "queued", units: segmentsOf(message.numSegments) };
     },
   };
+}
+
+/** Twilio reports the segments a message is billed for as a decimal string. */
+function segmentsOf(numSegments: string | undefined): number | undefined {
+  const n = Number(numSegments);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

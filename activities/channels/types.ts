@@ -23,6 +23,8 @@ export interface Sent {
   vendorId: string;
   /** The vendor's status in its answer (queued, accepted, ...). */
   status: string;
+  /** Billed units when the vendor says (SMS segments); unknown: one message. */
+  units?: number;
 }
 
 /** One channel's way to the debtor. Senders throw; `classify` tells transient from permanent. */

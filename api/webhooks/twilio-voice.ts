@@ -51,6 +51,7 @@ const callStatusSchema = z.object({
   CallStatus: z.string().min(1),
   AccountSid: z.string().min(1),
   AnsweredBy: z.string().optional(),
+  CallDuration: z.string().optional(),
 });
 const twimlRequestSchema = z.object({
   CallSid: z.string().regex(/^CA[0-9a-f]{32}$/, "must be a Twilio call SID"),
@@ -366,6 +367,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     const created = await recordCallPromise(db, stored.id, {
       accountId: account.id,
       enrolmentId: call.attempt.enrolmentId,
+      attemptId: call.attempt.id,
       amountMinor: account.balanceMinor,
       currency: account.currency,
       dueDate,

@@ -1,0 +1,370 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { stringify } from "csv-stringify/sync";
+import type { Context } from "hono";
+import { attributionOf } from "../../domain/mis/attribution.ts";
+import { DEFAULT_UNIT_COSTS } from "../../domain/mis/cost.ts";
+import type { CampaignStrategy } from "../../domain/strategy.ts";
+import { agencyPerformance, cureRates, rollRates, takeBucketSnapshot, variantReport } from "../../store/portfolio-reports.ts";
+import { campaignReport, REPORT_DIMENSIONS, unitCostVersions, type ReportDimension, type ReportRow } from "../../store/reports.ts";
+import { ProblemError } from "../problem.ts";
+import { router } from "../router.ts";
+import type { ApiDeps } from "../types.ts";
+import { recordAudit } from "../../store/audit.ts";
+import { principalOf } from "../access.ts";
+
+const DIMENSIONS = Object.keys(REPORT_DIMENSIONS) as ReportDimension[];
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "must be a real date");
+const isoMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "must be a month YYYY-MM");
+const format = z.enum(["json", "csv"]).optional().describe("csv: the rows as CSV with a header row (also with Accept: text/csv)");
+const reportResponses = (what: string) => ({
+  200: {
+    description: `${what} (JSON, or CSV with a header row)`,
+    content: { "application/json": { schema: z.object({}).passthrough() }, "text/csv": { schema: z.string() } },
+  },
+  400: { description: "Invalid query parameter" },
+  404: { description: "No such campaign" },
+});
+
+const campaignReportRoute = createRoute({
+  method: "get",
+  path: "/v1/campaigns/{id}/report",
+  tags: ["reports"],
+  summary: "A campaign's contact funnel, outcomes, attribution and cost by any of variant, step, channel, day, DPD bucket and agency",
+  description:
+    "Read from the rollup `campaign_daily_facts`, kept by the database in the same transaction as every attempt, callback, payment, promise and placement. " +
+    "`by`: comma-separated subset of " +
+    DIMENSIONS.join(", ") +
+    " (default variant); rows are also split by currency. `from`/`to`: days in the reporting zone, inclusive (default: the campaign's first day to today). " +
+    "Attempts count on the day they were made, payments on the day paid, promises on the day made (kept/due on their due date), enrolments on the day enrolled. " +
+    "Account-level figures (enrolled, touched, contacted, collected, unattributed, outstanding) have no step or channel.",
+  request: {
+    params: z.object({ id: z.uuid() }),
+    query: z.object({ by: z.string().optional(), from: isoDate.optional(), to: isoDate.optional(), format }),
+  },
+  responses: reportResponses("The report"),
+});
+
+const variantsRoute = createRoute({
+  method: "get",
+  path: "/v1/campaigns/{id}/report/variants",
+  tags: ["reports"],
+  summary: "Champion vs challenger and incrementality vs the holdout: differences with confidence intervals, tests and sample sizes",
+  request: { params: z.object({ id: z.uuid() }), query: z.object({ format }) },
+  responses: reportResponses("The comparison"),
+});
+
+const monthRange = z.object({ from: isoMonth.optional(), to: isoMonth.optional(), format });
+const rollRoute = createRoute({
+  method: "get",
+  path: "/v1/reports/roll-rates",
+  tags: ["reports"],
+  summary: "Roll (flow) rates between DPD buckets by month, by balance and count, from the monthly bucket snapshots",
+  request: { query: monthRange },
+  responses: reportResponses("Roll rates"),
+});
+const cureRoute = createRoute({
+  method: "get",
+  path: "/v1/reports/cure",
+  tags: ["reports"],
+  summary: "Cure rate by month and starting bucket: delinquent at the previous snapshot, current at this one",
+  request: { query: monthRange },
+  responses: reportResponses("Cure rates"),
+});
+const agenciesRoute = createRoute({
+  method: "get",
+  path: "/v1/reports/agencies",
+  tags: ["reports"],
+  summary: "Agency performance: liquidation rate, placement success, recovery per placed account, first-contact SLA adherence",
+  request: {
+    query: z.object({
+      from: isoDate.optional(),
+      to: isoDate.optional(),
+      slaDays: z.coerce.number().int().min(0).max(365).optional().describe("first-contact SLA in days (default: the report settings')"),
+      format,
+    }),
+  },
+  responses: reportResponses("Agency performance"),
+});
+const snapshotRoute = createRoute({
+  method: "post",
+  path: "/v1/reports/snapshots",
+  tags: ["reports"],
+  summary: "Take the month's DPD bucket snapshot of every account (a repeat within the month replaces it)",
+  request: { body: { required: false, content: { "application/json": { schema: z.object({ month: isoMonth.optional() }).strict() } } } },
+  responses: {
+    200: { description: "Taken", content: { "application/json": { schema: z.object({ month: z.string(), accounts: z.number() }) } } },
+    400: { description: "Invalid month" },
+  },
+});
+
+const settingsSchema = z.object({
+  timeZone: z.string().refine((zone) => isTimeZone(zone), "must be an IANA time zone"),
+  firstContactSlaDays: z.number().int().min(0).max(365),
+});
+const readSettingsRoute = createRoute({
+  method: "get",
+  path: "/v1/reports/settings",
+  tags: ["reports"],
+  summary: "Report settings: the reporting time zone and the agencies' first-contact SLA",
+  responses: { 200: { description: "The settings", content: { "application/json": { schema: settingsSchema } } } },
+});
+const writeSettingsRoute = createRoute({
+  method: "put",
+  path: "/v1/reports/settings",
+  tags: ["reports"],
+  summary: "Change the report settings; a new time zone recounts every day of the rollup (one transaction)",
+  request: { body: { required: true, content: { "application/json": { schema: settingsSchema.partial().strict() } } } },
+  responses: { 200: { description: "The settings", content: { "application/json": { schema: settingsSchema } } }, 400: { description: "Invalid fields" } },
+});
+
+const unitCostsSchema = z
+  .object({
+    currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code"),
+    smsPerSegment: z.number().min(0),
+    voicePerMinute: z.number().min(0),
+    emailPerMessage: z.number().min(0),
+    whatsapp: z.object({ utility: z.number().min(0), marketing: z.number().min(0) }).strict(),
+    whatsappCategory: z.enum(["utility", "marketing"]),
+    fxToCostCurrency: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()),
+  })
+  .strict();
+const listUnitCostsRoute = createRoute({
+  method: "get",
+  path: "/v1/reports/unit-costs",
+  tags: ["reports"],
+  summary: "Unit costs per market: the defaults and every configured version",
+  responses: { 200: { description: "Unit costs", content: { "application/json": { schema: z.object({}).passthrough() } } } },
+});
+const addUnitCostsRoute = createRoute({
+  method: "post",
+  path: "/v1/reports/unit-costs",
+  tags: ["reports"],
+  summary: "Add a version of a market's unit costs, in force from a day (replaces a version from the same day)",
+  request: {
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.object({ market: z.string().regex(/^[A-Z]{2}$/, "must be a jurisdiction code"), effectiveFrom: isoDate, costs: unitCostsSchema }).strict(),
+        },
+      },
+    },
+  },
+  responses: {
+    201: { description: "Stored", content: { "application/json": { schema: z.object({}).passthrough() } } },
+    400: { description: "Invalid fields" },
+  },
+});
+
+export function reportRoutes({ db }: ApiDeps) {
+  const app = router();
+
+  const settings = async () => {
+    const row = await db.reportSettings.findUnique({ where: { id: 1 } });
+    return { timeZone: row?.timeZone ?? "UTC", firstContactSlaDays: row?.firstContactSlaDays ?? 3 };
+  };
+  const today = (timeZone: string) => new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+  const campaign = async (id: string) => {
+    const found = await db.campaign.findUnique({ where: { id } });
+    if (!found) throw new ProblemError(404, "Not found", `no campaign ${id}`);
+    return found;
+  };
+
+  app.openapi(campaignReportRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const query = c.req.valid("query");
+    const by = parseGrain(query.by);
+    const found = await campaign(id);
+    const { timeZone } = await settings();
+    const period = {
+      from: query.from ?? new Intl.DateTimeFormat("en-CA", { timeZone }).format(found.createdAt),
+      to: query.to ?? today(timeZone),
+    };
+    if (period.from > period.to) throw new ProblemError(400, "Invalid request", "from is after to", [{ field: "query.from", reason: "must not be after to" }]);
+    const report = await campaignReport(db, { campaignId: id, by, ...period });
+    const rows = report.rows.map(flatRow);
+    const body = {
+      campaignId: id,
+      grain: [...by, "currency"],
+      period: { ...period, timeZone, days: "reporting-zone calendar days, inclusive" },
+      attribution: attributionOf(found.attribution),
+      generatedAt: new Date().toISOString(),
+      rows,
+      totals: report.totals.map(flatRow),
+    };
+    return send(c, body, rows, query.format);
+  });
+
+  app.openapi(variantsRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const found = await campaign(id);
+    const report = await variantReport(db, id, found.strategy as unknown as CampaignStrategy);
+    const flat = [
+      ...report.challengers.map((r) => ({ comparison: "challenger", ...r })),
+      ...report.incrementality.map((r) => ({ comparison: "incrementality", ...r })),
+    ].flatMap((r) =>
+      (["conversion", "payerRate", "keptRate", "collectedPerAccount"] as const).map((metric) => {
+        const m = r[metric];
+        return {
+          comparison: r.comparison,
+          variant: r.variant,
+          against: r.against,
+          currency: r.currency,
+          metric,
+          nAgainst: m.a.n,
+          nVariant: m.b.n,
+          valueAgainst: "rate" in m.a ? m.a.rate : m.a.mean,
+          valueVariant: "rate" in m.b ? m.b.rate : m.b.mean,
+          difference: m.difference,
+          low: m.interval?.low ?? null,
+          high: m.interval?.high ?? null,
+          pValue: m.pValue,
+          tooSmall: m.tooSmall,
+        };
+      }),
+    );
+    const body = {
+      campaignId: id,
+      grain: ["variant", "currency"],
+      period: { from: null, to: null, note: "every enrolment of the campaign, payments since enrolment" },
+      attribution: attributionOf(found.attribution),
+      generatedAt: new Date().toISOString(),
+      confidence: 0.95,
+      tooSmallBelow: "a few thousand accounts per arm (see MIN_ARM_SIZE in domain/mis/compare.ts)",
+      ...report,
+      rows: flat,
+    };
+    return send(c, body, flat, c.req.valid("query").format);
+  });
+
+  const months = async (query: { from?: string; to?: string }) => {
+    const { timeZone } = await settings();
+    const thisMonth = today(timeZone).slice(0, 7);
+    return { from: `${query.from ?? thisMonth}-01`, to: `${query.to ?? thisMonth}-01`, timeZone };
+  };
+  app.openapi(rollRoute, async (c) => {
+    const query = c.req.valid("query");
+    const range = await months(query);
+    const rows = (await rollRates(db, range)).map(strings);
+    return send(c, { grain: ["month", "currency", "fromBucket"], period: range, generatedAt: new Date().toISOString(), rows }, rows, query.format);
+  });
+  app.openapi(cureRoute, async (c) => {
+    const query = c.req.valid("query");
+    const range = await months(query);
+    const rows = (await cureRates(db, range)).map(strings);
+    return send(c, { grain: ["month", "currency", "bucket"], period: range, generatedAt: new Date().toISOString(), rows }, rows, query.format);
+  });
+  app.openapi(agenciesRoute, async (c) => {
+    const query = c.req.valid("query");
+    const current = await settings();
+    const period = { from: query.from ?? "1970-01-01", to: query.to ?? today(current.timeZone), timeZone: current.timeZone };
+    const slaDays = query.slaDays ?? current.firstContactSlaDays;
+    const rows = (await agencyPerformance(db, { ...period, slaDays, now: new Date() })).map(strings);
+    return send(c, { grain: ["agency", "currency"], period, slaDays, generatedAt: new Date().toISOString(), rows }, rows, query.format);
+  });
+  app.openapi(snapshotRoute, async (c) => {
+    const body = (c.req.header("content-type")?.includes("json") ? c.req.valid("json") : undefined) ?? {};
+    const month = body.month ?? today((await settings()).timeZone).slice(0, 7);
+    const accounts = await takeBucketSnapshot(db, `${month}-01`);
+    await recordAudit(db, { actor: principalOf(c).keyId, action: "report.snapshot", target: { type: "bucket-snapshot", id: month }, detail: { accounts } });
+    return c.json({ month, accounts }, 200);
+  });
+  app.openapi(readSettingsRoute, async (c) => c.json(await settings(), 200));
+  app.openapi(writeSettingsRoute, async (c) => {
+    const change = c.req.valid("json");
+    await db.$transaction(
+      async (tx) => {
+        const before = await tx.reportSettings.findUnique({ where: { id: 1 } });
+        await tx.reportSettings.upsert({ where: { id: 1 }, create: { id: 1, ...change }, update: change });
+        if (change.timeZone && change.timeZone !== before?.timeZone) await tx.$executeRaw`SELECT mis_rebuild()`;
+        await recordAudit(tx, { actor: principalOf(c).keyId, action: "report.settings", target: { type: "report-settings" }, detail: change });
+      },
+      { timeout: 30 * 60_000 },
+    );
+    return c.json(await settings(), 200);
+  });
+  app.openapi(listUnitCostsRoute, async (c) => c.json({ defaults: DEFAULT_UNIT_COSTS, versions: await unitCostVersions(db) }, 200));
+  app.openapi(addUnitCostsRoute, async (c) => {
+    const { market, effectiveFrom, costs } = c.req.valid("json");
+    const day = new Date(`${effectiveFrom}T00:00:00Z`);
+    await db.$transaction(async (tx) => {
+      await tx.unitCostVersion.upsert({
+        where: { market_effectiveFrom: { market, effectiveFrom: day } },
+        create: { market, effectiveFrom: day, costs },
+        update: { costs },
+      });
+      await recordAudit(tx, {
+        actor: principalOf(c).keyId,
+        action: "report.unit-costs",
+        target: { type: "unit-costs", id: market },
+        detail: { effectiveFrom, costs },
+      });
+    });
+    return c.json({ market, effectiveFrom, costs }, 201);
+  });
+  return app;
+}
+
+function parseGrain(by: string | undefined): ReportDimension[] {
+  const names = (by ?? "variant")
+    .split(",")
+    .map((d) => d.trim())
+    .filter(Boolean);
+  const unknown = names.filter((d) => !DIMENSIONS.includes(d as ReportDimension));
+  if (unknown.length > 0) {
+    throw new ProblemError(400, "Invalid request", `unknown report dimension ${unknown.join(", ")}`, [
+      { field: "query.by", reason: `must be a comma-separated subset of ${DIMENSIONS.join(", ")}` },
+    ]);
+  }
+  return [...new Set(names)] as ReportDimension[];
+}
+
+/** One report row as JSON and CSV show it: dimensions, currency, measures, rates, cost. */
+function flatRow(row: ReportRow): Record<string, string | number | boolean | null> {
+  const measures = Object.fromEntries(
+    Object.entries(row.measures).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : k === "recoveredLinearMinor" ? Number(v).toFixed(2) : v]),
+  );
+  return {
+    ...row.dimensions,
+    currency: row.currency,
+    ...measures,
+    callsPlaced: row.split.callsPlaced,
+    ...row.rates,
+    costSms: round(row.cost.byChannel.sms),
+    costVoice: round(row.cost.byChannel.voice),
+    costEmail: round(row.cost.byChannel.email),
+    costWhatsapp: round(row.cost.byChannel.whatsapp),
+    costTotal: round(row.cost.total),
+    costCurrency: row.cost.currency,
+    unpricedMarkets: row.cost.unpriced.join(" ") || null,
+    costToCollect: row.costToCollect,
+  };
+}
+
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
+
+/** Bigints as strings (JSON has no exact big integers). */
+function strings<T extends object>(row: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? v.toString() : v]));
+}
+
+/** JSON, or CSV (header row, one line per row) when asked by `format=csv` or `Accept: text/csv`. */
+function send(c: Context, body: object, rows: Record<string, unknown>[], format: "json" | "csv" | undefined) {
+  const csv = format === "csv" || (format === undefined && (c.req.header("accept") ?? "").includes("text/csv"));
+  if (!csv) return c.json(body, 200);
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+  const text = stringify(rows, { header: true, columns, cast: { boolean: (v) => String(v) } });
+  return c.body(columns.length === 0 ? "\n" : text, 200, { "Content-Type": "text/csv; charset=utf-8" });
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

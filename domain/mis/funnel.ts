@@ -1,0 +1,144 @@
+/**
+ * The contact funnel and outcome measures of a report cell, as summed from the rollup, and
+ * the rates derived from them (definitions: shared MIS reference, README "Reports").
+ */
+export interface Measures {
+  /** Accounts enrolled, and their outstanding balance at enrolment (minor units). */
+  enrolled: number;
+  outstandingMinor: bigint;
+  /** Accounts worked: at least one attempt left the gate. */
+  touched: number;
+  /** Accounts with a live contact: an RPC, a reply or a click. */
+  contacted: number;
+  attempted: number;
+  delivered: number;
+  undelivered: number;
+  /** Unique email opens or WhatsApp reads. */
+  opened: number;
+  clicked: number;
+  replied: number;
+  optedOut: number;
+  /** Voice: answered by a person or a machine; RPC: answered by a person who engaged. */
+  connected: number;
+  rpc: number;
+  /** Billed units: SMS segments, voice minutes, messages. */
+  units: number;
+  promises: number;
+  promisedMinor: bigint;
+  promisesDue: number;
+  promisesKept: number;
+  conversions: number;
+  /** Payments attributed to a touch (last touch) and their amount. */
+  payments: number;
+  recoveredMinor: bigint;
+  /** The same payments shared equally between every eligible touch (linear view). */
+  recoveredLinearMinor: number;
+  unattributedMinor: bigint;
+  /** Every payment since enrolment. */
+  collectedMinor: bigint;
+  commissionMinor: bigint;
+  placed: number;
+  placedMinor: bigint;
+}
+
+export const MEASURE_NAMES = [
+  "enrolled",
+  "outstandingMinor",
+  "touched",
+  "contacted",
+  "attempted",
+  "delivered",
+  "undelivered",
+  "opened",
+  "clicked",
+  "replied",
+  "optedOut",
+  "connected",
+  "rpc",
+  "units",
+  "promises",
+  "promisedMinor",
+  "promisesDue",
+  "promisesKept",
+  "conversions",
+  "payments",
+  "recoveredMinor",
+  "recoveredLinearMinor",
+  "unattributedMinor",
+  "collectedMinor",
+  "commissionMinor",
+  "placed",
+  "placedMinor",
+] as const satisfies readonly (keyof Measures)[];
+
+const MONEY = new Set<keyof Measures>([
+  "outstandingMinor",
+  "promisedMinor",
+  "recoveredMinor",
+  "unattributedMinor",
+  "collectedMinor",
+  "commissionMinor",
+  "placedMinor",
+]);
+
+/** @example isMoney("recoveredMinor") // true */
+export const isMoney = (name: keyof Measures): boolean => MONEY.has(name);
+
+/** All zero. */
+export function emptyMeasures(): Measures {
+  return Object.fromEntries(MEASURE_NAMES.map((n) => [n, MONEY.has(n) ? 0n : 0])) as unknown as Measures;
+}
+
+/** A share, or null when the denominator is zero (never NaN or Infinity in a report). */
+export function ratio(numerator: number | bigint, denominator: number | bigint): number | null {
+  const d = Number(denominator);
+  return d === 0 ? null : Number(numerator) / d;
+}
+
+/** Sums the rates need beyond the measures: voice and digital parts of a cell. */
+export interface ChannelSplit {
+  /** Voice attempts (calls placed). */
+  callsPlaced: number;
+  /** Delivered and undelivered SMS, WhatsApp and email (terminal states). */
+  digitalDelivered: number;
+  digitalUndelivered: number;
+}
+
+export interface Rates {
+  deliveryRate: number | null;
+  openRate: number | null;
+  clickRate: number | null;
+  replyRate: number | null;
+  optOutRate: number | null;
+  connectRate: number | null;
+  rpcRate: number | null;
+  contactRate: number | null;
+  ptpRate: number | null;
+  keptRate: number | null;
+  conversionRate: number | null;
+  recoveryRate: number | null;
+}
+
+/**
+ * The rates of a cell (null where the denominator is zero). Delivery, open, click, reply and
+ * opt-out rates are over digital messages (voice has connect and RPC rates over calls
+ * placed); PTP rate is promises over RPCs plus digital deliveries; contact and conversion
+ * rates are per account worked; recovery rate is collected over outstanding at enrolment.
+ * @example rates({ ...emptyMeasures(), delivered: 9 }, { callsPlaced: 0, digitalDelivered: 9, digitalUndelivered: 1 }).deliveryRate // 0.9
+ */
+export function rates(m: Measures, split: ChannelSplit): Rates {
+  return {
+    deliveryRate: ratio(split.digitalDelivered, split.digitalDelivered + split.digitalUndelivered),
+    openRate: ratio(m.opened, split.digitalDelivered),
+    clickRate: ratio(m.clicked, split.digitalDelivered),
+    replyRate: ratio(m.replied, split.digitalDelivered),
+    optOutRate: ratio(m.optedOut, split.digitalDelivered),
+    connectRate: ratio(m.connected, split.callsPlaced),
+    rpcRate: ratio(m.rpc, split.callsPlaced),
+    contactRate: ratio(m.contacted, m.touched),
+    ptpRate: ratio(m.promises, m.rpc + split.digitalDelivered),
+    keptRate: ratio(m.promisesKept, m.promisesDue),
+    conversionRate: ratio(m.conversions, m.touched),
+    recoveryRate: ratio(m.collectedMinor, m.outstandingMinor),
+  };
+}

@@ -1,0 +1,163 @@
+import { Prisma } from "../generated/prisma/client.ts";
+import { CHANNELS, type Channel } from "../domain/channel.ts";
+import { costToCollect, DEFAULT_UNIT_COSTS, pricePeriods, type UnitCostVersion, type UnitCosts } from "../domain/mis/cost.ts";
+import { emptyMeasures, isMoney, MEASURE_NAMES, rates, type ChannelSplit, type Measures, type Rates } from "../domain/mis/funnel.ts";
+import { minorUnitDigits } from "../domain/money.ts";
+import type { Database } from "../runtime/database.ts";
+
+/** Dimensions a campaign report can be cut by, and the rollup column each reads. */
+export const REPORT_DIMENSIONS = {
+  variant: "variant",
+  step: "step_id",
+  channel: "channel",
+  day: "day",
+  dpdBucket: "dpd_bucket",
+  agency: "agency",
+} as const;
+export type ReportDimension = keyof typeof REPORT_DIMENSIONS;
+
+const COLUMN: Record<(typeof MEASURE_NAMES)[number], string> = {
+  enrolled: "enrolled",
+  outstandingMinor: "outstanding_minor",
+  touched: "touched",
+  contacted: "contacted",
+  attempted: "attempted",
+  delivered: "delivered",
+  undelivered: "undelivered",
+  opened: "opened",
+  clicked: "clicked",
+  replied: "replied",
+  optedOut: "opted_out",
+  connected: "connected",
+  rpc: "rpc",
+  units: "units",
+  promises: "promises",
+  promisedMinor: "promised_minor",
+  promisesDue: "promises_due",
+  promisesKept: "promises_kept",
+  conversions: "conversions",
+  payments: "payments",
+  recoveredMinor: "recovered_minor",
+  recoveredLinearMinor: "recovered_linear_minor",
+  unattributedMinor: "unattributed_minor",
+  collectedMinor: "collected_minor",
+  commissionMinor: "commission_minor",
+  placed: "placed",
+  placedMinor: "placed_minor",
+};
+
+export interface CostCell {
+  /** Per channel, in the unit costs' currency. */
+  byChannel: Record<Channel, number>;
+  total: number;
+  currency: string | null;
+  /** Markets billed without known unit costs (their units cost nothing here). */
+  unpriced: string[];
+}
+
+export interface ReportRow {
+  /** The cell's dimension values (null: account-level figures with no step or channel, no agency). */
+  dimensions: Partial<Record<ReportDimension, string | null>>;
+  /** Money is never summed across currencies: every row is one currency's. */
+  currency: string;
+  measures: Measures;
+  split: ChannelSplit;
+  rates: Rates;
+  cost: CostCell;
+  costToCollect: number | null;
+}
+
+/**
+ * A campaign's report from the rollup: the measures summed per requested grain (and
+ * currency) over days from..to (reporting-zone days, inclusive), with rates, channel cost
+ * (billed units × the unit cost in force on each day in each market), and cost to collect.
+ * One query with the totals per currency as a second grouping set; rows sorted by grain.
+ * @example await campaignReport(db, { campaignId, by: ["variant", "channel"], from: "2026-12-01", to: "2026-12-31" })
+ */
+export async function campaignReport(
+  db: Database,
+  query: { campaignId: string; by: ReportDimension[]; from: string; to: string },
+): Promise<{ rows: ReportRow[]; totals: ReportRow[] }> {
+  const versions = await unitCostVersions(db);
+  const prices = pricePeriods(versions);
+  const grain = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}::text AS "${d}"`));
+  const grainColumns = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}`));
+  const sums = MEASURE_NAMES.map((m) => Prisma.raw(`sum(f.${COLUMN[m]})::text AS "${m}"`));
+  const costs = CHANNELS.map((c) => Prisma.raw(`COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${c}'), 0)::float8 AS "cost_${c}"`));
+  const isTotal = query.by.length > 0 ? Prisma.raw(`GROUPING(f.${REPORT_DIMENSIONS[query.by[0]!]}) = 1`) : Prisma.raw("true");
+  const groupBy =
+    query.by.length > 0 ? Prisma.sql`GROUPING SETS ((${Prisma.join([...grainColumns, Prisma.raw("f.currency")])}), (f.currency))` : Prisma.raw("f.currency");
+  const rows = await db.$queryRaw<Record<string, string | number | boolean | null>[]>`
+    WITH prices (market, channel, from_day, to_day, price, cost_currency) AS (
+      SELECT * FROM (VALUES ${Prisma.join(prices.map((p) => Prisma.sql`(${p.market}, ${p.channel}, ${p.from}::date, ${p.to}::date, ${p.price}::float8, ${p.currency})`))})
+        AS v (market, channel, from_day, to_day, price, cost_currency))
+    SELECT ${Prisma.join([
+      ...grain,
+      Prisma.raw("f.currency"),
+      Prisma.sql`${isTotal} AS "isTotal"`,
+      ...sums,
+      Prisma.raw(`COALESCE(sum(f.attempted) FILTER (WHERE f.channel = 'voice'), 0)::int AS "callsPlaced"`),
+      Prisma.raw(`COALESCE(sum(f.delivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)::int AS "digitalDelivered"`),
+      Prisma.raw(`COALESCE(sum(f.undelivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)::int AS "digitalUndelivered"`),
+      ...costs,
+      Prisma.raw(`min(p.cost_currency) AS "costCurrency"`),
+      Prisma.raw(`string_agg(DISTINCT f.market, ' ') FILTER (WHERE p.price IS NULL AND f.units > 0 AND f.channel <> '') AS "unpriced"`),
+    ])}
+      FROM campaign_daily_facts f
+      LEFT JOIN prices p ON p.market = f.market AND p.channel = f.channel AND f.day >= p.from_day AND f.day < p.to_day
+     WHERE f.campaign_id = ${query.campaignId}::uuid AND f.day BETWEEN ${query.from}::date AND ${query.to}::date
+     GROUP BY ${groupBy}`;
+  const fx = fxRates(versions);
+  const all = rows.map((row) => finish(row, query.by, fx));
+  const order = (a: ReportRow, b: ReportRow) => {
+    for (const d of query.by) {
+      const x = a.dimensions[d] ?? "";
+      const y = b.dimensions[d] ?? "";
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0;
+  };
+  const totals = all.filter((_, i) => rows[i]!.isTotal).sort(order);
+  return { rows: query.by.length > 0 ? all.filter((_, i) => !rows[i]!.isTotal).sort(order) : totals, totals };
+}
+
+/** Value of a major unit of each collection currency in the cost currency: the defaults, overridden by versions. */
+function fxRates(versions: UnitCostVersion[]): Record<string, number> {
+  return Object.assign({}, ...Object.values(DEFAULT_UNIT_COSTS).map((c) => c.fxToCostCurrency), ...versions.map((v) => v.costs.fxToCostCurrency ?? {}));
+}
+
+function finish(row: Record<string, string | number | boolean | null>, by: ReportDimension[], fx: Record<string, number>): ReportRow {
+  const m = emptyMeasures() as unknown as Record<string, number | bigint>;
+  for (const name of MEASURE_NAMES) {
+    const value = String(row[name] ?? "0");
+    m[name] = isMoney(name) ? BigInt(value) : Number(value);
+  }
+  const measures = m as unknown as Measures;
+  const currency = String(row.currency);
+  const split: ChannelSplit = {
+    callsPlaced: Number(row.callsPlaced),
+    digitalDelivered: Number(row.digitalDelivered),
+    digitalUndelivered: Number(row.digitalUndelivered),
+  };
+  const byChannel = Object.fromEntries(CHANNELS.map((c) => [c, Number(row[`cost_${c}`])])) as Record<Channel, number>;
+  const total = CHANNELS.reduce((sum, c) => sum + byChannel[c], 0);
+  const major = (minor: bigint) => Number(minor) / 10 ** minorUnitDigits(currency);
+  return {
+    dimensions: Object.fromEntries(by.map((d) => [d, row[d] === "" ? null : ((row[d] as string | null) ?? null)])),
+    currency,
+    measures,
+    split,
+    rates: rates(measures, split),
+    cost: { byChannel, total, currency: (row.costCurrency as string | null) ?? null, unpriced: row.unpriced ? String(row.unpriced).split(" ") : [] },
+    costToCollect: costToCollect(
+      { channelCost: total, commissionMajor: major(measures.commissionMinor), collectedMajor: major(measures.collectedMinor), currency },
+      { fxToCostCurrency: fx },
+    ),
+  };
+}
+
+/** The unit cost versions configured (the defaults apply where none is). */
+export async function unitCostVersions(db: Database): Promise<UnitCostVersion[]> {
+  const rows = await db.unitCostVersion.findMany({ orderBy: [{ market: "asc" }, { effectiveFrom: "asc" }] });
+  return rows.map((r) => ({ market: r.market, effectiveFrom: r.effectiveFrom.toISOString().slice(0, 10), costs: r.costs as unknown as UnitCosts }));
+}
