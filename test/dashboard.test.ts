@@ -188,6 +188,17 @@ describe("managers' dashboard in Chromium", () => {
     }
     expect(Object.values(variants).reduce((n, cells) => n + Number(cells[1]), 0)).toBe(summary.enrolled);
     expect(variants["holdout"]?.[3] ?? "0").toBe("0");
+    // The significance table shows the variant report's comparisons, arm sizes as the API counts them.
+    const report = (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report/variants`)).body;
+    const comparisons = [...report.challengers, ...report.incrementality];
+    const significance = await page.$$eval("#significance tbody tr", (rows) =>
+      rows.map((r) => [r.querySelector("th")!.textContent!, ...[...r.querySelectorAll("td")].slice(0, 4).map((td) => td.textContent!)]),
+    );
+    expect(significance).toHaveLength(comparisons.length * 3);
+    for (const c of comparisons) {
+      const row = significance.find((r) => r[0] === `${c.variant} (${c.currency})` && r[1] === c.against && r[2] === "payerRate");
+      expect(row?.[3]).toMatch(new RegExp(` of ${c.payerRate.a.n}$`));
+    }
     expect(await chartsDrawn(page)).toEqual([true, true, true, true]);
     await page.screenshot({ path: `${ARTIFACTS}/campaign.png`, fullPage: true });
 

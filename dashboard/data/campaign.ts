@@ -1,4 +1,6 @@
+import type { CampaignStrategy } from "../../domain/strategy.ts";
 import type { Database } from "../../runtime/database.ts";
+import { variantReport } from "../../store/portfolio-reports.ts";
 import { daysOf, type Period } from "../period.ts";
 import { amountsBy, type Amount } from "./money.ts";
 
@@ -188,8 +190,7 @@ export async function loadCampaignPage(db: Database, campaign: CampaignPage["cam
     days: daysOf(period).map((day) => ({ day, ...(byDay.get(day) ?? ZERO), promises: promisesByDay.get(day) ?? 0, payments: paymentsByDay.get(day) ?? 0 })),
     channels: [...byChannel.entries()].map(([channel, c]) => ({ channel, ...c })).sort((a, b) => a.channel.localeCompare(b.channel)),
     variants,
-    // The two-proportion tests come with the variant report (champion vs challengers, holdout).
-    significance: [],
+    significance: await significanceOf(db, id, campaign.strategy),
   };
 }
 
@@ -197,4 +198,19 @@ function mergeAmounts(amounts: Amount[]): Amount[] {
   const sums = new Map<string, bigint>();
   for (const a of amounts) sums.set(a.currency, (sums.get(a.currency) ?? 0n) + a.amountMinor);
   return [...sums.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([currency, amountMinor]) => ({ currency, amountMinor }));
+}
+
+const MEASURES = ["conversion", "payerRate", "keptRate"] as const;
+
+/**
+ * The two-proportion tests of `GET /v1/campaigns/{id}/report/variants` (challengers against
+ * the champion, contacted variants against the holdout), one row per rate.
+ */
+async function significanceOf(db: Database, campaignId: string, strategy: unknown): Promise<VariantSignificance[]> {
+  const plan = strategy as CampaignStrategy;
+  if (!Array.isArray(plan.variants) || plan.variants.length < 2) return [];
+  const report = await variantReport(db, campaignId, plan);
+  return [...report.challengers, ...report.incrementality].flatMap((r) =>
+    MEASURES.map((measure) => ({ variant: r.currency ? `${r.variant} (${r.currency})` : r.variant, against: r.against, measure, comparison: r[measure] })),
+  );
 }
