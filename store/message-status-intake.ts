@@ -41,10 +41,12 @@ export interface MessageStatusIntake {
  * records the outcome signals owed, in one statement. Under light load a batch is one
  * callback and adds no delay; under heavy load the per-statement cost is shared.
  * Callbacks of one message always go to the same lane, and each lane runs one statement at
- * a time, so two statements never lock the same attempts in opposite orders.
+ * a time. The report rollup's triggers make every statement touch shared rows too, so lanes
+ * default to one, and a statement PostgreSQL picks as a deadlock victim (against another
+ * writer) runs again: it is one statement, so nothing of it was kept.
  */
 export function createMessageStatusIntake(db: Database, options: { lanes?: number; maxBatch?: number } = {}): MessageStatusIntake {
-  const lanes: Lane[] = Array.from({ length: options.lanes ?? 2 }, () => ({ queue: new Map(), flushing: false }));
+  const lanes: Lane[] = Array.from({ length: options.lanes ?? 1 }, () => ({ queue: new Map(), flushing: false }));
   const maxBatch = options.maxBatch ?? 500;
 
   async function flush(lane: Lane): Promise<void> {
@@ -53,7 +55,7 @@ export function createMessageStatusIntake(db: Database, options: { lanes?: numbe
       const batch = [...lane.queue.entries()].slice(0, maxBatch);
       for (const [eventId] of batch) lane.queue.delete(eventId);
       try {
-        const results = await storeBatch(db, batch);
+        const results = await retryOnDeadlock(() => storeBatch(db, batch));
         await applyLateKnownAttempts(db, batch, results);
         for (const [eventId, pending] of batch) {
           const result = results.get(eventId);
@@ -167,5 +169,19 @@ async function applyLateKnownAttempts(db: Database, batch: [string, Pending][], 
     const signal: OwedSignal = { workflowId: moved.workflowId, attemptId: moved.attemptId, status: moved.status, outcome: moved.outcome };
     await db.callback.update({ where: { id: result.callbackId }, data: { signal: { ...signal } } });
     result.signal = signal;
+  }
+}
+
+const DEADLOCK_RETRIES = 3;
+
+/** Runs `statement` again when PostgreSQL aborted it as a deadlock victim (SQLSTATE 40P01). */
+async function retryOnDeadlock<T>(statement: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await statement();
+    } catch (error) {
+      const code = (error as { meta?: { code?: string } }).meta?.code ?? /Code: `(\w+)`/.exec(String(error))?.[1];
+      if (code !== "40P01" || attempt > DEADLOCK_RETRIES) throw error;
+    }
   }
 }
