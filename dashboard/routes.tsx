@@ -9,7 +9,6 @@ import { ProblemError } from "../api/problem.ts";
 import type { ApiDeps } from "../api/types.ts";
 import { campaignCounts } from "../store/campaign-progress.ts";
 import { dashboardPrincipal, forgetKey, rememberKey } from "./auth.ts";
-import { loadAgencyPerformance } from "./data/agencies.ts";
 import { loadCampaignPage } from "./data/campaign.ts";
 import { loadCampaignsOverview } from "./data/overview.ts";
 import { AgenciesPage } from "./pages/agencies.tsx";
@@ -17,6 +16,7 @@ import { CampaignPage } from "./pages/campaign.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
 import { periodOf } from "./period.ts";
+import { agencyPerformance, reportSettings } from "../store/portfolio-reports.ts";
 
 // Chart.js is served from the installed package: browsers on customers' networks may not reach a CDN.
 const CHART_JS = join(dirname(createRequire(import.meta.url).resolve("chart.js")), "chart.umd.min.js");
@@ -99,7 +99,10 @@ export function dashboardRoutes({ db }: ApiDeps) {
   app.get("/dashboard/agencies", async (c) => {
     const now = new Date();
     const period = periodOf(c.req.query(), new Date(now.getTime() - (AGENCY_LOOKBACK_DAYS - 1) * 86_400_000), now);
-    return c.html(<AgenciesPage rows={await loadAgencyPerformance(db, period)} period={period} />);
+    const { firstContactSlaDays: slaDays } = await reportSettings(db);
+    // The same figures as GET /v1/reports/agencies for this period.
+    const rows = await agencyPerformance(db, { ...period, slaDays, now });
+    return c.html(<AgenciesPage rows={rows} period={period} slaDays={slaDays} />);
   });
   return app;
 }

@@ -93,6 +93,12 @@ export async function cureRates(db: Database, range: { from: string; to: string 
   }));
 }
 
+/** The reporting zone and the agencies' first-contact SLA (one settings row; defaults until set). */
+export async function reportSettings(db: Database): Promise<{ timeZone: string; firstContactSlaDays: number }> {
+  const row = await db.reportSettings.findUnique({ where: { id: 1 } });
+  return { timeZone: row?.timeZone ?? "UTC", firstContactSlaDays: row?.firstContactSlaDays ?? 3 };
+}
+
 export interface AgencyRow {
   agency: string;
   currency: string;

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { money } from "../dashboard/format.ts";
+import { money, percent } from "../dashboard/format.ts";
 import { freePort } from "./ports.ts";
 import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
 
@@ -209,7 +209,18 @@ describe("managers' dashboard in Chromium", () => {
 
     // Agencies.
     await Promise.all([page.waitForURL("**/dashboard/agencies"), page.click('header a[href="/dashboard/agencies"]')]);
-    expect((await table(page, "agencies"))[agency.body.name]).toEqual(["2", "150000000", "30000000", "1", "20.0 %", "50.0 %"]);
+    const agencyCells = (await table(page, "agencies"))[agency.body.name]!;
+    expect(agencyCells.slice(0, 6)).toEqual(["2", "150000000", "30000000", "1", "20.0 %", "50.0 %"]);
+    // The same row as the agencies report of the API.
+    const reported = (await api(stack.apiUrl, "GET", "/v1/reports/agencies?from=2000-01-01&to=2100-12-31")).body.rows.find(
+      (r: { agency: string }) => r.agency === agency.body.name,
+    );
+    expect([String(reported.placements), String(reported.placedMinor), String(reported.collectedMinor), String(reported.accountsPaying)]).toEqual(
+      agencyCells.slice(0, 4),
+    );
+    expect(agencyCells.slice(4)).toEqual(
+      [reported.liquidationRate, reported.placementSuccess, reported.slaAdherence].map((x) => percent(x === null ? null : Number(x))),
+    );
     const agencyRow = (await page.textContent(`#agencies tbody tr:has(th:text-is("${agency.body.name}"))`))!.replace(/\u00a0/g, " ");
     expect(agencyRow).toContain(`${money(150_000_000n, "IDR")}${money(30_000_000n, "IDR")}`.replace(/\u00a0/g, " "));
     expect(await chartsDrawn(page)).toEqual([true]);

@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { attributionOf } from "../../domain/mis/attribution.ts";
 import { DEFAULT_UNIT_COSTS } from "../../domain/mis/cost.ts";
 import type { CampaignStrategy } from "../../domain/strategy.ts";
-import { agencyPerformance, cureRates, rollRates, takeBucketSnapshot, variantReport } from "../../store/portfolio-reports.ts";
+import { agencyPerformance, cureRates, reportSettings, rollRates, takeBucketSnapshot, variantReport } from "../../store/portfolio-reports.ts";
 import { campaignReport, REPORT_DIMENSIONS, unitCostVersions, type ReportDimension, type ReportRow } from "../../store/reports.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
@@ -162,10 +162,7 @@ const addUnitCostsRoute = createRoute({
 export function reportRoutes({ db }: ApiDeps) {
   const app = router();
 
-  const settings = async () => {
-    const row = await db.reportSettings.findUnique({ where: { id: 1 } });
-    return { timeZone: row?.timeZone ?? "UTC", firstContactSlaDays: row?.firstContactSlaDays ?? 3 };
-  };
+  const settings = () => reportSettings(db);
   const today = (timeZone: string) => new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
   const campaign = async (id: string) => {
     const found = await db.campaign.findUnique({ where: { id } });

@@ -1,10 +1,10 @@
-import type { AgencyRow } from "../data/agencies.ts";
+import type { AgencyRow } from "../../store/portfolio-reports.ts";
 import { count, money, percent } from "../format.ts";
 import { Chart, COLOURS, Layout, PeriodForm } from "../layout.tsx";
 import type { Period } from "../period.ts";
 
 /** Agency performance: placements made in the period and what was collected while placed. */
-export function AgenciesPage(props: { rows: AgencyRow[]; period: Period }) {
+export function AgenciesPage(props: { rows: AgencyRow[]; period: Period; slaDays: number }) {
   const label = (r: AgencyRow) => `${r.agency} (${r.currency})`;
   const pct = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 10);
   return (
@@ -36,7 +36,8 @@ export function AgenciesPage(props: { rows: AgencyRow[]; period: Period }) {
       <section class="scroll">
         <table id="agencies">
           <caption>
-            One row per agency and currency. Liquidation: collected ÷ placed amount. Placement success: placements with any payment ÷ placements.
+            One row per agency and currency. Liquidation: collected ÷ placed amount. Placement success: placements with any payment ÷ placements. First contact
+            in SLA: placements contacted within {props.slaDays} days ÷ placements due a first contact.
           </caption>
           <thead>
             <tr>
@@ -47,6 +48,7 @@ export function AgenciesPage(props: { rows: AgencyRow[]; period: Period }) {
               <th scope="col">Accounts paying</th>
               <th scope="col">Liquidation rate</th>
               <th scope="col">Placement success</th>
+              <th scope="col">First contact in SLA</th>
             </tr>
           </thead>
           <tbody>
@@ -59,6 +61,7 @@ export function AgenciesPage(props: { rows: AgencyRow[]; period: Period }) {
                 <td data-value={r.accountsPaying}>{count(r.accountsPaying)}</td>
                 <td>{percent(r.liquidationRate)}</td>
                 <td>{percent(r.placementSuccess)}</td>
+                <td>{percent(r.slaAdherence)}</td>
               </tr>
             ))}
           </tbody>
