@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { outcomeOf, statusRank } from "../domain/attempt-status.ts";
 import type { Database } from "../runtime/database.ts";
 import type { ContactOutcomeSignal } from "../workflows/account-messages.ts";
@@ -17,15 +16,13 @@ export interface StoredMessageStatus {
   signal: OwedSignal | undefined;
 }
 
+/** Events per statement: bounds its parameters and how long one statement holds its locks. */
+const MAX_BATCH = 500;
+
 interface Pending {
   event: TwilioMessageStatus;
   payload: Record<string, string>;
   waiters: { resolve: (result: StoredMessageStatus) => void; reject: (error: unknown) => void }[];
-}
-
-interface Lane {
-  queue: Map<string, Pending>;
-  flushing: boolean;
 }
 
 export interface MessageStatusIntake {
@@ -36,24 +33,22 @@ export interface MessageStatusIntake {
 /**
  * Twilio message status callbacks are the bulk of our inbound traffic (two or more per
  * message, at the vendor's pace), so they are written in batches: requests that arrive
- * while a lane's statement runs wait for the next one, which stores all their raw events
+ * while a statement runs wait for the next one, which stores all their raw events
  * once (deduplicated on `<MessageSid>:<MessageStatus>`), moves their attempts forward and
  * records the outcome signals owed, in one statement. Under light load a batch is one
  * callback and adds no delay; under heavy load the per-statement cost is shared.
- * Callbacks of one message always go to the same lane, and each lane runs one statement at
- * a time. The report rollup's triggers make every statement touch shared rows too, so lanes
- * default to one, and a statement PostgreSQL picks as a deadlock victim (against another
- * writer) runs again: it is one statement, so nothing of it was kept.
+ * One statement runs at a time: the report rollup's triggers make every statement touch
+ * shared rows, and concurrent batches would deadlock on them. A statement PostgreSQL still
+ * picks as a deadlock victim (against another writer) runs again: it is all or nothing.
  */
-export function createMessageStatusIntake(db: Database, options: { lanes?: number; maxBatch?: number } = {}): MessageStatusIntake {
-  const lanes: Lane[] = Array.from({ length: options.lanes ?? 1 }, () => ({ queue: new Map(), flushing: false }));
-  const maxBatch = options.maxBatch ?? 500;
+export function createMessageStatusIntake(db: Database): MessageStatusIntake {
+  const queue = new Map<string, Pending>();
+  let flushing = false;
 
-  async function flush(lane: Lane): Promise<void> {
-    lane.flushing = true;
-    while (lane.queue.size > 0) {
-      const batch = [...lane.queue.entries()].slice(0, maxBatch);
-      for (const [eventId] of batch) lane.queue.delete(eventId);
+  async function flush(): Promise<void> {
+    while (queue.size > 0) {
+      const batch = [...queue.entries()].slice(0, MAX_BATCH);
+      for (const [eventId] of batch) queue.delete(eventId);
       try {
         const results = await retryOnDeadlock(() => storeBatch(db, batch));
         await applyLateKnownAttempts(db, batch, results);
@@ -65,26 +60,26 @@ export function createMessageStatusIntake(db: Database, options: { lanes?: numbe
           }
         }
       } catch (error) {
-        // One statement: nothing of the batch was written, and every sender hears so.
+        // Every sender hears it and the vendor redelivers: the statement kept nothing, or (a
+        // failure after it) the events are stored and the redelivery finds them.
         for (const [, pending] of batch) for (const waiter of pending.waiters) waiter.reject(error);
       }
     }
-    lane.flushing = false;
+    flushing = false;
   }
 
   return {
     submit(event, payload) {
       const eventId = `${event.MessageSid}:${event.MessageStatus}`;
-      const lane = lanes[createHash("md5").update(event.MessageSid).digest().readUInt32BE(0) % lanes.length]!;
       return new Promise((resolve, reject) => {
-        const pending = lane.queue.get(eventId);
+        const pending = queue.get(eventId);
         // A duplicate delivery while the first is still queued shares its result.
         if (pending) pending.waiters.push({ resolve, reject });
-        else lane.queue.set(eventId, { event, payload, waiters: [{ resolve, reject }] });
+        else queue.set(eventId, { event, payload, waiters: [{ resolve, reject }] });
         // Let the requests already parsed in this turn of the event loop join the batch.
-        if (!lane.flushing) {
-          lane.flushing = true;
-          setImmediate(() => void flush(lane));
+        if (!flushing) {
+          flushing = true;
+          setImmediate(() => void flush());
         }
       });
     },
