@@ -8,7 +8,7 @@
 // checked for lost, double-stored, unapplied and backwards events. Prints a table and
 // writes it to bench/results/callbacks-<date>.md. Not part of `npm test`.
 import { randomBytes } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { join, relative } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -27,8 +27,9 @@ import { renderCallbackReport, type MeasuredPhase } from "./callbacks-report.ts"
 import { machineBetween, sampleMachine } from "./callbacks-machine.ts";
 import { cpuBetween, sampleCpu, type Namer } from "./cpu.ts";
 import { createBenchLogger } from "./log.ts";
+import { writeReport } from "./report.ts";
 import { startBenchPostgres } from "./postgres.ts";
-import { cleanupAll, installSignalHandlers, onCleanup, run as runCommand, sleep, spawnChild, withTimeout, type ChildHandle } from "./processes.ts";
+import { cleanupAll, installSignalHandlers, onCleanup, run as runCommand, runBench, sleep, spawnChild, type ChildHandle, withTimeout } from "./processes.ts";
 import { startDevServer } from "./temporal-servers.ts";
 
 interface Options {
@@ -335,19 +336,11 @@ async function main(): Promise<void> {
           .replace(/^-|-$/g, "")}`
       : "";
     const file = join(repoRoot, "bench", "results", `callbacks-${startedAt.toISOString().slice(0, 10)}${suffix}.md`);
-    await mkdir(join(file, ".."), { recursive: true });
-    await writeFile(file, report);
-    process.stdout.write(`\n${report}\nDatabase check: ${check.passed ? "PASSED" : "FAILED"}\nWritten to ${file}\n`);
+    const written = await writeReport(file, report);
+    process.stdout.write(`\n${written}\nDatabase check: ${check.passed ? "PASSED" : "FAILED"}\nWritten to ${file}\n`);
   } finally {
     await cleanupAll();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main);

@@ -7,14 +7,13 @@
 // same file into a scratch table. Writes bench/results/import-<date>.md. Not part of `npm test`.
 import { once } from "node:events";
 import { createReadStream, createWriteStream, readFileSync } from "node:fs";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import type { Profiler } from "node:inspector";
 import { request } from "node:http";
 import { availableParallelism } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import * as prettier from "prettier";
 import { repoRoot } from "../runtime/config.ts";
 import { postgresConfig } from "../runtime/database-url.ts";
 import type { Logger } from "../runtime/logger.ts";
@@ -23,8 +22,8 @@ import { summarise, type ProfileSummary } from "./callbacks-profile.ts";
 import { cpuBetween, formatCpu, sampleCpu, type CpuWindow } from "./cpu.ts";
 import { createBenchLogger } from "./log.ts";
 import { startBenchPostgres } from "./postgres.ts";
-import { cleanupAll, installSignalHandlers, run, sleep, spawnChild, type ChildHandle } from "./processes.ts";
-import { machineLine } from "./report.ts";
+import { cleanupAll, installSignalHandlers, run, runBench, sleep, spawnChild, type ChildHandle } from "./processes.ts";
+import { machineLine, writeReport } from "./report.ts";
 import { startDevServer } from "./temporal-servers.ts";
 
 const TARGET_ROWS_PER_SECOND = 30_000;
@@ -292,8 +291,7 @@ async function main(): Promise<void> {
       "results",
       `import-${startedAt.toISOString().slice(0, 10)}${options.rows === 1_000_000 ? "" : `-n${options.rows}`}${options.apiHeapMib ? `-heap${options.apiHeapMib}` : ""}.md`,
     );
-    const formatted = await prettier.format(report, { ...(await prettier.resolveConfig(out)), filepath: out });
-    await writeFile(out, formatted);
+    const formatted = await writeReport(out, report);
     process.stdout.write(`\n${formatted}\nWritten to ${out}\n`);
   } finally {
     await cleanupAll();
@@ -369,11 +367,4 @@ function renderImportReport(r: {
   ].join("\n");
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main);

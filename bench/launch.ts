@@ -6,19 +6,18 @@
 // first attempt, and the worker's memory with N account workflows asleep. Prints a table
 // and writes it to bench/results/launch-<date>.md. Not part of `npm test`.
 import { readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DefaultLogger, Runtime } from "@temporalio/worker";
-import * as prettier from "prettier";
 import { repoRoot } from "../runtime/config.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { measureEmptyWorkflowStarts } from "./baseline.ts";
 import type { Namer } from "./cpu.ts";
 import { createBenchLogger } from "./log.ts";
 import { startBenchPostgres, type BenchPostgres } from "./postgres.ts";
-import { cleanupAll, installSignalHandlers, isStopping, run as runCommand } from "./processes.ts";
-import { renderReport, type ServerRun } from "./report.ts";
+import { cleanupAll, installSignalHandlers, isStopping, run as runCommand, runBench } from "./processes.ts";
+import { renderReport, writeReport, type ServerRun } from "./report.ts";
 import { measureTagihLaunch } from "./tagih.ts";
 import { ensureProductionServer, startDevServer, startPostgresServer, type ServerKind, type TemporalServer } from "./temporal-servers.ts";
 
@@ -158,21 +157,11 @@ async function main(): Promise<void> {
       "results",
       `launch-${startedAt.toISOString().slice(0, 10)}${options.accounts === 10_000 ? "" : `-n${options.accounts}`}.md`,
     );
-    await mkdir(join(file, ".."), { recursive: true });
-    // Formatted as the repository's `prettier --check .` expects, so the file can be committed as is.
-    const formatted = await prettier.format(report, { ...(await prettier.resolveConfig(file)), filepath: file });
-    await writeFile(file, formatted);
+    const formatted = await writeReport(file, report);
     process.stdout.write(`\n${formatted}\nWritten to ${file}\n`);
   } finally {
     await cleanupAll();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main);

@@ -5,7 +5,6 @@
 // production, proven equal by test/mis.test.ts — and measures a campaign report over the
 // API (p50/p95 over requests with varying `by`) against the same figures by a plain
 // aggregate over the raw tables, in the same run. Writes bench/results/mis-<date>.md.
-import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
@@ -19,7 +18,7 @@ import { migrate } from "../runtime/migrate.ts";
 import { createBenchLogger } from "./log.ts";
 import { startBenchPostgres } from "./postgres.ts";
 import { cleanupAll, installSignalHandlers, onCleanup } from "./processes.ts";
-import { machineLine } from "./report.ts";
+import { machineLine, writeReport } from "./report.ts";
 import { freePort } from "../test/ports.ts";
 
 const { values } = parseArgs({
@@ -188,9 +187,7 @@ try {
     `Targets: p95 < 200 ms (${p95 < 200 ? "met" : "missed"}); ≥ 20× faster than the raw aggregate (${rawP50 / p95 >= 20 ? "met" : "missed"}). The report's funnel by variant and channel equals the raw aggregate's.`,
   ];
   const text = lines.join("\n") + "\n";
-  console.log(text);
-  await mkdir(join(repoRoot, "bench", "results"), { recursive: true });
-  await writeFile(join(repoRoot, "bench", "results", `mis-${startedAt.toISOString().slice(0, 10)}.md`), text);
+  console.log(await writeReport(join(repoRoot, "bench", "results", `mis-${startedAt.toISOString().slice(0, 10)}.md`), text));
 } finally {
   await cleanupAll();
 }

@@ -135,3 +135,18 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs a benchmark's `main`: exit 0 when it ends, 1 (after cleaning up) when it throws.
+ * @example runBench(main);
+ */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 1;
+      void cleanupAll().finally(() => process.exit(1));
+    },
+  );
+}

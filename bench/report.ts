@@ -1,5 +1,8 @@
 // The result table (stdout and bench/results/launch-<date>.md) and the notes under it.
+import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, release, totalmem } from "node:os";
+import { dirname } from "node:path";
+import * as prettier from "prettier";
 import type { BaselineResult } from "./baseline.ts";
 import { formatCpu } from "./cpu.ts";
 import type { LatencyStats } from "./probe.ts";
@@ -160,3 +163,15 @@ const latency = (l: LatencyStats | undefined) => (l ? `p50 ${l.p50.toFixed(0)} m
 const seconds = (s: number) => (s < 10 ? `${s.toFixed(2)} s` : `${s.toFixed(1)} s`);
 const minutes = (s: number) => (s < 120 ? seconds(s) : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+
+/**
+ * Writes a benchmark's report to `file`, formatted as the repository's Prettier settings
+ * format Markdown (aligned tables), and returns the text written.
+ * @example const text = await writeReport(join(repoRoot, "bench", "results", "launch.md"), report);
+ */
+export async function writeReport(file: string, report: string): Promise<string> {
+  await mkdir(dirname(file), { recursive: true });
+  const formatted = await prettier.format(report, { ...(await prettier.resolveConfig(file)), filepath: file });
+  await writeFile(file, formatted);
+  return formatted;
+}
