@@ -5,6 +5,8 @@ import { createLogger } from "../runtime/logger.ts";
 import { startStack, type Stack } from "../runtime/stack.ts";
 import { freePort } from "./ports.ts";
 import { zoneAtLocalHour } from "./zones.ts";
+import { startVendorSandbox } from "../sandbox/index.ts";
+import type { SandboxOptions } from "../sandbox/types.ts";
 
 // The admin key of each running test stack, by API address: `api()` sends it by default.
 const adminKeys = new Map<string, string>();
@@ -30,6 +32,33 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
   const key = config.adminApiKey ?? stack.generatedAdminKey;
   if (key) adminKeys.set(stack.apiUrl, key);
   return { ...stack, config, adminKey: key ?? "" };
+}
+
+/**
+ * The stack with a vendor sandbox of the test's own, whose Twilio credentials the test knows
+ * (to sign inbound messages and calls as Twilio does); the sandbox calls this stack back.
+ * Stop both: `stack.stop()`, then `sandbox.close()`.
+ */
+export async function startTestStackWithSandbox(
+  twilio: { accountSid: string; authToken: string },
+  sandboxOptions: Omit<SandboxOptions, "twilio" | "deliverTo">,
+  env: Record<string, string> = {},
+) {
+  const port = await freePort();
+  const sandbox = await startVendorSandbox({ ...sandboxOptions, twilio, deliverTo: `http://127.0.0.1:${port}` });
+  try {
+    const stack = await startTestStack({
+      PORT: String(port),
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TAGIH_TWILIO_API_URL: sandbox.url,
+      ...env,
+    });
+    return { stack, sandbox };
+  } catch (error) {
+    await sandbox.close();
+    throw error;
+  }
 }
 
 export interface ApiOptions {

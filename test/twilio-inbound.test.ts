@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVendorSandbox, type VendorSandbox } from "../sandbox/index.ts";
+import type { VendorSandbox } from "../sandbox/index.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
-import { freePort } from "./ports.ts";
-import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+import type { startTestStack } from "./stack.ts";
+import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign inbound messages as
 // Twilio does; the product sends to it as to any Twilio-compatible API.
@@ -15,21 +15,11 @@ const authToken = randomBytes(16).toString("hex");
 const OPS = "+6221500123";
 
 beforeAll(async () => {
-  const port = await freePort();
-  sandbox = await startVendorSandbox({
-    twilio: { accountSid, authToken },
-    deliverTo: `http://127.0.0.1:${port}`,
-    seed: 11,
-    outcomes: { sms: { delivered: 1 } },
-  });
-  stack = await startTestStack({
-    PORT: String(port),
-    TWILIO_ACCOUNT_SID: accountSid,
-    TWILIO_AUTH_TOKEN: authToken,
-    TAGIH_TWILIO_API_URL: sandbox.url,
-    TAGIH_OPS_PHONE: OPS,
-    TAGIH_CREDITOR_NAME: "Bank Contoh",
-  });
+  ({ stack, sandbox } = await startTestStackWithSandbox(
+    { accountSid, authToken },
+    { seed: 11, outcomes: { sms: { delivered: 1 } } },
+    { TAGIH_OPS_PHONE: OPS, TAGIH_CREDITOR_NAME: "Bank Contoh" },
+  ));
 });
 afterAll(async () => {
   await stack?.stop();

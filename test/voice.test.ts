@@ -3,11 +3,11 @@ import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { speechFor } from "../activities/channels/voice.ts";
 import { parseKeypadDate, promiseWindow } from "../api/webhooks/twilio-voice.ts";
-import { startVendorSandbox, type OutcomeMix, type VendorSandbox } from "../sandbox/index.ts";
+import type { OutcomeMix, VendorSandbox } from "../sandbox/index.ts";
 import { renderTemplate, resolveTemplate, type TemplateContext } from "../templates/render.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
-import { freePort } from "./ports.ts";
-import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+import type { startTestStack } from "./stack.ts";
+import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign requests as Twilio.
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -18,23 +18,11 @@ const OPS = "+6221500123";
 const PAY = "https://pay.example.com/p";
 
 beforeAll(async () => {
-  const port = await freePort();
-  sandbox = await startVendorSandbox({
-    twilio: { accountSid, authToken },
-    deliverTo: `http://127.0.0.1:${port}`,
-    seed: 13,
-    outcomes: { sms: { delivered: 1 } },
-  });
-  stack = await startTestStack({
-    PORT: String(port),
-    TWILIO_ACCOUNT_SID: accountSid,
-    TWILIO_AUTH_TOKEN: authToken,
-    TAGIH_TWILIO_API_URL: sandbox.url,
-    TAGIH_OPS_PHONE: OPS,
-    TAGIH_PAYMENT_LINK_BASE: PAY,
-    TAGIH_CREDITOR_NAME: "Bank Contoh",
-    TAGIH_VOICEMAIL_NAME: "Maya",
-  });
+  ({ stack, sandbox } = await startTestStackWithSandbox(
+    { accountSid, authToken },
+    { seed: 13, outcomes: { sms: { delivered: 1 } } },
+    { TAGIH_OPS_PHONE: OPS, TAGIH_PAYMENT_LINK_BASE: PAY, TAGIH_CREDITOR_NAME: "Bank Contoh", TAGIH_VOICEMAIL_NAME: "Maya" },
+  ));
 });
 afterAll(async () => {
   await stack?.stop();

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVendorSandbox, type VendorSandbox } from "../sandbox/index.ts";
-import { freePort } from "./ports.ts";
-import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+import type { VendorSandbox } from "../sandbox/index.ts";
+import type { startTestStack } from "./stack.ts";
+import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign the debtor's
 // inbound WhatsApp message as Twilio does.
@@ -15,21 +15,11 @@ const CONTENT_SID = `HX${"ab12".repeat(8)}`;
 const WHATSAPP_FROM = "+14155238886";
 
 beforeAll(async () => {
-  const port = await freePort();
-  sandbox = await startVendorSandbox({
-    twilio: { accountSid, authToken },
-    deliverTo: `http://127.0.0.1:${port}`,
-    seed: 12,
-    outcomes: { sms: { delivered: 1 }, whatsapp: { read: 1 } },
-  });
-  stack = await startTestStack({
-    PORT: String(port),
-    TWILIO_ACCOUNT_SID: accountSid,
-    TWILIO_AUTH_TOKEN: authToken,
-    TAGIH_TWILIO_API_URL: sandbox.url,
-    TWILIO_WHATSAPP_FROM: WHATSAPP_FROM,
-    TAGIH_CREDITOR_NAME: "Bank Contoh",
-  });
+  ({ stack, sandbox } = await startTestStackWithSandbox(
+    { accountSid, authToken },
+    { seed: 12, outcomes: { sms: { delivered: 1 }, whatsapp: { read: 1 } } },
+    { TWILIO_WHATSAPP_FROM: WHATSAPP_FROM, TAGIH_CREDITOR_NAME: "Bank Contoh" },
+  ));
 });
 afterAll(async () => {
   await stack?.stop();

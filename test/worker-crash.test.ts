@@ -5,13 +5,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { repoRoot } from "../runtime/config.ts";
-import { startVendorSandbox, type VendorSandbox } from "../sandbox/index.ts";
+import type { VendorSandbox } from "../sandbox/index.ts";
 import { createTwilioClient } from "../vendors/twilio.ts";
 import { createSmsSender } from "../activities/channels/sms.ts";
 import { createActivities } from "../activities/index.ts";
 import { createLogger } from "../runtime/logger.ts";
-import { freePort } from "./ports.ts";
-import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+import { accountFixture, api, eventually, startTestStack, startTestStackWithSandbox } from "./stack.ts";
 
 const twilio = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
 const taskQueue = `crash-${randomUUID()}`;
@@ -20,17 +19,12 @@ let stack: Awaited<ReturnType<typeof startTestStack>>;
 const workers: ChildProcess[] = [];
 
 beforeAll(async () => {
-  const port = await freePort();
   // One sandbox shared by the API (in this process) and the worker processes.
-  sandbox = await startVendorSandbox({ twilio, outcomes: { sms: { delivered: 1 } }, deliverTo: `http://127.0.0.1:${port}`, delayMs: { min: 0, max: 50 } });
-  stack = await startTestStack({
-    PORT: String(port),
-    TAGIH_ROLE: "api",
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TAGIH_TWILIO_API_URL: sandbox.url,
-  });
+  ({ stack, sandbox } = await startTestStackWithSandbox(
+    twilio,
+    { outcomes: { sms: { delivered: 1 } }, delayMs: { min: 0, max: 50 } },
+    { TAGIH_ROLE: "api", TEMPORAL_TASK_QUEUE: taskQueue },
+  ));
 });
 afterAll(async () => {
   for (const w of workers) w.kill("SIGKILL");
