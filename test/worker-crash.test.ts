@@ -10,7 +10,8 @@ import { createTwilioClient } from "../vendors/twilio.ts";
 import { createSmsSender } from "../activities/channels/sms.ts";
 import { createActivities } from "../activities/index.ts";
 import { createLogger } from "../runtime/logger.ts";
-import { accountFixture, api, eventually, startTestStack, startTestStackWithSandbox } from "./stack.ts";
+import type { startTestStack } from "./stack.ts";
+import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
 
 const twilio = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
 const taskQueue = `crash-${randomUUID()}`;
