@@ -1,10 +1,14 @@
-// `npm run bench:mis [-- --accounts 1000000 --attempts 5000000 --callbacks 10000000 --requests 50]`
+// `npm run bench:mis [-- --accounts 1000000 --attempts 5000000 --callbacks 10000000 --requests 50] [--reuse]`
+//
+// --reuse measures again on the database the previous run seeded (kept in .data/bench-mis),
+// skipping its seed of about twenty minutes; the kept counts must match the ones asked for.
 //
 // Seeds a portfolio with set-based SQL (generate_series) with the rollup triggers off, then
 // builds the rollup with mis_rebuild() — the state the triggers keep row by row in
 // production, proven equal by test/mis.test.ts — and measures a campaign report over the
 // API (p50/p95 over requests with varying `by`) against the same figures by a plain
 // aggregate over the raw tables, in the same run. Writes bench/results/mis-<date>.md.
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
@@ -18,6 +22,8 @@ import { migrate } from "../runtime/migrate.ts";
 import { createBenchLogger } from "./log.ts";
 import { startBenchPostgres } from "./postgres.ts";
 import { cleanupAll, installSignalHandlers, onCleanup } from "./processes.ts";
+import { ensureAdminKey } from "../store/api-keys.ts";
+import { authorization, benchAdminKey } from "./api-key.ts";
 import { machineLine, writeReport } from "./report.ts";
 import { freePort } from "../test/ports.ts";
 
@@ -27,6 +33,7 @@ const { values } = parseArgs({
     attempts: { type: "string", default: "5000000" },
     callbacks: { type: "string", default: "10000000" },
     requests: { type: "string", default: "50" },
+    reuse: { type: "boolean", default: false },
   },
 });
 const N = { accounts: Number(values.accounts), attempts: Number(values.attempts), callbacks: Number(values.callbacks), requests: Number(values.requests) };
@@ -65,7 +72,7 @@ const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
 
 try {
   const postgres = await startBenchPostgres(join(repoRoot, ".data", "bench-mis"), logger);
-  const url = await postgres.freshDatabase("tagih_mis_bench");
+  const url = values.reuse ? postgres.url("tagih_mis_bench") : await postgres.freshDatabase("tagih_mis_bench");
   await migrate(url, logger);
   const sql = new pg.Client(postgresConfig(url));
   await sql.connect();
@@ -73,16 +80,17 @@ try {
   await sql.query("SET work_mem = '256MB'");
   await sql.query("SET maintenance_work_mem = '512MB'");
 
-  const triggers = ["contact_attempts", "enrolments", "placements", "payments", "promises"];
-  for (const t of triggers) await sql.query(`ALTER TABLE ${t} DISABLE TRIGGER mis_facts`);
-  await timed("seed accounts, campaign, enrolments", () => seedAccounts(sql));
-  await timed(`seed ${N.attempts.toLocaleString("en")} attempts`, () => seedAttempts(sql));
-  await timed(`seed ${N.callbacks.toLocaleString("en")} callbacks`, () => seedCallbacks(sql));
-  await timed("seed payments, promises, placements", () => seedOutcomes(sql));
-  for (const t of triggers) await sql.query(`ALTER TABLE ${t} ENABLE TRIGGER mis_facts`);
-  await timed("build the rollup (mis_rebuild)", () => sql.query("SELECT mis_rebuild()"));
-
-  await sql.query("VACUUM ANALYZE");
+  if (!values.reuse) {
+    const triggers = ["contact_attempts", "enrolments", "placements", "payments", "promises"];
+    for (const t of triggers) await sql.query(`ALTER TABLE ${t} DISABLE TRIGGER mis_facts`);
+    await timed("seed accounts, campaign, enrolments", () => seedAccounts(sql));
+    await timed(`seed ${N.attempts.toLocaleString("en")} attempts`, () => seedAttempts(sql));
+    await timed(`seed ${N.callbacks.toLocaleString("en")} callbacks`, () => seedCallbacks(sql));
+    await timed("seed payments, promises, placements", () => seedOutcomes(sql));
+    for (const t of triggers) await sql.query(`ALTER TABLE ${t} ENABLE TRIGGER mis_facts`);
+    await timed("build the rollup (mis_rebuild)", () => sql.query("SELECT mis_rebuild()"));
+    await sql.query("VACUUM ANALYZE");
+  }
   const counts = (
     await sql.query(
       `SELECT (SELECT count(*) FROM accounts) AS accounts, (SELECT count(*) FROM contact_attempts) AS attempts, (SELECT count(*) FROM callbacks) AS callbacks,
@@ -90,9 +98,13 @@ try {
     )
   ).rows[0] as Record<string, string>;
   console.log(counts);
+  const kept = { accounts: Number(counts.accounts), attempts: Number(counts.attempts), callbacks: Number(counts.callbacks) };
+  if (kept.accounts !== N.accounts || kept.attempts !== N.attempts || kept.callbacks !== N.callbacks)
+    throw new Error(`the database holds ${JSON.stringify(kept)}, not the counts asked for: run without --reuse to seed it`);
 
   // The API, in this process, on its own port; reports need no Temporal.
   const db = createDatabase(url, 10);
+  await ensureAdminKey(db, benchAdminKey);
   const temporal = new Client({ connection: Connection.lazy({ address: "127.0.0.1:1" }) });
   const port = await freePort();
   const app = createApp({
@@ -107,7 +119,9 @@ try {
 
   const report = async (by: string[]) => {
     const t0 = performance.now();
-    const response = await fetch(`http://127.0.0.1:${port}/v1/campaigns/${CAMPAIGN}/report?by=${by.join(",")}&from=2026-01-01&to=2026-12-31`);
+    const response = await fetch(`http://127.0.0.1:${port}/v1/campaigns/${CAMPAIGN}/report?by=${by.join(",")}&from=2026-01-01&to=2026-12-31`, {
+      headers: authorization,
+    });
     const body = (await response.json()) as { rows: Record<string, unknown>[]; totals: Record<string, number | string>[] };
     if (response.status !== 200) throw new Error(`report answered ${response.status}: ${JSON.stringify(body)}`);
     return { ms: performance.now() - t0, body };
@@ -166,16 +180,18 @@ try {
     `# MIS report benchmark, ${startedAt.toISOString().slice(0, 10)}`,
     "",
     "```sh",
-    `npm run bench:mis -- --accounts ${N.accounts} --attempts ${N.attempts} --callbacks ${N.callbacks} --requests ${N.requests}`,
+    `npm run bench:mis -- --accounts ${N.accounts} --attempts ${N.attempts} --callbacks ${N.callbacks} --requests ${N.requests}${values.reuse ? " --reuse" : ""}`,
     "```",
     "",
-    `- Machine: ${machineLine()}`,
+    `- Machine: ${machineLine()}; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(", ")} when the requests ended`,
     `- Seeded: ${Number(counts.accounts).toLocaleString("en")} accounts, ${Number(counts.attempts).toLocaleString("en")} attempts, ${Number(counts.callbacks).toLocaleString("en")} callbacks, ${Number(counts.payments).toLocaleString("en")} payments; one campaign with champion, challenger and holdout over all accounts, 7 steps on 4 channels over 30 days`,
     `- Rollup: built by \`mis_rebuild()\` after the bulk load (the state the row triggers keep in production; test/mis.test.ts checks both against raw counts): ${Number(counts.facts).toLocaleString("en")} rows in campaign_daily_facts`,
     "",
-    "| step | seconds |",
-    "|---|---|",
-    ...timings.map(([what, s]) => `| ${what} | ${s.toFixed(1)} |`),
+    ...(values.reuse
+      ? ["Seeded by an earlier run with the same counts (`--reuse`)."]
+      : ["| step | seconds |", "|---|---|", ...timings.map(([what, s]) => `| ${what} | ${s.toFixed(1)} |`)]),
     "",
     "| measure | value |",
     "|---|---|",

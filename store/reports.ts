@@ -108,7 +108,9 @@ export async function campaignReport(
      WHERE f.campaign_id = ${query.campaignId}::uuid AND f.day BETWEEN ${query.from}::date AND ${query.to}::date
      GROUP BY ${groupBy}`;
   const fx = fxRates(versions);
-  const all = rows.map((row) => finish(row, query.by, fx));
+  const scales = new Map<string, number>();
+  const scale = (currency: string) => scales.get(currency) ?? scales.set(currency, 10 ** minorUnitDigits(currency)).get(currency)!;
+  const all = rows.map((row) => finish(row, query.by, fx, scale));
   const order = (a: ReportRow, b: ReportRow) => {
     for (const d of query.by) {
       const x = a.dimensions[d] ?? "";
@@ -126,8 +128,15 @@ function fxRates(versions: UnitCostVersion[]): Record<string, number> {
   return Object.assign({}, ...Object.values(DEFAULT_UNIT_COSTS).map((c) => c.fxToCostCurrency), ...versions.map((v) => v.costs.fxToCostCurrency ?? {}));
 }
 
-function finish(row: Record<string, string | number | boolean | null>, by: ReportDimension[], fx: Record<string, number>): ReportRow {
-  const m = emptyMeasures() as unknown as Record<string, number | bigint>;
+function finish(
+  row: Record<string, string | number | boolean | null>,
+  by: ReportDimension[],
+  fx: Record<string, number>,
+  scaleOf: (currency: string) => number,
+): ReportRow {
+  // Filled in place: an object grown key by key falls into V8's slow dictionary mode, and a
+  // 6-dimension report has thousands of cells.
+  const m = emptyMeasures() as unknown as Record<(typeof MEASURE_NAMES)[number], number | bigint>;
   for (const name of MEASURE_NAMES) {
     const value = String(row[name] ?? "0");
     m[name] = isMoney(name) ? BigInt(value) : Number(value);
@@ -139,18 +148,21 @@ function finish(row: Record<string, string | number | boolean | null>, by: Repor
     digitalDelivered: Number(row.digitalDelivered),
     digitalUndelivered: Number(row.digitalUndelivered),
   };
-  const byChannel = Object.fromEntries(CHANNELS.map((c) => [c, Number(row[`cost_${c}`])])) as Record<Channel, number>;
-  const total = CHANNELS.reduce((sum, c) => sum + byChannel[c], 0);
-  const major = (minor: bigint) => Number(minor) / 10 ** minorUnitDigits(currency);
+  const byChannel = {} as Record<Channel, number>;
+  let total = 0;
+  for (const c of CHANNELS) total += byChannel[c] = Number(row[`cost_${c}`]);
+  const scale = scaleOf(currency);
+  const dimensions: ReportRow["dimensions"] = {};
+  for (const d of by) dimensions[d] = row[d] === "" ? null : ((row[d] as string | null) ?? null);
   return {
-    dimensions: Object.fromEntries(by.map((d) => [d, row[d] === "" ? null : ((row[d] as string | null) ?? null)])),
+    dimensions,
     currency,
     measures,
     split,
     rates: rates(measures, split),
     cost: { byChannel, total, currency: (row.costCurrency as string | null) ?? null, unpriced: row.unpriced ? String(row.unpriced).split(" ") : [] },
     costToCollect: costToCollect(
-      { channelCost: total, commissionMajor: major(measures.commissionMinor), collectedMajor: major(measures.collectedMinor), currency },
+      { channelCost: total, commissionMajor: Number(measures.commissionMinor) / scale, collectedMajor: Number(measures.collectedMinor) / scale, currency },
       { fxToCostCurrency: fx },
     ),
   };

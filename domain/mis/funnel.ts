@@ -84,9 +84,11 @@ const MONEY = new Set<keyof Measures>([
 /** @example isMoney("recoveredMinor") // true */
 export const isMoney = (name: keyof Measures): boolean => MONEY.has(name);
 
-/** All zero. */
+const ZERO = Object.fromEntries(MEASURE_NAMES.map((n) => [n, MONEY.has(n) ? 0n : 0])) as unknown as Measures;
+
+/** All zero; a copy of one object, so that every cell shares its fast property layout when filled in place. */
 export function emptyMeasures(): Measures {
-  return Object.fromEntries(MEASURE_NAMES.map((n) => [n, MONEY.has(n) ? 0n : 0])) as unknown as Measures;
+  return { ...ZERO };
 }
 
 /** A share, or null when the denominator is zero (never NaN or Infinity in a report). */
