@@ -1,3 +1,4 @@
+import { createBucketSnapshotActivities } from "./bucket-snapshot.ts";
 import { createComplianceActivities } from "./compliance.ts";
 import { createContactActivities } from "./contact.ts";
 import { createEnrolmentActivities } from "./enrolment.ts";
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createContactActivities(deps),
     ...createJourneyActivities(deps),
     ...createPlacementActivities(deps),
+    ...createBucketSnapshotActivities(deps),
   };
 }
 

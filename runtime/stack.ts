@@ -14,6 +14,7 @@ import { createDatabase, type Database } from "./database.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import type { Logger } from "./logger.ts";
 import { migrate } from "./migrate.ts";
+import { ensureSchedules } from "./schedules.ts";
 import { startTemporalDevServer } from "./temporal-dev-server.ts";
 import { connectVendors } from "./vendors.ts";
 
@@ -106,6 +107,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         }),
       });
       const running = worker.run();
+      await ensureSchedules(temporal, config.taskQueue, logger);
       stops.push(async () => {
         if (worker.getState() === "RUNNING") worker.shutdown();
         await running;

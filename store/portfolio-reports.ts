@@ -2,18 +2,36 @@ import { compareMeans, compareProportions, type MeanComparison, type ProportionC
 import { DPD_BUCKETS } from "../domain/mis/buckets.ts";
 import type { CampaignStrategy } from "../domain/strategy.ts";
 import type { Database } from "../runtime/database.ts";
+import { recordAudit } from "./audit.ts";
 
 /**
- * Takes the month's bucket snapshot of every account as it stands now (a repeat within the
- * month replaces it): the basis of roll and cure rates. Returns how many accounts it holds.
- * @example await takeBucketSnapshot(db, "2026-12-01")
+ * Takes the month's bucket snapshot of every account as it stands now (a repeat replaces it):
+ * the basis of roll and cure rates. Audited as `actor`'s, in the same transaction. Returns how
+ * many accounts it holds.
+ * @example await takeBucketSnapshot(db, "2026-12", { actor: keyId })
  */
-export async function takeBucketSnapshot(db: Database, month: string): Promise<number> {
-  return db.$executeRaw`
-    INSERT INTO account_bucket_snapshots (month, account_id, dpd_bucket, days_past_due, balance_minor, currency, taken_at)
-    SELECT ${month}::date, id, mis_bucket(days_past_due), days_past_due, balance_minor, currency, now() FROM accounts
-    ON CONFLICT (month, account_id) DO UPDATE SET dpd_bucket = EXCLUDED.dpd_bucket, days_past_due = EXCLUDED.days_past_due,
-      balance_minor = EXCLUDED.balance_minor, currency = EXCLUDED.currency, taken_at = EXCLUDED.taken_at`;
+export async function takeBucketSnapshot(db: Database, month: string, audit: { actor: string; scheduled?: boolean }): Promise<number> {
+  return db.$transaction(
+    async (tx) => {
+      const accounts = await tx.$executeRaw`
+        INSERT INTO account_bucket_snapshots (month, account_id, dpd_bucket, days_past_due, balance_minor, currency, taken_at)
+        SELECT ${`${month}-01`}::date, id, mis_bucket(days_past_due), days_past_due, balance_minor, currency, now() FROM accounts
+        ON CONFLICT (month, account_id) DO UPDATE SET dpd_bucket = EXCLUDED.dpd_bucket, days_past_due = EXCLUDED.days_past_due,
+          balance_minor = EXCLUDED.balance_minor, currency = EXCLUDED.currency, taken_at = EXCLUDED.taken_at`;
+      const detail = audit.scheduled ? { accounts, scheduled: true } : { accounts };
+      await recordAudit(tx, { actor: audit.actor, action: "report.snapshot", target: { type: "bucket-snapshot", id: month }, detail });
+      return accounts;
+    },
+    // A large portfolio takes minutes to copy.
+    { timeout: 30 * 60_000 },
+  );
+}
+
+/** When the month's latest snapshot was taken (null: never). */
+export async function snapshotTakenAt(db: Database, month: string): Promise<Date | null> {
+  const [row] = await db.$queryRaw<{ taken_at: Date | null }[]>`
+    SELECT max(taken_at) AS taken_at FROM account_bucket_snapshots WHERE month = ${`${month}-01`}::date`;
+  return row?.taken_at ?? null;
 }
 
 export interface RollRateRow {

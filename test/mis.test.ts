@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lastEndedMonth } from "../domain/mis/snapshots.ts";
+import { BUCKET_SNAPSHOT_SCHEDULE } from "../runtime/schedules.ts";
+import { snapshotTakenAt } from "../store/portfolio-reports.ts";
 import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
 
 // A seeded sandbox with a known mix of SMS and email outcomes; the campaign's report must
@@ -296,5 +299,32 @@ describe("portfolio reports", () => {
     expect(total).toEqual({ n: Number(cured[0]!.n), cured: Number(cured[0]!.cured) });
     expect(total.cured).toBeGreaterThanOrEqual(1);
     expect((await api(stack.apiUrl, "GET", "/v1/reports/roll-rates?from=2031-13")).status).toBe(400);
+  });
+
+  it("takes the month that ended's snapshot on schedule, once, over a mid-month one", async () => {
+    const { timeZone } = (await api(stack.apiUrl, "GET", "/v1/reports/settings")).body as { timeZone: string };
+    const ended = lastEndedMonth(new Date(), timeZone);
+    // An operator's snapshot of that month taken before it ended does not count as its month-end one.
+    expect((await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month: ended.month })).status).toBe(200);
+    await stack.db.$executeRaw`UPDATE account_bucket_snapshots SET taken_at = ${new Date(ended.endedAt.getTime() - 86_400_000)}
+                                WHERE month = ${`${ended.month}-01`}::date`;
+    const schedule = stack.temporal.schedule.getHandle(BUCKET_SNAPSHOT_SCHEDULE);
+    const run = async (): Promise<unknown> => {
+      const before = (await schedule.describe()).info.recentActions.length;
+      await schedule.trigger();
+      const action = await eventually(async () => (await schedule.describe()).info.recentActions[before]?.action, "the triggered run");
+      return stack.temporal.workflow.getHandle(action.workflow.workflowId).result();
+    };
+
+    const accounts = Number((await stack.db.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM accounts`)[0]!.n);
+    expect(await run()).toEqual({ month: ended.month, accounts });
+    const taken = await snapshotTakenAt(stack.db, ended.month);
+    expect(taken!.getTime()).toBeGreaterThanOrEqual(ended.endedAt.getTime());
+    const audit = await api(stack.apiUrl, "GET", "/v1/audit?action=report.snapshot&limit=1");
+    expect(audit.body.items[0]).toMatchObject({ actor: "system", target: { type: "bucket-snapshot", id: ended.month }, detail: { accounts, scheduled: true } });
+
+    // The next hourly run finds it taken and leaves it alone.
+    expect(await run()).toBeNull();
+    expect(await snapshotTakenAt(stack.db, ended.month)).toEqual(taken);
   });
 });

@@ -1,3 +1,4 @@
 // The worker's workflow bundle: deterministic code only.
 export { accountWorkflow } from "./account.ts";
 export { campaignWorkflow } from "./campaign.ts";
+export { bucketSnapshotWorkflow } from "./bucket-snapshot.ts";

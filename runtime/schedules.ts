@@ -1,0 +1,25 @@
+import { ScheduleAlreadyRunning, type Client } from "@temporalio/client";
+import type { Logger } from "./logger.ts";
+
+/** The schedule that takes each month's DPD-bucket snapshot (roll and cure rates read them). */
+export const BUCKET_SNAPSHOT_SCHEDULE = "month-end-bucket-snapshot";
+
+/**
+ * Creates Tagih's Temporal schedules unless they exist (every worker start asks; the first
+ * wins). The snapshot schedule runs hourly rather than at one month-end instant, so a change
+ * of reporting zone needs no schedule change and a month missed during an outage is caught up
+ * (the activity takes a month once).
+ */
+export async function ensureSchedules(temporal: Client, taskQueue: string, logger: Logger): Promise<void> {
+  try {
+    await temporal.schedule.create({
+      scheduleId: BUCKET_SNAPSHOT_SCHEDULE,
+      spec: { intervals: [{ every: "1 hour" }] },
+      action: { type: "startWorkflow", workflowType: "bucketSnapshotWorkflow", taskQueue, args: [] },
+      policies: { overlap: "SKIP", catchupWindow: "1 hour" },
+    });
+    logger.info({ scheduleId: BUCKET_SNAPSHOT_SCHEDULE }, "schedule created");
+  } catch (error) {
+    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
+  }
+}
