@@ -200,6 +200,34 @@ export function renderEmailTemplate(source: string, context: TemplateContext & R
   return { subject, text, html: template(context).trim() };
 }
 
+const UNSUBSCRIBE_FOOTER: Record<string, string> = {
+  en: "To stop receiving these emails, unsubscribe here",
+  id: "Untuk berhenti menerima email ini, berhenti berlangganan di sini",
+  hi: "ये ईमेल पाना बंद करने के लिए यहाँ सदस्यता समाप्त करें",
+  sw: "Ili kuacha kupokea barua pepe hizi, jiondoe hapa",
+};
+
+/**
+ * The email as sent: a part without the unsubscribe link gets it as a footer in the
+ * account's language, so every email carries an opt-out (compliance reference, "electronic
+ * opt-out") whatever its template says.
+ * @example withUnsubscribeFooter({ subject: "Hi", text: "Hi", html: "<p>Hi</p>" }, url, "en").text // "Hi\n\nTo stop receiving these emails, unsubscribe here: <url>"
+ */
+export function withUnsubscribeFooter(email: RenderedEmail, unsubscribeUrl: string, locale: string): RenderedEmail {
+  const footer = UNSUBSCRIBE_FOOTER[locale.split("-")[0]!] ?? UNSUBSCRIBE_FOOTER.en!;
+  // clicktracking=off: SendGrid's click tracking must not rewrite the opt-out link.
+  const htmlFooter = `<p><a clicktracking=off href="${unsubscribeUrl}">${footer}</a></p>`;
+  return {
+    subject: email.subject,
+    text: email.text.includes(unsubscribeUrl) ? email.text : `${email.text}\n\n${footer}: ${unsubscribeUrl}`,
+    html: email.html.includes(unsubscribeUrl)
+      ? email.html
+      : /<\/body>/i.test(email.html)
+        ? email.html.replace(/<\/body>/i, (end) => `${htmlFooter}\n${end}`)
+        : `${email.html}\n${htmlFooter}`,
+  };
+}
+
 /** Plain text as HTML: escaped, paragraphs on blank lines, links made clickable. */
 function textToHtml(text: string): string {
   return text

@@ -139,8 +139,12 @@ describe("previews", () => {
     const email = await api(stack.apiUrl, "POST", `/v1/templates/${name}/email/id/preview`, { accountId: budi.id });
     expect(email.status, JSON.stringify(email.body)).toBe(200);
     expect(email.body.email.subject.replace(/\u00a0/g, " ")).toBe("Tagih Demo Lender: Rp 1.500.000");
-    expect(email.body.email.text).toBe("Halo Budi");
-    expect(email.body.email.html).toBe("<p>Halo <b>Budi &lt;Santoso&gt;</b></p>");
+    // As sent: the template has no unsubscribe link, so the footer carries it, in Indonesian.
+    const link = /^Halo Budi\n\nUntuk berhenti menerima email ini, berhenti berlangganan di sini: (http\S+\/v1\/unsubscribe\S+)$/.exec(email.body.email.text);
+    expect(link, email.body.email.text).not.toBeNull();
+    expect(email.body.email.html).toBe(
+      `<p>Halo <b>Budi &lt;Santoso&gt;</b></p>\n<p><a clicktracking=off href="${link![1]}">Untuk berhenti menerima email ini, berhenti berlangganan di sini</a></p>`,
+    );
 
     expect((await api(stack.apiUrl, "POST", `/v1/templates/${name}/sms/id/preview`, { accountId: randomUUID() })).status).toBe(404);
     expect((await api(stack.apiUrl, "POST", `/v1/templates/${name}/sms/id/preview`, { accountId: budi.id, version: 7 })).status).toBe(404);

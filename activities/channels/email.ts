@@ -2,7 +2,7 @@ import type { MailService } from "@sendgrid/mail";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingSendgridEvents, messageIdReportedFor } from "../../store/sendgrid-events.ts";
-import { campaignTemplates, renderEmailTemplate, resolveTemplate, type RenderedEmail, contextFor } from "../../templates/render.ts";
+import { campaignTemplates, renderEmailTemplate, resolveTemplate, type RenderedEmail, contextFor, withUnsubscribeFooter } from "../../templates/render.ts";
 import { vendorFailure, type VendorFailure } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
@@ -10,13 +10,6 @@ import type { ChannelSender } from "./types.ts";
 const SEND_TIMEOUT_MS = 20_000;
 /** SendGrid posts events within seconds (batched every few); a retry waits this long for them. */
 const RECONCILE_WINDOW_MS = 5 * 60_000;
-
-const FOOTER: Record<string, string> = {
-  en: "To stop receiving these emails, unsubscribe here",
-  id: "Untuk berhenti menerima email ini, berhenti berlangganan di sini",
-  hi: "ये ईमेल पाना बंद करने के लिए यहाँ सदस्यता समाप्त करें",
-  sw: "Ili kuacha kupokea barua pepe hizi, jiondoe hapa",
-};
 
 /**
  * Email through SendGrid's v3 Mail Send: subject, plain-text and HTML parts from the
@@ -130,8 +123,7 @@ function headerOf(headers: unknown, name: string): string | undefined {
 
 /**
  * Renders the email for an account; a missing or broken template is a permanent failure
- * (`template-error`). A template without the unsubscribe link gets it as a footer: every
- * email carries an opt-out (compliance reference, "electronic opt-out").
+ * (`template-error`); the unsubscribe footer is added where the template lacks the link.
  */
 async function renderEmail(template: string, account: Account, campaign: Campaign, creditor: string, unsubscribeUrl: string): Promise<RenderedEmail> {
   let email: RenderedEmail;
@@ -144,16 +136,5 @@ async function renderEmail(template: string, account: Account, campaign: Campaig
   } catch (error) {
     throw refusal("template-error", `email template "${template}" for ${account.locale}: ${(error as Error).message}`);
   }
-  const footer = FOOTER[account.locale.split("-")[0]!] ?? FOOTER.en!;
-  // clicktracking=off: SendGrid's click tracking must not rewrite the opt-out link.
-  const htmlFooter = `<p><a clicktracking=off href="${unsubscribeUrl}">${footer}</a></p>`;
-  return {
-    subject: email.subject,
-    text: email.text.includes(unsubscribeUrl) ? email.text : `${email.text}\n\n${footer}: ${unsubscribeUrl}`,
-    html: email.html.includes(unsubscribeUrl)
-      ? email.html
-      : /<\/body>/i.test(email.html)
-        ? email.html.replace(/<\/body>/i, (end) => `${htmlFooter}\n${end}`)
-        : `${email.html}\n${htmlFooter}`,
-  };
+  return withUnsubscribeFooter(email, unsubscribeUrl, account.locale);
 }

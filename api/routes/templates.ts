@@ -3,7 +3,15 @@ import { CHANNELS, type Channel } from "../../domain/channel.ts";
 import type { Account, Template } from "../../generated/prisma/client.ts";
 import { createTemplateVersion, latestTemplates, templatesToPin } from "../../store/templates.ts";
 import { templateInputSchema } from "../../templates/input.ts";
-import { contextFor, renderEmailTemplate, renderFailure, renderTemplate, resolveTemplate, TemplateNotFoundError } from "../../templates/render.ts";
+import {
+  contextFor,
+  renderEmailTemplate,
+  renderFailure,
+  renderTemplate,
+  resolveTemplate,
+  TemplateNotFoundError,
+  withUnsubscribeFooter,
+} from "../../templates/render.ts";
 import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
@@ -146,7 +154,8 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
       const unsubscribe = settings.unsubscribeSecret
         ? unsubscribeUrl(settings.publicBaseUrl, settings.unsubscribeSecret, account.id)
         : `${settings.publicBaseUrl}/v1/unsubscribe/preview`;
-      return { email: renderEmailTemplate(body, { ...context, unsubscribeUrl: unsubscribe }) };
+      // Previewed as sent: with the unsubscribe footer the sender adds where the template lacks the link.
+      return { email: withUnsubscribeFooter(renderEmailTemplate(body, { ...context, unsubscribeUrl: unsubscribe }), unsubscribe, account.locale) };
     } catch (error) {
       const reason = renderFailure(error as Error);
       throw new ProblemError(400, "Invalid request", `the template does not render for account ${account.id}: ${reason}`, [{ field: "body", reason }]);
