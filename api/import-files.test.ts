@@ -26,6 +26,9 @@ describe("import files", () => {
     ["externalId;name;jurisdiction;product;currency;balance;daysPastDue", ";"],
     ['"id;x",name,other', ","],
     ['"a,b";c;d', ";"],
+    [header.replaceAll(",", "\t"), "\t"],
+    ['"a,b,c"\tb\tc', "\t"],
+    ["a;b\tc;d", ";"],
   ])("tells the separator of %s: %s", (line, delimiter) => {
     expect(csvDelimiterOf(line)).toBe(delimiter);
   });
@@ -58,6 +61,25 @@ describe("import files", () => {
   it("flags rows whose field count differs from the header", async () => {
     const rows = await rowsOf(`${header}\nA-1,x,IN,card,INR,1,1,extra\n`);
     expect(rows[0]!.problems).toEqual([{ field: "(row)", reason: "has 8 fields; the header has 7" }]);
+  });
+
+  it("reads a spreadsheet's Unicode text export (UTF-16 with a byte order mark, tab-separated) whatever Content-Type says", async () => {
+    const text = `${header.replaceAll(",", "\t")}\r\nA-1\tJosé Müller\tID\tcard\tIDR\t1\t1\r\nA-2\tअनीता\tIN\tcard\tINR\t2\t3\r\n`;
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+    const be = Buffer.from(le).swap16();
+    for (const [bytes, chunk] of [
+      [le, 1],
+      [le, 7],
+      [be, 7],
+    ] as const) {
+      const file = await openImportFile(upload(bytes, chunk), "csv", "utf-8");
+      const rows: FileRow[] = [];
+      for await (const row of file.rows) rows.push(row);
+      expect(rows.map((r) => [r.values.externalId, r.values.name, r.problems])).toEqual([
+        ["A-1", "José Müller", []],
+        ["A-2", "अनीता", []],
+      ]);
+    }
   });
 
   it("decodes the charset the upload names, and flags text that is not in it", async () => {

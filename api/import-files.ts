@@ -62,7 +62,8 @@ const REPLACEMENT = "\uFFFD";
  * Opens an upload: reads up to the first row, so a file without rows, or without a required
  * column, is refused (400) before anything is written.
  */
-export async function openImportFile(body: AsyncIterable<Uint8Array>, format: ImportFormat, charset: string): Promise<ImportFile> {
+export async function openImportFile(upload: AsyncIterable<Uint8Array>, format: ImportFormat, declared: string): Promise<ImportFile> {
+  const { charset, body } = await sniffByteOrderMark(upload, declared);
   let decoder: InstanceType<typeof TextDecoder>;
   try {
     decoder = new TextDecoder(charset);
@@ -73,7 +74,7 @@ export async function openImportFile(body: AsyncIterable<Uint8Array>, format: Im
   }
   const hash = createHash("sha256");
   let bytes = 0;
-  // The TextDecoder drops a UTF-8 byte order mark and carries characters split across chunks.
+  // The TextDecoder drops the byte order mark and carries characters split across chunks.
   async function* text(): AsyncGenerator<string> {
     for await (const chunk of body) {
       hash.update(chunk);
@@ -93,6 +94,36 @@ export async function openImportFile(body: AsyncIterable<Uint8Array>, format: Im
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
   return { rows: rows(), ignoredColumns: opened.ignoredColumns, bytesRead: () => bytes, fingerprint: () => hash.copy().digest("hex") };
+}
+
+const BYTE_ORDER_MARKS: [number[], string][] = [
+  [[0xef, 0xbb, 0xbf], "utf-8"],
+  [[0xff, 0xfe], "utf-16le"],
+  [[0xfe, 0xff], "utf-16be"],
+];
+
+/**
+ * The charset of an upload: a byte order mark names it whatever Content-Type says (as
+ * browsers decode, WHATWG Encoding "BOM sniff"), so a spreadsheet's "Unicode text" export
+ * (UTF-16 with a BOM) reads without the sender knowing its charset. Returns the body again, whole.
+ */
+async function sniffByteOrderMark(upload: AsyncIterable<Uint8Array>, declared: string): Promise<{ charset: string; body: AsyncIterable<Uint8Array> }> {
+  const source = upload[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let length = 0;
+  while (length < 3) {
+    const next = await source.next();
+    if (next.done) break;
+    head.push(next.value);
+    length += next.value.length;
+  }
+  const start = Buffer.concat(head);
+  const mark = BYTE_ORDER_MARKS.find(([bytes]) => bytes.every((b, i) => start[i] === b));
+  async function* body(): AsyncGenerator<Uint8Array> {
+    if (start.length > 0) yield start;
+    for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
+  }
+  return { charset: mark?.[1] ?? declared, body: body() };
 }
 
 /** The first line of the text (without its line break) and the text again, whole. */
@@ -124,17 +155,15 @@ function malformedCsv(error: unknown, row: number, line: number): unknown {
   ]);
 }
 
-/** The separator of a CSV header line: the more frequent of comma and semicolon outside quotes. */
-export function csvDelimiterOf(headerLine: string): "," | ";" {
-  let commas = 0;
-  let semicolons = 0;
+/** The separator of a CSV header line: the most frequent of comma, semicolon and tab outside quotes (comma on a tie). */
+export function csvDelimiterOf(headerLine: string): "," | ";" | "\t" {
+  const counts = { ",": 0, ";": 0, "\t": 0 };
   let quoted = false;
   for (const ch of headerLine) {
     if (ch === '"') quoted = !quoted;
-    else if (!quoted && ch === ",") commas += 1;
-    else if (!quoted && ch === ";") semicolons += 1;
+    else if (!quoted && (ch === "," || ch === ";" || ch === "\t")) counts[ch] += 1;
   }
-  return semicolons > commas ? ";" : ",";
+  return counts[";"] > counts[","] && counts[";"] >= counts["\t"] ? ";" : counts["\t"] > counts[","] ? "\t" : ",";
 }
 
 async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIterable<FileRow>; ignoredColumns: string[] }> {
