@@ -155,6 +155,26 @@ describe("Twilio calls", () => {
     expect(sandbox.calls().map((c) => c.status)).toEqual(["no-answer", "busy"]);
   });
 
+  it("lists the call log through the SDK, newest first, filtered by To, From and Status", async () => {
+    const { sandbox, receiver } = await setup({ outcomes: { voice: { "no-answer": 1 } } });
+    const other = "+254712345678";
+    const place = (number: string) => client(sandbox).calls.create({ to: number, from, url: `${receiver.url}/ivr/start` });
+    const first = await place(to);
+    await place(other);
+    const second = await place(to);
+    await sandbox.idle();
+
+    const log = await client(sandbox).calls.list({ to, from, limit: 50 });
+    expect(log.map((c) => [c.sid, c.to, c.from, c.status])).toEqual([
+      [second.sid, to, from, "no-answer"],
+      [first.sid, to, from, "no-answer"],
+    ]);
+    expect(log[0]!.dateCreated).toBeInstanceOf(Date);
+    expect(await client(sandbox).calls.list({ to: "+6281200000000", limit: 50 })).toEqual([]);
+    expect(await client(sandbox).calls.list({ status: "busy", limit: 50 })).toEqual([]);
+    expect((await client(sandbox).calls.list({ limit: 50 })).map((c) => c.to)).toEqual([to, other, to]);
+  });
+
   it("validates calls like Twilio", async () => {
     const { sandbox } = await setup({});
     await expect(client(sandbox).calls.create({ to: "12345", from, url: "https://tagih.example.com/ivr" })).rejects.toMatchObject({ status: 400, code: 21211 });

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { drawVoice } from "./outcomes.ts";
 import { maskPhone } from "./mask.ts";
 import { runCall } from "./twilio-call-flow.ts";
-import { API_VERSION, field, isE164, isHttpUrl, newSid, readForm, rfc2822, twilioError } from "./twilio-common.ts";
+import { listPage, API_VERSION, field, isE164, isHttpUrl, newSid, readForm, rfc2822, twilioError } from "./twilio-common.ts";
 import type { Context } from "hono";
 import type { SandboxContext } from "./context.ts";
 import type { SandboxCall } from "./types.ts";
@@ -15,6 +15,18 @@ import type { SandboxCall } from "./types.ts";
 export function callRoutes(ctx: SandboxContext): Hono {
   const app = new Hono();
   app.post("/Calls.json", (c) => createCall(c, ctx));
+  // The call log, newest first, filtered like Twilio's by To, From, Status and StartTime> (on or after).
+  app.get("/Calls.json", (c) => {
+    const to = c.req.query("To");
+    const from = c.req.query("From");
+    const status = c.req.query("Status");
+    const after = c.req.query("StartTime>") ?? c.req.query("StartTime>=");
+    const since = after ? Date.parse(after) : Number.NEGATIVE_INFINITY;
+    const calls = [...ctx.store.calls.values()].filter(
+      (call) => (!to || call.to === to) && (!from || call.from === from) && (!status || call.status === status) && Date.parse(call.createdAt) >= since,
+    );
+    return c.json(listPage("calls", calls.reverse().map(callResource), c.req.path));
+  });
   app.get("/Calls/:file", (c) => {
     const call = ctx.store.calls.get(c.req.param("file").replace(/\.json$/, ""));
     if (!call) return twilioError(c, 404, 20404, `The requested resource ${c.req.path} was not found`);

@@ -83,3 +83,21 @@ export function field(form: URLSearchParams, name: string): string | null {
 function digest(value: string): Buffer {
   return createHash("sha256").update(value).digest();
 }
+
+/**
+ * One page of a Twilio list resource holding every match (the sandbox never pages further):
+ * the resources under `key` and Twilio's paging fields, so the SDK's `list()` stops here.
+ */
+export function listPage(key: string, resources: Record<string, unknown>[], uri: string): Record<string, unknown> {
+  return {
+    [key]: resources,
+    end: Math.max(resources.length - 1, 0),
+    first_page_uri: uri,
+    next_page_uri: null,
+    previous_page_uri: null,
+    page: 0,
+    page_size: resources.length,
+    start: 0,
+    uri,
+  };
+}

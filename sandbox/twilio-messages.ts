@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { drawSms, drawWhatsapp } from "./outcomes.ts";
 import { maskPhone } from "./mask.ts";
 import { twilioRequest } from "./signing.ts";
-import { API_VERSION, field, isE164, isHttpUrl, newSid, readForm, rfc2822, splitAddress, twilioError } from "./twilio-common.ts";
+import { listPage, API_VERSION, field, isE164, isHttpUrl, newSid, readForm, rfc2822, splitAddress, twilioError } from "./twilio-common.ts";
 import type { Context } from "hono";
 import type { SandboxContext } from "./context.ts";
 import type { Rng } from "./random.ts";
@@ -37,22 +37,8 @@ export function messageRoutes(ctx: SandboxContext): Hono {
     const from = c.req.query("From");
     const after = c.req.query("DateSent>") ?? c.req.query("DateSent>=");
     const since = after ? Date.parse(after) : Number.NEGATIVE_INFINITY;
-    const messages = [...ctx.store.messages.values()]
-      .filter((m) => (!to || m.to === to) && (!from || m.from === from) && Date.parse(m.createdAt) >= since)
-      .reverse()
-      .map(messageResource);
-    const uri = c.req.path;
-    return c.json({
-      messages,
-      end: Math.max(messages.length - 1, 0),
-      first_page_uri: uri,
-      next_page_uri: null,
-      previous_page_uri: null,
-      page: 0,
-      page_size: messages.length,
-      start: 0,
-      uri,
-    });
+    const messages = [...ctx.store.messages.values()].filter((m) => (!to || m.to === to) && (!from || m.from === from) && Date.parse(m.createdAt) >= since);
+    return c.json(listPage("messages", messages.reverse().map(messageResource), c.req.path));
   });
   app.get("/Messages/:file", (c) => {
     const message = ctx.store.messages.get(c.req.param("file").replace(/\.json$/, ""));

@@ -8,6 +8,7 @@ import { repoRoot } from "../runtime/config.ts";
 import type { VendorSandbox } from "../sandbox/index.ts";
 import { createTwilioClient } from "../vendors/twilio.ts";
 import { createSmsSender } from "../activities/channels/sms.ts";
+import { createVoiceSender } from "../activities/channels/voice.ts";
 import { createActivities } from "../activities/index.ts";
 import { createLogger } from "../runtime/logger.ts";
 import type { startTestStack } from "./stack.ts";
@@ -96,43 +97,40 @@ describe("a worker killed mid-campaign", () => {
     expect(new Set(attempts.map((a) => a.vendorId)).size).toBe(24);
   });
 
-  it("a retry after the vendor accepted but before the SID was stored finds the message instead of sending again", async () => {
-    const product = `window-${randomUUID()}`;
-    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [accountFixture({ product })] });
-    const account = await stack.db.account.findFirstOrThrow({ where: { product } });
-    const c = await stack.db.campaign.create({ data: { name: "window", strategy: {} } });
-    const e = await stack.db.enrolment.create({ data: { campaignId: c.id, accountId: account.id, workflowId: `window-${randomUUID()}`, status: "running" } });
-    const client = createTwilioClient({ ...twilio, apiBaseUrl: sandbox.url });
-    const activities = createActivities({
-      db: stack.db,
-      senders: {
-        sms: createSmsSender({
-          db: stack.db,
-          twilio: client,
-          from: stack.config.smsFrom,
-          creditorName: stack.config.creditorName,
-          statusCallback: `${stack.config.publicBaseUrl}/v1/webhooks/twilio/status`,
-        }),
-      },
-      temporal: stack.temporal,
-      logger: createLogger("silent"),
-      clock: () => new Date(),
-      settings: {
-        publicBaseUrl: stack.config.publicBaseUrl,
-        taskQueue,
-        enrolPageSize: 1,
-      },
-    });
-    const reserved = await activities.reserveContact({ enrolmentId: e.id, stepId: "sms", channel: "sms", at: Date.now() });
-    if (!reserved.allowed) throw new Error("the gate should allow this contact");
-    // The first try: marked dispatching, the vendor accepted, then the worker died.
-    const sent = await activities.sendContact({ attemptId: reserved.attemptId, template: "reminder" });
-    await stack.db.contactAttempt.update({ where: { id: reserved.attemptId }, data: { vendorId: null, status: "dispatching", statusRank: 0 } });
-    const retried = await activities.sendContact({ attemptId: reserved.attemptId, template: "reminder" });
-    expect(sandbox.messages().filter((m) => m.to === account.phone)).toHaveLength(1);
-    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: retried.attemptId } })).vendorId).toBe(
-      sandbox.messages().find((m) => m.to === account.phone)!.sid,
-    );
-    expect(sent.attemptId).toBe(retried.attemptId);
-  });
+  it.each(["sms", "voice"] as const)(
+    "a %s retry after the vendor accepted but before the SID was stored finds the message or call instead of sending again",
+    async (channel) => {
+      // An unanswered call fetches no script: only Twilio's call log can tell the retry it was placed.
+      sandbox.setOutcomes({ voice: { "no-answer": 1 } });
+      const product = `window-${randomUUID()}`;
+      await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [accountFixture({ product })] });
+      const account = await stack.db.account.findFirstOrThrow({ where: { product } });
+      const c = await stack.db.campaign.create({ data: { name: "window", strategy: {} } });
+      const e = await stack.db.enrolment.create({ data: { campaignId: c.id, accountId: account.id, workflowId: `window-${randomUUID()}`, status: "running" } });
+      const client = createTwilioClient({ ...twilio, apiBaseUrl: sandbox.url });
+      const { publicBaseUrl, smsFrom, voiceFrom, creditorName } = stack.config;
+      const activities = createActivities({
+        db: stack.db,
+        senders: {
+          sms: createSmsSender({ db: stack.db, twilio: client, from: smsFrom, creditorName, statusCallback: `${publicBaseUrl}/v1/webhooks/twilio/status` }),
+          voice: createVoiceSender({ db: stack.db, twilio: client, from: voiceFrom, publicBaseUrl }),
+        },
+        temporal: stack.temporal,
+        logger: createLogger("silent"),
+        clock: () => new Date(),
+        settings: { publicBaseUrl, taskQueue, enrolPageSize: 1 },
+      });
+      const reserved = await activities.reserveContact({ enrolmentId: e.id, stepId: channel, channel, at: Date.now() });
+      if (!reserved.allowed) throw new Error(`the gate should allow this contact: ${JSON.stringify(reserved)}`);
+      // The first try: marked dispatching, the vendor accepted, then the worker died.
+      const sent = await activities.sendContact({ attemptId: reserved.attemptId, template: "reminder" });
+      await stack.db.contactAttempt.update({ where: { id: reserved.attemptId }, data: { vendorId: null, status: "dispatching", statusRank: 0 } });
+      await sandbox.idle();
+      const retried = await activities.sendContact({ attemptId: reserved.attemptId, template: "reminder" });
+      const received = (channel === "sms" ? sandbox.messages() : sandbox.calls()).filter((m) => m.to === account.phone);
+      expect(received).toHaveLength(1);
+      expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: retried.attemptId } })).vendorId).toBe(received[0]!.sid);
+      expect(sent.attemptId).toBe(retried.attemptId);
+    },
+  );
 });

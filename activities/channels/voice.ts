@@ -120,8 +120,8 @@ async function findPlacedCall(
   try {
     calls = await client.calls.list({ to, from, limit: 50 });
   } catch (error) {
-    // A Twilio-compatible API without the call log (the vendor sandbox) cannot tell us:
-    // place the call. Transient errors are thrown and retried.
+    // A Twilio-compatible API without the call log cannot tell us: place the call.
+    // Transient errors are thrown and retried.
     if (classifyTwilioError(error).transient) throw error;
     return undefined;
   }
