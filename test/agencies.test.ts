@@ -1,5 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { temporal } from "@temporalio/proto";
 import { Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { signTagihPayload, verifyTagihSignature } from "../vendors/tagih-signature.ts";
@@ -349,5 +351,15 @@ describe("placement with an agency", () => {
     expect(await stack.db.callback.count({ where: { vendor: `agency:${a.id}` } })).toBe(0);
     const unknown = await callback(a.id, { eventId: "u-1", placementId: randomUUID(), type: "recall" }, as(a));
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe("journeys placed before closure notices", () => {
+  it("replay as they ran: a journey paid while placed ends without a closure notice", async () => {
+    // Recorded with the workflow code before `patched("placement-closed-notice")`, kept as
+    // protobuf.js's object form (the SDK's JSON reader fails with the protobuf.js installed here).
+    const recorded: unknown = JSON.parse(readFileSync(new URL("histories/placement-paid-before-closure-notices.json", import.meta.url), "utf8"));
+    const history = temporal.api.history.v1.History.fromObject(recorded as Record<string, unknown>);
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject("workflowBundlePath") } }, history)).resolves.toBeUndefined();
   });
 });
