@@ -1,3 +1,4 @@
+import type { Hold } from "../domain/compliance/index.ts";
 import { SIGNATURE_HEADER, signTagihPayload } from "../vendors/tagih-signature.ts";
 import type { ActivityDeps } from "./types.ts";
 
@@ -8,6 +9,7 @@ export interface PlacementResult {
 
 /** What an agency receives when an account is placed with it (JSON; money in minor units as a string). */
 export interface PlacementNotice {
+  type: "placed";
   /** The same on every retry: the agency drops repeats by it and quotes it in its callbacks. */
   placementId: string;
   placedAt: string;
@@ -26,6 +28,18 @@ export interface PlacementNotice {
   callbackUrl: string;
 }
 
+/** Why a placement closed: the debt was paid, the campaign cancelled, or a hold stopped the journey. */
+export type CloseReason = "paid" | "cancelled" | `hold:${Hold}`;
+
+/** What an agency receives when it must stop working a placed account (JSON). */
+export interface PlacementClosedNotice {
+  type: "closed";
+  placementId: string;
+  accountExternalId: string;
+  closedAt: string;
+  reason: CloseReason;
+}
+
 export interface NoticeResult {
   placementId: string;
   /** acknowledged; or recalled/closed when the notice was no longer needed. */
@@ -35,6 +49,38 @@ export interface NoticeResult {
 const NOTICE_TIMEOUT_MS = 15_000;
 
 export function createPlacementActivities({ db, clock, logger, settings }: ActivityDeps) {
+  /**
+   * POSTs a notice to the agency's endpoint signed
+   * `X-Tagih-Signature: t=<unix seconds>,v1=<HMAC-SHA256 of "<t>.<body>">` with the agency's
+   * secret, under an Idempotency-Key the agency drops repeats by. Returns on a 2xx; anything
+   * else, a timeout or a network error throws, and Temporal retries with backoff.
+   */
+  async function sendToAgency(
+    agency: { endpoint: string; secret: string },
+    notice: PlacementNotice | PlacementClosedNotice,
+    idempotencyKey: string,
+    context: string,
+  ): Promise<void> {
+    const body = JSON.stringify(notice);
+    let response: Response;
+    try {
+      response = await fetch(agency.endpoint, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          [SIGNATURE_HEADER]: signTagihPayload(agency.secret, body, Math.floor(clock().getTime() / 1000)),
+          "idempotency-key": idempotencyKey,
+        },
+        body,
+        signal: AbortSignal.timeout(NOTICE_TIMEOUT_MS),
+      });
+    } catch (error) {
+      throw new Error(`agency endpoint unreachable (${context}): ${(error as Error).cause ?? error}`, { cause: error });
+    }
+    await response.arrayBuffer().catch(() => undefined);
+    if (!response.ok) throw new Error(`agency answered ${response.status} (${context})`);
+  }
+
   return {
     /**
      * Places the account with an agency: records the placement once per (enrolment, step).
@@ -60,10 +106,8 @@ export function createPlacementActivities({ db, clock, logger, settings }: Activ
     },
 
     /**
-     * Sends the placement notice to the agency's endpoint: a JSON POST signed
-     * `X-Tagih-Signature: t=<unix seconds>,v1=<HMAC-SHA256 of "<t>.<body>">` with the
-     * agency's secret. A 2xx acknowledges the placement; anything else, a timeout or a network
-     * error throws, and Temporal retries with backoff until the agency answers. Nothing is sent
+     * Sends the signed placement notice (`sendToAgency`, keyed by the placement id); a 2xx
+     * acknowledges the placement, and Temporal retries anything else until the agency answers. Nothing is sent
      * once the placement is acknowledged, recalled or closed, nor for an account already paid
      * or a cancelled campaign (the placement is then closed).
      */
@@ -77,13 +121,15 @@ export function createPlacementActivities({ db, clock, logger, settings }: Activ
         ? (await db.enrolment.findUnique({ where: { id: placement.enrolmentId }, select: { campaign: { select: { status: true } } } }))?.campaign
         : undefined;
       if (placement.account.balanceMinor <= 0n || campaign?.status === "cancelled") {
-        await db.placement.updateMany({ where: { id: placement.id, status: "placed" }, data: { status: "closed" } });
-        logger.info({ placementId: placement.id, agency: placement.agency.name }, "placement closed before the agency was told (paid or cancelled)");
+        const closeReason: CloseReason = placement.account.balanceMinor <= 0n ? "paid" : "cancelled";
+        await db.placement.updateMany({ where: { id: placement.id, status: "placed" }, data: { status: "closed", closedAt: clock(), closeReason } });
+        logger.info({ placementId: placement.id, agency: placement.agency.name }, "placement closed before the agency acknowledged it (paid or cancelled)");
         return { placementId: placement.id, status: "closed" };
       }
 
       const { account, agency } = placement;
       const notice: PlacementNotice = {
+        type: "placed",
         placementId: placement.id,
         placedAt: placement.placedAt.toISOString(),
         accountExternalId: account.externalId,
@@ -98,29 +144,41 @@ export function createPlacementActivities({ db, clock, logger, settings }: Activ
         locale: account.locale,
         callbackUrl: `${settings.publicBaseUrl}/v1/webhooks/agencies/${agency.id}`,
       };
-      const body = JSON.stringify(notice);
-      const context = `placement ${placement.id} with ${agency.name}`;
-      let response: Response;
-      try {
-        response = await fetch(agency.endpoint, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            [SIGNATURE_HEADER]: signTagihPayload(agency.secret, body, Math.floor(clock().getTime() / 1000)),
-            "idempotency-key": placement.id,
-          },
-          body,
-          signal: AbortSignal.timeout(NOTICE_TIMEOUT_MS),
-        });
-      } catch (error) {
-        throw new Error(`agency endpoint unreachable (${context}): ${(error as Error).cause ?? error}`, { cause: error });
-      }
-      await response.arrayBuffer().catch(() => undefined);
-      if (!response.ok) throw new Error(`agency answered ${response.status} to the notice (${context})`);
-
+      await sendToAgency(agency, notice, placement.id, `notice of placement ${placement.id} with ${agency.name}`);
       await db.placement.updateMany({ where: { id: placement.id, status: "placed" }, data: { status: "acknowledged", acknowledgedAt: clock() } });
       logger.info({ placementId: placement.id, agency: agency.name }, "agency acknowledged the placement");
       return { placementId: placement.id, status: "acknowledged" };
+    },
+
+    /**
+     * Closes the placement (once: the first reason stays) and sends the agency the signed
+     * closure notice, keyed `<placementId>:closed`, retried until acknowledged. Sent even when
+     * the placement notice was never acknowledged, as its answer may only have been lost; not
+     * sent for a placement the agency recalled itself, nor again once acknowledged.
+     */
+    async closePlacement(input: { placementId: string; reason: CloseReason }): Promise<NoticeResult> {
+      await db.placement.updateMany({
+        where: { id: input.placementId, closedAt: null, status: { not: "recalled" } },
+        data: { status: "closed", closedAt: clock(), closeReason: input.reason },
+      });
+      const placement = await db.placement.findUniqueOrThrow({
+        where: { id: input.placementId },
+        include: { agency: true, account: { select: { externalId: true } } },
+      });
+      if (placement.status === "recalled" || placement.closeNotifiedAt) return { placementId: placement.id, status: placement.status };
+
+      const { agency } = placement;
+      const notice: PlacementClosedNotice = {
+        type: "closed",
+        placementId: placement.id,
+        accountExternalId: placement.account.externalId,
+        closedAt: placement.closedAt!.toISOString(),
+        reason: placement.closeReason as CloseReason,
+      };
+      await sendToAgency(agency, notice, `${placement.id}:closed`, `closure of placement ${placement.id} with ${agency.name}`);
+      await db.placement.updateMany({ where: { id: placement.id, closeNotifiedAt: null }, data: { closeNotifiedAt: clock() } });
+      logger.info({ placementId: placement.id, agency: agency.name, reason: notice.reason }, "agency acknowledged the placement's closure");
+      return { placementId: placement.id, status: "closed" };
     },
   };
 }

@@ -41,6 +41,7 @@ export const ACCESS: readonly AccessRule[] = [
   rule("DELETE", "/v1/accounts/{id}/opt-outs/{channel}", OPERATE),
   rule("POST", "/v1/accounts/{id}/promises", OPERATE),
   rule("POST", "/v1/accounts/{id}/payments", OPERATE),
+  rule("GET", "/v1/payments/unmatched", OPERATE),
   rule("GET", "/v1/imports", READ),
   rule("GET", "/v1/imports/{id}", READ),
   rule("GET", "/v1/imports/{id}/rejections", READ),

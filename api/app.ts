@@ -13,6 +13,7 @@ import { campaignRoutes } from "./routes/campaigns.ts";
 import { complianceRoutes } from "./routes/compliance.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { paymentRoutes } from "./routes/payments.ts";
 import { placementRoutes } from "./routes/placements.ts";
 import { templateRoutes } from "./routes/templates.ts";
 import { IMPORT_PATH, importRoutes } from "./routes/imports.ts";
@@ -61,6 +62,7 @@ export function createApp(deps: ApiDeps): App {
   app.route("/", unsubscribeRoutes(deps));
   app.route("/", agencyRoutes(deps));
   app.route("/", placementRoutes(deps));
+  app.route("/", paymentRoutes(deps));
   app.route("/", apiKeyRoutes(deps));
   app.route("/", auditRoutes(deps));
   app.route("/", reportRoutes(deps));

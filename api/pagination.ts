@@ -37,7 +37,12 @@ export function decodeCursor(cursor: string | undefined, arity: number): CursorK
   } catch {
     // falls through to the 400 below
   }
-  throw new ProblemError(400, "Invalid request", "invalid cursor", [{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
+  throw invalidCursor();
+}
+
+/** The 400 for a cursor this listing did not issue (also for one whose keys do not parse). */
+export function invalidCursor(): ProblemError {
+  return new ProblemError(400, "Invalid request", "invalid cursor", [{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Import } from "../generated/prisma/client.ts";
 import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace.ts";
 import type { Database } from "../runtime/database.ts";
 import { UPSERT_ACCOUNTS_SQL, upsertParameters } from "./accounts.ts";
+import { reconcilePayments, type PaymentDeps } from "./payments.ts";
 
 /** "valid-rows": valid rows are kept, bad ones listed; "all-or-nothing": any bad row keeps them all out. */
 export type ImportMode = "valid-rows" | "all-or-nothing";
@@ -72,9 +73,11 @@ interface Batch {
  * after the first rejection nothing more is written, the rest is only validated so every bad
  * row is listed, then it rolls back. When reading fails (the upload died, the file is
  * malformed) the import is marked failed and the error rethrown; what committed stays
- * (valid-rows) or nothing does (all-or-nothing).
+ * (valid-rows) or nothing does (all-or-nothing). Then payments kept for accounts that now
+ * exist are applied (`reconcilePayments`).
  */
-export async function runImport(db: Database, file: ImportFile, record: Import, options: ImportOptions): Promise<ImportSummary> {
+export async function runImport(deps: PaymentDeps, file: ImportFile, record: Import, options: ImportOptions): Promise<ImportSummary> {
+  const { db, logger } = deps;
   const batchSize = options.batchSize ?? 1000;
   const allOrNothing = options.mode === "all-or-nothing";
   const shown: Rejection[] = [];
@@ -151,6 +154,11 @@ export async function runImport(db: Database, file: ImportFile, record: Import, 
       finishedAt: new Date(),
     },
   });
+  // Payments that arrived before their accounts: whatever this import stored, even a part of it.
+  // One that cannot be applied now waits for the next import or the gateway's redelivery.
+  await reconcilePayments(deps).catch((error: unknown) =>
+    logger.error({ err: error, importId: record.id }, "could not apply the payments waiting for imported accounts"),
+  );
   if (failure) throw failure;
   return { import: finished, rejected: shown, ignoredColumns: file.ignoredColumns };
 }

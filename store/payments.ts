@@ -1,8 +1,9 @@
 import { WorkflowNotFoundError, type Client } from "@temporalio/client";
-import type { Payment } from "../generated/prisma/client.ts";
+import { Prisma, type Payment } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { PaymentSignal } from "../workflows/account-messages.ts";
+import { markCallbackApplied } from "./callbacks.ts";
 
 /** A payment as any source reports it (ops, the payment gateway, an agency). */
 export interface PaymentInput {
@@ -111,4 +112,90 @@ export async function signalRunningJourneys(
   );
   logger.info({ accountId, signal, workflows: running.length }, "told the account's journeys");
   return running.length;
+}
+
+/** A payment gateway notification as it was stored (validated) in `callbacks`. */
+export interface PaymentNotification {
+  reference: string;
+  accountExternalId?: string;
+  accountId?: string;
+  amountMinor: string | number;
+  currency: string;
+  paidAt?: string;
+}
+
+/** The payment a notification reports, for the account it was matched with. */
+export function paymentOf(notification: PaymentNotification, accountId: string): PaymentInput {
+  return {
+    accountId,
+    reference: notification.reference,
+    amountMinor: String(notification.amountMinor),
+    currency: notification.currency,
+    paidAt: notification.paidAt ? new Date(notification.paidAt) : undefined,
+  };
+}
+
+// Payment notifications stored but not applied, each with the account it names if that account
+// exists now: by external id (and id too when both are given, as the webhook matches), or by id.
+const WAITING_PAYMENTS = Prisma.sql`
+  SELECT c.id, c.payload, c.received_at, COALESCE(by_external_id.id, by_id.id) AS account_id
+    FROM callbacks c
+    LEFT JOIN accounts by_external_id
+      ON by_external_id.external_id = c.payload ->> 'accountExternalId'
+     AND (c.payload ->> 'accountId' IS NULL OR by_external_id.id = (c.payload ->> 'accountId')::uuid)
+    LEFT JOIN accounts by_id
+      ON c.payload ->> 'accountExternalId' IS NULL AND by_id.id = (c.payload ->> 'accountId')::uuid
+   WHERE c.vendor = 'payments' AND c.applied_at IS NULL`;
+
+interface WaitingPayment {
+  id: string;
+  payload: PaymentNotification;
+  received_at: Date;
+  account_id: string | null;
+}
+
+/**
+ * Applies the payment notifications that arrived before their account existed, now that it
+ * does (all of them, or those naming `externalIds`): each is recorded and signalled as the
+ * webhook does (`applyPayment`, so a reference counts once) and its callback marked applied,
+ * so a redelivery afterwards is a duplicate. A payment that cannot be applied (another
+ * currency, a reused reference, a journey that could not be told) is logged and stays waiting
+ * for the next reconciliation or a redelivery. Returns how many were applied.
+ * @example await reconcilePayments({ db, temporal, logger }, ["CC-1001"])
+ */
+export async function reconcilePayments(deps: PaymentDeps, externalIds?: readonly string[]): Promise<number> {
+  const only = externalIds ? Prisma.sql`AND c.payload ->> 'accountExternalId' = ANY(${[...externalIds]}::text[])` : Prisma.empty;
+  const waiting = await deps.db.$queryRaw<WaitingPayment[]>`
+    SELECT id, payload, account_id FROM (${WAITING_PAYMENTS} ${only}) w WHERE account_id IS NOT NULL ORDER BY received_at`;
+  let applied = 0;
+  for (const { id, payload, account_id: accountId } of waiting) {
+    const context = { vendor: "payments", reference: payload.reference, accountId };
+    try {
+      const result = await applyPayment(deps, paymentOf(payload, accountId!), { resignal: true });
+      if (result.status !== "recorded" && result.status !== "duplicate") {
+        deps.logger.warn({ ...context, status: result.status }, "a payment waiting for its account could not be applied");
+        continue;
+      }
+      await markCallbackApplied(deps.db, id);
+      applied += 1;
+    } catch (error) {
+      deps.logger.error({ ...context, err: error }, "could not apply a payment waiting for its account; it stays waiting");
+    }
+  }
+  if (applied > 0) deps.logger.info({ applied }, "applied payments that arrived before their accounts");
+  return applied;
+}
+
+/**
+ * Payment notifications no account matches (yet), newest first: `take` rows after the
+ * cursor's (received at, id).
+ * @example await unmatchedPayments(db, 51, { receivedAt, id })
+ */
+export function unmatchedPayments(db: Database, take: number, before?: { receivedAt: Date; id: string }) {
+  const page = before ? Prisma.sql`AND (received_at, id) < (${before.receivedAt}, ${before.id}::uuid)` : Prisma.empty;
+  return db.$queryRaw<WaitingPayment[]>`
+    SELECT id, payload, received_at, account_id FROM (${WAITING_PAYMENTS}) w
+     WHERE account_id IS NULL ${page}
+     ORDER BY received_at DESC, id DESC
+     LIMIT ${take}`;
 }

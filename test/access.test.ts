@@ -34,6 +34,7 @@ const EXPECTED: Record<string, Role[] | "public"> = {
   "DELETE /v1/accounts/{id}/opt-outs/{channel}": OPERATE,
   "POST /v1/accounts/{id}/promises": OPERATE,
   "POST /v1/accounts/{id}/payments": OPERATE,
+  "GET /v1/payments/unmatched": OPERATE,
   "GET /v1/accounts/{id}/compliance": READ,
   "POST /v1/compliance/evaluate": OPERATE,
   "GET /v1/campaigns": READ,

@@ -1,6 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { temporal } from "@temporalio/proto";
+import { Worker } from "@temporalio/worker";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { signTagihPayload, verifyTagihSignature } from "../vendors/tagih-signature.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
 import { freePort } from "./ports.ts";
@@ -45,6 +48,8 @@ async function agencyEndpoint(answer: (n: number) => number = () => 200) {
     listen: () => new Promise<void>((r) => server.listen(port, "127.0.0.1", r)),
   };
 }
+
+const closureNotices = (notices: Notice[]) => notices.filter((n) => (JSON.parse(n.body) as { type: string }).type === "closed");
 
 interface Registered {
   id: string;
@@ -93,6 +98,16 @@ async function placedJourney(agency: Registered) {
       return e.status === "finished" ? e : undefined;
     }, "the journey to end");
   return { account: enrolment.account, enrolment, placement, handle, state, ended };
+}
+
+/** A listening agency endpoint, its agency, and a journey placed with it that waits for a recall. */
+async function placedAndWaiting(answer?: (n: number) => number) {
+  const endpoint = await agencyEndpoint(answer);
+  await endpoint.listen();
+  const agency = await registerAgency(endpoint.url);
+  const journey = await placedJourney(agency);
+  await journey.state((s) => s.waitingFor === `recall by ${agency.name}`, "the wait for a recall");
+  return { endpoint, agency, journey };
 }
 
 /** Posts an agency callback with its API key and signature (each replaceable, or left out with null). */
@@ -163,6 +178,7 @@ describe("placement with an agency", () => {
       expect(verifyTagihSignature(agency.secret, notice.headers["x-tagih-signature"] as string, notice.body).ok).toBe(true);
       expect(notice.headers["idempotency-key"]).toBe(journey.placement.id);
       expect(JSON.parse(notice.body)).toEqual({
+        type: "placed",
         placementId: journey.placement.id,
         placedAt: journey.placement.placedAt.toISOString(),
         accountExternalId: journey.account.externalId,
@@ -203,11 +219,7 @@ describe("placement with an agency", () => {
   });
 
   it("records an agency's promise and payment; a full payment ends the journey paid, once", async () => {
-    const endpoint = await agencyEndpoint();
-    await endpoint.listen();
-    const agency = await registerAgency(endpoint.url);
-    const journey = await placedJourney(agency);
-    await journey.state((s) => s.waitingFor === `recall by ${agency.name}`, "the wait for a recall");
+    const { agency, journey } = await placedAndWaiting();
 
     const promise = { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "promise", amountMinor: "150000000", dueDate: "2026-12-31" };
     expect((await callback(agency.id, promise, as(agency))).body).toMatchObject({ status: "applied", signalled: 1 });
@@ -235,6 +247,71 @@ describe("placement with an agency", () => {
 
     const otherCurrency = { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "payment", amountMinor: 1, currency: "INR" };
     expect((await callback(agency.id, otherCurrency, as(agency))).status).toBe(422);
+  });
+
+  it("tells the agency, signed and once, that a paid account's placement is closed", async () => {
+    const { endpoint, agency, journey } = await placedAndWaiting();
+
+    const paid = await api(stack.apiUrl, "POST", `/v1/accounts/${journey.account.id}/payments`, {
+      reference: `PAY-${randomUUID()}`,
+      amountMinor: 150_000_000,
+      currency: "IDR",
+    });
+    expect(paid.status, JSON.stringify(paid.body)).toBe(200);
+    expect((await journey.ended()).outcome).toBe("paid");
+
+    // The journey ends only once the agency acknowledged the closure.
+    const closures = closureNotices(endpoint.notices);
+    expect(closures).toHaveLength(1);
+    const [closure] = closures;
+    expect(verifyTagihSignature(agency.secret, closure!.headers["x-tagih-signature"] as string, closure!.body).ok).toBe(true);
+    expect(closure!.headers["idempotency-key"]).toBe(`${journey.placement.id}:closed`);
+    const row = await stack.db.placement.findUniqueOrThrow({ where: { id: journey.placement.id } });
+    expect(row).toMatchObject({ status: "closed", closeReason: "paid" });
+    expect(row.closeNotifiedAt).not.toBeNull();
+    expect(JSON.parse(closure!.body)).toEqual({
+      type: "closed",
+      placementId: journey.placement.id,
+      accountExternalId: journey.account.externalId,
+      closedAt: row.closedAt!.toISOString(),
+      reason: "paid",
+    });
+    const listed = await api(stack.apiUrl, "GET", `/v1/placements?agencyId=${agency.id}`);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ id: journey.placement.id, status: "closed", closeReason: "paid", closeNotifiedAt: row.closeNotifiedAt!.toISOString() }),
+    ]);
+
+    // A worker that replays the journey's history decides the same and sends nothing more.
+    const history = await journey.handle.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject("workflowBundlePath") } }, history);
+    expect(closureNotices(endpoint.notices)).toHaveLength(1);
+  });
+
+  it("closes the placement when a hold stops the journey, retrying the closure until acknowledged; after the release the strategy goes on", async () => {
+    // The first closure notice fails: the agency is told again under the same key.
+    const { endpoint, agency, journey } = await placedAndWaiting((n) => (n === 2 ? 503 : 200));
+
+    const held = await api(stack.apiUrl, "POST", `/v1/accounts/${journey.account.id}/holds`, { kind: "cease-communication" });
+    expect(held.status, JSON.stringify(held.body)).toBe(200);
+    const waiting = await journey.state((s) => s.waitingFor === "hold released (cease-communication)", "the wait for the hold's release");
+    expect(waiting.placedWith).toBeNull();
+    const row = await stack.db.placement.findUniqueOrThrow({ where: { id: journey.placement.id } });
+    expect(row).toMatchObject({ status: "closed", closeReason: "hold:cease-communication" });
+    expect(row.closeNotifiedAt).not.toBeNull();
+    const closures = closureNotices(endpoint.notices);
+    expect(closures.map((n) => n.answered)).toEqual([503, 200]);
+    for (const closure of closures) {
+      expect(verifyTagihSignature(agency.secret, closure.headers["x-tagih-signature"] as string, closure.body).ok).toBe(true);
+      expect(closure.headers["idempotency-key"]).toBe(`${journey.placement.id}:closed`);
+      expect(JSON.parse(closure.body)).toMatchObject({ placementId: journey.placement.id, reason: "hold:cease-communication" });
+    }
+
+    expect((await api(stack.apiUrl, "DELETE", `/v1/accounts/${journey.account.id}/holds/cease-communication`)).status).toBe(200);
+    expect((await journey.ended()).outcome).toBe("contacted");
+    const attempts = await stack.db.contactAttempt.findMany({ where: { enrolmentId: journey.enrolment.id } });
+    expect(attempts.map((a) => a.stepId)).toEqual(["after-recall"]);
+    expect(closureNotices(endpoint.notices)).toHaveLength(2);
+    expect(endpoint.notices).toHaveLength(3);
   });
 
   it("refuses a missing or wrong API key, a forged or stale signature, and another agency's placement, storing nothing", async () => {
@@ -274,5 +351,15 @@ describe("placement with an agency", () => {
     expect(await stack.db.callback.count({ where: { vendor: `agency:${a.id}` } })).toBe(0);
     const unknown = await callback(a.id, { eventId: "u-1", placementId: randomUUID(), type: "recall" }, as(a));
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe("journeys placed before closure notices", () => {
+  it("replay as they ran: a journey paid while placed ends without a closure notice", async () => {
+    // Recorded with the workflow code before `patched("placement-closed-notice")`, kept as
+    // protobuf.js's object form (the SDK's JSON reader fails with the protobuf.js installed here).
+    const recorded: unknown = JSON.parse(readFileSync(new URL("histories/placement-paid-before-closure-notices.json", import.meta.url), "utf8"));
+    const history = temporal.api.history.v1.History.fromObject(recorded as Record<string, unknown>);
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject("workflowBundlePath") } }, history)).resolves.toBeUndefined();
   });
 });

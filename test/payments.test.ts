@@ -74,6 +74,24 @@ const storedFor = async (reference: string) => ({
   payments: await stack.db.payment.count({ where: { reference } }),
 });
 
+/** References of every unmatched payment, through the listing's pages of `limit`. */
+async function unmatchedReferences(limit = 500): Promise<string[]> {
+  const references: string[] = [];
+  let cursor: string | null = "";
+  while (cursor !== null) {
+    const answer = await api(stack.apiUrl, "GET", `/v1/payments/unmatched?limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(answer.body.items.length).toBeLessThanOrEqual(limit);
+    references.push(...answer.body.items.map((p: { reference: string }) => p.reference));
+    cursor = answer.body.nextCursor;
+  }
+  return references;
+}
+
+/** An account fixture as a CSV row of the import's columns. */
+const row = (a: ReturnType<typeof accountFixture>) =>
+  [a.externalId, a.name, a.phone, a.jurisdiction, a.timeZone, a.product, a.currency, a.balanceMinor, a.daysPastDue].join(",");
+
 describe("payment gateway notifications", () => {
   it("records a signed full payment once, lowers the balance and ends the running journey paid", async () => {
     const { enrolments } = await runningJourneys([accountFixture()]);
@@ -159,22 +177,85 @@ describe("payment gateway notifications", () => {
     expect(answer.body.errors).toEqual([{ field: "(body)", reason: "must be a JSON object" }]);
   });
 
-  it("keeps a payment for an unknown account for reconciliation (202) and applies its redelivery once the account exists", async () => {
+  it("keeps a payment for an unknown account (202), lists it, and applies it once when the account is created; a redelivery changes nothing", async () => {
     const account = accountFixture();
     const body = payment(account.externalId, { amountMinor: 50_000_000 });
     const early = await notifyPayment(body);
     expect(early.status).toBe(202);
     expect(early.body).toMatchObject({ reference: body.reference, status: "unmatched" });
-    const [kept] = await stack.db.callback.findMany({ where: { vendor: "payments", eventId: body.reference } });
-    expect(kept!.appliedAt).toBeNull();
     expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 0 });
+    expect(await unmatchedReferences()).toContain(body.reference);
+    const listed = (await api(stack.apiUrl, "GET", "/v1/payments/unmatched?limit=500")).body.items.find(
+      (p: { reference: string }) => p.reference === body.reference,
+    );
+    expect(listed).toEqual({
+      reference: body.reference,
+      accountExternalId: account.externalId,
+      accountId: null,
+      amountMinor: "50000000",
+      currency: "IDR",
+      paidAt: body.paidAt,
+      receivedAt: expect.any(String),
+    });
 
-    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] });
+    // The account arrives: the payment is applied, without the gateway sending it again.
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] })).status).toBe(200);
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 1 });
+    const created = await stack.db.account.findUniqueOrThrow({ where: { externalId: account.externalId } });
+    expect(created.balanceMinor).toBe(100_000_000n);
+    expect(await stack.db.payment.findUniqueOrThrow({ where: { reference: body.reference } })).toMatchObject({
+      accountId: created.id,
+      amountMinor: 50_000_000n,
+      paidAt: new Date(body.paidAt),
+    });
+    expect(await unmatchedReferences()).not.toContain(body.reference);
+
+    // Neither the same accounts again nor a redelivery applies it twice.
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [{ ...account, balanceMinor: 100_000_000 }] })).status).toBe(200);
     const later = await notifyPayment(body);
     expect(later.status).toBe(200);
-    expect(later.body.status).toBe("recorded");
+    expect(later.body).toMatchObject({ status: "duplicate", signalled: 0 });
     expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 1 });
-    expect((await stack.db.account.findUniqueOrThrow({ where: { externalId: account.externalId } })).balanceMinor).toBe(100_000_000n);
+    expect((await stack.db.account.findUniqueOrThrow({ where: { id: created.id } })).balanceMinor).toBe(100_000_000n);
+  });
+
+  it("applies payments waiting for accounts when a portfolio import creates them, once each", async () => {
+    const [a, b] = [accountFixture(), accountFixture()];
+    const payments = [
+      payment(a.externalId, { amountMinor: 1_000 }),
+      payment(a.externalId, { amountMinor: "2000" }),
+      payment(b.externalId, { amountMinor: 4_000 }),
+    ];
+    for (const p of payments) expect((await notifyPayment(p)).status).toBe(202);
+
+    const csv = ["externalId,name,phone,jurisdiction,timeZone,product,currency,balanceMinor,daysPastDue", ...[a, b].map(row)].join("\n");
+    const imported = await api(stack.apiUrl, "POST", "/v1/accounts/import", csv, { headers: { "content-type": "text/csv" } });
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    expect(imported.body).toMatchObject({ status: "completed", imported: 2 });
+    const balances = await stack.db.account.findMany({ where: { externalId: { in: [a.externalId, b.externalId] } }, orderBy: { externalId: "asc" } });
+    expect(Object.fromEntries(balances.map((x) => [x.externalId, x.balanceMinor]))).toEqual({
+      [a.externalId]: 150_000_000n - 3_000n,
+      [b.externalId]: 150_000_000n - 4_000n,
+    });
+    for (const p of payments) expect(await storedFor(p.reference)).toEqual({ callbacks: 1, payments: 1 });
+
+    // The same file again sets the balances it states; the payments stay recorded once.
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts/import", csv, { headers: { "content-type": "text/csv" } })).status).toBe(200);
+    for (const p of payments) expect(await storedFor(p.reference)).toEqual({ callbacks: 1, payments: 1 });
+    expect(await unmatchedReferences()).not.toEqual(expect.arrayContaining([payments[0]!.reference]));
+  });
+
+  it("pages through unmatched payments with a cursor, newest first, and refuses a forged cursor", async () => {
+    const waiting = [payment(`T-${randomUUID()}`), payment(`T-${randomUUID()}`), payment(`T-${randomUUID()}`)];
+    for (const p of waiting) expect((await notifyPayment(p)).status).toBe(202);
+    const seen = await unmatchedReferences(1);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.filter((r) => waiting.some((p) => p.reference === r))).toEqual(waiting.map((p) => p.reference).reverse());
+
+    const forged = Buffer.from(JSON.stringify({ k: ["yesterday", "P-1"] })).toString("base64url");
+    const refused = await api(stack.apiUrl, "GET", `/v1/payments/unmatched?cursor=${forged}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
   });
 
   it("refuses a currency that is not the account's (422) and a reference reused with another amount (409)", async () => {

@@ -53,8 +53,8 @@ const { finishEnrolment, settlePromise, notify, placeWithAgency } = scheduled;
 const local = proxyLocalActivities<Activities>(contactOptions);
 const contactActivities = () => (patched("local-contact-activities") ? local : scheduled);
 
-// A placement notice is retried with backoff, without an attempt limit, until the agency acknowledges.
-const { notifyAgency } = proxyActivities<Activities>({
+// Placement and closure notices are retried with backoff, without an attempt limit, until the agency acknowledges.
+const { notifyAgency, closePlacement } = proxyActivities<Activities>({
   startToCloseTimeout: "30 seconds",
   retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "10 minutes" },
 });
@@ -212,12 +212,21 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
           await notify({ enrolmentId: input.enrolmentId, purpose: step.purpose, url: step.url, stepId: step.id });
           return next;
         }
+        // Histories placed before agencies were told of closures replay as they ran.
+        const toldOfClosure = patched("placement-closed-notice");
         // Placed: the agency works the account until it recalls it, or the debt is settled.
         const placement = await placeWithAgency({ enrolmentId: input.enrolmentId, stepId: step.id, agency: step.agency });
         state.placedWith = placement.agency;
         // The signed notice, retried until the agency acknowledges (a recall meanwhile is kept).
         await notifyAgency({ placementId: placement.placementId });
-        await waitFor(`recall by ${state.placedWith}`, null, () => state.placedWith === null || paid() || state.cancelled);
+        const held = () => toldOfClosure && state.holds.length > 0;
+        await waitFor(`recall by ${state.placedWith}`, null, () => state.placedWith === null || paid() || state.cancelled || held());
+        if (toldOfClosure && state.placedWith !== null) {
+          // The agency must stop working the account; after a hold the strategy goes on as after a recall.
+          const reason = paid() ? "paid" : state.cancelled ? "cancelled" : (`hold:${state.holds[0]!}` as const);
+          await closePlacement({ placementId: placement.placementId, reason });
+          state.placedWith = null;
+        }
         return paid() || state.cancelled ? "interrupted" : next;
       }
       case "end":

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { accountInputSchema } from "../../domain/account-input.ts";
 import { upsertAccounts } from "../../store/accounts.ts";
+import { reconcilePayments } from "../../store/payments.ts";
 import { validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -9,7 +10,7 @@ const upsertAccountsRoute = createRoute({
   method: "post",
   path: "/v1/accounts",
   tags: ["accounts"],
-  summary: "Create or update a batch of accounts (upsert by externalId, all or nothing)",
+  summary: "Create or update a batch of accounts (upsert by externalId, all or nothing); payments that arrived for them before are applied",
   request: {
     body: { required: true, content: { "application/json": { schema: z.object({ accounts: z.array(accountInputSchema).min(1).max(1000) }).strict() } } },
   },
@@ -30,13 +31,18 @@ const upsertAccountsRoute = createRoute({
   },
 });
 
-export function accountRoutes({ db }: ApiDeps) {
+export function accountRoutes({ db, temporal, logger }: ApiDeps) {
   const app = router();
   app.openapi(upsertAccountsRoute, async (c) => {
     const { accounts } = c.req.valid("json");
     const duplicate = accounts.findIndex((a, i) => accounts.findIndex((b) => b.externalId === a.externalId) !== i);
     if (duplicate >= 0) return validationProblem(c, [{ field: `accounts.${duplicate}.externalId`, reason: "appears twice in this batch" }]);
     const stored = await upsertAccounts(db, accounts);
+    // A retry of this request upserts the same accounts and applies what is still waiting.
+    await reconcilePayments(
+      { db, temporal, logger },
+      accounts.map((a) => a.externalId),
+    );
     const created = stored.filter((r) => r.created).length;
     return c.json({ created, updated: stored.length - created, accounts: stored }, 200);
   });

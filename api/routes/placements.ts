@@ -17,6 +17,9 @@ const placement = z
     placedAt: z.string(),
     acknowledgedAt: z.string().nullable(),
     recalledAt: z.string().nullable(),
+    closedAt: z.string().nullable(),
+    closeReason: z.string().nullable().describe("why the agency must stop working the account: paid, cancelled or hold:<kind>"),
+    closeNotifiedAt: z.string().nullable().describe("when the agency acknowledged the closure notice"),
   })
   .openapi("Placement");
 
@@ -47,6 +50,9 @@ const view = (p: PlacementRow) => ({
   placedAt: p.placedAt.toISOString(),
   acknowledgedAt: p.acknowledgedAt?.toISOString() ?? null,
   recalledAt: p.recalledAt?.toISOString() ?? null,
+  closedAt: p.closedAt?.toISOString() ?? null,
+  closeReason: p.closeReason,
+  closeNotifiedAt: p.closeNotifiedAt?.toISOString() ?? null,
 });
 
 export function placementRoutes({ db }: ApiDeps) {

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import { isCurrency } from "../../domain/money.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
-import { applyPayment } from "../../store/payments.ts";
+import { applyPayment, paymentOf } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature } from "../../vendors/tagih-signature.ts";
 import { fieldProblems, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
@@ -50,7 +50,7 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
     description: [
       '`X-Tagih-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with TAGIH_PAYMENT_WEBHOOK_SECRET; more than 5 minutes off is refused.',
       "Each reference is stored raw once (callbacks, vendor `payments`) and recorded once; a full payment ends the account's journeys `paid`.",
-      "A payment for an account we do not know (yet) is kept for reconciliation and answered 202; a redelivery applies it once the account exists.",
+      "A payment for an account we do not know (yet) is kept and answered 202: it is applied once when the account is created or imported (or redelivered after that), and listed at `GET /v1/payments/unmatched` meanwhile.",
     ].join(" "),
     request: {
       headers: z.object({ "x-tagih-signature": z.string().optional() }),
@@ -88,11 +88,12 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
     if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
     const n = parsed.data;
 
+    // Stored before the account is looked up: an import that commits in between finds it waiting.
+    const stored = await storeCallback(db, { vendor: "payments", eventId: n.reference, kind: "payment", payload: json as Prisma.InputJsonValue });
     const account = await db.account.findFirst({
       where: { ...(n.accountId ? { id: n.accountId } : {}), ...(n.accountExternalId ? { externalId: n.accountExternalId } : {}) },
       select: { id: true },
     });
-    const stored = await storeCallback(db, { vendor: "payments", eventId: n.reference, kind: "payment", payload: json as Prisma.InputJsonValue });
     if (!account) {
       logger.warn({ vendor: "payments", reference: n.reference }, "payment for an unknown account kept for reconciliation");
       return c.json({ reference: n.reference, status: "unmatched" as const, signalled: 0 }, 202);
@@ -101,11 +102,7 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
     let applied;
     try {
       // A first delivery, or a redelivery of one not yet applied: the journeys are told.
-      applied = await applyPayment(
-        { db, temporal, logger },
-        { accountId: account.id, reference: n.reference, amountMinor: n.amountMinor, currency: n.currency, paidAt: n.paidAt ? new Date(n.paidAt) : undefined },
-        { resignal: !stored.alreadyApplied },
-      );
+      applied = await applyPayment({ db, temporal, logger }, paymentOf(n, account.id), { resignal: !stored.alreadyApplied });
     } catch (error) {
       logger.error({ err: error, vendor: "payments", reference: n.reference }, "could not apply a payment notification");
       return problem(c, 503, "Unavailable", "stored; the payment could not be applied yet, retry later");
