@@ -122,7 +122,7 @@ export interface AgencyRow {
   currency: string;
   placements: number;
   placedMinor: bigint;
-  /** Paid while placed (placed_at ≤ paid_at < recalled_at). */
+  /** Paid while placed: from placement until the agency recalled it or Tagih closed it (paid, cancelled, held). */
   collectedMinor: bigint;
   accountsPaying: number;
   liquidationRate: number | null;
@@ -145,7 +145,7 @@ export async function agencyPerformance(db: Database, query: { from: string; to:
     { agency: string; currency: string; placements: bigint; placed: string; collected: string; paying: bigint; due: bigint; in_sla: bigint }[]
   >`
     WITH placed AS (
-      SELECT p.id, g.name AS agency, p.currency, p.amount_minor, p.account_id, p.placed_at, p.recalled_at,
+      SELECT p.id, g.name AS agency, p.currency, p.amount_minor, p.account_id, p.placed_at, LEAST(p.recalled_at, p.closed_at) AS ended_at,
              (SELECT min(c.received_at) FROM callbacks c
                WHERE c.vendor = 'agency:' || p.agency_id::text AND c.kind = 'agency-contact' AND c.payload ->> 'placementId' = p.id::text) AS first_contact
         FROM placements p JOIN agencies g ON g.id = p.agency_id
@@ -153,7 +153,7 @@ export async function agencyPerformance(db: Database, query: { from: string; to:
     paid AS (
       SELECT pl.id, COALESCE(sum(y.amount_minor), 0) AS collected
         FROM placed pl LEFT JOIN payments y ON y.account_id = pl.account_id AND y.paid_at >= pl.placed_at
-                                           AND (pl.recalled_at IS NULL OR y.paid_at < pl.recalled_at)
+                                           AND (pl.ended_at IS NULL OR y.paid_at < pl.ended_at)
        GROUP BY pl.id)
     SELECT pl.agency, pl.currency, count(*) AS placements, sum(pl.amount_minor)::text AS placed, sum(paid.collected)::text AS collected,
            count(*) FILTER (WHERE paid.collected > 0) AS paying,

@@ -306,6 +306,14 @@ describe("placement with an agency", () => {
       expect(JSON.parse(closure.body)).toMatchObject({ placementId: journey.placement.id, reason: "hold:cease-communication" });
     }
 
+    // The agency is credited with what was paid while it held the account, not after the closure.
+    const pay = (reference: string, amountMinor: bigint, paidAt: Date) =>
+      stack.db.payment.create({ data: { reference, accountId: journey.account.id, amountMinor, currency: journey.account.currency, paidAt } });
+    await pay(`during-${randomUUID()}`, 100n, new Date(row.placedAt.getTime() + 1));
+    await pay(`after-${randomUUID()}`, 5_000n, new Date(row.closedAt!.getTime() + 1));
+    const report = await api(stack.apiUrl, "GET", "/v1/reports/agencies");
+    expect(report.body.rows.find((r: { agency: string }) => r.agency === agency.name)).toMatchObject({ collectedMinor: "100", accountsPaying: 1 });
+
     expect((await api(stack.apiUrl, "DELETE", `/v1/accounts/${journey.account.id}/holds/cease-communication`)).status).toBe(200);
     expect((await journey.ended()).outcome).toBe("contacted");
     const attempts = await stack.db.contactAttempt.findMany({ where: { enrolmentId: journey.enrolment.id } });

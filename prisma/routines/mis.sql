@@ -154,7 +154,8 @@ BEGIN
                       ORDER BY t.at DESC, t.id DESC LIMIT 1)) AS attempt_id
       FROM payments y JOIN enr ON y.paid_at >= enr.enrolled_at
       LEFT JOIN LATERAL (SELECT g.name, g.commission_bps FROM placements pl JOIN agencies g ON g.id = pl.agency_id
-                          WHERE pl.account_id = account AND pl.placed_at <= y.paid_at AND (pl.recalled_at IS NULL OR pl.recalled_at > y.paid_at)
+                          WHERE pl.account_id = account AND pl.placed_at <= y.paid_at
+                            AND (LEAST(pl.recalled_at, pl.closed_at) IS NULL OR LEAST(pl.recalled_at, pl.closed_at) > y.paid_at)
                           ORDER BY pl.placed_at DESC LIMIT 1) ag ON true
      WHERE y.account_id = account),
   ranked AS (
