@@ -153,8 +153,8 @@ const todayIn = (timeZone: string) => new Intl.DateTimeFormat("en-CA", { timeZon
 describe("managers' dashboard in Chromium", () => {
   it("signs in with an API key and shows campaigns, a campaign and agencies with the API's figures", async () => {
     expect((await api(stack.apiUrl, "PUT", "/v1/reports/settings", { timeZone: ZONE })).status).toBe(200);
-    // A champion (SMS), a challenger (SMS, then email) and a no-contact holdout.
-    const { product, accounts } = await storeAccounts(12);
+    // A champion (SMS), a challenger (SMS, then email) and a no-contact holdout; one account owes dollars.
+    const { product, accounts } = await storeAccounts(12, (i) => (i === 11 ? { currency: "USD", balanceMinor: 50_000 } : {}));
     const sms = { id: "reminder-sms", kind: "contact", channel: "sms", template: "reminder" };
     const email = { id: "reminder-email", kind: "contact", channel: "email", template: "reminder" };
     const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
@@ -177,8 +177,10 @@ describe("managers' dashboard in Chromium", () => {
     await pay(accounts[0]!.externalId, 25_000_050);
     await pay(accounts[1]!.externalId, 10_000_000);
     await pay(accounts[1]!.externalId, 5_000_000);
+    await pay(accounts[11]!.externalId, 1_250, "USD");
     const summary = (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/summary`)).body;
     const collected = money(40_000_050n, "IDR").replace(/\u00a0/g, " ");
+    const collectedUsd = money(1_250n, "USD").replace(/\u00a0/g, " ");
 
     // An agency with two placed accounts, one of which pays while placed.
     const port = await freePort();
@@ -212,7 +214,7 @@ describe("managers' dashboard in Chromium", () => {
       String(summary.finished),
       String(summary.attempted),
       String(summary.delivered),
-      collected,
+      `${collected} · ${collectedUsd}`,
     ]);
     expect(await chartsDrawn(page)).toEqual([true]);
     await page.screenshot({ path: `${ARTIFACTS}/overview.png`, fullPage: true });
@@ -234,11 +236,14 @@ describe("managers' dashboard in Chromium", () => {
     // The funnel and the rates are the report's totals, cell by cell.
     await expectTotalsOf(page, "funnel", byDay.totals);
     await expectTotalsOf(page, "rates", byDay.totals);
-    expect(byDay.totals.map((t) => t.currency)).toEqual(["IDR"]);
+    // A column per currency: money is never summed across currencies.
+    expect(byDay.totals.map((t) => t.currency)).toEqual(["IDR", "USD"]);
     const funnel = await table(page, "funnel");
-    expect(funnel["Enrolled"]![0]).toBe("12");
-    expect(funnel["Collected"]![0]).toBe("40000050");
-    expect((await page.textContent('#funnel tr:has(th:text-is("Collected")) td'))!.replace(/\u00a0/g, " ")).toBe(collected);
+    expect(funnel["Enrolled"]!.slice(0, 2)).toEqual(["11", "1"]);
+    expect(funnel["Collected"]!.slice(0, 2)).toEqual(["40000050", "1250"]);
+    expect(
+      await page.$$eval('#funnel tr:has(th:text-is("Collected")) td', (tds) => tds.slice(0, 2).map((td) => td.textContent!.replace(/\u00a0/g, " "))),
+    ).toEqual([collected, collectedUsd]);
     expect(Number(funnel["Attempted"]![0])).toBeGreaterThan(0);
 
     // Day, channel and variant tables: the report by the same dimension, row by row.
@@ -251,19 +256,14 @@ describe("managers' dashboard in Chromium", () => {
     );
     expect(Object.keys(await table(page, "channels")).sort()).toEqual(["email", "sms"]);
     await expectRowsOf(page, "variants", byVariant.rows, ["Role"]);
-    const variants = await table(page, "variants");
-    const enrolments = await stack.db.enrolment.findMany({ where: { campaignId } });
-    for (const [name, role] of [
-      ["champion", "champion"],
-      ["sms-then-email", "challenger"],
-      ["holdout", "holdout"],
-    ] as const) {
-      if (!enrolments.some((e) => e.variant === name)) continue;
-      expect(variants[name]!.slice(0, 2)).toEqual(["IDR", role]);
-    }
-    // The holdout is never contacted (cells follow the row header, hence one column less).
-    const attemptedCell = (await grid(page, "variants")).headers.indexOf("Attempted") - 1;
-    expect(variants["holdout"]?.[attemptedCell] ?? "0").toBe("0");
+    // Variants in the strategy's order with their roles; the holdout is never contacted.
+    const variants = await grid(page, "variants");
+    const column = (name: string) => variants.headers.indexOf(name);
+    const roles: Record<string, string> = { champion: "champion", "sms-then-email": "challenger", holdout: "holdout" };
+    const enrolled = new Set((await stack.db.enrolment.findMany({ where: { campaignId } })).map((e) => e.variant));
+    expect([...new Set(variants.rows.map((r) => r[0]))]).toEqual(Object.keys(roles).filter((name) => enrolled.has(name)));
+    expect(variants.rows.map((r) => r[column("Role")])).toEqual(variants.rows.map((r) => roles[r[0]!]));
+    for (const r of variants.rows.filter((r) => r[0] === "holdout")) expect(r[column("Attempted")]).toBe("0");
 
     // The significance table shows the variant report's comparisons, arm sizes as the API counts them.
     const variantReport = (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report/variants`)).body;

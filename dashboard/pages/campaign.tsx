@@ -47,17 +47,21 @@ const M = (props: { minor: bigint; currency: string }) => <td data-value={String
 
 const currenciesOf = (rows: ReportRow[]) => [...new Set(rows.map((r) => r.currency))];
 
-/** A chart series per count, and per currency when there are several, over the labels of one dimension. */
+/**
+ * A chart series per count, and per currency when there are several, over the labels of one
+ * dimension: a colour per count; a currency after the first dashed and translucent.
+ */
 function series(rows: ReportRow[], dimension: ReportDimension, labels: string[], counts: Count[]): ChartConfig["data"]["datasets"] {
   const currencies = currenciesOf(rows);
   return counts.flatMap((key, i) =>
     currencies.map((currency, j) => {
-      const colour = COLOURS[(i * currencies.length + j) % COLOURS.length];
+      const colour = COLOURS[i % COLOURS.length]!;
       return {
         label: currencies.length > 1 ? `${COUNTS[key].label} (${currency})` : COUNTS[key].label,
         data: labels.map((l) => rows.find((r) => r.dimensions[dimension] === l && r.currency === currency)?.measures[key] ?? 0),
         borderColor: colour,
-        backgroundColor: colour,
+        backgroundColor: j === 0 ? colour : `${colour}80`,
+        borderDash: j === 0 ? [] : [6, 4],
       };
     }),
   );
