@@ -1,5 +1,6 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
+import { chartPercent } from "./format.ts";
 import type { Period } from "./period.ts";
 
 // Draws every chart of the page from the JSON configuration next to its canvas.
@@ -100,6 +101,31 @@ export function Chart(props: { id: string; label: string; config: ChartConfig })
         {raw(json)}
       </script>
     </figure>
+  );
+}
+
+/**
+ * Bars of rates per item, in percent: a series per rate, no bar where a rate is undefined.
+ * @example <RateChart id="agencies-chart" label="…" labels={["Acme"]} rates={{ "Liquidation rate": [0.2] }} />
+ */
+export function RateChart(props: { id: string; label: string; labels: string[]; rates: Record<string, (number | null)[]> }) {
+  return (
+    <Chart
+      id={props.id}
+      label={props.label}
+      config={{
+        type: "bar",
+        data: {
+          labels: props.labels,
+          datasets: Object.entries(props.rates).map(([name, ratios], i) => ({
+            label: `${name}, %`,
+            data: ratios.map(chartPercent),
+            backgroundColor: COLOURS[i % COLOURS.length],
+          })),
+        },
+        options: { scales: { y: { beginAtZero: true } } },
+      }}
+    />
   );
 }
 

@@ -1,6 +1,6 @@
 import type { AgencyRow } from "../../store/portfolio-reports.ts";
-import { chartPercent, count, money, percent } from "../format.ts";
-import { Chart, COLOURS, Layout, PeriodForm } from "../layout.tsx";
+import { count, money, percent } from "../format.ts";
+import { Layout, PeriodForm, RateChart } from "../layout.tsx";
 import type { Period } from "../period.ts";
 
 /** Agency performance: placements made in the period and what was collected while placed. */
@@ -17,20 +17,11 @@ export function AgenciesPage(props: { rows: AgencyRow[]; period: Period; slaDays
         </p>
       </section>
       <section>
-        <Chart
+        <RateChart
           id="agencies-chart"
           label="Liquidation rate and placement success per agency"
-          config={{
-            type: "bar",
-            data: {
-              labels: props.rows.map(label),
-              datasets: [
-                { label: "Liquidation rate, %", data: props.rows.map((r) => chartPercent(r.liquidationRate)), backgroundColor: COLOURS[0] },
-                { label: "Placement success, %", data: props.rows.map((r) => chartPercent(r.placementSuccess)), backgroundColor: COLOURS[1] },
-              ],
-            },
-            options: { scales: { y: { beginAtZero: true, suggestedMax: 100 } } },
-          }}
+          labels={props.rows.map(label)}
+          rates={{ "Liquidation rate": props.rows.map((r) => r.liquidationRate), "Placement success": props.rows.map((r) => r.placementSuccess) }}
         />
       </section>
       <section class="scroll">

@@ -3,8 +3,8 @@ import type { Rates } from "../../domain/mis/funnel.ts";
 import type { CampaignCounts } from "../../store/campaign-progress.ts";
 import type { ReportDimension, ReportRow } from "../../store/reports.ts";
 import type { CampaignPage as Data, VariantRow, VariantSignificance } from "../data/campaign.ts";
-import { chartPercent, count, money, percent } from "../format.ts";
-import { Chart, COLOURS, Layout, PeriodForm, type ChartConfig } from "../layout.tsx";
+import { count, money, percent } from "../format.ts";
+import { Chart, COLOURS, Layout, PeriodForm, RateChart, type ChartConfig } from "../layout.tsx";
 import { daysOf } from "../period.ts";
 
 type Count = "enrolled" | "touched" | "contacted" | "attempted" | "delivered" | "opened" | "clicked" | "replied" | "promises" | "conversions";
@@ -323,19 +323,13 @@ function Variants(props: { variants: VariantRow[]; significance: VariantSignific
   return (
     <section>
       <h2>Variants</h2>
-      <Chart
+      <RateChart
         id="variants-chart"
         label="Conversion and recovery rates per variant"
-        config={{
-          type: "bar",
-          data: {
-            labels: props.variants.map(label),
-            datasets: [
-              { label: `${RATES.conversionRate.label}, %`, data: props.variants.map((v) => chartPercent(v.rates.conversionRate)), backgroundColor: COLOURS[0] },
-              { label: `${RATES.recoveryRate.label}, %`, data: props.variants.map((v) => chartPercent(v.rates.recoveryRate)), backgroundColor: COLOURS[1] },
-            ],
-          },
-          options: { scales: { y: { beginAtZero: true } } },
+        labels={props.variants.map(label)}
+        rates={{
+          [RATES.conversionRate.label]: props.variants.map((v) => v.rates.conversionRate),
+          [RATES.recoveryRate.label]: props.variants.map((v) => v.rates.recoveryRate),
         }}
       />
       <ReportTable
