@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { amounts, money, percent } from "./format.ts";
+import { amounts, chartPercent, money, percent } from "./format.ts";
 
 describe("dashboard figures", () => {
   it.each([
@@ -30,5 +30,13 @@ describe("dashboard figures", () => {
     [1, "100.0 %"],
   ])("shows the ratio %s as %s", (ratio, shown) => {
     expect(percent(ratio)).toBe(shown);
+  });
+
+  it.each([
+    [null, null],
+    [0.12345, 12.3],
+    [1, 100],
+  ])("plots the ratio %s as %s per cent", (ratio, plotted) => {
+    expect(chartPercent(ratio)).toBe(plotted);
   });
 });

@@ -12,8 +12,8 @@ export function percent(ratio: number | null): string {
   return ratio === null ? "–" : `${(ratio * 100).toFixed(1)} %`;
 }
 
-/** @example rate(1, 4) // 0.25 */
-export const rate = (numerator: number, denominator: number): number | null => (denominator > 0 ? numerator / denominator : null);
+/** A ratio in percent with one decimal, as a chart plots it; null stays null (no bar). @example chartPercent(0.12345) // 12.3 */
+export const chartPercent = (ratio: number | null): number | null => (ratio === null ? null : Math.round(ratio * 1000) / 10);
 
 /** Amounts per currency, exact to the currency's minor unit. @example amounts([{ currency: "USD", amountMinor: 150050n }]) // "$1,500.50" */
 export function amounts(list: Amount[]): string {

@@ -1,5 +1,6 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
+import { chartPercent } from "./format.ts";
 import type { Period } from "./period.ts";
 
 // Draws every chart of the page from the JSON configuration next to its canvas.
@@ -13,7 +14,7 @@ body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
 header{background:#1d2433;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.5rem;align-items:center}
 header a{color:#fff;text-decoration:none}header .brand{font-weight:700;font-size:1.1rem}
 header form{margin-left:auto}header button{background:none;border:1px solid #8891a5;color:#fff;border-radius:4px;padding:.2rem .7rem;cursor:pointer}
-main{max-width:1100px;margin:0 auto;padding:1rem 1.5rem 3rem}
+main{max-width:1240px;margin:0 auto;padding:1rem 1.5rem 3rem}
 h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.15rem;margin:0 0 .6rem}
 section{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:1rem 1.2rem;margin:1rem 0}
 .grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.2rem;align-items:start}
@@ -22,7 +23,8 @@ figure{margin:0 0 .8rem;position:relative;height:260px}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 caption{text-align:left;font-size:.85rem;color:#5b6475;padding-bottom:.3rem}
-th,td{padding:.3rem .6rem;border-bottom:1px solid #e6e9ef;text-align:right;white-space:nowrap}
+th,td{padding:.3rem .45rem;border-bottom:1px solid #e6e9ef;text-align:right;white-space:nowrap}
+td.means{white-space:normal;text-align:left;min-width:12rem;font-size:.85rem;color:#5b6475}
 th:first-child,td:first-child{text-align:left}thead th{font-size:.8rem;color:#5b6475;font-weight:600;white-space:normal;vertical-align:bottom}
 .meta{color:#5b6475}.note{color:#5b6475;font-size:.85rem}.warn{color:#9a5b00}
 .status{display:inline-block;border-radius:10px;padding:0 .5rem;font-size:.8rem;background:#e6e9ef}
@@ -99,6 +101,31 @@ export function Chart(props: { id: string; label: string; config: ChartConfig })
         {raw(json)}
       </script>
     </figure>
+  );
+}
+
+/**
+ * Bars of rates per item, in percent: a series per rate, no bar where a rate is undefined.
+ * @example <RateChart id="agencies-chart" label="…" labels={["Acme"]} rates={{ "Liquidation rate": [0.2] }} />
+ */
+export function RateChart(props: { id: string; label: string; labels: string[]; rates: Record<string, (number | null)[]> }) {
+  return (
+    <Chart
+      id={props.id}
+      label={props.label}
+      config={{
+        type: "bar",
+        data: {
+          labels: props.labels,
+          datasets: Object.entries(props.rates).map(([name, ratios], i) => ({
+            label: `${name}, %`,
+            data: ratios.map(chartPercent),
+            backgroundColor: COLOURS[i % COLOURS.length],
+          })),
+        },
+        options: { scales: { y: { beginAtZero: true } } },
+      }}
+    />
   );
 }
 

@@ -20,11 +20,18 @@ describe("the period a dashboard page shows", () => {
       { from: "2025-12-15", to: "2026-12-15" },
     ],
   ])("%j gives %j", (query, period) => {
-    expect(periodOf(query, launched, now)).toEqual(period);
+    expect(periodOf(query, launched, now, "UTC")).toEqual({ ...period, timeZone: "UTC" });
+  });
+
+  it("takes its default days in the reporting zone", () => {
+    // 23:30 UTC on 1 December is 2 December in Jakarta (UTC+7); in Honolulu (UTC−10) the 15th starts at 10:00 UTC.
+    expect(periodOf({}, launched, now, "Asia/Jakarta")).toEqual({ from: "2026-12-02", to: "2026-12-15", timeZone: "Asia/Jakarta" });
+    expect(periodOf({}, launched, now, "Pacific/Honolulu")).toEqual({ from: "2026-12-01", to: "2026-12-15", timeZone: "Pacific/Honolulu" });
+    expect(periodOf({}, launched, new Date("2026-12-15T09:00:00Z"), "Pacific/Honolulu").to).toBe("2026-12-14");
   });
 
   it("starts at most 366 days before its end by default", () => {
-    expect(periodOf({}, new Date("2020-01-01"), now)).toEqual({ from: "2025-12-15", to: "2026-12-15" });
+    expect(periodOf({}, new Date("2020-01-01"), now, "UTC")).toEqual({ from: "2025-12-15", to: "2026-12-15", timeZone: "UTC" });
   });
 
   it.each([
@@ -36,7 +43,7 @@ describe("the period a dashboard page shows", () => {
   ])("refuses %j naming %s", (query, field, reason) => {
     const error = (() => {
       try {
-        periodOf(query, launched, now);
+        periodOf(query, launched, now, "UTC");
       } catch (e) {
         return e;
       }

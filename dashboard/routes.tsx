@@ -7,6 +7,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { z } from "zod";
 import { ProblemError } from "../api/problem.ts";
 import type { ApiDeps } from "../api/types.ts";
+import type { CampaignStrategy } from "../domain/strategy.ts";
 import { campaignCounts } from "../store/campaign-progress.ts";
 import { dashboardPrincipal, forgetKey, rememberKey } from "./auth.ts";
 import { loadCampaignPage } from "./data/campaign.ts";
@@ -91,15 +92,17 @@ export function dashboardRoutes({ db }: ApiDeps) {
     if (!uuid.safeParse(id).success) throw new ProblemError(400, "Invalid request", "invalid param.id", [{ field: "param.id", reason: "must be a UUID" }]);
     const campaign = await db.campaign.findUnique({ where: { id } });
     if (!campaign) throw new ProblemError(404, "Not found", `no campaign ${id}`);
-    const period = periodOf(c.req.query(), campaign.launchedAt ?? campaign.createdAt, new Date());
-    const [data, counts] = await Promise.all([loadCampaignPage(db, campaign, period), campaignCounts(db, [id])]);
+    const { timeZone } = await reportSettings(db);
+    const period = periodOf(c.req.query(), campaign.launchedAt ?? campaign.createdAt, new Date(), timeZone);
+    const strategy = campaign.strategy as unknown as CampaignStrategy;
+    const [data, counts] = await Promise.all([loadCampaignPage(db, { ...campaign, strategy }, period), campaignCounts(db, [id])]);
     return c.html(<CampaignPage data={data} counts={counts.get(id)!} />);
   });
 
   app.get("/dashboard/agencies", async (c) => {
     const now = new Date();
-    const period = periodOf(c.req.query(), new Date(now.getTime() - (AGENCY_LOOKBACK_DAYS - 1) * 86_400_000), now);
-    const { firstContactSlaDays: slaDays } = await reportSettings(db);
+    const { firstContactSlaDays: slaDays, timeZone } = await reportSettings(db);
+    const period = periodOf(c.req.query(), new Date(now.getTime() - (AGENCY_LOOKBACK_DAYS - 1) * 86_400_000), now, timeZone);
     // The same figures as GET /v1/reports/agencies for this period.
     const rows = await agencyPerformance(db, { ...period, slaDays, now });
     return c.html(<AgenciesPage rows={rows} period={period} slaDays={slaDays} />);

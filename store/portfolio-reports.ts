@@ -208,6 +208,14 @@ export interface VariantComparison {
 }
 
 /**
+ * The champion: the variant named "champion", else the first that contacts (a strategy always has one).
+ * @example championOf({ variants: [{ name: "holdout", weight: 1, holdout: true }, { name: "a", weight: 1, strategy }] }).name // "a"
+ */
+export function championOf(strategy: CampaignStrategy): CampaignStrategy["variants"][number] {
+  return strategy.variants.find((v) => v.name === "champion" && !("holdout" in v)) ?? strategy.variants.find((v) => !("holdout" in v))!;
+}
+
+/**
  * Champion / challenger: each variant's arm, each challenger against the champion (the
  * variant named "champion", else the first that contacts), and each contacted variant
  * against the holdout (incrementality: payer rate and collected per account).
@@ -245,7 +253,7 @@ export async function variantReport(db: Database, campaignId: string, strategy: 
       };
     })
     .sort((x, y) => strategy.variants.findIndex((v) => v.name === x.variant) - strategy.variants.findIndex((v) => v.name === y.variant));
-  const champion = strategy.variants.find((v) => v.name === "champion" && !("holdout" in v)) ?? strategy.variants.find((v) => !("holdout" in v))!;
+  const champion = championOf(strategy);
   const compare = (base: VariantArm, other: VariantArm): VariantComparison => ({
     variant: other.variant,
     against: base.variant,

@@ -50,16 +50,81 @@ async function signedInPage() {
   return { page, problems };
 }
 
-/** A table's body rows as { row header: cells }, each cell its `data-value` or, without one, its text. */
-async function table(page: Page, id: string): Promise<Record<string, string[]>> {
-  return page.$$eval(`#${id} tbody tr`, (rows) =>
-    Object.fromEntries(
-      rows.map((row) => [
-        row.querySelector("th")?.textContent?.trim() ?? "",
-        [...row.querySelectorAll("td")].map((td) => td.dataset.value ?? td.textContent!.trim().replace(/\u00a0/g, " ")),
-      ]),
-    ),
+/** A table's header cells, and each body row as its row header then its cells: a cell's `data-value` or, without one, its text. */
+async function grid(page: Page, id: string): Promise<{ headers: string[]; rows: string[][] }> {
+  const headers = await page.$$eval(`#${id} thead th`, (ths) => ths.map((th) => th.textContent!.trim()));
+  const rows = await page.$$eval(`#${id} tbody tr`, (trs) =>
+    trs.map((row) => [
+      row.querySelector("th")?.textContent?.trim() ?? "",
+      ...[...row.querySelectorAll("td")].map((td) => td.dataset.value ?? td.textContent!.trim().replace(/\u00a0/g, " ")),
+    ]),
   );
+  return { headers, rows };
+}
+
+/** A table's body rows as { row header: cells }. */
+async function table(page: Page, id: string): Promise<Record<string, string[]>> {
+  return Object.fromEntries((await grid(page, id)).rows.map(([header, ...cells]) => [header, cells]));
+}
+
+/** The report API's field behind each column or row the campaign page names. */
+const REPORT_FIELDS: Record<string, string> = {
+  Day: "day",
+  Channel: "channel",
+  Variant: "variant",
+  Currency: "currency",
+  Enrolled: "enrolled",
+  Worked: "touched",
+  Contacted: "contacted",
+  Attempted: "attempted",
+  Delivered: "delivered",
+  "Opened / read": "opened",
+  Clicked: "clicked",
+  Replied: "replied",
+  Promises: "promises",
+  Conversions: "conversions",
+  Collected: "collectedMinor",
+  "Delivery rate": "deliveryRate",
+  "Open / read rate": "openRate",
+  "Click rate": "clickRate",
+  "Reply rate": "replyRate",
+  "Opt-out rate": "optOutRate",
+  "Connect rate": "connectRate",
+  "RPC rate": "rpcRate",
+  "Contact rate": "contactRate",
+  "PTP rate": "ptpRate",
+  "Kept rate": "keptRate",
+  "Conversion rate": "conversionRate",
+  "Recovery rate": "recoveryRate",
+};
+
+type ReportJson = Record<string, string | number | null>;
+
+/** A report field as the page shows it: rates as percentages, counts and minor units as they are. */
+function shown(row: ReportJson, label: string): string {
+  const field = REPORT_FIELDS[label];
+  if (!field) throw new Error(`the page shows "${label}", which is no field of the report`);
+  const value = row[field]!;
+  return field.endsWith("Rate") ? percent(value === null ? null : Number(value)) : String(value);
+}
+
+/**
+ * Checks a table of report rows (one per dimension value and currency) cell by cell against
+ * the API's rows; `own` names the columns the report does not have (the variant's role).
+ */
+async function expectRowsOf(page: Page, id: string, rows: ReportJson[], own: string[] = []) {
+  const { headers, rows: cells } = await grid(page, id);
+  const keyed = (list: string[][]) => Object.fromEntries(list.map((r) => [`${r[0]} ${r[1]}`, r]));
+  const columns = headers.map((h, i) => [h, i] as const).filter(([h]) => !own.includes(h));
+  expect(cells.length).toBe(rows.length);
+  expect(keyed(cells.map((r) => columns.map(([, i]) => r[i]!)))).toEqual(keyed(rows.map((r) => columns.map(([h]) => shown(r, h)))));
+}
+
+/** Checks a table of the period's totals (a row per measure, a column per currency) against the API's totals. */
+async function expectTotalsOf(page: Page, id: string, totals: ReportJson[]) {
+  const { headers, rows } = await grid(page, id);
+  expect(headers).toEqual(["Measure", ...totals.map((t) => String(t.currency)), "Definition"]);
+  for (const [label, ...cells] of rows) expect([label, ...cells.slice(0, -1)]).toEqual([label, ...totals.map((t) => shown(t, label!))]);
 }
 
 /** Charts drawn by Chart.js on the page's canvases. */
@@ -81,10 +146,15 @@ async function pay(externalId: string, amountMinor: number, currency = "IDR") {
   expect(paid.status, JSON.stringify(paid.body)).toBe(200);
 }
 
+/** Reports count in days of this zone (UTC+7) rather than UTC. */
+const ZONE = "Asia/Jakarta";
+const todayIn = (timeZone: string) => new Intl.DateTimeFormat("en-CA", { timeZone }).format(new Date());
+
 describe("managers' dashboard in Chromium", () => {
   it("signs in with an API key and shows campaigns, a campaign and agencies with the API's figures", async () => {
-    // A champion (SMS), a challenger (SMS, then email) and a no-contact holdout.
-    const { product, accounts } = await storeAccounts(12);
+    expect((await api(stack.apiUrl, "PUT", "/v1/reports/settings", { timeZone: ZONE })).status).toBe(200);
+    // A champion (SMS), a challenger (SMS, then email) and a no-contact holdout; one account owes dollars.
+    const { product, accounts } = await storeAccounts(12, (i) => (i === 11 ? { currency: "USD", balanceMinor: 50_000 } : {}));
     const sms = { id: "reminder-sms", kind: "contact", channel: "sms", template: "reminder" };
     const email = { id: "reminder-email", kind: "contact", channel: "email", template: "reminder" };
     const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
@@ -107,8 +177,10 @@ describe("managers' dashboard in Chromium", () => {
     await pay(accounts[0]!.externalId, 25_000_050);
     await pay(accounts[1]!.externalId, 10_000_000);
     await pay(accounts[1]!.externalId, 5_000_000);
+    await pay(accounts[11]!.externalId, 1_250, "USD");
     const summary = (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/summary`)).body;
     const collected = money(40_000_050n, "IDR").replace(/\u00a0/g, " ");
+    const collectedUsd = money(1_250n, "USD").replace(/\u00a0/g, " ");
 
     // An agency with two placed accounts, one of which pays while placed.
     const port = await freePort();
@@ -142,55 +214,60 @@ describe("managers' dashboard in Chromium", () => {
       String(summary.finished),
       String(summary.attempted),
       String(summary.delivered),
-      collected,
+      `${collected} · ${collectedUsd}`,
     ]);
     expect(await chartsDrawn(page)).toEqual([true]);
     await page.screenshot({ path: `${ARTIFACTS}/overview.png`, fullPage: true });
 
-    // Campaign page, reached through its link.
+    // Campaign page, reached through its link: progress from the summary API, the rest from the report API.
+    const today = todayIn(ZONE);
     await Promise.all([page.waitForURL(`**/dashboard/campaigns/${campaignId}`), page.click(`a[href="/dashboard/campaigns/${campaignId}"]`)]);
-    expect(Object.values(await table(page, "progress"))[0]).toEqual(
-      [summary.enrolled, summary.running, summary.finished, summary.attempted, summary.delivered, summary.failed].map(String),
-    );
+    expect(Object.values(await table(page, "progress"))[0]).toEqual([summary.enrolled, summary.running, summary.finished].map(String));
+    const period = { from: await page.inputValue("input[name=from]"), to: await page.inputValue("input[name=to]") };
+    expect([today, todayIn(ZONE)]).toContain(period.to);
+    expect(await page.textContent("#period")).toContain(`from ${period.from} to ${period.to}, days in ${ZONE} (the reporting time zone)`);
+    const report = async (by: string, days = period) =>
+      (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report?by=${by}&from=${days.from}&to=${days.to}`, undefined, { key: managerKey })).body as {
+        rows: ReportJson[];
+        totals: ReportJson[];
+      };
+    const [byDay, byChannel, byVariant] = await Promise.all([report("day"), report("channel"), report("variant")]);
+
+    // The funnel and the rates are the report's totals, cell by cell.
+    await expectTotalsOf(page, "funnel", byDay.totals);
+    await expectTotalsOf(page, "rates", byDay.totals);
+    // A column per currency: money is never summed across currencies.
+    expect(byDay.totals.map((t) => t.currency)).toEqual(["IDR", "USD"]);
     const funnel = await table(page, "funnel");
-    expect(funnel["Attempted"]![0]).toBe(String(summary.attempted));
-    expect(funnel["Delivered"]![0]).toBe(String(summary.delivered));
-    expect(funnel["Paid"]![0]).toBe("2");
-    expect((await page.textContent("#collected"))!.trim().replace(/\u00a0/g, " ")).toBe(collected);
+    expect(funnel["Enrolled"]!.slice(0, 2)).toEqual(["11", "1"]);
+    expect(funnel["Collected"]!.slice(0, 2)).toEqual(["40000050", "1250"]);
+    expect(
+      await page.$$eval('#funnel tr:has(th:text-is("Collected")) td', (tds) => tds.slice(0, 2).map((td) => td.textContent!.replace(/\u00a0/g, " "))),
+    ).toEqual([collected, collectedUsd]);
+    expect(Number(funnel["Attempted"]![0])).toBeGreaterThan(0);
 
-    const channels = await table(page, "channels");
-    const attempts = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId } } });
-    for (const channel of ["sms", "email"]) {
-      const of = attempts.filter((a) => a.channel === channel);
-      expect(channels[channel]!.slice(0, 5)).toEqual(
-        [
-          of.filter((a) => a.vendorId !== null).length,
-          of.filter((a) => ["delivered", "read"].includes(a.status)).length,
-          of.filter((a) => a.openedAt).length,
-          of.filter((a) => a.clickedAt).length,
-          of.filter((a) => a.repliedAt).length,
-        ].map(String),
-      );
-    }
-    const daily = await table(page, "daily");
-    expect(Object.values(daily).reduce((n, cells) => n + Number(cells[0]), 0)).toBe(summary.attempted);
+    // Day, channel and variant tables: the report by the same dimension, row by row.
+    await expectRowsOf(page, "daily", byDay.rows);
+    // Account-level figures have no channel; the page leaves that row to the funnel.
+    await expectRowsOf(
+      page,
+      "channels",
+      byChannel.rows.filter((r) => r.channel !== null),
+    );
+    expect(Object.keys(await table(page, "channels")).sort()).toEqual(["email", "sms"]);
+    await expectRowsOf(page, "variants", byVariant.rows, ["Role"]);
+    // Variants in the strategy's order with their roles; the holdout is never contacted.
+    const variants = await grid(page, "variants");
+    const column = (name: string) => variants.headers.indexOf(name);
+    const roles: Record<string, string> = { champion: "champion", "sms-then-email": "challenger", holdout: "holdout" };
+    const enrolled = new Set((await stack.db.enrolment.findMany({ where: { campaignId } })).map((e) => e.variant));
+    expect([...new Set(variants.rows.map((r) => r[0]))]).toEqual(Object.keys(roles).filter((name) => enrolled.has(name)));
+    expect(variants.rows.map((r) => r[column("Role")])).toEqual(variants.rows.map((r) => roles[r[0]!]));
+    for (const r of variants.rows.filter((r) => r[0] === "holdout")) expect(r[column("Attempted")]).toBe("0");
 
-    const variants = await table(page, "variants");
-    const enrolments = await stack.db.enrolment.findMany({ where: { campaignId } });
-    for (const [name, role] of [
-      ["champion", "champion"],
-      ["sms-then-email", "challenger"],
-      ["holdout", "holdout"],
-    ] as const) {
-      const enrolled = enrolments.filter((e) => e.variant === name).length;
-      if (enrolled === 0) continue;
-      expect(variants[name]!.slice(0, 2)).toEqual([role, String(enrolled)]);
-    }
-    expect(Object.values(variants).reduce((n, cells) => n + Number(cells[1]), 0)).toBe(summary.enrolled);
-    expect(variants["holdout"]?.[3] ?? "0").toBe("0");
     // The significance table shows the variant report's comparisons, arm sizes as the API counts them.
-    const report = (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report/variants`)).body;
-    const comparisons = [...report.challengers, ...report.incrementality];
+    const variantReport = (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report/variants`)).body;
+    const comparisons = [...variantReport.challengers, ...variantReport.incrementality];
     const significance = await page.$$eval("#significance tbody tr", (rows) =>
       rows.map((r) => [r.querySelector("th")!.textContent!, ...[...r.querySelectorAll("td")].slice(0, 4).map((td) => td.textContent!)]),
     );
@@ -202,9 +279,12 @@ describe("managers' dashboard in Chromium", () => {
     expect(await chartsDrawn(page)).toEqual([true, true, true, true]);
     await page.screenshot({ path: `${ARTIFACTS}/campaign.png`, fullPage: true });
 
-    // A period without activity shows zeros, and keeps the progress.
-    await page.goto(`${stack.apiUrl}/dashboard/campaigns/${campaignId}?from=2020-01-01&to=2020-01-31`);
-    expect((await table(page, "funnel"))["Attempted"]![0]).toBe("0");
+    // A period without activity says so, as the report has nothing for it, and keeps the progress.
+    const quiet = { from: "2020-01-01", to: "2020-01-31" };
+    await page.goto(`${stack.apiUrl}/dashboard/campaigns/${campaignId}?from=${quiet.from}&to=${quiet.to}`);
+    expect((await report("day", quiet)).totals).toEqual([]);
+    expect(await page.textContent("#nothing")).toContain("Nothing was recorded in this period.");
+    expect(await page.$$("#funnel, #daily tbody tr, #channels tbody tr, #variants tbody tr")).toHaveLength(0);
     expect(Object.values(await table(page, "progress"))[0]![0]).toBe(String(summary.enrolled));
 
     // Agencies.

@@ -1,36 +1,27 @@
 import type { AgencyRow } from "../../store/portfolio-reports.ts";
 import { count, money, percent } from "../format.ts";
-import { Chart, COLOURS, Layout, PeriodForm } from "../layout.tsx";
+import { Layout, PeriodForm, RateChart } from "../layout.tsx";
 import type { Period } from "../period.ts";
 
 /** Agency performance: placements made in the period and what was collected while placed. */
 export function AgenciesPage(props: { rows: AgencyRow[]; period: Period; slaDays: number }) {
   const label = (r: AgencyRow) => `${r.agency} (${r.currency})`;
-  const pct = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 10);
   return (
     <Layout title="Agencies" charts>
       <h1>Agency performance</h1>
       <section>
         <PeriodForm action="/dashboard/agencies" period={props.period} />
         <p class="note">
-          Placements made from {props.period.from} to {props.period.to} (UTC days); collected: payments while the account was placed.
+          Placements made from {props.period.from} to {props.period.to} (days in {props.period.timeZone}, the reporting time zone); collected: payments while
+          the account was placed.
         </p>
       </section>
       <section>
-        <Chart
+        <RateChart
           id="agencies-chart"
           label="Liquidation rate and placement success per agency"
-          config={{
-            type: "bar",
-            data: {
-              labels: props.rows.map(label),
-              datasets: [
-                { label: "Liquidation rate, %", data: props.rows.map((r) => pct(r.liquidationRate)), backgroundColor: COLOURS[0] },
-                { label: "Placement success, %", data: props.rows.map((r) => pct(r.placementSuccess)), backgroundColor: COLOURS[1] },
-              ],
-            },
-            options: { scales: { y: { beginAtZero: true, suggestedMax: 100 } } },
-          }}
+          labels={props.rows.map(label)}
+          rates={{ "Liquidation rate": props.rows.map((r) => r.liquidationRate), "Placement success": props.rows.map((r) => r.placementSuccess) }}
         />
       </section>
       <section class="scroll">

@@ -1,24 +1,78 @@
+import type { Child } from "hono/jsx";
+import type { Rates } from "../../domain/mis/funnel.ts";
 import type { CampaignCounts } from "../../store/campaign-progress.ts";
-import type { CampaignPage as Data, ChannelRow, VariantArm, VariantSignificance } from "../data/campaign.ts";
-import { amounts, count, percent, rate } from "../format.ts";
-import { Chart, COLOURS, Layout, PeriodForm } from "../layout.tsx";
+import type { ReportDimension, ReportRow } from "../../store/reports.ts";
+import type { CampaignPage as Data, VariantRow, VariantSignificance } from "../data/campaign.ts";
+import { count, money, percent } from "../format.ts";
+import { Chart, COLOURS, Layout, PeriodForm, RateChart, type ChartConfig } from "../layout.tsx";
+import { daysOf } from "../period.ts";
+
+type Count = "enrolled" | "touched" | "contacted" | "attempted" | "delivered" | "opened" | "clicked" | "replied" | "promises" | "conversions";
+
+/** The campaign report's counts and rates as the page names them, with the report's definitions (README "Reports (MIS)"). */
+const COUNTS: Record<Count, { label: string; means: string }> = {
+  enrolled: { label: "Enrolled", means: "accounts enrolled (on the day of enrolment)" },
+  touched: { label: "Worked", means: "enrolled accounts with at least one attempt that left the gate" },
+  contacted: { label: "Contacted", means: "worked accounts with a live contact: an RPC, a reply or a click" },
+  attempted: { label: "Attempted", means: "attempts that left the compliance gate" },
+  delivered: { label: "Delivered", means: "attempts delivered (or read)" },
+  opened: { label: "Opened / read", means: "email opens and WhatsApp reads" },
+  clicked: { label: "Clicked", means: "attempts whose link was clicked" },
+  replied: { label: "Replied", means: "SMS, WhatsApp and email attempts answered" },
+  promises: { label: "Promises", means: "promises to pay made" },
+  conversions: { label: "Conversions", means: "accounts whose payment was attributed to a touch" },
+};
+const RATES: Record<keyof Rates, { label: string; means: string }> = {
+  deliveryRate: { label: "Delivery rate", means: "delivered ÷ (delivered + undelivered), SMS, WhatsApp and email" },
+  openRate: { label: "Open / read rate", means: "opened ÷ SMS, WhatsApp and email delivered" },
+  clickRate: { label: "Click rate", means: "clicked ÷ SMS, WhatsApp and email delivered" },
+  replyRate: { label: "Reply rate", means: "replied ÷ SMS, WhatsApp and email delivered" },
+  optOutRate: { label: "Opt-out rate", means: "opt-outs ÷ SMS, WhatsApp and email delivered" },
+  connectRate: { label: "Connect rate", means: "calls answered by a person or a machine ÷ calls placed" },
+  rpcRate: { label: "RPC rate", means: "calls with a keypress ÷ calls placed" },
+  contactRate: { label: "Contact rate", means: "contacted ÷ worked" },
+  ptpRate: { label: "PTP rate", means: "promises ÷ (RPCs + SMS, WhatsApp and email delivered)" },
+  keptRate: { label: "Kept rate", means: "promises kept ÷ promises falling due (on their due date)" },
+  conversionRate: { label: "Conversion rate", means: "conversions ÷ worked" },
+  recoveryRate: { label: "Recovery rate", means: "collected ÷ outstanding at enrolment" },
+};
+const COLLECTED = { label: "Collected", means: "payments by enrolled accounts since enrolment, on the day paid" };
+const FUNNEL: Count[] = ["enrolled", "touched", "contacted", "attempted", "delivered", "opened", "clicked", "replied", "promises", "conversions"];
+const STAGES: Count[] = ["attempted", "delivered", "opened", "clicked", "replied", "promises", "conversions"];
 
 /** A count cell: the figure formatted, the exact number in `data-value`. */
 const N = (props: { n: number }) => <td data-value={props.n}>{count(props.n)}</td>;
+/** An amount cell: every minor digit of its currency shown, the minor units in `data-value`. */
+const M = (props: { minor: bigint; currency: string }) => <td data-value={String(props.minor)}>{money(props.minor, props.currency)}</td>;
 
-/** One campaign: progress, the contact funnel, a daily trend, channels and variants over a period. */
+const currenciesOf = (rows: ReportRow[]) => [...new Set(rows.map((r) => r.currency))];
+
+/**
+ * A chart series per count, and per currency when there are several, over the labels of one
+ * dimension: a colour per count; a currency after the first dashed and translucent.
+ */
+function series(rows: ReportRow[], dimension: ReportDimension, labels: string[], counts: Count[]): ChartConfig["data"]["datasets"] {
+  const currencies = currenciesOf(rows);
+  return counts.flatMap((key, i) =>
+    currencies.map((currency, j) => {
+      const colour = COLOURS[i % COLOURS.length]!;
+      return {
+        label: currencies.length > 1 ? `${COUNTS[key].label} (${currency})` : COUNTS[key].label,
+        data: labels.map((l) => rows.find((r) => r.dimensions[dimension] === l && r.currency === currency)?.measures[key] ?? 0),
+        borderColor: colour,
+        backgroundColor: j === 0 ? colour : `${colour}80`,
+        borderDash: j === 0 ? [] : [6, 4],
+      };
+    }),
+  );
+}
+
+/** One campaign: progress, then its report for a period: funnel and rates, a daily trend, channels and variants. */
 export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
-  const { campaign, period, funnel } = props.data;
-  const stages: [string, number][] = [
-    ["Attempted", funnel.attempted],
-    ["Delivered", funnel.delivered],
-    ["Opened / read", funnel.opened],
-    ["Clicked", funnel.clicked],
-    ["Replied", funnel.replied],
-    ["Promised to pay", funnel.promises],
-    ["Paid", funnel.payers],
-  ];
-  const active = props.data.days.filter((d) => d.attempted || d.delivered || d.replied || d.promises || d.payments);
+  const { campaign, period, totals, days, channels } = props.data;
+  const currencies = currenciesOf(totals);
+  const dayLabels = daysOf(period);
+  const channelLabels = [...new Set(channels.map((c) => c.dimensions.channel!))];
   return (
     <Layout title={campaign.name} charts>
       <p class="meta">
@@ -32,8 +86,10 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
       <Progress counts={props.counts} />
       <section>
         <PeriodForm action={`/dashboard/campaigns/${campaign.id}`} period={period} />
-        <p class="note">
-          Figures below cover {period.from} to {period.to} (UTC days).
+        <p class="note" id="period">
+          Figures below are the campaign report (<code>GET /v1/campaigns/{campaign.id}/report</code>, as its CSV download) from {period.from} to {period.to},
+          days in {period.timeZone} (the reporting time zone). Accounts count on the day they were enrolled, attempts and promises on the day made, payments on
+          the day paid. Money is per currency, never summed across currencies.
         </p>
       </section>
       <section>
@@ -44,92 +100,189 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
             label="Contact funnel"
             config={{
               type: "bar",
-              data: { labels: stages.map((s) => s[0]), datasets: [{ label: "Count", data: stages.map((s) => s[1]), backgroundColor: COLOURS[0] }] },
-              options: { indexAxis: "y", plugins: { legend: { display: false } } },
+              data: {
+                labels: STAGES.map((k) => COUNTS[k].label),
+                datasets: totals.map((t, i) => ({
+                  label: t.currency,
+                  data: STAGES.map((k) => t.measures[k]),
+                  backgroundColor: COLOURS[i % COLOURS.length],
+                })),
+              },
+              options: { indexAxis: "y", plugins: { legend: { display: currencies.length > 1 } } },
             }}
           />
-          <table id="funnel">
-            <caption>Attempts handed to a vendor and what came of them; promises captured; accounts that paid.</caption>
-            <thead>
-              <tr>
-                <th scope="col">Stage</th>
-                <th scope="col">Count</th>
-                <th scope="col">Of attempted</th>
-              </tr>
-            </thead>
-            <tbody>
-              {stages.map(([stage, n]) => (
+          {totals.length === 0 ? (
+            <p class="note" id="nothing">
+              Nothing was recorded in this period.
+            </p>
+          ) : (
+            <MeasureTable id="funnel" caption="Totals of the period, one column per currency." totals={totals}>
+              {FUNNEL.map((key) => (
                 <tr>
-                  <th scope="row">{stage}</th>
-                  <N n={n} />
-                  <td>{percent(rate(n, funnel.attempted))}</td>
+                  <th scope="row">{COUNTS[key].label}</th>
+                  {totals.map((t) => (
+                    <N n={t.measures[key]} />
+                  ))}
+                  <td class="means">{COUNTS[key].means}</td>
                 </tr>
               ))}
-            </tbody>
-            <tfoot>
               <tr>
-                <th scope="row">Collected</th>
-                <td colspan={2} id="collected">
-                  {amounts(funnel.collected)}
-                </td>
+                <th scope="row">{COLLECTED.label}</th>
+                {totals.map((t) => (
+                  <M minor={t.measures.collectedMinor} currency={t.currency} />
+                ))}
+                <td class="means">{COLLECTED.means}</td>
               </tr>
-            </tfoot>
-          </table>
+            </MeasureTable>
+          )}
         </div>
-      </section>
-      <section>
-        <h2>Daily trend</h2>
-        <Chart
-          id="daily-chart"
-          label="Attempts, deliveries, replies, promises and payments per day"
-          config={{
-            type: "line",
-            data: {
-              labels: props.data.days.map((d) => d.day),
-              datasets: (
-                [
-                  ["Attempted", "attempted"],
-                  ["Delivered", "delivered"],
-                  ["Replied", "replied"],
-                  ["Promises", "promises"],
-                  ["Payments", "payments"],
-                ] as const
-              ).map(([label, key], i) => ({ label, data: props.data.days.map((d) => d[key]), borderColor: COLOURS[i], backgroundColor: COLOURS[i] })),
-            },
-            options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
-          }}
-        />
-        <div class="scroll">
-          <table id="daily">
-            <caption>Days with activity (days without any are left out).</caption>
-            <thead>
+        {totals.length > 0 && (
+          <MeasureTable id="rates" caption="Rates of the period; – where there is nothing to divide by." totals={totals}>
+            {(Object.keys(RATES) as (keyof Rates)[]).map((key) => (
               <tr>
-                <th scope="col">Day</th>
-                <th scope="col">Attempted</th>
-                <th scope="col">Delivered</th>
-                <th scope="col">Replied</th>
-                <th scope="col">Promises</th>
-                <th scope="col">Payments</th>
+                <th scope="row">{RATES[key].label}</th>
+                {totals.map((t) => (
+                  <td>{percent(t.rates[key])}</td>
+                ))}
+                <td class="means">{RATES[key].means}</td>
               </tr>
-            </thead>
-            <tbody>
-              {active.map((d) => (
-                <tr>
-                  <th scope="row">{d.day}</th>
-                  <N n={d.attempted} />
-                  <N n={d.delivered} />
-                  <N n={d.replied} />
-                  <N n={d.promises} />
-                  <N n={d.payments} />
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+          </MeasureTable>
+        )}
       </section>
-      <Channels channels={props.data.channels} />
+      <DimensionSection
+        title="Daily trend"
+        chart={{ type: "line", label: "Attempts, deliveries, replies, promises and conversions per day", labels: dayLabels }}
+        charted={["attempted", "delivered", "replied", "promises", "conversions"]}
+        id="daily"
+        caption="The report by day: days with anything recorded."
+        dimension="day"
+        heading="Day"
+        rows={days}
+        counts={["enrolled", "attempted", "delivered", "replied", "promises", "conversions"]}
+        rates={[]}
+        collected
+      />
+      <DimensionSection
+        title="Channels"
+        chart={{ type: "bar", label: "Contact funnel per channel", labels: channelLabels }}
+        charted={["attempted", "delivered", "opened", "clicked", "replied"]}
+        id="channels"
+        caption="The report by channel. Account-level figures (enrolled, worked, contacted, collected) have no channel: they are in the funnel above."
+        dimension="channel"
+        heading="Channel"
+        rows={channels}
+        counts={["attempted", "delivered", "opened", "clicked", "replied", "promises", "conversions"]}
+        rates={["deliveryRate", "replyRate", "connectRate"]}
+        collected={false}
+      />
       <Variants variants={props.data.variants} significance={props.data.significance} />
     </Layout>
+  );
+}
+
+/** A table of the period's totals: a row per measure, a column per currency, then what the measure means. */
+function MeasureTable(props: { id: string; caption: string; totals: ReportRow[]; children: Child }) {
+  return (
+    <div class="scroll">
+      <table id={props.id}>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Measure</th>
+            {props.totals.map((t) => (
+              <th scope="col">{t.currency}</th>
+            ))}
+            <th scope="col">Definition</th>
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+interface ReportTableProps<R extends ReportRow> {
+  id: string;
+  caption: string;
+  dimension: ReportDimension;
+  heading: string;
+  rows: R[];
+  extra?: { heading: string; value: (row: R) => string };
+  counts: Count[];
+  rates: (keyof Rates)[];
+  /** Whether the rows have collected money: account-level, so never per channel. */
+  collected: boolean;
+}
+
+/** The report by one dimension: a chart of some of its counts over the dimension's values, and its table. */
+function DimensionSection(
+  props: ReportTableProps<ReportRow> & { title: string; chart: { type: "line" | "bar"; label: string; labels: string[] }; charted: Count[] },
+) {
+  const { title, chart, charted, ...table } = props;
+  return (
+    <section>
+      <h2>{title}</h2>
+      <Chart
+        id={`${props.id}-chart`}
+        label={chart.label}
+        config={{
+          type: chart.type,
+          data: { labels: chart.labels, datasets: series(props.rows, props.dimension, chart.labels, charted) },
+          options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+        }}
+      />
+      <ReportTable {...table} />
+    </section>
+  );
+}
+
+/** Report rows of one dimension: its value, the currency, the counts and rates asked for, and what was collected where it applies. */
+function ReportTable<R extends ReportRow>(props: ReportTableProps<R>) {
+  return (
+    <div class="scroll">
+      <table id={props.id}>
+        <caption>{props.caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{props.heading}</th>
+            <th scope="col">Currency</th>
+            {props.extra && <th scope="col">{props.extra.heading}</th>}
+            {props.counts.map((k) => (
+              <th scope="col" title={COUNTS[k].means}>
+                {COUNTS[k].label}
+              </th>
+            ))}
+            {props.rates.map((k) => (
+              <th scope="col" title={RATES[k].means}>
+                {RATES[k].label}
+              </th>
+            ))}
+            {props.collected && (
+              <th scope="col" title={COLLECTED.means}>
+                {COLLECTED.label}
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr>
+              <th scope="row">{r.dimensions[props.dimension]}</th>
+              <td>{r.currency}</td>
+              {props.extra && <td>{props.extra.value(r)}</td>}
+              {props.counts.map((k) => (
+                <N n={r.measures[k]} />
+              ))}
+              {props.rates.map((k) => (
+                <td>{percent(r.rates[k])}</td>
+              ))}
+              {props.collected && <M minor={r.measures.collectedMinor} currency={r.currency} />}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -139,15 +292,12 @@ function Progress(props: { counts: CampaignCounts }) {
     ["Enrolled", c.enrolled],
     ["Running", c.running],
     ["Finished", c.finished],
-    ["Attempted", c.attempted],
-    ["Delivered", c.delivered],
-    ["Failed", c.failed],
   ];
   return (
     <section class="scroll">
       <h2>Progress</h2>
       <table id="progress">
-        <caption>Since launch, whatever the period.</caption>
+        <caption>The campaign's account journeys since launch, whatever the period.</caption>
         <thead>
           <tr>
             {cells.map(([name]) => (
@@ -167,120 +317,32 @@ function Progress(props: { counts: CampaignCounts }) {
   );
 }
 
-function Channels(props: { channels: ChannelRow[] }) {
-  const measures = [
-    ["Attempted", "attempted"],
-    ["Delivered", "delivered"],
-    ["Opened / read", "opened"],
-    ["Clicked", "clicked"],
-    ["Replied", "replied"],
-  ] as const;
-  return (
-    <section>
-      <h2>Channels</h2>
-      <div>
-        <Chart
-          id="channels-chart"
-          label="Contact funnel per channel"
-          config={{
-            type: "bar",
-            data: {
-              labels: props.channels.map((c) => c.channel),
-              datasets: measures.map(([label, key], i) => ({ label, data: props.channels.map((c) => c[key]), backgroundColor: COLOURS[i] })),
-            },
-            options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
-          }}
-        />
-        <div class="scroll">
-          <table id="channels">
-            <thead>
-              <tr>
-                <th scope="col">Channel</th>
-                {measures.map(([label]) => (
-                  <th scope="col">{label}</th>
-                ))}
-                <th scope="col">Delivery rate</th>
-                <th scope="col">Reply rate</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.channels.map((c) => (
-                <tr>
-                  <th scope="row">{c.channel}</th>
-                  {measures.map(([, key]) => (
-                    <N n={c[key]} />
-                  ))}
-                  <td>{percent(rate(c.delivered, c.attempted))}</td>
-                  <td>{percent(rate(c.replied, c.delivered))}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </div>
-    </section>
-  );
-}
-
-function Variants(props: { variants: VariantArm[]; significance: VariantSignificance[] }) {
+function Variants(props: { variants: VariantRow[]; significance: VariantSignificance[] }) {
+  const several = currenciesOf(props.variants).length > 1;
+  const label = (v: VariantRow) => `${v.dimensions.variant} (${several ? `${v.role}, ${v.currency}` : v.role})`;
   return (
     <section>
       <h2>Variants</h2>
-      <div>
-        <Chart
-          id="variants-chart"
-          label="Payer rate per variant"
-          config={{
-            type: "bar",
-            data: {
-              labels: props.variants.map((v) => `${v.variant} (${v.role})`),
-              datasets: [
-                {
-                  label: "Accounts paying, % of enrolled",
-                  data: props.variants.map((v) => {
-                    const r = rate(v.payers, v.enrolled);
-                    return r === null ? null : Math.round(r * 1000) / 10;
-                  }),
-                  backgroundColor: props.variants.map((v) => (v.role === "holdout" ? "#8891a5" : v.role === "champion" ? COLOURS[0] : COLOURS[2])),
-                },
-              ],
-            },
-            options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
-          }}
-        />
-        <div class="scroll">
-          <table id="variants">
-            <thead>
-              <tr>
-                <th scope="col">Variant</th>
-                <th scope="col">Role</th>
-                <th scope="col">Enrolled</th>
-                <th scope="col">Touched</th>
-                <th scope="col">Attempted</th>
-                <th scope="col">Delivered</th>
-                <th scope="col">Payers</th>
-                <th scope="col">Payer rate</th>
-                <th scope="col">Collected</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.variants.map((v) => (
-                <tr>
-                  <th scope="row">{v.variant}</th>
-                  <td>{v.role}</td>
-                  <N n={v.enrolled} />
-                  <N n={v.touched} />
-                  <N n={v.attempted} />
-                  <N n={v.delivered} />
-                  <N n={v.payers} />
-                  <td>{percent(rate(v.payers, v.enrolled))}</td>
-                  <td>{amounts(v.collected)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </div>
+      <RateChart
+        id="variants-chart"
+        label="Conversion and recovery rates per variant"
+        labels={props.variants.map(label)}
+        rates={{
+          [RATES.conversionRate.label]: props.variants.map((v) => v.rates.conversionRate),
+          [RATES.recoveryRate.label]: props.variants.map((v) => v.rates.recoveryRate),
+        }}
+      />
+      <ReportTable
+        id="variants"
+        caption="The report by variant. The holdout is never contacted: compare it on what its accounts paid."
+        heading="Variant"
+        rows={props.variants}
+        dimension="variant"
+        extra={{ heading: "Role", value: (r) => r.role }}
+        counts={["enrolled", "touched", "attempted", "promises", "conversions"]}
+        rates={["contactRate", "conversionRate", "recoveryRate"]}
+        collected
+      />
       <Significance rows={props.significance} />
     </section>
   );
