@@ -18,6 +18,7 @@ import { repoRoot } from "../runtime/config.ts";
 import { postgresConfig } from "../runtime/database-url.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { freePort } from "../test/ports.ts";
+import { authorization, benchAdminKey } from "./api-key.ts";
 import { summarise, type ProfileSummary } from "./callbacks-profile.ts";
 import { cpuBetween, formatCpu, sampleCpu, type CpuWindow } from "./cpu.ts";
 import { createBenchLogger } from "./log.ts";
@@ -142,7 +143,15 @@ async function startApi(
   const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=500"] : [];
   const heap = heapMib ? [`--max-old-space-size=${heapMib}`] : [];
   const child = spawnChild("Tagih API", process.execPath, [...profiling, ...heap, "--import", "tsx", join(repoRoot, "runtime", "main.ts")], {
-    env: { ...process.env, ...env, TAGIH_ROLE: "api", PORT: String(port), TAGIH_SANDBOX_PORT: String(await freePort()), LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      ...env,
+      TAGIH_ADMIN_API_KEY: benchAdminKey,
+      TAGIH_ROLE: "api",
+      PORT: String(port),
+      TAGIH_SANDBOX_PORT: String(await freePort()),
+      LOG_LEVEL: "warn",
+    },
     cwd: repoRoot,
     logFile: join(dir, "tagih-api-import.log"),
   });
@@ -179,7 +188,7 @@ function uploadFile(url: string, file: string, bytes: number, mode: string): Pro
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}/v1/accounts/import?mode=${mode}`,
-      { method: "POST", headers: { "content-type": "text/csv", "content-length": bytes } },
+      { method: "POST", headers: { "content-type": "text/csv", "content-length": bytes, ...authorization } },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
