@@ -1,10 +1,13 @@
 import type { Client } from "@temporalio/client";
+import type { Pool } from "pg";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
 
 /** What the HTTP API needs from the world, handed in by the process that serves it. */
 export interface ApiDeps {
   db: Database;
+  /** node-postgres on the same database, for writes of many rows a statement (imports). */
+  bulk: Pool;
   temporal: Client;
   logger: Logger;
   settings: {

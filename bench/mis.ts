@@ -13,7 +13,7 @@ import pg from "pg";
 import { createApp } from "../api/app.ts";
 import { repoRoot } from "../runtime/config.ts";
 import { postgresConfig } from "../runtime/database-url.ts";
-import { createDatabase } from "../runtime/database.ts";
+import { createBulkPool, createDatabase } from "../runtime/database.ts";
 import { migrate } from "../runtime/migrate.ts";
 import { createBenchLogger } from "./log.ts";
 import { startBenchPostgres } from "./postgres.ts";
@@ -95,8 +95,11 @@ try {
   const db = createDatabase(url, 10);
   const temporal = new Client({ connection: Connection.lazy({ address: "127.0.0.1:1" }) });
   const port = await freePort();
+  const bulk = createBulkPool(url);
+  onCleanup("bulk pool", () => bulk.end());
   const app = createApp({
     db,
+    bulk,
     temporal,
     logger,
     settings: { publicBaseUrl: `http://127.0.0.1:${port}`, taskQueue: "bench", twilioAuthToken: "x", maxBodyBytes: 1_000_000 },

@@ -10,7 +10,7 @@ import { ensureAdminKey } from "../store/api-keys.ts";
 import { pruneIdempotencyKeys } from "../store/idempotency.ts";
 import type { VendorSandbox } from "../sandbox/index.ts";
 import type { Config } from "./config.ts";
-import { createDatabase, type Database } from "./database.ts";
+import { createBulkPool, createDatabase, type Database } from "./database.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import type { Logger } from "./logger.ts";
 import { migrate } from "./migrate.ts";
@@ -75,6 +75,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
 
     const db = createDatabase(databaseUrl);
     stops.push(() => db.$disconnect());
+    const bulk = createBulkPool(databaseUrl);
+    stops.push(() => bulk.end());
     const apiUrl = `http://127.0.0.1:${config.port}`;
     const vendors = await connectVendors(config, logger, db, { port: config.sandboxPort, seed: config.sandboxSeed, outcomes: config.sandboxOutcomes, apiUrl });
     if (vendors.sandbox) stops.push(vendors.sandbox.close);
@@ -126,6 +128,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       stops.push(() => Promise.resolve(clearInterval(prune)));
       const app = createApp({
         db,
+        bulk,
         temporal,
         logger: logger.child({ component: "api" }),
         settings: {

@@ -11,6 +11,7 @@ const untouchable = new Proxy({}, { get: () => expect.unreachable("no database o
 const routes = (paymentWebhookSecret?: string) =>
   paymentWebhookRoutes({
     db: untouchable,
+    bulk: untouchable,
     temporal: untouchable,
     logger: createLogger("silent"),
     // Only what these routes read; the rest of the settings belongs to other routes.
