@@ -53,6 +53,7 @@ describe("the access table", () => {
     const app = createApp({
       db: untouchable,
       bulk: untouchable,
+      rowValidators: untouchable,
       temporal: untouchable,
       logger: createLogger("silent"),
       settings: { maxBodyBytes: 1024 } as ApiDeps["settings"],

@@ -1,11 +1,13 @@
 // Runs a portfolio import: validates each row of an open import file, upserts the valid ones
 // in batches and keeps the `imports` record up to date as batches commit.
-import type { ImportFile, ImportFormat } from "../api/import-files.ts";
-import { accountFromRow, type AccountInput } from "../domain/account-input.ts";
+import { setTimeout as delay } from "node:timers/promises";
+import { pMapIterable } from "p-map";
+import type { FileRow, ImportFile, ImportFormat } from "../api/import-files.ts";
 import type { Pool, PoolClient } from "pg";
 import type { Import } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
-import { UPSERT_ACCOUNTS_SQL, upsertParameter } from "./accounts.ts";
+import { UPSERT_ACCOUNTS_SQL } from "./accounts.ts";
+import type { RowOutcome, RowValidators } from "./import-validation.ts";
 
 /** "valid-rows": valid rows are kept, bad ones listed; "all-or-nothing": any bad row keeps them all out. */
 export type ImportMode = "valid-rows" | "all-or-nothing";
@@ -54,7 +56,8 @@ interface Counts {
 }
 
 interface Batch {
-  accounts: AccountInput[];
+  /** Valid rows as `upsertRow` writes them. */
+  accounts: string[];
   rejections: Rejection[];
   /** Rows read into this batch, valid or not, and how many of them were rejected. */
   rows: number;
@@ -74,7 +77,14 @@ interface Batch {
  * Batches go through `bulk`, a node-postgres pool, rather than the Prisma client: its raw
  * queries pass each parameter through the query compiler, about 10 µs a row at import sizes.
  */
-export async function runImport(db: Database, bulk: Pool, file: ImportFile, record: Import, options: ImportOptions): Promise<ImportSummary> {
+export async function runImport(
+  db: Database,
+  bulk: Pool,
+  validators: RowValidators,
+  file: ImportFile,
+  record: Import,
+  options: ImportOptions,
+): Promise<ImportSummary> {
   const batchSize = options.batchSize ?? 1000;
   const allOrNothing = options.mode === "all-or-nothing";
   const shown: Rejection[] = [];
@@ -95,8 +105,32 @@ export async function runImport(db: Database, bulk: Pool, file: ImportFile, reco
         written = counts;
       });
     };
+    // Chunks are validated on the threads while the event loop reads the next ones and writes; results come back in file order.
+    const checked = pMapIterable(chunksOf(file.rows, CHUNK_ROWS, CHUNK_WAIT_MS), (chunk) => check(validators, chunk), {
+      concurrency: validators.concurrency,
+    });
     try {
-      await readRows();
+      for await (const chunk of checked) {
+        for (const { row, outcome } of chunk) {
+          batch.rows += 1;
+          if (outcome.problems) {
+            anyRejected = true;
+            batch.rejectedRows += 1;
+            for (const p of outcome.problems) {
+              const rejection = { row, field: p.field, reason: p.reason };
+              batch.rejections.push(rejection);
+              if (shown.length < (options.rejectionsShown ?? 1000)) shown.push(rejection);
+            }
+          } else if (!(allOrNothing && anyRejected)) {
+            // A repeated external id goes in the next statement: the later row updates the earlier one.
+            if (ids.has(outcome.externalId)) await flush();
+            ids.add(outcome.externalId);
+            batch.accounts.push(outcome.json);
+          }
+          if (allOrNothing && anyRejected) batch.accounts = []; // the transaction will roll back: write no more
+          if (batch.accounts.length + batch.rejections.length >= batchSize) await flush();
+        }
+      }
     } catch (error) {
       // The batch in flight still lands (valid-rows keeps it) before the import is marked failed.
       await inFlight.catch(() => {});
@@ -106,29 +140,6 @@ export async function runImport(db: Database, bulk: Pool, file: ImportFile, reco
     await inFlight;
     const ended = file.bytesRead();
     if (options.bytesTotal !== undefined && ended < options.bytesTotal) throw new Error(`the upload ended after ${ended} of ${options.bytesTotal} bytes`);
-
-    async function readRows() {
-      for await (const { row, values, problems } of file.rows) {
-        batch.rows += 1;
-        const result = problems.length > 0 ? { problems } : accountFromRow(values);
-        if (result.problems) {
-          anyRejected = true;
-          batch.rejectedRows += 1;
-          for (const p of result.problems) {
-            const rejection = { row, field: p.field, reason: p.reason };
-            batch.rejections.push(rejection);
-            if (shown.length < (options.rejectionsShown ?? 1000)) shown.push(rejection);
-          }
-        } else if (!(allOrNothing && anyRejected)) {
-          // A repeated external id goes in the next statement: the later row updates the earlier one.
-          if (ids.has(result.account.externalId)) await flush();
-          ids.add(result.account.externalId);
-          batch.accounts.push(result.account);
-        }
-        if (allOrNothing && anyRejected) batch.accounts = []; // the transaction will roll back: write no more
-        if (batch.accounts.length + batch.rejections.length >= batchSize) await flush();
-      }
-    }
   };
 
   let failure: unknown;
@@ -169,6 +180,53 @@ export async function runImport(db: Database, bulk: Pool, file: ImportFile, reco
   return { import: finished, rejected: shown, ignoredColumns: file.ignoredColumns };
 }
 
+// Rows go to the validation threads in chunks: large enough that a thread's round trip is
+// small beside the work, small enough that a few in flight hold little memory.
+const CHUNK_ROWS = 500;
+// A chunk also ends this long after its first row, so the rows of an upload that pauses are
+// validated and written (and counted in its progress) without waiting for more.
+const CHUNK_WAIT_MS = 20;
+
+const PAUSED = Symbol("paused");
+
+/** The rows in chunks of at most `size`, each ending at most `waitMs` after its first row was read. */
+export async function* chunksOf(rows: AsyncIterable<FileRow>, size: number, waitMs: number): AsyncGenerator<FileRow[]> {
+  const iterator = rows[Symbol.asyncIterator]();
+  let chunk: FileRow[] = [];
+  let paused: Promise<typeof PAUSED> = new Promise(() => {});
+  const pull = () => {
+    const next = iterator.next();
+    next.catch(() => {}); // a read that fails after the import stopped listening must not go unhandled
+    return next;
+  };
+  let next = pull();
+  for (;;) {
+    const result = chunk.length === 0 ? await next : await Promise.race([next, paused]);
+    if (result === PAUSED) {
+      yield chunk;
+      chunk = [];
+      continue; // `next` is still the pending read
+    }
+    if (result.done) break;
+    chunk.push(result.value);
+    if (chunk.length === 1) paused = delay(waitMs, PAUSED);
+    next = pull();
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** A chunk's outcomes in its order; rows the file reader already refused are not sent to a thread. */
+async function check(validators: RowValidators, chunk: FileRow[]): Promise<{ row: number; outcome: RowOutcome }[]> {
+  const sound = chunk.filter((r) => r.problems.length === 0);
+  const outcomes = sound.length > 0 ? await validators.validate(sound.map((r) => r.values)) : [];
+  let next = 0;
+  return chunk.map((r) => ({ row: r.row, outcome: r.problems.length > 0 ? { problems: r.problems } : outcomes[next++]! }));
+}
+
 // Rejections travel as three arrays (row, field, reason) after the import's id.
 const INSERT_REJECTIONS = `INSERT INTO import_rejections (import_id, "row", field, reason)
   SELECT $1::uuid, r."row", r.field, r.reason FROM unnest($2::int[], $3::text[], $4::text[]) AS r("row", field, reason)`;
@@ -198,12 +256,12 @@ UPDATE imports SET rows = $5, imported = $6, updated = $7, rejected_count = $8, 
 async function writeBatch(bulk: Pool, transaction: PoolClient | undefined, importId: string, batch: Batch, before: Counts, bytesRead: number): Promise<Counts> {
   const rejections = [importId, batch.rejections.map((r) => r.row), batch.rejections.map((r) => r.field), batch.rejections.map((r) => r.reason)];
   if (!transaction) {
-    const { rows } = await bulk.query<Counts>(WRITE_BATCH, [...rejections, batch.rows, batch.rejectedRows, String(bytesRead), upsertParameter(batch.accounts)]);
+    const { rows } = await bulk.query<Counts>(WRITE_BATCH, [...rejections, batch.rows, batch.rejectedRows, String(bytesRead), `[${batch.accounts.join(",")}]`]);
     return rows[0]!;
   }
   const {
     rows: [upserted],
-  } = await transaction.query<{ created: number; total: number }>(UPSERT_COUNTED, [upsertParameter(batch.accounts)]);
+  } = await transaction.query<{ created: number; total: number }>(UPSERT_COUNTED, [`[${batch.accounts.join(",")}]`]);
   const counts = {
     rows: before.rows + batch.rows,
     imported: before.imported + upserted!.created,

@@ -32,27 +32,30 @@ export const UPSERT_ACCOUNTS_SQL = `INSERT INTO accounts (id, external_id, name,
        consent_whatsapp = EXCLUDED.consent_whatsapp, consent_autodialed = EXCLUDED.consent_autodialed, updated_at = now()
      RETURNING id, external_id, (xmax = 0) AS created`;
 
-/** The JSON parameter of UPSERT_ACCOUNTS_SQL for `accounts`; absent values are left out (NULL). */
+/** The JSON parameter of UPSERT_ACCOUNTS_SQL for `accounts`. */
 export function upsertParameter(accounts: readonly AccountInput[]): string {
-  return JSON.stringify(
-    accounts.map((a) => ({
-      external_id: a.externalId,
-      name: a.name,
-      phone: a.phone,
-      email: a.email,
-      whatsapp: a.whatsapp,
-      time_zone: a.timeZone,
-      locale: a.locale,
-      jurisdiction: a.jurisdiction,
-      product: a.product,
-      currency: a.currency,
-      balance_minor: a.balanceMinor.toString(),
-      days_past_due: a.daysPastDue,
-      due_date: a.dueDate,
-      consent_whatsapp: a.consent.whatsapp,
-      consent_autodialed: a.consent.autodialedCalls,
-    })),
-  );
+  return `[${accounts.map(upsertRow).join(",")}]`;
+}
+
+/** One account of UPSERT_ACCOUNTS_SQL's JSON parameter; absent values are left out (NULL). */
+export function upsertRow(a: AccountInput): string {
+  return JSON.stringify({
+    external_id: a.externalId,
+    name: a.name,
+    phone: a.phone,
+    email: a.email,
+    whatsapp: a.whatsapp,
+    time_zone: a.timeZone,
+    locale: a.locale,
+    jurisdiction: a.jurisdiction,
+    product: a.product,
+    currency: a.currency,
+    balance_minor: a.balanceMinor.toString(),
+    days_past_due: a.daysPastDue,
+    due_date: a.dueDate,
+    consent_whatsapp: a.consent.whatsapp,
+    consent_autodialed: a.consent.autodialedCalls,
+  });
 }
 
 /** Creates or updates accounts by external id in one statement (all or nothing), answering in input order. */

@@ -9,6 +9,7 @@ describe("agency callbacks", () => {
     const app = agencyWebhookRoutes({
       db: untouchable,
       bulk: untouchable,
+      rowValidators: untouchable,
       temporal: untouchable,
       logger: createLogger("silent"),
       settings: {} as ApiDeps["settings"],

@@ -12,6 +12,7 @@ const routes = (paymentWebhookSecret?: string) =>
   paymentWebhookRoutes({
     db: untouchable,
     bulk: untouchable,
+    rowValidators: untouchable,
     temporal: untouchable,
     logger: createLogger("silent"),
     // Only what these routes read; the rest of the settings belongs to other routes.
