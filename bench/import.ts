@@ -6,7 +6,7 @@
 // the API process's peak memory. Baseline in the same run: PostgreSQL's own `COPY` of the
 // same file into a scratch table. Writes bench/results/import-<date>.md. Not part of `npm test`.
 import { once } from "node:events";
-import { createReadStream, createWriteStream, readFileSync } from "node:fs";
+import { createReadStream, createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import type { Profiler } from "node:inspector";
 import { request } from "node:http";
@@ -169,12 +169,21 @@ async function startApi(
   throw new Error(`the Tagih API did not answer within 120 s: ${child.tail()}`);
 }
 
-/** CPU seconds the main thread of `pid` (its thread id is the pid) has used so far. */
-function mainThreadSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
-  // Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s, counted after the command name's ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** CPU seconds each thread of `pid` has used so far, by thread name; the main thread (whose id is the pid) as "event loop". */
+function threadSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      // Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s, counted after the command name's ")".
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const name = tid === String(pid) ? "event loop" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended while we read
+    }
+  }
+  return byName;
 }
 
 /** RSS now and its peak so far (VmHWM), in bytes. */
@@ -269,10 +278,13 @@ async function main(): Promise<void> {
       peakSampled = Math.max(peakSampled, memoryOf(api.child.pid).rss);
     }, 200);
     const cpuBefore = sampleCpu();
-    const mainBefore = mainThreadSeconds(api.child.pid);
+    const threadsBefore = threadSeconds(api.child.pid);
     const upload = await uploadFile(api.url, file, written.bytes, options.mode);
     clearInterval(sampler);
-    const mainThread = mainThreadSeconds(api.child.pid) - mainBefore;
+    const threads = [...threadSeconds(api.child.pid)]
+      .map(([name, seconds]) => ({ name, seconds: seconds - (threadsBefore.get(name) ?? 0) }))
+      .filter((t) => t.seconds > 0)
+      .sort((a, b) => b.seconds - a.seconds);
     const cpu = cpuBetween(
       cpuBefore,
       sampleCpu(),
@@ -302,7 +314,7 @@ async function main(): Promise<void> {
       memory: { idle: idle.rss, peak: after.peak, peakSampled },
       copy,
       cpu,
-      mainThread,
+      threads,
       profile,
     });
     const out = join(
@@ -336,8 +348,8 @@ function renderImportReport(r: {
   memory: { idle: number; peak: number; peakSampled: number };
   copy: { seconds: number; rows: number };
   cpu: CpuWindow;
-  /** CPU seconds of the API's main thread (the event loop) over the upload. */
-  mainThread: number;
+  /** CPU seconds of the API's threads over the upload, by thread name (threads that ended before its end are missing). */
+  threads: { name: string; seconds: number }[];
   profile: ProfileSummary | undefined;
 }): string {
   const rate = r.options.rows / r.upload.seconds;
@@ -369,9 +381,12 @@ function renderImportReport(r: {
     `CPU during the import: ${formatCpu(r.cpu)}.`,
     "",
     `CPU cost per row, which does not depend on how busy the machine was: API ${perRow("Tagih API (node)")} ` +
-      `(its event loop ${((r.mainThread / r.options.rows) * 1e6).toFixed(0)} µs, the rest on its validation and V8 threads), PostgreSQL ${perRow("PostgreSQL")}. ` +
+      `(by thread: ${r.threads
+        .filter((t) => t.seconds / r.options.rows >= 5e-7)
+        .map((t) => `${t.name} ${((t.seconds / r.options.rows) * 1e6).toFixed(0)} µs`)
+        .join(", ")}), PostgreSQL ${perRow("PostgreSQL")}. ` +
       `With two cores to themselves they would import about ${Math.round(2 / ((cpuOf("Tagih API (node)") + cpuOf("PostgreSQL")) / r.options.rows)).toLocaleString("en")} rows/s ` +
-      `if the work spread evenly over both cores; the event loop alone allows ${Math.round(r.options.rows / r.mainThread).toLocaleString("en")} rows/s.`,
+      `if the work spread evenly over both cores; the event loop alone allows ${Math.round(r.options.rows / (r.threads.find((t) => t.name === "event loop")?.seconds ?? NaN)).toLocaleString("en")} rows/s.`,
     "",
     ...(r.profile
       ? [

@@ -11,7 +11,7 @@ export type RowOutcome = { externalId: string; json: string; problems?: undefine
 
 export interface RowValidators {
   validate(rows: ImportRow[]): Promise<RowOutcome[]>;
-  /** How many row chunks may be in flight at once: enough to keep every thread busy. */
+  /** How many row chunks may be in flight at once: enough to keep every thread busy while the event loop writes a batch. */
   readonly concurrency: number;
   close(): Promise<void>;
 }
@@ -30,11 +30,11 @@ export function createRowValidators(threads = Math.max(1, availableParallelism()
     maxThreads: threads,
     idleTimeout: 60_000,
     // A thread holds a chunk of rows at a time; without limits its heap grew like a main thread's.
-    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
+    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 },
   });
   return {
     validate: (rows) => pool.run(rows),
-    concurrency: threads * 2,
+    concurrency: threads * 4,
     close: () => pool.close(),
   };
 }
