@@ -30,7 +30,7 @@ export function createRowValidators(threads = Math.max(1, availableParallelism()
     maxThreads: threads,
     idleTimeout: 60_000,
     // A thread holds a chunk of rows at a time; without limits its heap grew like a main thread's.
-    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 },
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
   });
   return {
     validate: (rows) => pool.run(rows),
