@@ -15,8 +15,8 @@ export function createDatabase(url: string, poolSize = 20): Database {
 
 /**
  * node-postgres on the same database for statements that carry thousands of rows (imports):
- * two connections, one for an import's open transaction and one for its progress beside it.
- * Connections open on first use.
+ * a batch at a time, and the progress of all-or-nothing imports (whose transactions take
+ * connections of their own with the same settings). Connections open on first use.
  *
  * Its commits do not wait for the disk (synchronous_commit off): an import commits a batch
  * every thousand rows, and waiting for each flush bounded it by the disk's latency. Nothing

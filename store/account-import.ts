@@ -3,7 +3,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { pMapIterable } from "p-map";
 import type { FileRow, ImportFile, ImportFormat } from "../api/import-files.ts";
-import type { Pool, PoolClient } from "pg";
+import pg from "pg";
 import type { Import } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
 import { UPSERT_ACCOUNTS_SQL } from "./accounts.ts";
@@ -79,7 +79,7 @@ interface Batch {
  */
 export async function runImport(
   db: Database,
-  bulk: Pool,
+  bulk: pg.Pool,
   validators: RowValidators,
   file: ImportFile,
   record: Import,
@@ -92,7 +92,7 @@ export async function runImport(
   let written: Counts = { rows: 0, imported: 0, updated: 0, rejected: 0 };
   let anyRejected = false;
 
-  const readAll = async (transaction: PoolClient | undefined) => {
+  const readAll = async (transaction: pg.Client | undefined) => {
     let batch: Batch = { accounts: [], rejections: [], rows: 0, rejectedRows: 0 };
     let ids = new Set<string>();
     let inFlight: Promise<void> = Promise.resolve();
@@ -145,8 +145,11 @@ export async function runImport(
   let failure: unknown;
   try {
     if (allOrNothing) {
-      // A whole file in one transaction: it stays open as long as the upload takes.
-      const transaction = await bulk.connect();
+      // A whole file in one transaction: it stays open as long as the upload takes, on a
+      // connection of its own, so imports running together never hold every connection of
+      // the pool their progress is written through.
+      const transaction = new pg.Client(bulk.options);
+      await transaction.connect();
       try {
         await transaction.query("BEGIN");
         await readAll(transaction);
@@ -155,7 +158,7 @@ export async function runImport(
         await transaction.query("ROLLBACK").catch(() => {});
         throw error;
       } finally {
-        transaction.release();
+        await transaction.end();
       }
     } else {
       await readAll(undefined);
@@ -253,7 +256,14 @@ UPDATE imports SET rows = $5, imported = $6, updated = $7, rejected_count = $8, 
  * statement: a batch costs one round trip (two in all-or-nothing mode, whose `transaction`
  * holds the accounts while progress and rejections are written beside it).
  */
-async function writeBatch(bulk: Pool, transaction: PoolClient | undefined, importId: string, batch: Batch, before: Counts, bytesRead: number): Promise<Counts> {
+async function writeBatch(
+  bulk: pg.Pool,
+  transaction: pg.Client | undefined,
+  importId: string,
+  batch: Batch,
+  before: Counts,
+  bytesRead: number,
+): Promise<Counts> {
   const rejections = [importId, batch.rejections.map((r) => r.row), batch.rejections.map((r) => r.field), batch.rejections.map((r) => r.reason)];
   if (!transaction) {
     const { rows } = await bulk.query<Counts>(WRITE_BATCH, [...rejections, batch.rows, batch.rejectedRows, String(bytesRead), `[${batch.accounts.join(",")}]`]);
