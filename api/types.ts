@@ -1,10 +1,16 @@
 import type { Client } from "@temporalio/client";
+import type { Pool } from "pg";
+import type { RowValidators } from "../store/import-validation.ts";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
 
 /** What the HTTP API needs from the world, handed in by the process that serves it. */
 export interface ApiDeps {
   db: Database;
+  /** node-postgres on the same database, for writes of many rows a statement (imports). */
+  bulk: Pool;
+  /** Threads that validate import rows off the event loop. */
+  rowValidators: RowValidators;
   temporal: Client;
   logger: Logger;
   settings: {

@@ -1,4 +1,4 @@
-// `npm run bench:import [-- --rows N] [--bad-every K] [--mode valid-rows|all-or-nothing] [--profile] [--api-heap-mib M]`
+// `npm run bench:import [-- --rows N] [--bad-every K] [--mode valid-rows|all-or-nothing] [--profile] [--api-heap-mib M, default 160, 0: V8's own]`
 //
 // Writes an N-row CSV portfolio (national phone formats of ID, IN, KE, SG, US and GB, one
 // bad row in every K) to disk, starts Tagih's API alone in a child process on an embedded
@@ -6,7 +6,7 @@
 // the API process's peak memory. Baseline in the same run: PostgreSQL's own `COPY` of the
 // same file into a scratch table. Writes bench/results/import-<date>.md. Not part of `npm test`.
 import { once } from "node:events";
-import { createReadStream, createWriteStream, readFileSync } from "node:fs";
+import { createReadStream, createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import type { Profiler } from "node:inspector";
 import { request } from "node:http";
@@ -18,6 +18,7 @@ import { repoRoot } from "../runtime/config.ts";
 import { postgresConfig } from "../runtime/database-url.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { freePort } from "../test/ports.ts";
+import { authorization, benchAdminKey } from "./api-key.ts";
 import { summarise, type ProfileSummary } from "./callbacks-profile.ts";
 import { cpuBetween, formatCpu, sampleCpu, type CpuWindow } from "./cpu.ts";
 import { createBenchLogger } from "./log.ts";
@@ -28,6 +29,8 @@ import { startDevServer } from "./temporal-servers.ts";
 
 const TARGET_ROWS_PER_SECOND = 30_000;
 const TARGET_PEAK_RSS = 300 * 1024 * 1024;
+/** The old-space cap the README gives an API process (NODE_OPTIONS=--max-old-space-size=160). */
+const API_HEAP_MIB = 160;
 
 interface Options {
   rows: number;
@@ -35,7 +38,10 @@ interface Options {
   mode: "valid-rows" | "all-or-nothing";
   /** A V8 CPU profile of the API process, summarised in the report. */
   profile: boolean;
-  /** --max-old-space-size of the API process; unset: V8's default, which lets garbage pile up before collecting. */
+  /**
+   * --max-old-space-size of the API process: by default the 160 MiB the README gives API
+   * processes; 0: V8's default, which lets garbage pile up long before collecting it.
+   */
   apiHeapMib: number | undefined;
 }
 
@@ -47,11 +53,12 @@ function readOptions(argv: string[]): Options {
       "bad-every": { type: "string", default: "1000" },
       mode: { type: "string", default: "valid-rows" },
       profile: { type: "boolean", default: false },
-      "api-heap-mib": { type: "string" },
+      "api-heap-mib": { type: "string", default: String(API_HEAP_MIB) },
     },
   });
-  const apiHeapMib = values["api-heap-mib"] === undefined ? undefined : Number(values["api-heap-mib"]);
-  if (apiHeapMib !== undefined && !(Number.isInteger(apiHeapMib) && apiHeapMib >= 64)) throw new Error(`--api-heap-mib must be an integer of at least 64`);
+  const heap = Number(values["api-heap-mib"]);
+  if (!(Number.isInteger(heap) && (heap === 0 || heap >= 64))) throw new Error(`--api-heap-mib must be 0 (V8's default) or an integer of at least 64`);
+  const apiHeapMib = heap === 0 ? undefined : heap;
   const rows = Number(values.rows);
   const badEvery = Number(values["bad-every"]);
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`--rows must be a positive integer (got ${values.rows})`);
@@ -142,7 +149,15 @@ async function startApi(
   const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=500"] : [];
   const heap = heapMib ? [`--max-old-space-size=${heapMib}`] : [];
   const child = spawnChild("Tagih API", process.execPath, [...profiling, ...heap, "--import", "tsx", join(repoRoot, "runtime", "main.ts")], {
-    env: { ...process.env, ...env, TAGIH_ROLE: "api", PORT: String(port), TAGIH_SANDBOX_PORT: String(await freePort()), LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      ...env,
+      TAGIH_ADMIN_API_KEY: benchAdminKey,
+      TAGIH_ROLE: "api",
+      PORT: String(port),
+      TAGIH_SANDBOX_PORT: String(await freePort()),
+      LOG_LEVEL: "warn",
+    },
     cwd: repoRoot,
     logFile: join(dir, "tagih-api-import.log"),
   });
@@ -158,6 +173,23 @@ async function startApi(
       return { child, url };
   }
   throw new Error(`the Tagih API did not answer within 120 s: ${child.tail()}`);
+}
+
+/** CPU seconds each thread of `pid` has used so far, by thread name; the main thread (whose id is the pid) as "event loop". */
+function threadSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      // Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s, counted after the command name's ")".
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const name = tid === String(pid) ? "event loop" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the thread ended while we read
+    }
+  }
+  return byName;
 }
 
 /** RSS now and its peak so far (VmHWM), in bytes. */
@@ -179,7 +211,7 @@ function uploadFile(url: string, file: string, bytes: number, mode: string): Pro
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}/v1/accounts/import?mode=${mode}`,
-      { method: "POST", headers: { "content-type": "text/csv", "content-length": bytes } },
+      { method: "POST", headers: { "content-type": "text/csv", "content-length": bytes, ...authorization } },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -252,8 +284,13 @@ async function main(): Promise<void> {
       peakSampled = Math.max(peakSampled, memoryOf(api.child.pid).rss);
     }, 200);
     const cpuBefore = sampleCpu();
+    const threadsBefore = threadSeconds(api.child.pid);
     const upload = await uploadFile(api.url, file, written.bytes, options.mode);
     clearInterval(sampler);
+    const threads = [...threadSeconds(api.child.pid)]
+      .map(([name, seconds]) => ({ name, seconds: seconds - (threadsBefore.get(name) ?? 0) }))
+      .filter((t) => t.seconds > 0)
+      .sort((a, b) => b.seconds - a.seconds);
     const cpu = cpuBetween(
       cpuBefore,
       sampleCpu(),
@@ -283,13 +320,14 @@ async function main(): Promise<void> {
       memory: { idle: idle.rss, peak: after.peak, peakSampled },
       copy,
       cpu,
+      threads,
       profile,
     });
     const out = join(
       repoRoot,
       "bench",
       "results",
-      `import-${startedAt.toISOString().slice(0, 10)}${options.rows === 1_000_000 ? "" : `-n${options.rows}`}${options.apiHeapMib ? `-heap${options.apiHeapMib}` : ""}.md`,
+      `import-${startedAt.toISOString().slice(0, 10)}${options.rows === 1_000_000 ? "" : `-n${options.rows}`}${options.apiHeapMib === API_HEAP_MIB ? "" : `-heap${options.apiHeapMib ?? "default"}`}.md`,
     );
     const formatted = await writeReport(out, report);
     process.stdout.write(`\n${formatted}\nWritten to ${out}\n`);
@@ -316,6 +354,8 @@ function renderImportReport(r: {
   memory: { idle: number; peak: number; peakSampled: number };
   copy: { seconds: number; rows: number };
   cpu: CpuWindow;
+  /** CPU seconds of the API's threads over the upload, by thread name (threads that ended before its end are missing). */
+  threads: { name: string; seconds: number }[];
   profile: ProfileSummary | undefined;
 }): string {
   const rate = r.options.rows / r.upload.seconds;
@@ -346,9 +386,13 @@ function renderImportReport(r: {
     "",
     `CPU during the import: ${formatCpu(r.cpu)}.`,
     "",
-    `CPU cost per row, which does not depend on how busy the machine was: API ${perRow("Tagih API (node)")}, PostgreSQL ${perRow("PostgreSQL")}. ` +
+    `CPU cost per row, which does not depend on how busy the machine was: API ${perRow("Tagih API (node)")} ` +
+      `(by thread: ${r.threads
+        .filter((t) => t.seconds / r.options.rows >= 5e-7)
+        .map((t) => `${t.name} ${((t.seconds / r.options.rows) * 1e6).toFixed(0)} µs`)
+        .join(", ")}), PostgreSQL ${perRow("PostgreSQL")}. ` +
       `With two cores to themselves they would import about ${Math.round(2 / ((cpuOf("Tagih API (node)") + cpuOf("PostgreSQL")) / r.options.rows)).toLocaleString("en")} rows/s ` +
-      `if the work spread over both cores, and at most ${Math.round(r.options.rows / cpuOf("Tagih API (node)")).toLocaleString("en")} rows/s while the API parses and validates on one thread.`,
+      `if the work spread evenly over both cores; the event loop alone allows ${Math.round(r.options.rows / (r.threads.find((t) => t.name === "event loop")?.seconds ?? NaN)).toLocaleString("en")} rows/s.`,
     "",
     ...(r.profile
       ? [

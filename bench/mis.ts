@@ -17,7 +17,8 @@ import pg from "pg";
 import { createApp } from "../api/app.ts";
 import { repoRoot } from "../runtime/config.ts";
 import { postgresConfig } from "../runtime/database-url.ts";
-import { createDatabase } from "../runtime/database.ts";
+import { createBulkPool, createDatabase } from "../runtime/database.ts";
+import { createRowValidators } from "../store/import-validation.ts";
 import { migrate } from "../runtime/migrate.ts";
 import { createBenchLogger } from "./log.ts";
 import { startBenchPostgres } from "./postgres.ts";
@@ -107,8 +108,14 @@ try {
   await ensureAdminKey(db, benchAdminKey);
   const temporal = new Client({ connection: Connection.lazy({ address: "127.0.0.1:1" }) });
   const port = await freePort();
+  const bulk = createBulkPool(url);
+  onCleanup("bulk pool", () => bulk.end());
+  const rowValidators = createRowValidators();
+  onCleanup("row validators", () => rowValidators.close());
   const app = createApp({
     db,
+    bulk,
+    rowValidators,
     temporal,
     logger,
     settings: { publicBaseUrl: `http://127.0.0.1:${port}`, taskQueue: "bench", twilioAuthToken: "x", maxBodyBytes: 1_000_000 },

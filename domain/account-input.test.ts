@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountFromRow, accountInputSchema, importColumnOf, missingImportColumns, toE164 } from "./account-input.ts";
+import { accountFromRow, accountInputSchema, countryOf, importColumnOf, isLocale, missingImportColumns, toE164 } from "./account-input.ts";
 
 const base = { externalId: "A-1", name: "Budi", jurisdiction: "ID", product: "credit-card", currency: "IDR", balanceMinor: 150000000, daysPastDue: 12 };
 
@@ -15,6 +15,26 @@ describe("account input", () => {
     ["12345", "ID", undefined],
   ])("%s in %s is %s", (raw, country, e164) => {
     expect(toE164(raw, country)).toBe(e164);
+  });
+
+  it.each([
+    ["id-ID", true],
+    ["en", true],
+    ["EN-us", true],
+    ["zh-Hant-TW", true],
+    ["en_US", false],
+    ["123", false],
+    ["", false],
+  ])("%s is a locale: %s", (tag, valid) => {
+    expect(isLocale(tag)).toBe(valid);
+    expect(isLocale(tag)).toBe(valid); // answered again from what it remembered
+  });
+
+  it.each([
+    ["US-MA", "US"],
+    ["ID", "ID"],
+  ])("jurisdiction %s is in country %s", (jurisdiction, country) => {
+    expect(countryOf(jurisdiction)).toBe(country);
   });
 
   it("normalises contact points and converts the balance to a bigint", () => {

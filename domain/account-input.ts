@@ -19,6 +19,23 @@ export function isTimeZone(zone: string): boolean {
   }
 }
 
+// Canonicalising a locale costs a few µs; a portfolio uses a handful. Any string may be a
+// valid tag (private-use subtags), so the set is emptied when it grows large.
+const knownLocales = new Set<string>();
+
+/** @example isLocale("id-ID") // true */
+export function isLocale(tag: string): boolean {
+  if (knownLocales.has(tag)) return true;
+  try {
+    if (Intl.getCanonicalLocales(tag).length !== 1) return false;
+  } catch {
+    return false;
+  }
+  if (knownLocales.size >= 1000) knownLocales.clear();
+  knownLocales.add(tag);
+  return true;
+}
+
 // The account schema checks a number and then normalises it: the last few answers are kept
 // so an account's numbers are parsed once.
 const recentNumbers = new Map<string, string | undefined>();
@@ -39,7 +56,8 @@ export function toE164(raw: string, country: string): string | undefined {
 
 /** The ISO 3166-1 country of a jurisdiction code ("US-MA" → "US"). */
 export function countryOf(jurisdiction: string): string {
-  return jurisdiction.split("-")[0]!;
+  const dash = jurisdiction.indexOf("-");
+  return dash < 0 ? jurisdiction : jurisdiction.slice(0, dash);
 }
 
 const MAX_MINOR = 2n ** 63n - 1n;
@@ -54,16 +72,7 @@ export const accountInputSchema = z
     email: z.email().max(254).optional(),
     whatsapp: phone.optional(),
     timeZone: z.string().refine(isTimeZone, "must be an IANA time zone such as Asia/Jakarta").optional(),
-    locale: z
-      .string()
-      .refine((v) => {
-        try {
-          return Intl.getCanonicalLocales(v).length === 1;
-        } catch {
-          return false;
-        }
-      }, "must be a BCP 47 locale such as id-ID")
-      .default("en"),
+    locale: z.string().refine(isLocale, "must be a BCP 47 locale such as id-ID").default("en"),
     jurisdiction: z.string().refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`),
     product: z.string().trim().min(1).max(100),
     currency: z.string().refine(isCurrency, "must be an ISO 4217 currency code such as IDR"),
@@ -166,6 +175,7 @@ export interface RowProblem {
 
 export type RowResult = { account: AccountInput; problems?: undefined } | { account?: undefined; problems: RowProblem[] };
 
+const ASIDE = new Set<string>(["country", "balance", "consentWhatsapp", "consentAutodialedCalls"] satisfies ImportColumn[]);
 const YES = new Set(["true", "yes", "y", "1"]);
 const NO = new Set(["false", "no", "n", "0"]);
 
@@ -178,18 +188,19 @@ const NO = new Set(["false", "no", "n", "0"]);
 export function accountFromRow(row: ImportRow): RowResult {
   const problems: RowProblem[] = [];
   const input: Record<string, unknown> = {};
-  for (const [field, raw] of Object.entries(row)) {
+  // Cells the schema does not take are set aside here rather than deleted from `input` later:
+  // deleting properties turns an object into a slow dictionary for the schema's parser.
+  const aside: Partial<Record<ImportColumn, unknown>> = {};
+  for (const field in row) {
+    const raw = row[field as keyof ImportRow];
     const value = typeof raw === "string" ? raw.trim() : raw;
     if (value === "" || value === null || value === undefined) continue;
     if (typeof value === "string" && value.includes("\u0000")) problems.push({ field, reason: "contains a NUL character" });
+    else if (ASIDE.has(field)) aside[field as ImportColumn] = value;
     else input[field] = value;
   }
 
-  const { country, balance, consentWhatsapp, consentAutodialedCalls } = input;
-  delete input.country;
-  delete input.balance;
-  delete input.consentWhatsapp;
-  delete input.consentAutodialedCalls;
+  const { country, balance, consentWhatsapp, consentAutodialedCalls } = aside;
   if (country !== undefined) {
     const code = String(country).toUpperCase();
     if (input.jurisdiction === undefined) input.jurisdiction = code;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isCurrency, toMajorString, toMinorUnits } from "./money.ts";
+import { isCurrency, minorUnitDigits, toMajorString, toMinorUnits } from "./money.ts";
 
 describe("money", () => {
   it.each([
@@ -33,5 +33,18 @@ describe("money", () => {
     ["ABC", false],
   ])("%s is a currency: %s", (code, ok) => {
     expect(isCurrency(code)).toBe(ok);
+  });
+
+  it.each([
+    ["IDR", 2],
+    ["JPY", 0],
+    ["KWD", 3],
+    ["usd", 2],
+  ])("%s has %i minor-unit digits", (code, digits) => {
+    expect(minorUnitDigits(code)).toBe(digits);
+  });
+
+  it("names an unknown currency", () => {
+    expect(() => minorUnitDigits("RPH")).toThrow("unknown ISO 4217 currency: RPH");
   });
 });

@@ -1,4 +1,5 @@
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { postgresConfig } from "./database-url.ts";
 
@@ -10,4 +11,20 @@ export type Database = PrismaClient;
  */
 export function createDatabase(url: string, poolSize = 20): Database {
   return new PrismaClient({ adapter: new PrismaPg({ ...postgresConfig(url), max: poolSize }) });
+}
+
+/**
+ * node-postgres on the same database for statements that carry thousands of rows (imports):
+ * a batch at a time, and the progress of all-or-nothing imports (whose transactions take
+ * connections of their own with the same settings). Connections open on first use.
+ *
+ * Its commits do not wait for the disk (synchronous_commit off): an import commits a batch
+ * every thousand rows, and waiting for each flush bounded it by the disk's latency. Nothing
+ * is promised meanwhile: the import's final status is written through the Prisma client with
+ * a synchronous commit, which flushes the log up to it and so every batch before it. A crash
+ * loses at most the last batches, each with its own progress counters, and leaves the import
+ * "running" as any crash mid-import does.
+ */
+export function createBulkPool(url: string): pg.Pool {
+  return new pg.Pool({ ...postgresConfig(url), max: 2, options: "-c synchronous_commit=off" });
 }

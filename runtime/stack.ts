@@ -10,7 +10,8 @@ import { ensureAdminKey } from "../store/api-keys.ts";
 import { pruneIdempotencyKeys } from "../store/idempotency.ts";
 import type { VendorSandbox } from "../sandbox/index.ts";
 import type { Config } from "./config.ts";
-import { createDatabase, type Database } from "./database.ts";
+import { createRowValidators } from "../store/import-validation.ts";
+import { createBulkPool, createDatabase, type Database } from "./database.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import type { Logger } from "./logger.ts";
 import { migrate } from "./migrate.ts";
@@ -76,6 +77,10 @@ export async function startStack(config: Config, logger: Logger, options: StackO
 
     const db = createDatabase(databaseUrl);
     stops.push(() => db.$disconnect());
+    const bulk = createBulkPool(databaseUrl);
+    stops.push(() => bulk.end());
+    const rowValidators = createRowValidators();
+    stops.push(() => rowValidators.close());
     const apiUrl = `http://127.0.0.1:${config.port}`;
     const vendors = await connectVendors(config, logger, db, { port: config.sandboxPort, seed: config.sandboxSeed, outcomes: config.sandboxOutcomes, apiUrl });
     if (vendors.sandbox) stops.push(vendors.sandbox.close);
@@ -128,6 +133,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       stops.push(() => Promise.resolve(clearInterval(prune)));
       const app = createApp({
         db,
+        bulk,
+        rowValidators,
         temporal,
         logger: logger.child({ component: "api" }),
         settings: {

@@ -149,6 +149,22 @@ describe("portfolio import", () => {
     expect(await stack.db.account.count({ where: { externalId: { startsWith: `A-${t}-` } } })).toBe(2500);
   });
 
+  it("runs all-or-nothing imports side by side, each in its own transaction", async () => {
+    const t = tag();
+    const head = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";
+    const file = (prefix: string, bad: string) =>
+      `${head}${Array.from({ length: 2500 }, (_, i) => `${prefix}-${t}-${i},Good,IN,card,INR,10.00,1`).join("\n")}\n${bad}`;
+    const [kept, rolledBack, third] = await Promise.all([
+      upload(file("S1", ""), csv, "?mode=all-or-nothing"),
+      upload(file("S2", `S2-${t}-bad,Bad,IN,card,INR,10,-1\n`), csv, "?mode=all-or-nothing"),
+      upload(file("S3", ""), csv, "?mode=all-or-nothing"),
+    ]);
+    expect(kept.body).toMatchObject({ status: "completed", imported: 2500 });
+    expect(rolledBack.body).toMatchObject({ status: "rolled-back", rows: 2501, rejectedCount: 1 });
+    expect(third.body).toMatchObject({ status: "completed", imported: 2500 });
+    expect(await stack.db.account.count({ where: { externalId: { startsWith: `S2-${t}-` } } })).toBe(0);
+  });
+
   it("shows progress while the upload runs, and a broken upload fails keeping what committed", async () => {
     const t = tag();
     const upload = feed();

@@ -8,6 +8,8 @@ describe("agency callbacks", () => {
     const untouchable = new Proxy({}, { get: () => expect.unreachable("no database or Temporal call expected") }) as never;
     const app = agencyWebhookRoutes({
       db: untouchable,
+      bulk: untouchable,
+      rowValidators: untouchable,
       temporal: untouchable,
       logger: createLogger("silent"),
       settings: {} as ApiDeps["settings"],

@@ -11,6 +11,8 @@ const untouchable = new Proxy({}, { get: () => expect.unreachable("no database o
 const routes = (paymentWebhookSecret?: string) =>
   paymentWebhookRoutes({
     db: untouchable,
+    bulk: untouchable,
+    rowValidators: untouchable,
     temporal: untouchable,
     logger: createLogger("silent"),
     // Only what these routes read; the rest of the settings belongs to other routes.

@@ -1,0 +1,40 @@
+// Validates import rows on worker threads. Checking a row (phone numbers against the
+// numbering plan's patterns above all) costs about 30 µs of CPU; on the event loop that
+// bounded an import to one core and kept every other request waiting behind it. The threads
+// answer each row with its upsert JSON, so the event loop only parses CSV and writes batches.
+import { availableParallelism } from "node:os";
+import { Piscina } from "piscina";
+import type { RowProblem, ImportRow } from "../domain/account-input.ts";
+
+/** A valid row as the upsert takes it (`upsertRow`), or what is wrong with it. */
+export type RowOutcome = { externalId: string; json: string; problems?: undefined } | { problems: RowProblem[] };
+
+export interface RowValidators {
+  validate(rows: ImportRow[]): Promise<RowOutcome[]>;
+  /** How many row chunks may be in flight at once: enough to keep every thread busy while the event loop writes a batch. */
+  readonly concurrency: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A pool of `threads` validation threads (default: one fewer than the cores, at least one),
+ * started on the first import and stopped after a minute without work, so an idle API holds
+ * no thread's memory.
+ */
+export function createRowValidators(threads = Math.max(1, availableParallelism() - 1)): RowValidators {
+  const pool = new Piscina<ImportRow[], RowOutcome[]>({
+    filename: new URL("./import-validation-worker.ts", import.meta.url).href,
+    // The thread loads TypeScript sources as the process does (also under a test runner).
+    execArgv: ["--import", "tsx"],
+    minThreads: 0,
+    maxThreads: threads,
+    idleTimeout: 60_000,
+    // A thread holds a chunk of rows at a time; without limits its heap grew like a main thread's.
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 },
+  });
+  return {
+    validate: (rows) => pool.run(rows),
+    concurrency: threads * 4,
+    close: () => pool.close(),
+  };
+}
