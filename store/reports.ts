@@ -46,6 +46,10 @@ const COLUMN: Record<(typeof MEASURE_NAMES)[number], string> = {
   placedMinor: "placed_minor",
 };
 
+// Looked up once: thousands of rows read these per cell.
+const COST_COLUMN = Object.fromEntries(CHANNELS.map((c) => [c, `cost_${c}`])) as Record<Channel, string>;
+const MEASURE_KINDS = MEASURE_NAMES.map((name) => [name, isMoney(name)] as const);
+
 export interface CostCell {
   /** Per channel, in the unit costs' currency. */
   byChannel: Record<Channel, number>;
@@ -83,7 +87,7 @@ export async function campaignReport(
   const grain = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}::text AS "${d}"`));
   const grainColumns = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}`));
   const sums = MEASURE_NAMES.map((m) => Prisma.raw(`sum(f.${COLUMN[m]})::text AS "${m}"`));
-  const costs = CHANNELS.map((c) => Prisma.raw(`COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${c}'), 0)::float8 AS "cost_${c}"`));
+  const costs = CHANNELS.map((c) => Prisma.raw(`COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${c}'), 0)::float8 AS "${COST_COLUMN[c]}"`));
   const isTotal = query.by.length > 0 ? Prisma.raw(`GROUPING(f.${REPORT_DIMENSIONS[query.by[0]!]}) = 1`) : Prisma.raw("true");
   const groupBy =
     query.by.length > 0 ? Prisma.sql`GROUPING SETS ((${Prisma.join([...grainColumns, Prisma.raw("f.currency")])}), (f.currency))` : Prisma.raw("f.currency");
@@ -137,9 +141,9 @@ function finish(
   // Filled in place: an object grown key by key falls into V8's slow dictionary mode, and a
   // 6-dimension report has thousands of cells.
   const m = emptyMeasures() as unknown as Record<(typeof MEASURE_NAMES)[number], number | bigint>;
-  for (const name of MEASURE_NAMES) {
+  for (const [name, money] of MEASURE_KINDS) {
     const value = String(row[name] ?? "0");
-    m[name] = isMoney(name) ? BigInt(value) : Number(value);
+    m[name] = money ? BigInt(value) : Number(value);
   }
   const measures = m as unknown as Measures;
   const currency = String(row.currency);
@@ -150,7 +154,7 @@ function finish(
   };
   const byChannel = {} as Record<Channel, number>;
   let total = 0;
-  for (const c of CHANNELS) total += byChannel[c] = Number(row[`cost_${c}`]);
+  for (const c of CHANNELS) total += byChannel[c] = Number(row[COST_COLUMN[c]]);
   const scale = scaleOf(currency);
   const dimensions: ReportRow["dimensions"] = {};
   for (const d of by) dimensions[d] = row[d] === "" ? null : ((row[d] as string | null) ?? null);
