@@ -2,7 +2,6 @@ import { serve, type ServerType } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
 import { NativeConnection, Worker } from "@temporalio/worker";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createActivities } from "../activities/index.ts";
 import { createApp } from "../api/app.ts";
 import { createOutcomeSignaller, startOutcomeSweeper } from "../api/outcome-signals.ts";
@@ -16,6 +15,7 @@ import type { Logger } from "./logger.ts";
 import { migrate } from "./migrate.ts";
 import { startTemporalDevServer } from "./temporal-dev-server.ts";
 import { connectVendors } from "./vendors.ts";
+import { workflowBundlePath } from "./workflow-bundle.ts";
 
 export interface Stack {
   apiUrl: string;
@@ -34,8 +34,6 @@ export interface StackOptions {
   workflowBundlePath?: string;
   enrolPageSize?: number;
 }
-
-const workflowsPath = fileURLToPath(new URL("../workflows/index.ts", import.meta.url));
 
 /**
  * Starts Tagih: PostgreSQL (embedded unless DATABASE_URL), migrations, Temporal (the dev
@@ -90,7 +88,9 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         namespace: config.namespace,
         taskQueue: config.taskQueue,
         maxCachedWorkflows: config.workerCachedWorkflows,
-        ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
+        workflowBundle: {
+          codePath: options.workflowBundlePath ?? (await workflowBundlePath({ prebuilt: config.workflowBundle, dataDir: config.dataDir, logger })),
+        },
         activities: createActivities({
           db,
           senders: vendors.senders,
