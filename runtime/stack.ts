@@ -83,6 +83,9 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     if (config.role !== "api") {
       const workerConnection = await NativeConnection.connect({ address: temporalAddress });
       stops.push(() => workerConnection.close());
+      // Activities start and signal workflows over the worker's own native connection: cheaper
+      // per call than the JavaScript gRPC client, and it lets enrolPage start workflows eagerly.
+      const activityClient = new Client({ connection: workerConnection, namespace: config.namespace });
       const worker = await Worker.create({
         connection: workerConnection,
         namespace: config.namespace,
@@ -94,14 +97,16 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         activities: createActivities({
           db,
           senders: vendors.senders,
-          temporal,
+          temporal: activityClient,
           logger: logger.child({ component: "activities" }),
           clock: () => new Date(),
           settings: {
             webhookSecret: config.webhookSecret,
             publicBaseUrl: config.publicBaseUrl,
             taskQueue: config.taskQueue,
-            enrolPageSize: options.enrolPageSize ?? 200,
+            // Between pages no start is in flight (the page's tail, its database work, a campaign
+            // workflow task): larger pages keep the starts flowing. A retried page repeats at most this many.
+            enrolPageSize: options.enrolPageSize ?? 1000,
           },
         }),
       });
