@@ -1,7 +1,6 @@
-// The worker's workflow code as one webpack bundle. Bundling takes the process's V8 heap to
-// about 250 MB and V8 keeps most of those pages for the life of the process, so the worker
-// never bundles in its own process: it loads a bundle built beforehand (TAGIH_WORKFLOW_BUNDLE,
-// e.g. by the image build) or builds one in a short-lived child process.
+// The worker's workflow code as one webpack bundle. Bundling in the worker's own process cost
+// it 100–130 MB of RSS it never gave back, so the worker loads a bundle built beforehand
+// (TAGIH_WORKFLOW_BUNDLE, e.g. by the image build) or builds one in a short-lived child process.
 // `node --import tsx runtime/workflow-bundle.ts OUT` builds one into OUT.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
