@@ -2,6 +2,7 @@ import { Context } from "@temporalio/activity";
 import pMap from "p-map";
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from "@temporalio/client";
 import { WorkflowIdReusePolicy } from "@temporalio/common";
+import { NativeConnection } from "@temporalio/worker";
 import { accountWorkflowId } from "../domain/workflow-ids.ts";
 import { segmentWhere, type Segment } from "../domain/segment.ts";
 import { policyFor } from "../domain/compliance/index.ts";
@@ -37,6 +38,9 @@ function workflowInput(
 }
 
 export function createEnrolmentActivities({ db, temporal, logger, settings }: ActivityDeps) {
+  // On the worker's own connection the server hands each account's first workflow task back
+  // with the start, to this worker: no trip through the task queue. Other clients cannot.
+  const eager = temporal.connection instanceof NativeConnection;
   return {
     /**
      * Enrols one page of the campaign's segment and starts an account workflow for each.
@@ -82,6 +86,7 @@ export function createEnrolmentActivities({ db, temporal, logger, settings }: Ac
               taskQueue: settings.taskQueue,
               workflowId: e.workflowId,
               workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              requestEagerStart: eager,
               args: [workflowInput(campaign.id, e, byAccount.get(e.accountId)!)],
             });
           } catch (error) {

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, release, totalmem } from "node:os";
 import { dirname } from "node:path";
 import * as prettier from "prettier";
+import { productStart } from "./worker-process.ts";
 import type { BaselineResult } from "./baseline.ts";
 import { formatCpu } from "./cpu.ts";
 import type { LatencyStats } from "./probe.ts";
@@ -147,11 +148,8 @@ function notes(run: ServerRun, accounts: number): string[] {
     );
     const w = t.worker;
     out.push(
-      `- Worker (TAGIH_ROLE=worker child process, started by runtime/stack.ts as \`npm start\` does, bundling workflows at start): RSS ${mb(w.idle.rss)} idle before launch; ${mb(w.sleeping.rss)} with ${accounts.toLocaleString("en")} account workflows sleeping in \`condition\` (${w.idleReached ? "worker idle" : "worker still busy after 3 min"}); ${mb(w.afterGc.rss)} after a forced GC (heap used ${mb(w.afterGc.heapUsed)}); peak ${mb(w.sleeping.peakRss)}. ` +
+      `- Worker (TAGIH_ROLE=worker child process, started by runtime/stack.ts as \`npm start\` does, with ${startSettings()}, its workflow bundle built by a child process): RSS ${mb(w.idle.rss)} idle before launch; ${mb(w.sleeping.rss)} with ${accounts.toLocaleString("en")} account workflows sleeping in \`condition\` (${w.idleReached ? "worker idle" : "worker still busy after 3 min"}); ${mb(w.afterGc.rss)} after a forced GC (main thread's V8 heap: ${mb(w.afterGc.heapUsed)} used of ${mb(w.afterGc.heapTotal)}); peak ${mb(w.sleeping.peakRss)}. ` +
         `Sticky cache: ${w.sleeping.maxCachedWorkflows.toLocaleString("en")} workflows (set by ${w.sleeping.cacheSetBy}; heap limit ${mb(w.sleeping.heapSizeLimit)}), so at most that many of the sleeping workflows stay in memory. ` +
-        (w.prebundledIdle
-          ? `With a workflow bundle built beforehand (no webpack at start), an idle worker's RSS is ${mb(w.prebundledIdle.rss)} instead of ${mb(w.idle.rss)}. `
-          : "") +
         `The worker process also hosts the vendor sandbox, which keeps ${w.sleeping.sandboxMessages.toLocaleString("en")} messages and ${w.sleeping.sandboxCallbacks.toLocaleString("en")} callback records in memory (not there in production).`,
     );
   }
@@ -174,4 +172,10 @@ export async function writeReport(file: string, report: string): Promise<string>
   const formatted = await prettier.format(report, { ...(await prettier.resolveConfig(file)), filepath: file });
   await writeFile(file, formatted);
   return formatted;
+}
+
+/** What `npm start` sets for memory, e.g. "MALLOC_ARENA_MAX=2 --max-old-space-size=512". */
+function startSettings(): string {
+  const { env, flags } = productStart();
+  return [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...flags].join(" ") || "no memory settings";
 }

@@ -2,11 +2,9 @@
 // process) from runtime/stack.ts, accounts imported over the API, a one-step SMS campaign
 // created and launched over the API, progress read from PostgreSQL.
 import { availableParallelism } from "node:os";
-import { bundleWorkflowCode } from "@temporalio/worker";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
-import { loadConfig, repoRoot } from "../runtime/config.ts";
+import { loadConfig } from "../runtime/config.ts";
 import { postgresConfig } from "../runtime/database-url.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { startStack } from "../runtime/stack.ts";
@@ -49,7 +47,7 @@ export interface TagihResult {
   startLatency: { idle: LatencyStats | undefined; duringEnrolment: LatencyStats | undefined };
   /** The worker's event-loop delay from the launch until all first attempts (or giving up). */
   workerEventLoop: WorkerMemory["eventLoopDelay"];
-  worker: { idle: WorkerMemory; sleeping: WorkerMemory; afterGc: WorkerMemory; idleReached: boolean; prebundledIdle: WorkerMemory | undefined };
+  worker: { idle: WorkerMemory; sleeping: WorkerMemory; afterGc: WorkerMemory; idleReached: boolean };
 }
 
 export interface PageStats {
@@ -93,7 +91,7 @@ export async function measureTagihLaunch(options: {
       progress.attempted < accounts ? await explainMissingAttempts(pool, stack.temporal, campaignId, progress.attempted, accounts, zone) : undefined;
 
     logger.info("waiting for the worker to go idle");
-    const memory = await sleepingWorkerMemory(tagih, dir, server.kind, logger);
+    const memory = await sleepingWorkerMemory(tagih);
     return {
       accounts,
       importSeconds: imported.seconds,
@@ -195,49 +193,14 @@ async function launchAndFollow(tagih: RunningTagih, campaignId: string, accounts
   };
 }
 
-/** The worker's memory once it is idle with every account workflow asleep, and a pre-bundled worker's for comparison. */
-async function sleepingWorkerMemory(tagih: RunningTagih, dir: string, kind: string, logger: Logger): Promise<Omit<TagihResult["worker"], "idle">> {
+/** The worker's memory once it is idle with every account workflow asleep. */
+async function sleepingWorkerMemory(tagih: RunningTagih): Promise<Omit<TagihResult["worker"], "idle">> {
   const idleReached = await tagih.worker.idle(180_000);
   const sleeping = await tagih.worker.memory();
   await sleep(1000);
   const afterGc = await tagih.worker.memory({ gc: true });
-  const prebundledIdle = await prebundledWorkerIdleMemory({ ...tagih.env, TEMPORAL_TASK_QUEUE: `${tagih.taskQueue}-prebundled` }, dir, kind).catch(
-    (error: unknown) => {
-      logger.warn({ err: error }, "could not measure a worker with a pre-built workflow bundle");
-      return undefined;
-    },
-  );
-  return { sleeping, afterGc, idleReached, prebundledIdle };
+  return { sleeping, afterGc, idleReached };
 }
-
-/**
- * The idle RSS of a second worker (own task queue, so it takes none of the run's work) given
- * a workflow bundle built beforehand instead of bundling with webpack at start.
- */
-async function prebundledWorkerIdleMemory(env: Record<string, string>, dir: string, kind: string): Promise<WorkerMemory> {
-  const bundlePath = join(dir, "workflows.bundle.js");
-  const { code } = await bundleWorkflowCode({ workflowsPath: join(repoRoot, "workflows", "index.ts"), logger: quiet });
-  await writeFile(bundlePath, code);
-  const worker = await startWorkerProcess(
-    {
-      ...env,
-      BENCH_WORKFLOW_BUNDLE: bundlePath,
-      TAGIH_ROLE: "worker",
-      PORT: String(await freePort()),
-      TAGIH_SANDBOX_PORT: String(await freePort()),
-      LOG_LEVEL: "error",
-    },
-    join(dir, `tagih-worker-prebundled-${kind}.log`),
-  );
-  try {
-    await worker.idle(60_000);
-    return await worker.memory();
-  } finally {
-    await worker.stop();
-  }
-}
-
-const quiet = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };
 
 async function createCampaign(apiUrl: string, product: string): Promise<string> {
   const campaign = (await call(

@@ -1,5 +1,6 @@
 // The benchmark's side of bench/worker.ts: starts Tagih's worker as a child process and
 // asks it for its memory.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../runtime/config.ts";
 import { readTicks } from "./cpu.ts";
@@ -14,10 +15,21 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
+/** The environment variables and node flags `npm start` runs the product with (package.json), so the benchmark's worker runs as the product's does. */
+export function productStart(): { env: Record<string, string>; flags: string[] } {
+  const start = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.start ?? "";
+  const command = /(?:^|&&)\s*((?:[A-Z_]+=\S+\s+)*)node\s+([^&]*runtime\/main\.ts)/.exec(start);
+  if (!command) throw new Error(`package.json's start script no longer runs runtime/main.ts with node: ${start}`);
+  const env = Object.fromEntries([...command[1]!.matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+  return { env, flags: [...command[2]!.matchAll(/(--max-[a-z-]+=\d+)/g)].map((m) => m[1]!) };
+}
+
 /** Starts `node bench/worker.ts` with `env` (Tagih's configuration variables) and waits until its worker runs. */
 export async function startWorkerProcess(env: Record<string, string>, logFile: string): Promise<WorkerProcess> {
-  const child = spawnChild("Tagih worker", process.execPath, ["--expose-gc", "--import", "tsx", join(repoRoot, "bench", "worker.ts")], {
-    env: { ...process.env, ...env },
+  const product = productStart();
+  const args = ["--expose-gc", ...product.flags, "--import", "tsx", join(repoRoot, "bench", "worker.ts")];
+  const child = spawnChild("Tagih worker", process.execPath, args, {
+    env: { ...process.env, ...product.env, ...env },
     cwd: repoRoot,
     logFile,
     ipc: true,

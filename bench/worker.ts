@@ -34,9 +34,7 @@ const send = (message: WorkerMessage) => process.send?.(message);
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel);
-// BENCH_WORKFLOW_BUNDLE: a workflow bundle built beforehand, as a production image would ship it.
-const bundle = process.env.BENCH_WORKFLOW_BUNDLE;
-const stack = await startStack(config, logger, bundle ? { workflowBundlePath: bundle } : {}).catch((error: unknown) => {
+const stack = await startStack(config, logger).catch((error: unknown) => {
   send({ type: "failed", error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exit(1);
 });

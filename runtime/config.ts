@@ -83,6 +83,8 @@ const schema = z
     SENDGRID_WEBHOOK_PUBLIC_KEY: optionalText,
     SENDGRID_FROM_EMAIL: z.email().default("collections@example.com"),
     TAGIH_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(1).default(150),
+    // A workflow bundle built beforehand (`npm run build:workflows`); unset: built at start in a child process.
+    TAGIH_WORKFLOW_BUNDLE: optionalText,
     TAGIH_MAX_BODY_BYTES: z.coerce
       .number()
       .int()
@@ -174,6 +176,8 @@ export interface Config {
    * so a small cache bounds memory; an evicted workflow is replayed when it wakes.
    */
   workerCachedWorkflows: number;
+  /** The workflow bundle the worker loads; absent: built at start by a child process. */
+  workflowBundle: string | undefined;
   /** Signs the notifications strategy actions send to external systems. */
   webhookSecret: string | undefined;
   /** Verifies payment gateway notifications (X-Tagih-Signature); absent: they are refused with 503. */
@@ -234,6 +238,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     paymentWebhookSecret: e.TAGIH_PAYMENT_WEBHOOK_SECRET,
     maxBodyBytes: e.TAGIH_MAX_BODY_BYTES,
     workerCachedWorkflows: e.TAGIH_WORKER_CACHED_WORKFLOWS,
+    workflowBundle: e.TAGIH_WORKFLOW_BUNDLE ? resolve(e.TAGIH_WORKFLOW_BUNDLE) : undefined,
     sandboxPort: e.TAGIH_SANDBOX_PORT,
     sandboxSeed: e.TAGIH_SANDBOX_SEED,
     sandboxOutcomes: e.TAGIH_SANDBOX_OUTCOMES,

@@ -2,7 +2,6 @@ import { serve, type ServerType } from "@hono/node-server";
 import { Client, Connection } from "@temporalio/client";
 import { NativeConnection, Worker } from "@temporalio/worker";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createActivities } from "../activities/index.ts";
 import { createApp } from "../api/app.ts";
 import { createOutcomeSignaller, startOutcomeSweeper } from "../api/outcome-signals.ts";
@@ -18,6 +17,7 @@ import { migrate } from "./migrate.ts";
 import { ensureSchedules } from "./schedules.ts";
 import { startTemporalDevServer } from "./temporal-dev-server.ts";
 import { connectVendors } from "./vendors.ts";
+import { workflowBundlePath } from "./workflow-bundle.ts";
 
 export interface Stack {
   apiUrl: string;
@@ -36,8 +36,6 @@ export interface StackOptions {
   workflowBundlePath?: string;
   enrolPageSize?: number;
 }
-
-const workflowsPath = fileURLToPath(new URL("../workflows/index.ts", import.meta.url));
 
 /**
  * Starts Tagih: PostgreSQL (embedded unless DATABASE_URL), migrations, Temporal (the dev
@@ -91,23 +89,30 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     if (config.role !== "api") {
       const workerConnection = await NativeConnection.connect({ address: temporalAddress });
       stops.push(() => workerConnection.close());
+      // Activities start and signal workflows over the worker's own native connection: cheaper
+      // per call than the JavaScript gRPC client, and it lets enrolPage start workflows eagerly.
+      const activityClient = new Client({ connection: workerConnection, namespace: config.namespace });
       const worker = await Worker.create({
         connection: workerConnection,
         namespace: config.namespace,
         taskQueue: config.taskQueue,
         maxCachedWorkflows: config.workerCachedWorkflows,
-        ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
+        workflowBundle: {
+          codePath: options.workflowBundlePath ?? (await workflowBundlePath({ prebuilt: config.workflowBundle, dataDir: config.dataDir, logger })),
+        },
         activities: createActivities({
           db,
           senders: vendors.senders,
-          temporal,
+          temporal: activityClient,
           logger: logger.child({ component: "activities" }),
           clock: () => new Date(),
           settings: {
             webhookSecret: config.webhookSecret,
             publicBaseUrl: config.publicBaseUrl,
             taskQueue: config.taskQueue,
-            enrolPageSize: options.enrolPageSize ?? 200,
+            // Between pages no start is in flight (the page's tail, its database work, a campaign
+            // workflow task): larger pages keep the starts flowing. A retried page repeats at most this many.
+            enrolPageSize: options.enrolPageSize ?? 1000,
           },
         }),
       });
