@@ -117,11 +117,11 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         }),
       });
       const running = worker.run();
-      await ensureSchedules(temporal, config.taskQueue, logger);
       stops.push(async () => {
         if (worker.getState() === "RUNNING") worker.shutdown();
         await running;
       });
+      await ensureSchedules(temporal, config.taskQueue, logger);
     }
 
     let generatedAdminKey: string | undefined;
