@@ -1,8 +1,12 @@
 import { ScheduleAlreadyRunning, type Client } from "@temporalio/client";
 import type { Logger } from "./logger.ts";
 
-/** The schedule that takes each month's DPD-bucket snapshot (roll and cure rates read them). */
-export const BUCKET_SNAPSHOT_SCHEDULE = "month-end-bucket-snapshot";
+/**
+ * The schedule that takes each month's DPD-bucket snapshot (roll and cure rates read them),
+ * one per task queue: its workflows run on the workers of the Tagih that created it.
+ * @example bucketSnapshotSchedule("tagih") // "month-end-bucket-snapshot-tagih"
+ */
+export const bucketSnapshotSchedule = (taskQueue: string) => `month-end-bucket-snapshot-${taskQueue}`;
 
 /**
  * Creates Tagih's Temporal schedules unless they exist (every worker start asks; the first
@@ -11,14 +15,15 @@ export const BUCKET_SNAPSHOT_SCHEDULE = "month-end-bucket-snapshot";
  * (the activity takes a month once).
  */
 export async function ensureSchedules(temporal: Client, taskQueue: string, logger: Logger): Promise<void> {
+  const scheduleId = bucketSnapshotSchedule(taskQueue);
   try {
     await temporal.schedule.create({
-      scheduleId: BUCKET_SNAPSHOT_SCHEDULE,
+      scheduleId,
       spec: { intervals: [{ every: "1 hour" }] },
       action: { type: "startWorkflow", workflowType: "bucketSnapshotWorkflow", taskQueue, args: [] },
       policies: { overlap: "SKIP", catchupWindow: "1 hour" },
     });
-    logger.info({ scheduleId: BUCKET_SNAPSHOT_SCHEDULE }, "schedule created");
+    logger.info({ scheduleId }, "schedule created");
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }

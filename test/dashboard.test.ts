@@ -25,6 +25,8 @@ beforeAll(async () => {
   managerKey = (await api(stack.apiUrl, "POST", "/v1/api-keys", { name: "dashboard manager", role: "manager" })).body.key;
 });
 afterAll(async () => {
+  // The reporting zone is the whole database's: the next test files count in UTC.
+  await api(stack.apiUrl, "PUT", "/v1/reports/settings", { timeZone: "UTC" });
   await browser?.close();
   if (agencyServer) await new Promise((r) => agencyServer!.close(r));
   await stack?.stop();

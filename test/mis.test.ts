@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lastEndedMonth } from "../domain/mis/snapshots.ts";
-import { BUCKET_SNAPSHOT_SCHEDULE } from "../runtime/schedules.ts";
+import { bucketSnapshotSchedule } from "../runtime/schedules.ts";
 import { snapshotTakenAt } from "../store/portfolio-reports.ts";
 import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
 
@@ -16,6 +16,8 @@ beforeAll(async () => {
       email: { delivered: 75, bounce: 15, dropped: 10, open: 0.6, click: 0.3, unsubscribe: 0.15 },
     }),
   });
+  // The counts below take UTC days; the reporting zone is the database's, whatever ran before.
+  expect((await api(stack.apiUrl, "PUT", "/v1/reports/settings", { timeZone: "UTC" })).status).toBe(200);
 });
 afterAll(async () => {
   await stack?.stop();
@@ -308,7 +310,7 @@ describe("portfolio reports", () => {
     expect((await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month: ended.month })).status).toBe(200);
     await stack.db.$executeRaw`UPDATE account_bucket_snapshots SET taken_at = ${new Date(ended.endedAt.getTime() - 86_400_000)}
                                 WHERE month = ${`${ended.month}-01`}::date`;
-    const schedule = stack.temporal.schedule.getHandle(BUCKET_SNAPSHOT_SCHEDULE);
+    const schedule = stack.temporal.schedule.getHandle(bucketSnapshotSchedule(stack.config.taskQueue));
     const run = async (): Promise<unknown> => {
       const before = (await schedule.describe()).info.recentActions.length;
       await schedule.trigger();

@@ -7,7 +7,7 @@ const { takeMonthEndSnapshot } = proxyActivities<Activities>({
   retry: { initialInterval: "10 seconds", maximumInterval: "5 minutes" },
 });
 
-/** Started by the hourly `month-end-bucket-snapshot` schedule: takes last month's snapshot once it is due. */
+/** Started by the hourly `month-end-bucket-snapshot-<task queue>` schedule: takes last month's snapshot once it is due. */
 export async function bucketSnapshotWorkflow(): Promise<{ month: string; accounts: number } | null> {
   return await takeMonthEndSnapshot();
 }
