@@ -155,15 +155,17 @@ function malformedCsv(error: unknown, row: number, line: number): unknown {
   ]);
 }
 
-/** The separator of a CSV header line: the most frequent of comma, semicolon and tab outside quotes (comma on a tie). */
-export function csvDelimiterOf(headerLine: string): "," | ";" | "\t" {
+const DELIMITERS = [",", ";", "\t"] as const;
+
+/** The separator of a CSV header line: the most frequent of comma, semicolon and tab outside quotes (the earlier on a tie). */
+export function csvDelimiterOf(headerLine: string): (typeof DELIMITERS)[number] {
   const counts = { ",": 0, ";": 0, "\t": 0 };
   let quoted = false;
   for (const ch of headerLine) {
     if (ch === '"') quoted = !quoted;
     else if (!quoted && (ch === "," || ch === ";" || ch === "\t")) counts[ch] += 1;
   }
-  return counts[";"] > counts[","] && counts[";"] >= counts["\t"] ? ";" : counts["\t"] > counts[","] ? "\t" : ",";
+  return DELIMITERS.reduce((best, d) => (counts[d] > counts[best] ? d : best));
 }
 
 async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIterable<FileRow>; ignoredColumns: string[] }> {

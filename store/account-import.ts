@@ -6,7 +6,7 @@ import type { FileRow, ImportFile, ImportFormat } from "../api/import-files.ts";
 import pg from "pg";
 import type { Import } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
-import { UPSERT_ACCOUNTS_SQL } from "./accounts.ts";
+import { UPSERT_ACCOUNTS_SQL, upsertParameter } from "./accounts.ts";
 import type { RowOutcome, RowValidators } from "./import-validation.ts";
 import { reconcilePayments, type PaymentDeps } from "./payments.ts";
 
@@ -80,12 +80,12 @@ interface Batch {
  * queries pass each parameter through the query compiler, about 10 µs a row at import sizes.
  */
 export async function runImport(
-  deps: PaymentDeps & { bulk: pg.Pool; validators: RowValidators },
+  deps: PaymentDeps & { bulk: pg.Pool; rowValidators: RowValidators },
   file: ImportFile,
   record: Import,
   options: ImportOptions,
 ): Promise<ImportSummary> {
-  const { db, bulk, validators, logger } = deps;
+  const { db, bulk, rowValidators, logger } = deps;
   const batchSize = options.batchSize ?? 1000;
   const allOrNothing = options.mode === "all-or-nothing";
   const shown: Rejection[] = [];
@@ -107,8 +107,8 @@ export async function runImport(
       });
     };
     // Chunks are validated on the threads while the event loop reads the next ones and writes; results come back in file order.
-    const checked = pMapIterable(chunksOf(file.rows, CHUNK_ROWS, CHUNK_WAIT_MS), (chunk) => check(validators, chunk), {
-      concurrency: validators.concurrency,
+    const checked = pMapIterable(chunksOf(file.rows, CHUNK_ROWS, CHUNK_WAIT_MS), (chunk) => check(rowValidators, chunk), {
+      concurrency: rowValidators.concurrency,
     });
     try {
       for await (const chunk of checked) {
@@ -272,12 +272,12 @@ async function writeBatch(
 ): Promise<Counts> {
   const rejections = [importId, batch.rejections.map((r) => r.row), batch.rejections.map((r) => r.field), batch.rejections.map((r) => r.reason)];
   if (!transaction) {
-    const { rows } = await bulk.query<Counts>(WRITE_BATCH, [...rejections, batch.rows, batch.rejectedRows, String(bytesRead), `[${batch.accounts.join(",")}]`]);
+    const { rows } = await bulk.query<Counts>(WRITE_BATCH, [...rejections, batch.rows, batch.rejectedRows, String(bytesRead), upsertParameter(batch.accounts)]);
     return rows[0]!;
   }
   const {
     rows: [upserted],
-  } = await transaction.query<{ created: number; total: number }>(UPSERT_COUNTED, [`[${batch.accounts.join(",")}]`]);
+  } = await transaction.query<{ created: number; total: number }>(UPSERT_COUNTED, [upsertParameter(batch.accounts)]);
   const counts = {
     rows: before.rows + batch.rows,
     imported: before.imported + upserted!.created,

@@ -32,9 +32,9 @@ export const UPSERT_ACCOUNTS_SQL = `INSERT INTO accounts (id, external_id, name,
        consent_whatsapp = EXCLUDED.consent_whatsapp, consent_autodialed = EXCLUDED.consent_autodialed, updated_at = now()
      RETURNING id, external_id, (xmax = 0) AS created`;
 
-/** The JSON parameter of UPSERT_ACCOUNTS_SQL for `accounts`. */
-export function upsertParameter(accounts: readonly AccountInput[]): string {
-  return `[${accounts.map(upsertRow).join(",")}]`;
+/** The JSON parameter of UPSERT_ACCOUNTS_SQL: accounts as `upsertRow` writes them. */
+export function upsertParameter(rows: readonly string[]): string {
+  return `[${rows.join(",")}]`;
 }
 
 /** One account of UPSERT_ACCOUNTS_SQL's JSON parameter; absent values are left out (NULL). */
@@ -61,7 +61,7 @@ export function upsertRow(a: AccountInput): string {
 /** Creates or updates accounts by external id in one statement (all or nothing), answering in input order. */
 export async function upsertAccounts(db: Database | TransactionClient, accounts: readonly AccountInput[]): Promise<UpsertedAccount[]> {
   if (accounts.length === 0) return [];
-  const rows = await db.$queryRawUnsafe<{ id: string; external_id: string; created: boolean }[]>(UPSERT_ACCOUNTS_SQL, upsertParameter(accounts));
+  const rows = await db.$queryRawUnsafe<{ id: string; external_id: string; created: boolean }[]>(UPSERT_ACCOUNTS_SQL, upsertParameter(accounts.map(upsertRow)));
   const byExternalId = new Map(rows.map((r) => [r.external_id, r]));
   return accounts.map((a) => {
     const row = byExternalId.get(a.externalId)!;

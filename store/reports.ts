@@ -112,9 +112,7 @@ export async function campaignReport(
      WHERE f.campaign_id = ${query.campaignId}::uuid AND f.day BETWEEN ${query.from}::date AND ${query.to}::date
      GROUP BY ${groupBy}`;
   const fx = fxRates(versions);
-  const scales = new Map<string, number>();
-  const scale = (currency: string) => scales.get(currency) ?? scales.set(currency, 10 ** minorUnitDigits(currency)).get(currency)!;
-  const all = rows.map((row) => finish(row, query.by, fx, scale));
+  const all = rows.map((row) => finish(row, query.by, fx));
   const order = (a: ReportRow, b: ReportRow) => {
     for (const d of query.by) {
       const x = a.dimensions[d] ?? "";
@@ -132,12 +130,7 @@ function fxRates(versions: UnitCostVersion[]): Record<string, number> {
   return Object.assign({}, ...Object.values(DEFAULT_UNIT_COSTS).map((c) => c.fxToCostCurrency), ...versions.map((v) => v.costs.fxToCostCurrency ?? {}));
 }
 
-function finish(
-  row: Record<string, string | number | boolean | null>,
-  by: ReportDimension[],
-  fx: Record<string, number>,
-  scaleOf: (currency: string) => number,
-): ReportRow {
+function finish(row: Record<string, string | number | boolean | null>, by: ReportDimension[], fx: Record<string, number>): ReportRow {
   // Filled in place: an object grown key by key falls into V8's slow dictionary mode, and a
   // 6-dimension report has thousands of cells.
   const m = emptyMeasures() as unknown as Record<(typeof MEASURE_NAMES)[number], number | bigint>;
@@ -155,7 +148,7 @@ function finish(
   const byChannel = {} as Record<Channel, number>;
   let total = 0;
   for (const c of CHANNELS) total += byChannel[c] = Number(row[COST_COLUMN[c]]);
-  const scale = scaleOf(currency);
+  const scale = 10 ** minorUnitDigits(currency);
   const dimensions: ReportRow["dimensions"] = {};
   for (const d of by) dimensions[d] = row[d] === "" ? null : ((row[d] as string | null) ?? null);
   return {

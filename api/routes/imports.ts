@@ -164,7 +164,7 @@ export function importRoutes({ db, temporal, bulk, rowValidators, logger }: ApiD
     const log = logger.child({ importId: record.id });
     log.info({ format: type.format, mode }, "import started");
     try {
-      const summary = await runImport({ db, temporal, logger, bulk, validators: rowValidators }, file, record, options);
+      const summary = await runImport({ db, temporal, logger, bulk, rowValidators }, file, record, options);
       log.info(
         { rows: summary.import.rows, imported: summary.import.imported, updated: summary.import.updated, rejected: summary.import.rejectedCount },
         "import finished",
