@@ -38,7 +38,7 @@ const uuid = z.uuid();
  * Chart.js, for managers signed in with an API key.
  * @example app.route("/", dashboardRoutes(deps));
  */
-export function dashboardRoutes({ db }: ApiDeps) {
+export function dashboardRoutes({ db, bulk }: ApiDeps) {
   const app = new Hono();
   // Pages hold portfolio figures and a key cookie: never framed elsewhere, never cached.
   app.use("/dashboard", secureHeaders());
@@ -95,7 +95,7 @@ export function dashboardRoutes({ db }: ApiDeps) {
     const { timeZone } = await reportSettings(db);
     const period = periodOf(c.req.query(), campaign.launchedAt ?? campaign.createdAt, new Date(), timeZone);
     const strategy = campaign.strategy as unknown as CampaignStrategy;
-    const [data, counts] = await Promise.all([loadCampaignPage(db, { ...campaign, strategy }, period), campaignCounts(db, [id])]);
+    const [data, counts] = await Promise.all([loadCampaignPage({ db, bulk }, { ...campaign, strategy }, period), campaignCounts(db, [id])]);
     return c.html(<CampaignPage data={data} counts={counts.get(id)!} />);
   });
 

@@ -14,9 +14,9 @@ export function createDatabase(url: string, poolSize = 20): Database {
 }
 
 /**
- * node-postgres on the same database for statements that carry thousands of rows (imports):
- * a batch at a time, and the progress of all-or-nothing imports (whose transactions take
- * connections of their own with the same settings). Connections open on first use.
+ * node-postgres on the same database for statements that carry thousands of rows: import
+ * batches and the progress of all-or-nothing imports (whose transactions take connections of
+ * their own with the same settings), and fine-grained reports. Connections open on first use.
  *
  * Its commits do not wait for the disk (synchronous_commit off): an import commits a batch
  * every thousand rows, and waiting for each flush bounded it by the disk's latency. Nothing
@@ -26,5 +26,5 @@ export function createDatabase(url: string, poolSize = 20): Database {
  * "running" as any crash mid-import does.
  */
 export function createBulkPool(url: string): pg.Pool {
-  return new pg.Pool({ ...postgresConfig(url), max: 2, options: "-c synchronous_commit=off" });
+  return new pg.Pool({ ...postgresConfig(url), max: 4, options: "-c synchronous_commit=off" });
 }

@@ -1,3 +1,4 @@
+import type { Pool } from "pg";
 import { Prisma } from "../generated/prisma/client.ts";
 import { CHANNELS, type Channel } from "../domain/channel.ts";
 import { costToCollect, DEFAULT_UNIT_COSTS, pricePeriods, type UnitCostVersion, type UnitCosts } from "../domain/mis/cost.ts";
@@ -71,58 +72,80 @@ export interface ReportRow {
   costToCollect: number | null;
 }
 
+/** Where a report reads from: Prisma for settings, node-postgres for the rows (thousands at a fine grain). */
+export interface ReportSources {
+  db: Database;
+  bulk: Pool;
+}
+
 /**
  * A campaign's report from the rollup: the measures summed per requested grain (and
  * currency) over days from..to (reporting-zone days, inclusive), with rates, channel cost
  * (billed units × the unit cost in force on each day in each market), and cost to collect.
- * One query with the totals per currency as a second grouping set; rows sorted by grain.
- * @example await campaignReport(db, { campaignId, by: ["variant", "channel"], from: "2026-12-01", to: "2026-12-31" })
+ * Two queries side by side, the grain and the totals per currency (as grouping sets they
+ * must sort every row; apart, each is a hash aggregate at half the time); rows sorted by grain.
+ *
+ * The rows are read with node-postgres as arrays: a six-dimension cut has thousands of rows
+ * of forty columns, and going through Prisma's row objects cost more than the query itself.
+ * @example await campaignReport({ db, bulk }, { campaignId, by: ["variant", "channel"], from: "2026-12-01", to: "2026-12-31" })
  */
 export async function campaignReport(
-  db: Database,
+  { db, bulk }: ReportSources,
   query: { campaignId: string; by: ReportDimension[]; from: string; to: string },
 ): Promise<{ rows: ReportRow[]; totals: ReportRow[] }> {
   const versions = await unitCostVersions(db);
   const prices = pricePeriods(versions);
-  const grain = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}::text AS "${d}"`));
-  const grainColumns = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}`));
+  const fx = fxRates(versions);
   const sums = MEASURE_NAMES.map((m) => Prisma.raw(`sum(f.${COLUMN[m]})::text AS "${m}"`));
   const costs = CHANNELS.map((c) => Prisma.raw(`COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${c}'), 0)::float8 AS "${COST_COLUMN[c]}"`));
-  const isTotal = query.by.length > 0 ? Prisma.raw(`GROUPING(f.${REPORT_DIMENSIONS[query.by[0]!]}) = 1`) : Prisma.raw("true");
-  const groupBy =
-    query.by.length > 0 ? Prisma.sql`GROUPING SETS ((${Prisma.join([...grainColumns, Prisma.raw("f.currency")])}), (f.currency))` : Prisma.raw("f.currency");
-  const rows = await db.$queryRaw<Record<string, string | number | boolean | null>[]>`
-    WITH prices (market, channel, from_day, to_day, price, cost_currency) AS (
-      SELECT * FROM (VALUES ${Prisma.join(prices.map((p) => Prisma.sql`(${p.market}, ${p.channel}, ${p.from}::date, ${p.to}::date, ${p.price}::float8, ${p.currency})`))})
-        AS v (market, channel, from_day, to_day, price, cost_currency))
-    SELECT ${Prisma.join([
-      ...grain,
-      Prisma.raw("f.currency"),
-      Prisma.sql`${isTotal} AS "isTotal"`,
-      ...sums,
-      Prisma.raw(`COALESCE(sum(f.attempted) FILTER (WHERE f.channel = 'voice'), 0)::int AS "callsPlaced"`),
-      Prisma.raw(`COALESCE(sum(f.delivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)::int AS "digitalDelivered"`),
-      Prisma.raw(`COALESCE(sum(f.undelivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)::int AS "digitalUndelivered"`),
-      ...costs,
-      Prisma.raw(`min(p.cost_currency) AS "costCurrency"`),
-      Prisma.raw(`string_agg(DISTINCT f.market, ' ') FILTER (WHERE p.price IS NULL AND f.units > 0 AND f.channel <> '') AS "unpriced"`),
-    ])}
-      FROM campaign_daily_facts f
-      LEFT JOIN prices p ON p.market = f.market AND p.channel = f.channel AND f.day >= p.from_day AND f.day < p.to_day
-     WHERE f.campaign_id = ${query.campaignId}::uuid AND f.day BETWEEN ${query.from}::date AND ${query.to}::date
-     GROUP BY ${groupBy}`;
-  const fx = fxRates(versions);
-  const all = rows.map((row) => finish(row, query.by, fx));
-  const order = (a: ReportRow, b: ReportRow) => {
-    for (const d of query.by) {
+  const cut = async (by: ReportDimension[]) => {
+    const grain = by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}::text AS "${d}"`));
+    const groupBy = Prisma.join([...by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}`)), Prisma.raw("f.currency")]);
+    const statement = Prisma.sql`
+      WITH prices (market, channel, from_day, to_day, price, cost_currency) AS (
+        SELECT * FROM (VALUES ${Prisma.join(prices.map((p) => Prisma.sql`(${p.market}, ${p.channel}, ${p.from}::date, ${p.to}::date, ${p.price}::float8, ${p.currency})`))})
+          AS v (market, channel, from_day, to_day, price, cost_currency))
+      SELECT ${Prisma.join([
+        ...grain,
+        Prisma.raw("f.currency"),
+        ...sums,
+        Prisma.raw(`COALESCE(sum(f.attempted) FILTER (WHERE f.channel = 'voice'), 0)::int AS "callsPlaced"`),
+        Prisma.raw(`COALESCE(sum(f.delivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)::int AS "digitalDelivered"`),
+        Prisma.raw(`COALESCE(sum(f.undelivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)::int AS "digitalUndelivered"`),
+        ...costs,
+        Prisma.raw(`min(p.cost_currency) AS "costCurrency"`),
+        // Not DISTINCT, which would sort within every group; repeats are dropped in finish().
+        Prisma.raw(`string_agg(f.market, ' ') FILTER (WHERE p.price IS NULL AND f.units > 0 AND f.channel <> '') AS "unpriced"`),
+      ])}
+        FROM campaign_daily_facts f
+        LEFT JOIN prices p ON p.market = f.market AND p.channel = f.channel AND f.day >= p.from_day AND f.day < p.to_day
+       WHERE f.campaign_id = ${query.campaignId}::uuid AND f.day BETWEEN ${query.from}::date AND ${query.to}::date
+       GROUP BY ${groupBy}`;
+    const result = await bulk.query<Cell[]>({ text: statement.text, values: statement.values, rowMode: "array" });
+    const columns = columnsOf(result.fields.map((f) => f.name));
+    return result.rows.map((row) => finish(row, columns, by, fx)).sort(orderBy(by));
+  };
+  const [rows, totals] = await Promise.all([query.by.length > 0 ? cut(query.by) : null, cut([])]);
+  return { rows: rows ?? totals, totals };
+}
+
+/** Rows in the order of their grain's values, then currency. */
+function orderBy(by: ReportDimension[]) {
+  return (a: ReportRow, b: ReportRow) => {
+    for (const d of by) {
       const x = a.dimensions[d] ?? "";
       const y = b.dimensions[d] ?? "";
       if (x !== y) return x < y ? -1 : 1;
     }
     return a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0;
   };
-  const totals = all.filter((_, i) => rows[i]!.isTotal).sort(order);
-  return { rows: query.by.length > 0 ? all.filter((_, i) => !rows[i]!.isTotal).sort(order) : totals, totals };
+}
+
+type Cell = string | number | boolean | null;
+
+/** Each named column's position in a result row. */
+function columnsOf(names: string[]): Record<string, number> {
+  return Object.fromEntries(names.map((name, i) => [name, i]));
 }
 
 /** Value of a major unit of each collection currency in the cost currency: the defaults, overridden by versions. */
@@ -130,34 +153,38 @@ function fxRates(versions: UnitCostVersion[]): Record<string, number> {
   return Object.assign({}, ...Object.values(DEFAULT_UNIT_COSTS).map((c) => c.fxToCostCurrency), ...versions.map((v) => v.costs.fxToCostCurrency ?? {}));
 }
 
-function finish(row: Record<string, string | number | boolean | null>, by: ReportDimension[], fx: Record<string, number>): ReportRow {
+function finish(row: Cell[], at: Record<string, number>, by: ReportDimension[], fx: Record<string, number>): ReportRow {
   // Filled in place: an object grown key by key falls into V8's slow dictionary mode, and a
   // 6-dimension report has thousands of cells.
   const m = emptyMeasures() as unknown as Record<(typeof MEASURE_NAMES)[number], number | bigint>;
   for (const [name, money] of MEASURE_KINDS) {
-    const value = String(row[name] ?? "0");
+    const value = String(row[at[name]!] ?? "0");
     m[name] = money ? BigInt(value) : Number(value);
   }
   const measures = m as unknown as Measures;
-  const currency = String(row.currency);
+  const currency = String(row[at.currency!]);
   const split: ChannelSplit = {
-    callsPlaced: Number(row.callsPlaced),
-    digitalDelivered: Number(row.digitalDelivered),
-    digitalUndelivered: Number(row.digitalUndelivered),
+    callsPlaced: Number(row[at.callsPlaced!]),
+    digitalDelivered: Number(row[at.digitalDelivered!]),
+    digitalUndelivered: Number(row[at.digitalUndelivered!]),
   };
   const byChannel = {} as Record<Channel, number>;
   let total = 0;
-  for (const c of CHANNELS) total += byChannel[c] = Number(row[COST_COLUMN[c]]);
+  for (const c of CHANNELS) total += byChannel[c] = Number(row[at[COST_COLUMN[c]]!]);
   const scale = 10 ** minorUnitDigits(currency);
   const dimensions: ReportRow["dimensions"] = {};
-  for (const d of by) dimensions[d] = row[d] === "" ? null : ((row[d] as string | null) ?? null);
+  for (const d of by) {
+    const value = row[at[d]!] as string | null;
+    dimensions[d] = value === "" ? null : value;
+  }
+  const unpriced = row[at.unpriced!] as string | null;
   return {
     dimensions,
     currency,
     measures,
     split,
     rates: rates(measures, split),
-    cost: { byChannel, total, currency: (row.costCurrency as string | null) ?? null, unpriced: row.unpriced ? String(row.unpriced).split(" ") : [] },
+    cost: { byChannel, total, currency: (row[at.costCurrency!] as string | null) ?? null, unpriced: unpriced ? [...new Set(unpriced.split(" "))].sort() : [] },
     costToCollect: costToCollect(
       { channelCost: total, commissionMajor: Number(measures.commissionMinor) / scale, collectedMajor: Number(measures.collectedMinor) / scale, currency },
       { fxToCostCurrency: fx },

@@ -160,7 +160,7 @@ const addUnitCostsRoute = createRoute({
   },
 });
 
-export function reportRoutes({ db }: ApiDeps) {
+export function reportRoutes({ db, bulk }: ApiDeps) {
   const app = router();
 
   const settings = () => reportSettings(db);
@@ -182,7 +182,7 @@ export function reportRoutes({ db }: ApiDeps) {
       to: query.to ?? today(timeZone),
     };
     if (period.from > period.to) throw new ProblemError(400, "Invalid request", "from is after to", [{ field: "query.from", reason: "must not be after to" }]);
-    const report = await campaignReport(db, { campaignId: id, by, ...period });
+    const report = await campaignReport({ db, bulk }, { campaignId: id, by, ...period });
     const rows = flatRows(report.rows);
     const body = {
       campaignId: id,

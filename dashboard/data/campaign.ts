@@ -1,7 +1,7 @@
 import type { CampaignStrategy } from "../../domain/strategy.ts";
 import type { Database } from "../../runtime/database.ts";
 import { championOf, variantReport } from "../../store/portfolio-reports.ts";
-import { campaignReport, type ReportDimension, type ReportRow } from "../../store/reports.ts";
+import { campaignReport, type ReportDimension, type ReportRow, type ReportSources } from "../../store/reports.ts";
 import type { Period } from "../period.ts";
 
 /** A variant's report row (one currency's) and its part in the test. */
@@ -49,19 +49,19 @@ export interface CampaignPage {
  * Everything the campaign page shows for a period: the campaign report
  * (`GET /v1/campaigns/{id}/report`) by day, channel and variant with its totals, and the
  * variant report's significance tests.
- * @example await loadCampaignPage(db, campaign, { from: "2026-12-01", to: "2026-12-31", timeZone: "Asia/Jakarta" })
+ * @example await loadCampaignPage({ db, bulk }, campaign, { from: "2026-12-01", to: "2026-12-31", timeZone: "Asia/Jakarta" })
  */
 export async function loadCampaignPage(
-  db: Database,
+  sources: ReportSources,
   campaign: CampaignPage["campaign"] & { strategy: CampaignStrategy },
   period: Period,
 ): Promise<CampaignPage> {
-  const report = (by: ReportDimension[]) => campaignReport(db, { campaignId: campaign.id, by, from: period.from, to: period.to });
+  const report = (by: ReportDimension[]) => campaignReport(sources, { campaignId: campaign.id, by, from: period.from, to: period.to });
   const [days, channels, variants, significance] = await Promise.all([
     report(["day"]),
     report(["channel"]),
     report(["variant"]),
-    significanceOf(db, campaign.id, campaign.strategy),
+    significanceOf(sources.db, campaign.id, campaign.strategy),
   ]);
   const declared = campaign.strategy.variants;
   const champion = championOf(campaign.strategy).name;
