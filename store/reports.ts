@@ -46,6 +46,9 @@ const COLUMN: Record<(typeof MEASURE_NAMES)[number], string> = {
   placedMinor: "placed_minor",
 };
 
+/** A measure summed over the rollup rows of a group, as text (sums of bigints overflow JavaScript's numbers). */
+const sumOf = (name: (typeof MEASURE_NAMES)[number]) => Prisma.raw(`sum(f.${COLUMN[name]})::text AS "${name}"`);
+
 // Looked up once: thousands of rows read these per cell.
 const COST_COLUMN = Object.fromEntries(CHANNELS.map((c) => [c, `cost_${c}`])) as Record<Channel, string>;
 const MEASURE_KINDS = MEASURE_NAMES.map((name) => [name, isMoney(name)] as const);
@@ -86,7 +89,7 @@ export async function campaignReport(
   const prices = pricePeriods(versions);
   const grain = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}::text AS "${d}"`));
   const grainColumns = query.by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}`));
-  const sums = MEASURE_NAMES.map((m) => Prisma.raw(`sum(f.${COLUMN[m]})::text AS "${m}"`));
+  const sums = MEASURE_NAMES.map(sumOf);
   const costs = CHANNELS.map((c) => Prisma.raw(`COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${c}'), 0)::float8 AS "${COST_COLUMN[c]}"`));
   const isTotal = query.by.length > 0 ? Prisma.raw(`GROUPING(f.${REPORT_DIMENSIONS[query.by[0]!]}) = 1`) : Prisma.raw("true");
   const groupBy =
@@ -123,6 +126,26 @@ export async function campaignReport(
   };
   const totals = all.filter((_, i) => rows[i]!.isTotal).sort(order);
   return { rows: query.by.length > 0 ? all.filter((_, i) => !rows[i]!.isTotal).sort(order) : totals, totals };
+}
+
+/** The report's attempted, delivered and undelivered: counts, so a sum over currencies still means something. */
+export type ContactTotals = Pick<Measures, "attempted" | "delivered" | "undelivered">;
+const CONTACT_TOTALS = ["attempted", "delivered", "undelivered"] as const satisfies readonly (keyof ContactTotals)[];
+
+/**
+ * Attempted, delivered and undelivered of several campaigns over every day and currency, from
+ * the rollup the report reads (so under its definitions): one grouped query whatever their
+ * number. Campaigns with nothing recorded are absent.
+ * @example (await contactTotals(db, [id])).get(id)?.attempted ?? 0
+ */
+export async function contactTotals(db: Database, campaignIds: string[]): Promise<Map<string, ContactTotals>> {
+  if (campaignIds.length === 0) return new Map();
+  const rows = await db.$queryRaw<({ campaignId: string } & Record<keyof ContactTotals, string>)[]>`
+    SELECT f.campaign_id::text AS "campaignId", ${Prisma.join(CONTACT_TOTALS.map(sumOf))}
+      FROM campaign_daily_facts f
+     WHERE f.campaign_id IN (${Prisma.join(campaignIds.map((id) => Prisma.sql`${id}::uuid`))})
+     GROUP BY f.campaign_id`;
+  return new Map(rows.map((r) => [r.campaignId, { attempted: Number(r.attempted), delivered: Number(r.delivered), undelivered: Number(r.undelivered) }]));
 }
 
 /** Value of a major unit of each collection currency in the cost currency: the defaults, overridden by versions. */
