@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { amounts, chartPercent, money, percent } from "./format.ts";
+import { amounts, chartPercent, cost, money, percent } from "./format.ts";
 
 describe("dashboard figures", () => {
   it.each([
@@ -28,8 +28,24 @@ describe("dashboard figures", () => {
     [0, "0.0 %"],
     [1 / 3, "33.3 %"],
     [1, "100.0 %"],
+    [0.0004, "< 0.1 %"],
   ])("shows the ratio %s as %s", (ratio, shown) => {
     expect(percent(ratio)).toBe(shown);
+  });
+
+  it("shows a ratio with the decimals asked for", () => {
+    expect(percent(0.001234, 2)).toBe("0.12 %");
+    expect(percent(0.00001, 2)).toBe("< 0.01 %");
+  });
+
+  it.each([
+    [0.036, "USD", "USD 0.036"],
+    [0.1 + 0.2, "USD", "USD 0.30"],
+    [1234.5, "USD", "USD 1,234.50"],
+    [0.0000004, "USD", "USD 0.00"],
+    [0, null, "–"],
+  ])("shows the cost %s %s as %s", (amount, currency, shown) => {
+    expect(cost(amount, currency).replace(/\u00a0/g, " ")).toBe(shown);
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { roundCost } from "../domain/mis/cost.ts";
 import { minorUnitDigits, toMajorString } from "../domain/money.ts";
 import type { Amount } from "./data/money.ts";
 
@@ -7,9 +8,16 @@ const LOCALE = "en";
 /** @example count(12345) // "12,345" */
 export const count = (n: number): string => n.toLocaleString(LOCALE);
 
-/** A ratio as a percentage with one decimal; "–" when undefined (nothing to divide by). @example percent(1, 3) // "33.3 %" */
-export function percent(ratio: number | null): string {
-  return ratio === null ? "–" : `${(ratio * 100).toFixed(1)} %`;
+/**
+ * A ratio as a percentage with one decimal unless told; "–" when undefined (nothing to divide
+ * by). A ratio above zero too small for the decimals says so rather than showing zero.
+ * @example percent(1 / 3) // "33.3 %"
+ * @example percent(0.00001, 2) // "< 0.01 %"
+ */
+export function percent(ratio: number | null, digits = 1): string {
+  if (ratio === null) return "–";
+  const shown = (ratio * 100).toFixed(digits);
+  return ratio > 0 && Number(shown) === 0 ? `< ${(10 ** -digits).toFixed(digits)} %` : `${shown} %`;
 }
 
 /** A ratio in percent with one decimal, as a chart plots it; null stays null (no bar). @example chartPercent(0.12345) // 12.3 */
@@ -36,4 +44,23 @@ export function money(minor: bigint, currency: string): string {
   });
   // Intl formats decimal strings exactly, without converting them to a double.
   return format.format(toMajorString(minor, currency) as unknown as number);
+}
+
+/**
+ * A channel cost in major units of its currency: every minor digit, and up to the millionths
+ * the report API rounds it to, since unit prices are fractions of a cent. "–" without a
+ * currency (nothing was priced).
+ * @example cost(0.0365, "USD") // "USD 0.0365"
+ */
+export function cost(amount: number, currency: string | null): string {
+  if (currency === null) return "–";
+  const digits = minorUnitDigits(currency);
+  const format = new Intl.NumberFormat(LOCALE, {
+    style: "currency",
+    currency,
+    currencyDisplay: "code",
+    minimumFractionDigits: digits,
+    maximumFractionDigits: Math.max(digits, 6),
+  });
+  return format.format(roundCost(amount));
 }

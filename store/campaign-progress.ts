@@ -1,15 +1,21 @@
 import { Prisma } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
+import { contactTotals } from "./reports.ts";
 
-/** Enrolment and contact counts of one campaign, as `GET /v1/campaigns/{id}/summary` reports them. */
+/**
+ * Enrolment and contact counts of one campaign, as `GET /v1/campaigns/{id}/summary` reports
+ * them. The contact counts are the campaign report's totals over every day, summed over
+ * currencies, so the summary and the report never disagree.
+ */
 export interface CampaignCounts {
   enrolled: number;
   running: number;
   finished: number;
-  /** Attempts handed to a vendor. */
+  /** Attempts that left the compliance gate: handed to the vendor, or refused on the way (the report's `attempted`). */
   attempted: number;
+  /** Attempts delivered or read (the report's `delivered`). */
   delivered: number;
-  /** Attempts that ended undelivered, failed, or were refused before sending. */
+  /** Attempts that ended undelivered, failed or canceled, those refused before sending included (the report's `undelivered`). */
   failed: number;
   /** Finished enrolments per outcome. */
   outcomes: Record<string, number>;
@@ -26,25 +32,18 @@ export async function campaignCounts(db: Database, campaignIds: string[]): Promi
   const counts = new Map(campaignIds.map((id) => [id, empty()]));
   if (campaignIds.length === 0) return counts;
   const ids = Prisma.join(campaignIds.map((id) => Prisma.sql`${id}::uuid`));
-  const [enrolments, attempts, outcomes] = await Promise.all([
+  const [enrolments, contacts, outcomes] = await Promise.all([
     db.$queryRaw<{ campaign_id: string; enrolled: bigint; running: bigint; finished: bigint }[]>`
       SELECT campaign_id::text, count(*) AS enrolled,
              count(*) FILTER (WHERE status IN ('enrolled', 'running')) AS running,
              count(*) FILTER (WHERE status = 'finished') AS finished
         FROM enrolments WHERE campaign_id IN (${ids}) GROUP BY campaign_id`,
-    db.$queryRaw<{ campaign_id: string; attempted: bigint; delivered: bigint; failed: bigint }[]>`
-      SELECT e.campaign_id::text,
-             count(*) FILTER (WHERE a.vendor_id IS NOT NULL) AS attempted,
-             count(*) FILTER (WHERE a.status IN ('delivered', 'read')) AS delivered,
-             count(*) FILTER (WHERE a.status IN ('undelivered', 'failed', 'canceled')) AS failed
-        FROM contact_attempts a JOIN enrolments e ON e.id = a.enrolment_id
-       WHERE e.campaign_id IN (${ids}) GROUP BY e.campaign_id`,
+    contactTotals(db, campaignIds),
     db.enrolment.groupBy({ by: ["campaignId", "outcome"], where: { campaignId: { in: campaignIds }, outcome: { not: null } }, _count: true }),
   ]);
   for (const e of enrolments)
     Object.assign(counts.get(e.campaign_id)!, { enrolled: Number(e.enrolled), running: Number(e.running), finished: Number(e.finished) });
-  for (const a of attempts)
-    Object.assign(counts.get(a.campaign_id)!, { attempted: Number(a.attempted), delivered: Number(a.delivered), failed: Number(a.failed) });
+  for (const [id, c] of contacts) Object.assign(counts.get(id)!, { attempted: c.attempted, delivered: c.delivered, failed: c.undelivered });
   for (const o of outcomes) counts.get(o.campaignId)!.outcomes[o.outcome!] = o._count;
   return counts;
 }

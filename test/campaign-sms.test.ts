@@ -96,6 +96,32 @@ describe("an SMS campaign end to end", () => {
     }
   });
 
+  it("counts attempted, delivered and failed as the campaign report does, attempts refused before sending included", async () => {
+    // One delivered; two that leave the gate but fail before any vendor id (Twilio refuses the
+    // number at once, 21211; the other account has no phone); one the gate refuses (opted out of SMS).
+    const optedOut = accountFixture();
+    const campaignId = await campaignOver([accountFixture(), accountFixture({ phone: "+15005550001" }), accountFixture({ phone: undefined }), optedOut]);
+    const account = await stack.db.account.findUniqueOrThrow({ where: { externalId: optedOut.externalId } });
+    expect((await api(stack.apiUrl, "POST", `/v1/accounts/${account.id}/opt-outs`, { channel: "sms" })).status).toBe(200);
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`);
+    const summary = await finished(campaignId, 4);
+    await stack.sandbox!.idle();
+
+    const attempts = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId } } });
+    expect(attempts.map((a) => [a.status, a.errorCode, a.vendorId !== null]).sort()).toEqual([
+      ["delivered", null, true],
+      ["failed", "21211", false],
+      ["failed", "no-phone", false],
+    ]);
+    const refused = await stack.db.complianceDecision.findMany({ where: { accountId: account.id, allowed: false } });
+    expect(refused.map((d) => JSON.stringify(d.reasons))).toEqual([expect.stringContaining("opt-out")]);
+    expect(summary).toMatchObject({ enrolled: 4, attempted: 3, delivered: 1, failed: 2 });
+    const report = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report?by=channel&from=2000-01-01&to=2100-12-31`);
+    expect(report.status, JSON.stringify(report.body)).toBe(200);
+    const total = (field: string) => report.body.totals.reduce((sum: number, t: Record<string, number>) => sum + Number(t[field]), 0);
+    expect([summary.attempted, summary.delivered, summary.failed]).toEqual([total("attempted"), total("delivered"), total("undelivered")]);
+  });
+
   it("enrols only the accounts in the campaign's segment", async () => {
     const product = `loan-${randomUUID()}`;
     await api(stack.apiUrl, "POST", "/v1/accounts", {

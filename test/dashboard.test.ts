@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { money, percent } from "../dashboard/format.ts";
+import { cost, money, percent } from "../dashboard/format.ts";
 import { freePort } from "./ports.ts";
 import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
 
@@ -86,6 +86,8 @@ const REPORT_FIELDS: Record<string, string> = {
   Promises: "promises",
   Conversions: "conversions",
   Collected: "collectedMinor",
+  Cost: "costTotal",
+  "Cost to collect": "costToCollect",
   "Delivery rate": "deliveryRate",
   "Open / read rate": "openRate",
   "Click rate": "clickRate",
@@ -102,12 +104,13 @@ const REPORT_FIELDS: Record<string, string> = {
 
 type ReportJson = Record<string, string | number | null>;
 
-/** A report field as the page shows it: rates as percentages, counts and minor units as they are. */
+/** A report field as the page shows it: rates as percentages (cost to collect with two decimals), counts, minor units and costs as they are. */
 function shown(row: ReportJson, label: string): string {
   const field = REPORT_FIELDS[label];
   if (!field) throw new Error(`the page shows "${label}", which is no field of the report`);
   const value = row[field]!;
-  return field.endsWith("Rate") ? percent(value === null ? null : Number(value)) : String(value);
+  const ratio = value === null ? null : Number(value);
+  return field.endsWith("Rate") ? percent(ratio) : field === "costToCollect" ? percent(ratio, 2) : String(value);
 }
 
 /**
@@ -206,7 +209,11 @@ describe("managers' dashboard in Chromium", () => {
 
     const { page, problems } = await signedInPage();
 
-    // Overview: the campaign's progress equals the summary API's.
+    // Overview: the campaign's progress equals the summary API's, whose attempted and delivered
+    // are the report's totals over every day, all currencies together.
+    const allTime = (await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report?by=channel&from=2000-01-01&to=2100-12-31`)).body.totals as ReportJson[];
+    const total = (field: string) => String(allTime.reduce((sum, t) => sum + Number(t[field]), 0));
+    expect([summary.attempted, summary.delivered, summary.failed].map(String)).toEqual([total("attempted"), total("delivered"), total("undelivered")]);
     const overview = await table(page, "campaigns");
     expect(overview[created.body.name]).toEqual([
       summary.status,
@@ -218,6 +225,7 @@ describe("managers' dashboard in Chromium", () => {
       String(summary.delivered),
       `${collected} · ${collectedUsd}`,
     ]);
+    expect(overview[created.body.name]!.slice(5, 7)).toEqual([total("attempted"), total("delivered")]);
     expect(await chartsDrawn(page)).toEqual([true]);
     await page.screenshot({ path: `${ARTIFACTS}/overview.png`, fullPage: true });
 
@@ -247,6 +255,14 @@ describe("managers' dashboard in Chromium", () => {
       await page.$$eval('#funnel tr:has(th:text-is("Collected")) td', (tds) => tds.slice(0, 2).map((td) => td.textContent!.replace(/\u00a0/g, " "))),
     ).toEqual([collected, collectedUsd]);
     expect(Number(funnel["Attempted"]![0])).toBeGreaterThan(0);
+    // Cost in the unit costs' currency (the accounts are in India: USD by default), to collect as a share of what was collected.
+    expect(byDay.totals[0]).toMatchObject({ currency: "IDR", costCurrency: "USD" });
+    expect(Number(byDay.totals[0]!.costTotal)).toBeGreaterThan(0);
+    expect(await page.$$eval('#funnel tr:has(th:text-is("Cost")) td', (tds) => tds.slice(0, 2).map((td) => td.textContent!.replace(/\u00a0/g, " ")))).toEqual(
+      byDay.totals.map((t) => cost(Number(t.costTotal), t.costCurrency as string | null).replace(/\u00a0/g, " ")),
+    );
+    // The rates table compares it cell by cell; something was collected in each currency, so it is a figure.
+    expect(byDay.totals.every((t) => t.costToCollect !== null)).toBe(true);
 
     // Day, channel and variant tables: the report by the same dimension, row by row.
     await expectRowsOf(page, "daily", byDay.rows);
@@ -257,6 +273,20 @@ describe("managers' dashboard in Chromium", () => {
       byChannel.rows.filter((r) => r.channel !== null),
     );
     expect(Object.keys(await table(page, "channels")).sort()).toEqual(["email", "sms"]);
+    const channelCost = await page.$$eval("#channels tbody tr", (rows) =>
+      rows.map((r) => [
+        r.querySelector("th")!.textContent!,
+        r.querySelector("td")!.textContent!,
+        r.querySelector("td:last-child")!.textContent!.replace(/\u00a0/g, " "),
+      ]),
+    );
+    expect(channelCost.sort()).toEqual(
+      byChannel.rows
+        .filter((r) => r.channel !== null)
+        .map((r) => [r.channel, r.currency, cost(Number(r.costTotal), r.costCurrency as string | null).replace(/\u00a0/g, " ")])
+        .sort(),
+    );
+    expect(byChannel.rows.some((r) => r.channel === "sms" && Number(r.costTotal) > 0)).toBe(true);
     await expectRowsOf(page, "variants", byVariant.rows, ["Role"]);
     // Variants in the strategy's order with their roles; the holdout is never contacted.
     const variants = await grid(page, "variants");

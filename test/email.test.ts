@@ -134,8 +134,8 @@ describe("an email campaign end to end", () => {
     const { product } = await storeAccounts([accountFixture({ email: undefined })]);
     const before = stack.sandbox!.emails().length;
     const { campaignId, summary } = await runEmailCampaign(product, 1);
-    // Refused before the vendor call: failed, but not counted as attempted (nothing went out).
-    expect(summary).toMatchObject({ attempted: 0, failed: 1, outcomes: { "not-contacted": 1 } });
+    // Refused before the vendor call, after the gate: attempted and failed, as the campaign report counts it.
+    expect(summary).toMatchObject({ attempted: 1, delivered: 0, failed: 1, outcomes: { "not-contacted": 1 } });
     const [attempt] = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId } } });
     expect(attempt).toMatchObject({ status: "failed", errorCode: "no-email", vendorId: null });
     expect(stack.sandbox!.emails().length).toBe(before);

@@ -133,6 +133,9 @@ const summary = createRoute({
   path: "/v1/campaigns/{id}/summary",
   tags: ["campaigns"],
   summary: "Enrolment and contact counts",
+  description:
+    "enrolled, running, finished and outcomes count the campaign's enrolments. attempted, delivered and failed are the totals of " +
+    "`GET /v1/campaigns/{id}/report` over every day, summed over currencies: the same rollup and the same definitions.",
   request: { params: idParam },
   responses: {
     200: json(
@@ -143,9 +146,9 @@ const summary = createRoute({
         enrolled: z.number(),
         running: z.number(),
         finished: z.number(),
-        attempted: z.number().describe("attempts handed to a vendor"),
-        delivered: z.number(),
-        failed: z.number().describe("attempts that ended undelivered, failed, or were refused before sending"),
+        attempted: z.number().describe("attempts that left the compliance gate: handed to the vendor, or refused on the way (the report's `attempted`)"),
+        delivered: z.number().describe("attempts delivered or read (the report's `delivered`)"),
+        failed: z.number().describe("attempts that ended undelivered, failed or canceled, those refused before sending included (the report's `undelivered`)"),
         outcomes: z.record(z.string(), z.number()),
       }),
       "Counts",

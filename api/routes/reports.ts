@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { stringify } from "csv-stringify/sync";
 import type { Context } from "hono";
 import { attributionOf } from "../../domain/mis/attribution.ts";
-import { DEFAULT_UNIT_COSTS } from "../../domain/mis/cost.ts";
+import { DEFAULT_UNIT_COSTS, roundCost } from "../../domain/mis/cost.ts";
 import { MEASURE_NAMES } from "../../domain/mis/funnel.ts";
 import type { CampaignStrategy } from "../../domain/strategy.ts";
 import { agencyPerformance, cureRates, reportSettings, rollRates, takeBucketSnapshot, variantReport } from "../../store/portfolio-reports.ts";
@@ -342,11 +342,11 @@ function flatRows(rows: ReportRow[]): FlatRow[] {
     }
     flat.callsPlaced = row.split.callsPlaced;
     for (const rate in row.rates) flat[rate] = row.rates[rate as keyof ReportRow["rates"]];
-    flat.costSms = round(row.cost.byChannel.sms);
-    flat.costVoice = round(row.cost.byChannel.voice);
-    flat.costEmail = round(row.cost.byChannel.email);
-    flat.costWhatsapp = round(row.cost.byChannel.whatsapp);
-    flat.costTotal = round(row.cost.total);
+    flat.costSms = roundCost(row.cost.byChannel.sms);
+    flat.costVoice = roundCost(row.cost.byChannel.voice);
+    flat.costEmail = roundCost(row.cost.byChannel.email);
+    flat.costWhatsapp = roundCost(row.cost.byChannel.whatsapp);
+    flat.costTotal = roundCost(row.cost.total);
     flat.costCurrency = row.cost.currency;
     flat.unpricedMarkets = row.cost.unpriced.join(" ") || null;
     flat.costToCollect = row.costToCollect;
@@ -355,7 +355,6 @@ function flatRows(rows: ReportRow[]): FlatRow[] {
 }
 
 const COST_KEYS = ["costSms", "costVoice", "costEmail", "costWhatsapp", "costTotal", "costCurrency", "unpricedMarkets", "costToCollect"];
-const round = (n: number) => Math.round(n * 1e6) / 1e6;
 
 /** Bigints as strings (JSON has no exact big integers). */
 function strings<T extends object>(row: T): Record<string, unknown> {

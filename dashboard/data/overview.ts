@@ -18,7 +18,8 @@ export interface CampaignListing {
 
 /**
  * The campaigns overview, newest first, a page at a time: each campaign's progress (the
- * summary API's counts) and what its accounts paid since enrolment.
+ * summary API's counts, its attempted and delivered the report's totals) and what its
+ * accounts paid since enrolment.
  * @example const { items, nextCursor } = await loadCampaignsOverview(db, { limit: 50 });
  */
 export async function loadCampaignsOverview(db: Database, query: { limit: number; cursor?: string }) {

@@ -1,9 +1,10 @@
 import type { Child } from "hono/jsx";
+import { roundCost } from "../../domain/mis/cost.ts";
 import type { Rates } from "../../domain/mis/funnel.ts";
 import type { CampaignCounts } from "../../store/campaign-progress.ts";
-import type { ReportDimension, ReportRow } from "../../store/reports.ts";
+import type { CostCell, ReportDimension, ReportRow } from "../../store/reports.ts";
 import type { CampaignPage as Data, VariantRow, VariantSignificance } from "../data/campaign.ts";
-import { count, money, percent } from "../format.ts";
+import { cost, count, money, percent } from "../format.ts";
 import { Chart, COLOURS, Layout, PeriodForm, RateChart, type ChartConfig } from "../layout.tsx";
 import { daysOf } from "../period.ts";
 
@@ -37,6 +38,8 @@ const RATES: Record<keyof Rates, { label: string; means: string }> = {
   recoveryRate: { label: "Recovery rate", means: "collected ÷ outstanding at enrolment" },
 };
 const COLLECTED = { label: "Collected", means: "payments by enrolled accounts since enrolment, on the day paid" };
+const COST = { label: "Cost", means: "billed units (SMS segments, call minutes, messages) × the unit cost of the day, in the unit costs' currency" };
+const COST_TO_COLLECT = { label: "Cost to collect", means: "(cost + agency commission) ÷ collected, both in the unit costs' currency" };
 const FUNNEL: Count[] = ["enrolled", "touched", "contacted", "attempted", "delivered", "opened", "clicked", "replied", "promises", "conversions"];
 const STAGES: Count[] = ["attempted", "delivered", "opened", "clicked", "replied", "promises", "conversions"];
 
@@ -44,6 +47,12 @@ const STAGES: Count[] = ["attempted", "delivered", "opened", "clicked", "replied
 const N = (props: { n: number }) => <td data-value={props.n}>{count(props.n)}</td>;
 /** An amount cell: every minor digit of its currency shown, the minor units in `data-value`. */
 const M = (props: { minor: bigint; currency: string }) => <td data-value={String(props.minor)}>{money(props.minor, props.currency)}</td>;
+/** A cost cell: in the unit costs' currency, the amount as the report API rounds it in `data-value`; markets without unit costs in the title. */
+const C = (props: { cost: CostCell }) => (
+  <td data-value={roundCost(props.cost.total)} title={props.cost.unpriced.length > 0 ? `no unit costs for ${props.cost.unpriced.join(", ")}` : undefined}>
+    {cost(props.cost.total, props.cost.currency)}
+  </td>
+);
 
 const currenciesOf = (rows: ReportRow[]) => [...new Set(rows.map((r) => r.currency))];
 
@@ -89,7 +98,8 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
         <p class="note" id="period">
           Figures below are the campaign report (<code>GET /v1/campaigns/{campaign.id}/report</code>, as its CSV download) from {period.from} to {period.to},
           days in {period.timeZone} (the reporting time zone). Accounts count on the day they were enrolled, attempts and promises on the day made, payments on
-          the day paid. Money is per currency, never summed across currencies.
+          the day paid. Money is per currency, never summed across currencies; a cost is in the unit costs' currency (USD by default) and counts in the column
+          or row of its accounts' currency.
         </p>
       </section>
       <section>
@@ -133,6 +143,13 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
                 ))}
                 <td class="means">{COLLECTED.means}</td>
               </tr>
+              <tr>
+                <th scope="row">{COST.label}</th>
+                {totals.map((t) => (
+                  <C cost={t.cost} />
+                ))}
+                <td class="means">{COST.means}</td>
+              </tr>
             </MeasureTable>
           )}
         </div>
@@ -147,6 +164,13 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
                 <td class="means">{RATES[key].means}</td>
               </tr>
             ))}
+            <tr>
+              <th scope="row">{COST_TO_COLLECT.label}</th>
+              {totals.map((t) => (
+                <td>{percent(t.costToCollect, 2)}</td>
+              ))}
+              <td class="means">{COST_TO_COLLECT.means}</td>
+            </tr>
           </MeasureTable>
         )}
       </section>
@@ -162,19 +186,21 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
         counts={["enrolled", "attempted", "delivered", "replied", "promises", "conversions"]}
         rates={[]}
         collected
+        cost={false}
       />
       <DimensionSection
         title="Channels"
         chart={{ type: "bar", label: "Contact funnel per channel", labels: channelLabels }}
         charted={["attempted", "delivered", "opened", "clicked", "replied"]}
         id="channels"
-        caption="The report by channel. Account-level figures (enrolled, worked, contacted, collected) have no channel: they are in the funnel above."
+        caption="The report by channel, cost in the unit costs' currency. Account-level figures (enrolled, worked, contacted, collected) have no channel: they are in the funnel above."
         dimension="channel"
         heading="Channel"
         rows={channels}
         counts={["attempted", "delivered", "opened", "clicked", "replied", "promises", "conversions"]}
         rates={["deliveryRate", "replyRate", "connectRate"]}
         collected={false}
+        cost
       />
       <Variants variants={props.data.variants} significance={props.data.significance} />
     </Layout>
@@ -213,6 +239,8 @@ interface ReportTableProps<R extends ReportRow> {
   rates: (keyof Rates)[];
   /** Whether the rows have collected money: account-level, so never per channel. */
   collected: boolean;
+  /** Whether to show each row's channel cost. */
+  cost: boolean;
 }
 
 /** The report by one dimension: a chart of some of its counts over the dimension's values, and its table. */
@@ -263,6 +291,11 @@ function ReportTable<R extends ReportRow>(props: ReportTableProps<R>) {
                 {COLLECTED.label}
               </th>
             )}
+            {props.cost && (
+              <th scope="col" title={COST.means}>
+                {COST.label}
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
@@ -278,6 +311,7 @@ function ReportTable<R extends ReportRow>(props: ReportTableProps<R>) {
                 <td>{percent(r.rates[k])}</td>
               ))}
               {props.collected && <M minor={r.measures.collectedMinor} currency={r.currency} />}
+              {props.cost && <C cost={r.cost} />}
             </tr>
           ))}
         </tbody>
@@ -342,6 +376,7 @@ function Variants(props: { variants: VariantRow[]; significance: VariantSignific
         counts={["enrolled", "touched", "attempted", "promises", "conversions"]}
         rates={["contactRate", "conversionRate", "recoveryRate"]}
         collected
+        cost={false}
       />
       <Significance rows={props.significance} />
     </section>

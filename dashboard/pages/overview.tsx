@@ -30,7 +30,10 @@ export function OverviewPage(props: { campaigns: CampaignListing[]; nextCursor: 
       )}
       <section class="scroll">
         <table id="campaigns">
-          <caption>Collected: payments by enrolled accounts since their enrolment, per currency.</caption>
+          <caption>
+            Attempted and delivered: the campaign report's totals since launch, every currency together (attempts that left the compliance gate; those delivered
+            or read). Collected: payments by enrolled accounts since their enrolment, per currency.
+          </caption>
           <thead>
             <tr>
               <th scope="col">Campaign</th>

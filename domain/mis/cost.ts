@@ -113,6 +113,13 @@ export function channelCost(channel: Channel, units: number, costs: UnitCosts): 
 }
 
 /**
+ * A cost as reports show it: to a millionth of the cost currency, since unit prices are
+ * fractions of a cent and a float sum carries noise below that.
+ * @example roundCost(0.1 + 0.2) // 0.3
+ */
+export const roundCost = (amount: number): number => Math.round(amount * 1e6) / 1e6;
+
+/**
  * Cost to collect: (channel cost + agency commission) ÷ amount collected, with the commission
  * and the collections converted into the cost currency. Null when nothing was collected or
  * the currency has no rate.
