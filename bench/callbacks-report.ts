@@ -76,7 +76,7 @@ export function renderCallbackReport(input: CallbackReportInput): string {
     "",
     `- Latency is counted from the moment each request was due (open loop), so it includes any wait in the generator for a free connection. Split: send lag (due → connection) p50 ${ms(c.sendLag.p50)}, p99 ${ms(c.sendLag.p99)}, max ${ms(c.sendLag.max)}; service time (connection → response) p50 ${ms(c.service.p50)}, p99 ${ms(c.service.p99)}, max ${ms(c.service.max)}. Baseline send lag p99 ${ms(baseline.result.sendLag.p99)}, service p99 ${ms(baseline.result.service.p99)}.`,
     `- Answers: baseline ${outcomes(baseline.result)}; callbacks ${outcomes(c)}.`,
-    `- Every \`delivered\` (and each duplicate of one) signals its enrolment's workflow. The seeded workflow ids name no workflow, so Temporal answers NotFound and the webhook answers 204 (its behaviour for a finished journey); signalling a live workflow also writes its history and would cost more.`,
+    `- Every \`delivered\` signals its enrolment's workflow once (a duplicate, even one arriving while the first is queued, owes no signal). The seeded workflow ids name no workflow, so Temporal answers NotFound and the webhook answers 204 (its behaviour for a finished journey); signalling a live workflow also writes its history and would cost more.`,
     `- PostgreSQL during the callbacks: ${pgLine(callbacks.pg, c.requests)}. During the baseline (which touches no table): ${baseline.pg.commits.toLocaleString("en")} commits.`,
     `- PostgreSQL backends during the callbacks (pg_stat_activity every 250 ms): ${activityLine(callbacks.pgActivity)}.`,
     `- CPU during the baseline: ${formatCpu(baseline.cpu)}. ${machineLineOf(baseline.machine)}`,

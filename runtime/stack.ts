@@ -1,5 +1,5 @@
 import { serve, type ServerType } from "@hono/node-server";
-import { Client, Connection } from "@temporalio/client";
+import { Client } from "@temporalio/client";
 import { NativeConnection, Worker } from "@temporalio/worker";
 import { join } from "node:path";
 import { createActivities } from "../activities/index.ts";
@@ -82,18 +82,16 @@ export async function startStack(config: Config, logger: Logger, options: StackO
     const apiUrl = `http://127.0.0.1:${config.port}`;
     const vendors = await connectVendors(config, logger, db, { port: config.sandboxPort, seed: config.sandboxSeed, outcomes: config.sandboxOutcomes, apiUrl });
     if (vendors.sandbox) stops.push(vendors.sandbox.close);
-    const connection = await Connection.connect({ address: temporalAddress });
+    // One native connection for the API, the activities and the worker: its gRPC runs off the
+    // JavaScript thread (a callback's signal cost that thread a JavaScript gRPC call each), and
+    // a client on the worker's own connection lets enrolPage start workflows eagerly.
+    const connection = await NativeConnection.connect({ address: temporalAddress });
     stops.push(() => connection.close());
     const temporal = new Client({ connection, namespace: config.namespace });
 
     if (config.role !== "api") {
-      const workerConnection = await NativeConnection.connect({ address: temporalAddress });
-      stops.push(() => workerConnection.close());
-      // Activities start and signal workflows over the worker's own native connection: cheaper
-      // per call than the JavaScript gRPC client, and it lets enrolPage start workflows eagerly.
-      const activityClient = new Client({ connection: workerConnection, namespace: config.namespace });
       const worker = await Worker.create({
-        connection: workerConnection,
+        connection,
         namespace: config.namespace,
         taskQueue: config.taskQueue,
         maxCachedWorkflows: config.workerCachedWorkflows,
@@ -103,7 +101,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         activities: createActivities({
           db,
           senders: vendors.senders,
-          temporal: activityClient,
+          temporal,
           logger: logger.child({ component: "activities" }),
           clock: () => new Date(),
           settings: {

@@ -54,10 +54,11 @@ export function createMessageStatusIntake(db: Database): MessageStatusIntake {
         await applyLateKnownAttempts(db, batch, results);
         for (const [eventId, pending] of batch) {
           const result = results.get(eventId);
-          for (const waiter of pending.waiters) {
-            if (result) waiter.resolve(result);
-            else waiter.reject(new Error(`callback twilio ${eventId} was neither stored nor found`));
-          }
+          pending.waiters.forEach((waiter, i) => {
+            if (!result) waiter.reject(new Error(`callback twilio ${eventId} was neither stored nor found`));
+            // A copy that arrived while the first was queued repeats it: the signal is owed once.
+            else waiter.resolve(i === 0 ? result : { ...result, stored: false, signal: undefined });
+          });
         }
       } catch (error) {
         // Every sender hears it and the vendor redelivers: the statement kept nothing, or (a

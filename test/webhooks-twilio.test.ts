@@ -155,6 +155,19 @@ describe("Twilio status callbacks", () => {
     );
   });
 
+  it("owes one outcome signal for copies of a delivery that arrive together", async () => {
+    const sid = newSid();
+    await attemptWithSid(sid);
+    const { createMessageStatusIntake } = await import("../store/message-status-intake.ts");
+    const intake = createMessageStatusIntake(stack.db);
+    const params = statusParams(sid, "delivered");
+    // Submitted in one turn of the event loop: the copies share one statement.
+    const results = await Promise.all([1, 2, 3].map(() => intake.submit(params, params)));
+    expect(new Set(results.map((r) => r.callbackId)).size).toBe(1);
+    expect(results.filter((r) => r.signal !== undefined)).toHaveLength(1);
+    expect(results.filter((r) => r.stored)).toHaveLength(1);
+  });
+
   it("sends a signal still owed from earlier on the next sweep, and leaves recent ones to the process that stored them", async () => {
     const signal = { workflowId: `wf-${randomUUID()}`, attemptId: randomUUID(), status: "delivered", outcome: "delivered" };
     const old = await stack.db.callback.create({
