@@ -42,6 +42,8 @@ export const ACCESS: readonly AccessRule[] = [
   rule("POST", "/v1/accounts/{id}/promises", OPERATE),
   rule("POST", "/v1/accounts/{id}/payments", OPERATE),
   rule("GET", "/v1/payments/unmatched", OPERATE),
+  rule("POST", "/v1/payments/unmatched/{reference}/assign", OPERATE),
+  rule("POST", "/v1/payments/unmatched/{reference}/dismiss", OPERATE),
   rule("GET", "/v1/imports", READ),
   rule("GET", "/v1/imports/{id}", READ),
   rule("GET", "/v1/imports/{id}/rejections", READ),

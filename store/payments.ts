@@ -1,8 +1,9 @@
 import { WorkflowNotFoundError, type Client } from "@temporalio/client";
-import { Prisma, type Payment } from "../generated/prisma/client.ts";
+import { Prisma, type Payment, type PaymentResolution } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { PaymentSignal } from "../workflows/account-messages.ts";
+import { recordAudit } from "./audit.ts";
 import { markCallbackApplied } from "./callbacks.ts";
 
 /** A payment as any source reports it (ops, the payment gateway, an agency). */
@@ -135,8 +136,24 @@ export function paymentOf(notification: PaymentNotification, accountId: string):
   };
 }
 
-// Payment notifications stored but not applied, each with the account it names if that account
-// exists now: by external id (and id too when both are given, as the webhook matches), or by id.
+/** How a payment names its account, as the gateway does: by external id, by id, or by both (which must agree). */
+export interface AccountSelector {
+  accountExternalId?: string;
+  accountId?: string;
+}
+
+/**
+ * The Prisma filter for the account a selector names (none when it names nothing).
+ * @example await db.account.findFirst({ where: accountNamed({ accountExternalId: "CC-1001" }) })
+ */
+export function accountNamed({ accountExternalId, accountId }: AccountSelector): Prisma.AccountWhereInput {
+  if (!accountId && !accountExternalId) return { id: { in: [] } };
+  return { ...(accountId ? { id: accountId } : {}), ...(accountExternalId ? { externalId: accountExternalId } : {}) };
+}
+
+// Payment notifications stored but not applied nor settled by hand, each with the account it
+// names if that account exists now: by external id (and id too when both are given, as the
+// webhook matches), or by id.
 const WAITING_PAYMENTS = Prisma.sql`
   SELECT c.id, c.payload, c.received_at, COALESCE(by_external_id.id, by_id.id) AS account_id
     FROM callbacks c
@@ -145,7 +162,8 @@ const WAITING_PAYMENTS = Prisma.sql`
      AND (c.payload ->> 'accountId' IS NULL OR by_external_id.id = (c.payload ->> 'accountId')::uuid)
     LEFT JOIN accounts by_id
       ON c.payload ->> 'accountExternalId' IS NULL AND by_id.id = (c.payload ->> 'accountId')::uuid
-   WHERE c.vendor = 'payments' AND c.applied_at IS NULL`;
+   WHERE c.vendor = 'payments' AND c.applied_at IS NULL
+     AND NOT EXISTS (SELECT 1 FROM payment_resolutions r WHERE r.reference = c.event_id)`;
 
 interface WaitingPayment {
   id: string;
@@ -198,4 +216,104 @@ export function unmatchedPayments(db: Database, take: number, before?: { receive
      WHERE account_id IS NULL ${page}
      ORDER BY received_at DESC, id DESC
      LIMIT ${take}`;
+}
+
+export type Settlement =
+  /** Settled now, or earlier the same way (a repeat answers the same resolution). */
+  | { status: "resolved"; resolution: PaymentResolution }
+  | { status: "unknown-reference" }
+  /** Settled earlier another way: dismissed, or assigned to another account. */
+  | { status: "already-resolved"; resolution: PaymentResolution }
+  /** Applied to its account by the gateway or a reconciliation. */
+  | { status: "already-applied"; accountId: string | null }
+  | { status: "no-account" }
+  | { status: "currency-mismatch"; accountId: string; accountCurrency: string; currency: string }
+  /** The reference was recorded for another account, amount or currency (by ops or an agency). */
+  | { status: "conflict"; payment: Payment };
+
+interface LockedNotification {
+  id: string;
+  payload: PaymentNotification;
+  applied_at: Date | null;
+}
+
+/** The stored notification of a reference, locked until the transaction ends: one settlement at a time. */
+async function lockNotification(tx: Prisma.TransactionClient, reference: string): Promise<LockedNotification | undefined> {
+  const [row] = await tx.$queryRaw<LockedNotification[]>`
+    SELECT id, payload, applied_at FROM callbacks WHERE vendor = 'payments' AND event_id = ${reference} FOR UPDATE`;
+  return row;
+}
+
+/** Where a notification applied without ops went (the gateway or a reconciliation). */
+async function appliedElsewhere(tx: Prisma.TransactionClient, reference: string): Promise<Settlement> {
+  const payment = await tx.payment.findUnique({ where: { reference }, select: { accountId: true } });
+  return { status: "already-applied", accountId: payment?.accountId ?? null };
+}
+
+/**
+ * Applies a gateway payment that matched no account to the account ops name, exactly as a
+ * matched notification is applied (`applyPayment`: recorded once, balance lowered, journeys
+ * told), marks the notification applied and records the assignment and its audit entry.
+ * A repeat naming the same account answers the same resolution and changes nothing.
+ * The notification stays locked meanwhile, so a dismissal or a second assignment waits.
+ * @example await assignPayment(deps, { reference: "PAY-123", account: { accountExternalId: "CC-1001" }, actor: keyId })
+ */
+export async function assignPayment(deps: PaymentDeps, input: { reference: string; account: AccountSelector; actor: string }): Promise<Settlement> {
+  const { reference } = input;
+  return deps.db.$transaction(
+    async (tx): Promise<Settlement> => {
+      const notification = await lockNotification(tx, reference);
+      if (!notification) return { status: "unknown-reference" };
+      const account = await tx.account.findFirst({ where: accountNamed(input.account), select: { id: true, currency: true } });
+      const earlier = await tx.paymentResolution.findUnique({ where: { reference } });
+      if (earlier) {
+        const same = earlier.status === "assigned" && earlier.accountId === account?.id;
+        return { status: same ? "resolved" : "already-resolved", resolution: earlier };
+      }
+      if (notification.applied_at) return appliedElsewhere(tx, reference);
+      if (!account) return { status: "no-account" };
+      const { currency } = notification.payload;
+      if (account.currency !== currency) return { status: "currency-mismatch", accountId: account.id, accountCurrency: account.currency, currency };
+
+      // Recorded in its own transaction: if this one fails after it, a repeat finds it recorded
+      // (a duplicate, told to the journeys again) and completes the assignment.
+      const applied = await applyPayment(deps, paymentOf(notification.payload, account.id), { resignal: true });
+      if (applied.status === "conflict") return { status: "conflict", payment: applied.payment };
+      if (applied.status === "no-account") return { status: "no-account" };
+      if (applied.status === "currency-mismatch")
+        return { status: "currency-mismatch", accountId: account.id, accountCurrency: applied.accountCurrency, currency };
+      await tx.callback.update({ where: { id: notification.id }, data: { appliedAt: new Date() } });
+      const resolution = await tx.paymentResolution.create({ data: { reference, status: "assigned", accountId: account.id } });
+      await recordAudit(tx, {
+        actor: input.actor,
+        action: "payment.assign",
+        target: { type: "payment", id: reference },
+        detail: { accountId: account.id, amountMinor: String(notification.payload.amountMinor), currency },
+      });
+      deps.logger.info({ reference, accountId: account.id, status: applied.status }, "unmatched payment assigned to an account by hand");
+      return { status: "resolved", resolution };
+    },
+    // Telling the journeys happens inside: allow for Temporal's answer.
+    { timeout: 30_000 },
+  );
+}
+
+/**
+ * Takes a gateway payment that matched no account off the listing and out of reconciliation
+ * for good, keeping the notification and the reason (the first reason stays; a repeat answers
+ * the same resolution), with an audit entry.
+ * @example await dismissPayment(db, { reference: "PAY-123", reason: "refunded", actor: keyId })
+ */
+export async function dismissPayment(db: Database, input: { reference: string; reason: string; actor: string }): Promise<Settlement> {
+  const { reference, reason } = input;
+  return db.$transaction(async (tx): Promise<Settlement> => {
+    const notification = await lockNotification(tx, reference);
+    if (!notification) return { status: "unknown-reference" };
+    const earlier = await tx.paymentResolution.findUnique({ where: { reference } });
+    if (earlier) return { status: earlier.status === "dismissed" ? "resolved" : "already-resolved", resolution: earlier };
+    if (notification.applied_at) return appliedElsewhere(tx, reference);
+    const resolution = await tx.paymentResolution.create({ data: { reference, status: "dismissed", reason } });
+    await recordAudit(tx, { actor: input.actor, action: "payment.dismiss", target: { type: "payment", id: reference }, detail: { reason } });
+    return { status: "resolved", resolution };
+  });
 }

@@ -35,6 +35,8 @@ const EXPECTED: Record<string, Role[] | "public"> = {
   "POST /v1/accounts/{id}/promises": OPERATE,
   "POST /v1/accounts/{id}/payments": OPERATE,
   "GET /v1/payments/unmatched": OPERATE,
+  "POST /v1/payments/unmatched/{reference}/assign": OPERATE,
+  "POST /v1/payments/unmatched/{reference}/dismiss": OPERATE,
   "GET /v1/accounts/{id}/compliance": READ,
   "POST /v1/compliance/evaluate": OPERATE,
   "GET /v1/campaigns": READ,

@@ -124,6 +124,16 @@ async function callback(
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
+/** The workflow that tells the agency of a placement's closure. */
+const closureWorkflow = (placementId: string) => stack.temporal.workflow.getHandle(`placement-closed-${placementId}`);
+
+/** The placement once the agency acknowledged its closure (the notice runs apart from the journey). */
+const closureDelivered = (placementId: string) =>
+  eventually(async () => {
+    const p = await stack.db.placement.findUniqueOrThrow({ where: { id: placementId } });
+    return p.closeNotifiedAt ? p : undefined;
+  }, `the agency to acknowledge the closure of placement ${placementId}`);
+
 const as = (agency: Registered) => ({ apiKey: agency.apiKey, secret: agency.secret });
 const storedEvents = (agency: Registered, eventId: string) => stack.db.callback.count({ where: { vendor: `agency:${agency.id}`, eventId } });
 
@@ -260,15 +270,14 @@ describe("placement with an agency", () => {
     expect(paid.status, JSON.stringify(paid.body)).toBe(200);
     expect((await journey.ended()).outcome).toBe("paid");
 
-    // The journey ends only once the agency acknowledged the closure.
+    const closed = await closureDelivered(journey.placement.id);
     const closures = closureNotices(endpoint.notices);
     expect(closures).toHaveLength(1);
     const [closure] = closures;
     expect(verifyTagihSignature(agency.secret, closure!.headers["x-tagih-signature"] as string, closure!.body).ok).toBe(true);
     expect(closure!.headers["idempotency-key"]).toBe(`${journey.placement.id}:closed`);
     const row = await stack.db.placement.findUniqueOrThrow({ where: { id: journey.placement.id } });
-    expect(row).toMatchObject({ status: "closed", closeReason: "paid" });
-    expect(row.closeNotifiedAt).not.toBeNull();
+    expect(row).toMatchObject({ status: "closed", closeReason: "paid", closeNotifiedAt: closed.closeNotifiedAt });
     expect(JSON.parse(closure!.body)).toEqual({
       type: "closed",
       placementId: journey.placement.id,
@@ -281,11 +290,56 @@ describe("placement with an agency", () => {
       expect.objectContaining({ id: journey.placement.id, status: "closed", closeReason: "paid", closeNotifiedAt: row.closeNotifiedAt!.toISOString() }),
     ]);
 
-    // A worker that replays the journey's history decides the same and sends nothing more.
-    const history = await journey.handle.fetchHistory();
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject("workflowBundlePath") } }, history);
+    // A worker that replays the journey's and the closure's histories decides the same and sends nothing more.
+    for (const handle of [journey.handle, closureWorkflow(journey.placement.id)]) {
+      await Worker.runReplayHistory({ workflowBundle: { codePath: inject("workflowBundlePath") } }, await handle.fetchHistory());
+    }
     expect(closureNotices(endpoint.notices)).toHaveLength(1);
   });
+
+  it.each(["paid", "cancelled"] as const)(
+    "ends a journey %s while the agency refuses the closure notice, and delivers the notice once when the agency answers again",
+    async (outcome) => {
+      let refusing = false;
+      const { endpoint, agency, journey } = await placedAndWaiting(() => (refusing ? 503 : 200));
+      refusing = true;
+
+      const stopped =
+        outcome === "paid"
+          ? await api(stack.apiUrl, "POST", `/v1/accounts/${journey.account.id}/payments`, {
+              reference: `PAY-${randomUUID()}`,
+              amountMinor: 150_000_000,
+              currency: "IDR",
+            })
+          : await api(stack.apiUrl, "POST", `/v1/campaigns/${journey.enrolment.campaignId}/cancel`);
+      expect(stopped.status, JSON.stringify(stopped.body)).toBeLessThan(300);
+      expect(await journey.handle.result()).toBe(outcome);
+      expect(await stack.db.enrolment.findUniqueOrThrow({ where: { id: journey.enrolment.id } })).toMatchObject({ outcome, finishedAt: expect.any(Date) });
+
+      // The agency keeps refusing: the closure stays recorded and its notice retried.
+      await eventually(async () => (closureNotices(endpoint.notices).length >= 2 ? true : undefined), "two refused closure notices");
+      expect((await closureWorkflow(journey.placement.id).describe()).status.name).toBe("RUNNING");
+      const pending = await stack.db.placement.findUniqueOrThrow({ where: { id: journey.placement.id } });
+      expect(pending).toMatchObject({ status: "closed", closeReason: outcome, closeNotifiedAt: null });
+      expect(pending.closedAt).not.toBeNull();
+      const listed = await api(stack.apiUrl, "GET", `/v1/placements?agencyId=${agency.id}`);
+      expect(listed.body.items).toEqual([expect.objectContaining({ id: journey.placement.id, status: "closed", closeReason: outcome, closeNotifiedAt: null })]);
+
+      // The agency answers again: told once, and the closure's own workflow ends.
+      refusing = false;
+      expect(await closureWorkflow(journey.placement.id).result()).toBe("closed");
+      const row = await stack.db.placement.findUniqueOrThrow({ where: { id: journey.placement.id } });
+      expect(row.closeNotifiedAt).not.toBeNull();
+      expect(row.closedAt).toEqual(pending.closedAt);
+      const closures = closureNotices(endpoint.notices);
+      expect(closures.filter((n) => n.answered === 200)).toHaveLength(1);
+      expect(closures.at(-1)!.answered).toBe(200);
+      for (const closure of closures) {
+        expect(closure.headers["idempotency-key"]).toBe(`${journey.placement.id}:closed`);
+        expect(JSON.parse(closure.body)).toMatchObject({ type: "closed", placementId: journey.placement.id, reason: outcome });
+      }
+    },
+  );
 
   it("closes the placement when a hold stops the journey, retrying the closure until acknowledged; after the release the strategy goes on", async () => {
     // The first closure notice fails: the agency is told again under the same key.
@@ -295,9 +349,8 @@ describe("placement with an agency", () => {
     expect(held.status, JSON.stringify(held.body)).toBe(200);
     const waiting = await journey.state((s) => s.waitingFor === "hold released (cease-communication)", "the wait for the hold's release");
     expect(waiting.placedWith).toBeNull();
-    const row = await stack.db.placement.findUniqueOrThrow({ where: { id: journey.placement.id } });
+    const row = await closureDelivered(journey.placement.id);
     expect(row).toMatchObject({ status: "closed", closeReason: "hold:cease-communication" });
-    expect(row.closeNotifiedAt).not.toBeNull();
     const closures = closureNotices(endpoint.notices);
     expect(closures.map((n) => n.answered)).toEqual([503, 200]);
     for (const closure of closures) {
@@ -360,6 +413,19 @@ describe("placement with an agency", () => {
     const unknown = await callback(a.id, { eventId: "u-1", placementId: randomUUID(), type: "recall" }, as(a));
     expect(unknown.status).toBe(404);
   });
+});
+
+describe("journeys placed before the closure notice ran on its own", () => {
+  it.each(["placement-paid-closure-awaited.json", "placement-held-closure-awaited.json"])(
+    "replay as they ran: %s waits for the closure notice within the journey",
+    async (file) => {
+      // Recorded with the workflow code before `patched("placement-closure-workflow")`: paid while
+      // placed, and held then released, each calling `closePlacement` within the journey.
+      const recorded: unknown = JSON.parse(readFileSync(new URL(`histories/${file}`, import.meta.url), "utf8"));
+      const history = temporal.api.history.v1.History.fromObject(recorded as Record<string, unknown>);
+      await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject("workflowBundlePath") } }, history)).resolves.toBeUndefined();
+    },
+  );
 });
 
 describe("journeys placed before closure notices", () => {

@@ -301,6 +301,136 @@ describe("payment gateway notifications", () => {
 
   it("documents the route in the OpenAPI document", async () => {
     const doc = await api(stack.apiUrl, "GET", "/openapi.json");
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(["/v1/webhooks/payments", "/v1/webhooks/agencies/{agencyId}", "/v1/agencies"]));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/webhooks/payments",
+        "/v1/webhooks/agencies/{agencyId}",
+        "/v1/agencies",
+        "/v1/payments/unmatched/{reference}/assign",
+        "/v1/payments/unmatched/{reference}/dismiss",
+      ]),
+    );
+  });
+});
+
+describe("unmatched payments settled by ops", () => {
+  /** A gateway payment naming an account we never issued, kept and listed. */
+  async function unmatched(overrides: Record<string, unknown> = {}) {
+    const body = payment(`T-mistyped-${randomUUID()}`, overrides);
+    expect((await notifyPayment(body)).status).toBe(202);
+    return body;
+  }
+  const assign = (reference: string, body: unknown) => api(stack.apiUrl, "POST", `/v1/payments/unmatched/${encodeURIComponent(reference)}/assign`, body);
+  const dismiss = (reference: string, body: unknown) => api(stack.apiUrl, "POST", `/v1/payments/unmatched/${encodeURIComponent(reference)}/dismiss`, body);
+  const audited = (action: string, reference: string) => stack.db.auditEntry.findMany({ where: { action, targetType: "payment", targetId: reference } });
+
+  it("assigns a payment to the account ops name: applied and told once as a gateway payment, a repeat answers the same, it leaves the listing", async () => {
+    const { enrolments } = await runningJourneys([accountFixture()]);
+    const [e] = enrolments;
+    const body = await unmatched({ amountMinor: 40_000_000 });
+    expect(await unmatchedReferences()).toContain(body.reference);
+
+    const first = await assign(body.reference, { accountExternalId: e!.account.externalId });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body).toEqual({ reference: body.reference, status: "assigned", accountId: e!.accountId, reason: null, resolvedAt: expect.any(String) });
+    expect((await stack.db.account.findUniqueOrThrow({ where: { id: e!.accountId } })).balanceMinor).toBe(110_000_000n);
+    expect(await stack.db.payment.findUniqueOrThrow({ where: { reference: body.reference } })).toMatchObject({
+      accountId: e!.accountId,
+      amountMinor: 40_000_000n,
+      paidAt: new Date(body.paidAt),
+    });
+    const state = await journeyState(e!.workflowId, (s) => s.paidMinor !== "0");
+    expect(state).toMatchObject({ balanceMinor: "110000000", paidMinor: "40000000" });
+
+    // Repeats, at once and by the account's id: the same answer, nothing applied again.
+    const repeats = await Promise.all([
+      assign(body.reference, { accountId: e!.accountId }),
+      assign(body.reference, { accountExternalId: e!.account.externalId }),
+    ]);
+    for (const repeat of repeats) expect([repeat.status, repeat.body]).toEqual([200, first.body]);
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 1 });
+    expect((await stack.db.account.findUniqueOrThrow({ where: { id: e!.accountId } })).balanceMinor).toBe(110_000_000n);
+    expect((await journeyState(e!.workflowId, () => true)).paidMinor).toBe("40000000");
+    expect(await unmatchedReferences()).not.toContain(body.reference);
+    const entries = await audited("payment.assign", body.reference);
+    expect(entries).toEqual([
+      expect.objectContaining({ detail: { accountId: e!.accountId, amountMinor: "40000000", currency: "IDR" }, actor: expect.any(String) }),
+    ]);
+
+    // Another account, a dismissal, or the gateway's redelivery change nothing.
+    const other = accountFixture();
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [other] });
+    const elsewhere = await assign(body.reference, { accountExternalId: other.externalId });
+    expect(elsewhere.status).toBe(409);
+    expect(elsewhere.body.detail).toBe(`payment ${body.reference} was assigned to account ${e!.accountId}`);
+    expect((await dismiss(body.reference, { reason: "not ours" })).status).toBe(409);
+    expect((await notifyPayment(body)).body).toEqual({ reference: body.reference, accountId: e!.accountId, status: "duplicate", signalled: 0 });
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 1 });
+  });
+
+  it("refuses to assign a payment the gateway already applied (409)", async () => {
+    const account = accountFixture();
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] });
+    const body = payment(account.externalId, { amountMinor: 1_000 });
+    expect((await notifyPayment(body)).status).toBe(200);
+    const answer = await assign(body.reference, { accountExternalId: account.externalId });
+    expect(answer.status).toBe(409);
+    expect(answer.contentType).toContain("application/problem+json");
+    expect(await audited("payment.assign", body.reference)).toEqual([]);
+  });
+
+  it("dismisses a payment with its reason: off the listing and out of reconciliation, the notification kept", async () => {
+    const body = await unmatched();
+    const first = await dismiss(body.reference, { reason: "refunded" });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body).toEqual({ reference: body.reference, status: "dismissed", accountId: null, reason: "refunded", resolvedAt: expect.any(String) });
+    expect(await unmatchedReferences()).not.toContain(body.reference);
+    expect(await stack.db.callback.findUniqueOrThrow({ where: { vendor_eventId: { vendor: "payments", eventId: body.reference } } })).toMatchObject({
+      payload: body,
+      appliedAt: null,
+    });
+    expect(await stack.db.paymentResolution.findUniqueOrThrow({ where: { reference: body.reference } })).toMatchObject({
+      status: "dismissed",
+      reason: "refunded",
+    });
+    expect(await audited("payment.dismiss", body.reference)).toEqual([expect.objectContaining({ detail: { reason: "refunded" } })]);
+
+    // A repeat keeps the first reason; an assignment is refused; the account appearing applies nothing.
+    expect(await dismiss(body.reference, { reason: "not ours" })).toMatchObject({ status: 200, body: first.body });
+    expect(await audited("payment.dismiss", body.reference)).toHaveLength(1);
+    const account = accountFixture({ externalId: body.accountExternalId });
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] })).status).toBe(200);
+    expect((await assign(body.reference, { accountExternalId: account.externalId })).body.detail).toBe(`payment ${body.reference} was dismissed`);
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 0 });
+    expect((await stack.db.account.findUniqueOrThrow({ where: { externalId: account.externalId } })).balanceMinor).toBe(150_000_000n);
+  });
+
+  it("answers an unknown reference 404, an unknown account or another currency 422 and malformed input 400, each naming the field", async () => {
+    const body = await unmatched();
+    const cases: [string, (r: string) => ReturnType<typeof api>, number, { field: string; reason: string }[] | undefined][] = [
+      ["unknown reference (assign)", () => assign(`PAY-${randomUUID()}`, { accountExternalId: "CC-1" }), 404, undefined],
+      ["unknown reference (dismiss)", () => dismiss(`PAY-${randomUUID()}`, { reason: "refunded" }), 404, undefined],
+      ["unknown external id", (r) => assign(r, { accountExternalId: `T-${randomUUID()}` }), 422, [{ field: "accountExternalId", reason: "no such account" }]],
+      ["unknown id", (r) => assign(r, { accountId: randomUUID() }), 422, [{ field: "accountId", reason: "no such account" }]],
+      ["no account named", (r) => assign(r, {}), 400, [{ field: "accountExternalId", reason: "accountExternalId or accountId is required" }]],
+      ["an id that is not a UUID", (r) => assign(r, { accountId: "CC-1001" }), 400, [{ field: "accountId", reason: expect.any(String) }]],
+      ["no reason", (r) => dismiss(r, {}), 400, [{ field: "reason", reason: expect.any(String) }]],
+      ["a blank reason", (r) => dismiss(r, { reason: "  " }), 400, [{ field: "reason", reason: expect.any(String) }]],
+    ];
+    for (const [what, call, status, errors] of cases) {
+      const answer = await call(body.reference);
+      expect(answer.status, what).toBe(status);
+      expect(answer.contentType, what).toContain("application/problem+json");
+      if (errors) expect(answer.body.errors, what).toEqual(errors);
+    }
+
+    const inr = accountFixture({ currency: "INR" });
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [inr] })).status).toBe(200);
+    const currency = await assign(body.reference, { accountExternalId: inr.externalId });
+    expect(currency.status).toBe(422);
+    expect(currency.body.errors).toEqual([{ field: "accountExternalId", reason: "the account is in INR" }]);
+
+    expect(await unmatchedReferences()).toContain(body.reference);
+    expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 0 });
   });
 });

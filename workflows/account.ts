@@ -18,6 +18,7 @@ import {
   resume,
   type AccountState,
 } from "./account-messages.ts";
+import { agencyNoticeOptions, startPlacementClosure, type PlacementClosureInput } from "./placement-closure.ts";
 
 export interface AccountWorkflowInput {
   campaignId: string;
@@ -53,11 +54,7 @@ const { finishEnrolment, settlePromise, notify, placeWithAgency } = scheduled;
 const local = proxyLocalActivities<Activities>(contactOptions);
 const contactActivities = () => (patched("local-contact-activities") ? local : scheduled);
 
-// Placement and closure notices are retried with backoff, without an attempt limit, until the agency acknowledges.
-const { notifyAgency, closePlacement } = proxyActivities<Activities>({
-  startToCloseTimeout: "30 seconds",
-  retry: { initialInterval: "1 second", backoffCoefficient: 2, maximumInterval: "10 minutes" },
-});
+const { notifyAgency, closePlacement } = proxyActivities<Activities>(agencyNoticeOptions);
 
 // Fresh history well before Temporal's limits; state carries over intact.
 const MAX_HISTORY = 2_000;
@@ -224,7 +221,11 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
         if (toldOfClosure && state.placedWith !== null) {
           // The agency must stop working the account; after a hold the strategy goes on as after a recall.
           const reason = paid() ? "paid" : state.cancelled ? "cancelled" : (`hold:${state.holds[0]!}` as const);
-          await closePlacement({ placementId: placement.placementId, reason });
+          const closure: PlacementClosureInput = { placementId: placement.placementId, reason };
+          // The notice runs on its own, so an agency that never answers holds up no journey;
+          // journeys closed before that waited here for the acknowledgement, and replay so.
+          if (patched("placement-closure-workflow")) await startPlacementClosure(closure);
+          else await closePlacement(closure);
           state.placedWith = null;
         }
         return paid() || state.cancelled ? "interrupted" : next;

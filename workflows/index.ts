@@ -2,3 +2,4 @@
 export { accountWorkflow } from "./account.ts";
 export { campaignWorkflow } from "./campaign.ts";
 export { bucketSnapshotWorkflow } from "./bucket-snapshot.ts";
+export { placementClosureWorkflow } from "./placement-closure.ts";

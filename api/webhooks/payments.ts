@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import { isCurrency } from "../../domain/money.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
-import { applyPayment, paymentOf } from "../../store/payments.ts";
+import { accountNamed, applyPayment, paymentOf } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature } from "../../vendors/tagih-signature.ts";
 import { fieldProblems, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
@@ -90,11 +90,11 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
 
     // Stored before the account is looked up: an import that commits in between finds it waiting.
     const stored = await storeCallback(db, { vendor: "payments", eventId: n.reference, kind: "payment", payload: json as Prisma.InputJsonValue });
-    const account = await db.account.findFirst({
-      where: { ...(n.accountId ? { id: n.accountId } : {}), ...(n.accountExternalId ? { externalId: n.accountExternalId } : {}) },
-      select: { id: true },
-    });
+    const account = await db.account.findFirst({ where: accountNamed(n), select: { id: true } });
     if (!account) {
+      // Assigned to an account by hand since: a repeat.
+      const assigned = stored.alreadyApplied ? await db.payment.findUnique({ where: { reference: n.reference }, select: { accountId: true } }) : null;
+      if (assigned) return c.json({ reference: n.reference, accountId: assigned.accountId, status: "duplicate" as const, signalled: 0 }, 200);
       logger.warn({ vendor: "payments", reference: n.reference }, "payment for an unknown account kept for reconciliation");
       return c.json({ reference: n.reference, status: "unmatched" as const, signalled: 0 }, 202);
     }
