@@ -1,6 +1,6 @@
 import { vendorFor, type Channel } from "../domain/channel.ts";
 import { evaluateContact, type GateReason } from "../domain/compliance/index.ts";
-import { gateInputFor } from "../store/gate-input.ts";
+import { lockedGateInputFor } from "../store/gate-input.ts";
 import type { ActivityDeps } from "./types.ts";
 
 export interface ReserveInput {
@@ -23,41 +23,31 @@ export function createComplianceActivities({ db, clock }: ActivityDeps) {
      * get one slot between them. The decision is recorded either way.
      */
     async reserveContact({ enrolmentId, stepId, channel, at }: ReserveInput): Promise<Reservation> {
-      const enrolment = await db.enrolment.findUniqueOrThrow({ where: { id: enrolmentId }, select: { accountId: true } });
+      // Three statements in one transaction: the contact runs this for every account, and each
+      // round trip through the database client was a large share of a launch's worker time.
       return db.$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT id FROM accounts WHERE id = ${enrolment.accountId}::uuid FOR UPDATE`;
-        // A retry after the reservation committed finds its attempt.
-        const existing = await tx.contactAttempt.findUnique({ where: { enrolmentId_stepId_channel: { enrolmentId, stepId, channel } }, select: { id: true } });
-        if (existing) return { allowed: true as const, attemptId: existing.id, decisionId: null };
-
         const when = new Date(Math.max(at, clock().getTime()));
-        const input = await gateInputFor(tx, enrolment.accountId, channel, when);
-        if (!input) throw new Error(`account ${enrolment.accountId} of enrolment ${enrolmentId} no longer exists`);
-        const decision = evaluateContact(input);
-        const attempt = decision.allowed
-          ? await tx.contactAttempt.create({
-              data: { enrolmentId, accountId: enrolment.accountId, stepId, channel, vendor: vendorFor(channel), status: "pending" },
-              select: { id: true },
-            })
-          : undefined;
-        const recorded = await tx.complianceDecision.create({
-          data: {
-            accountId: enrolment.accountId,
-            enrolmentId,
-            stepId,
-            channel,
-            evaluatedAt: when,
-            allowed: decision.allowed,
-            reasons: decision.reasons as object[],
-            nextAllowedAt: decision.nextAllowedAt ? new Date(decision.nextAllowedAt) : null,
-            policy: `${decision.policy.jurisdiction}@${decision.policy.version}`,
-            attemptId: attempt?.id,
-          },
-          select: { id: true },
-        });
-        return attempt
-          ? { allowed: true as const, attemptId: attempt.id, decisionId: recorded.id }
-          : { allowed: false as const, reasons: decision.reasons, nextAllowedAt: decision.nextAllowedAt, decisionId: recorded.id };
+        const found = await lockedGateInputFor(tx, { enrolmentId, stepId, channel }, when);
+        if (!found) throw new Error(`enrolment ${enrolmentId} (step ${stepId}, ${channel}) or its account no longer exists`);
+        // A retry after the reservation committed finds its attempt.
+        if (found.reservedAttemptId) return { allowed: true as const, attemptId: found.reservedAttemptId, decisionId: null };
+
+        const decision = evaluateContact(found.input);
+        const rows = await tx.$queryRaw<{ decision_id: string; attempt_id: string | null }[]>`
+          WITH attempt AS (
+            INSERT INTO contact_attempts (id, enrolment_id, account_id, step_id, channel, vendor, status, updated_at)
+            SELECT gen_random_uuid(), ${enrolmentId}::uuid, ${found.accountId}::uuid, ${stepId}, ${channel}, ${vendorFor(channel)}, 'pending', now()
+             WHERE ${decision.allowed}::boolean
+            RETURNING id)
+          INSERT INTO compliance_decisions (id, account_id, enrolment_id, step_id, channel, evaluated_at, allowed, reasons, next_allowed_at, policy, attempt_id)
+          VALUES (gen_random_uuid(), ${found.accountId}::uuid, ${enrolmentId}::uuid, ${stepId}, ${channel}, ${when}, ${decision.allowed},
+                  ${JSON.stringify(decision.reasons)}::jsonb, ${decision.nextAllowedAt ? new Date(decision.nextAllowedAt) : null}::timestamptz,
+                  ${`${decision.policy.jurisdiction}@${decision.policy.version}`}, (SELECT id FROM attempt))
+          RETURNING id::text AS decision_id, attempt_id::text`;
+        const recorded = rows[0]!;
+        return recorded.attempt_id
+          ? { allowed: true as const, attemptId: recorded.attempt_id, decisionId: recorded.decision_id }
+          : { allowed: false as const, reasons: decision.reasons, nextAllowedAt: decision.nextAllowedAt, decisionId: recorded.decision_id };
       });
     },
   };
