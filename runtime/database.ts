@@ -24,7 +24,10 @@ export function createDatabase(url: string, poolSize = 20): Database {
  * a synchronous commit, which flushes the log up to it and so every batch before it. A crash
  * loses at most the last batches, each with its own progress counters, and leaves the import
  * "running" as any crash mid-import does.
+ *
+ * Its work_mem is 32 MB: with PostgreSQL's default 4 MB a fine-grained report sorted its
+ * rows to aggregate them instead of hashing them, at nearly twice the time.
  */
 export function createBulkPool(url: string): pg.Pool {
-  return new pg.Pool({ ...postgresConfig(url), max: 4, options: "-c synchronous_commit=off" });
+  return new pg.Pool({ ...postgresConfig(url), max: 4, options: "-c synchronous_commit=off -c work_mem=32MB" });
 }
