@@ -150,7 +150,7 @@ function notes(run: ServerRun, accounts: number): string[] {
     out.push(
       `- Worker (TAGIH_ROLE=worker child process, started by runtime/stack.ts as \`npm start\` does, with ${startSettings()}, its workflow bundle built by a child process): RSS ${mb(w.idle.rss)} idle before launch; ${mb(w.sleeping.rss)} with ${accounts.toLocaleString("en")} account workflows sleeping in \`condition\` (${w.idleReached ? "worker idle" : "worker still busy after 3 min"}); ${mb(w.afterGc.rss)} after a forced GC (main thread's V8 heap: ${mb(w.afterGc.heapUsed)} used of ${mb(w.afterGc.heapTotal)}); peak ${mb(w.sleeping.peakRss)}. ` +
         `Sticky cache: ${w.sleeping.maxCachedWorkflows.toLocaleString("en")} workflows (set by ${w.sleeping.cacheSetBy}; heap limit ${mb(w.sleeping.heapSizeLimit)}), so at most that many of the sleeping workflows stay in memory. ` +
-        `The worker process also hosts the vendor sandbox, which keeps ${w.sleeping.sandboxMessages.toLocaleString("en")} messages and ${w.sleeping.sandboxCallbacks.toLocaleString("en")} callback records in memory (not there in production).`,
+        `The worker sent its SMS with Twilio credentials to a Twilio-compatible API in the benchmark's process (TAGIH_TWILIO_API_URL: the vendor sandbox, which received ${t.sandbox.messages.toLocaleString("en")} messages and made ${t.sandbox.callbacks.toLocaleString("en")} callback attempts), so, as in production, the worker holds no copy of them.`,
     );
   }
   out.push("");

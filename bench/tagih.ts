@@ -1,6 +1,7 @@
 // Tagih's launch through its real path: the API (in this process) and the worker (a child
 // process) from runtime/stack.ts, accounts imported over the API, a one-step SMS campaign
 // created and launched over the API, progress read from PostgreSQL.
+import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -8,6 +9,7 @@ import { loadConfig } from "../runtime/config.ts";
 import { postgresConfig } from "../runtime/database-url.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { startStack } from "../runtime/stack.ts";
+import { startVendorSandbox, type VendorSandbox } from "../sandbox/index.ts";
 import { freePort } from "../test/ports.ts";
 import { askGate, chooseUsTimeZone, importAccounts, type ZoneChoice } from "./accounts.ts";
 import { authorization, benchAdminKey } from "./api-key.ts";
@@ -48,6 +50,8 @@ export interface TagihResult {
   /** The worker's event-loop delay from the launch until all first attempts (or giving up). */
   workerEventLoop: WorkerMemory["eventLoopDelay"];
   worker: { idle: WorkerMemory; sleeping: WorkerMemory; afterGc: WorkerMemory; idleReached: boolean };
+  /** What the vendor sandbox (in the benchmark's process) had received and sent back when the workflows slept. */
+  sandbox: { messages: number; callbacks: number };
 }
 
 export interface PageStats {
@@ -112,6 +116,7 @@ export async function measureTagihLaunch(options: {
       startLatency: launch.startLatency,
       workerEventLoop: launch.workerEventLoop,
       worker: { idle: idleMemory, ...memory },
+      sandbox: { messages: tagih.sandbox.messages().length, callbacks: tagih.sandbox.callbacks().length },
     };
   } finally {
     await tagih.stop();
@@ -121,6 +126,8 @@ export async function measureTagihLaunch(options: {
 interface RunningTagih {
   stack: Awaited<ReturnType<typeof startStack>>;
   worker: WorkerProcess;
+  /** The Twilio the worker sends to: a vendor sandbox in this process. */
+  sandbox: VendorSandbox;
   /** For reading progress straight from Tagih's tables. */
   pool: pg.Pool;
   taskQueue: string;
@@ -144,11 +151,25 @@ async function startTagih(server: TemporalServer, databaseUrl: string, dir: stri
   const apiConfig = loadConfig({ ...env, TAGIH_ROLE: "api", PORT: String(await freePort()), TAGIH_SANDBOX_PORT: String(await freePort()), LOG_LEVEL: "warn" });
   const stack = await startStack(apiConfig, logger.child({ component: "tagih-api" }));
   const unregisterApi = onCleanup("Tagih API", stack.stop);
-  // The worker's sandbox delivers callbacks to the worker's PORT, where nothing listens:
-  // attempts stay "queued" and every account workflow sleeps waiting for an outcome
-  // (waitForOutcome P1D), which is the state whose memory we want.
+  // The worker sends SMS as it would to Twilio: with credentials, to a Twilio-compatible API
+  // elsewhere (this process), so the messages the sandbox keeps are not in the worker's
+  // memory. The sandbox calls back a port where nothing listens: attempts stay "queued" and
+  // every account workflow sleeps waiting for an outcome (waitForOutcome P1D), the state
+  // whose memory we want.
+  const twilio = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
+  const sandbox = await startVendorSandbox({ twilio, seed: 1, deliverTo: `http://127.0.0.1:${await freePort()}` });
+  const unregisterSandbox = onCleanup("vendor sandbox", sandbox.close);
   const worker = await startWorkerProcess(
-    { ...env, TAGIH_ROLE: "worker", PORT: String(await freePort()), TAGIH_SANDBOX_PORT: String(await freePort()), LOG_LEVEL: "error" },
+    {
+      ...env,
+      TAGIH_ROLE: "worker",
+      PORT: String(await freePort()),
+      TAGIH_SANDBOX_PORT: String(await freePort()),
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TAGIH_TWILIO_API_URL: sandbox.url,
+      LOG_LEVEL: "error",
+    },
     join(dir, `tagih-worker-${server.kind}.log`),
   );
   const pool = new pg.Pool({ ...postgresConfig(databaseUrl), max: 2 });
@@ -157,12 +178,15 @@ async function startTagih(server: TemporalServer, databaseUrl: string, dir: stri
   return {
     stack,
     worker,
+    sandbox,
     pool,
     taskQueue,
     env,
     async stop() {
       await pool.end();
       await worker.stop();
+      unregisterSandbox();
+      await sandbox.close();
       unregisterApi();
       await stack.stop();
     },

@@ -22,8 +22,6 @@ export interface WorkerMemory {
   /** How many workflows the worker keeps in its sticky cache, and what set that number. */
   maxCachedWorkflows: number;
   cacheSetBy: string;
-  sandboxMessages: number;
-  sandboxCallbacks: number;
   /** Event-loop delay of the worker's main thread (activities, the Temporal client) since the last reset, in ms. */
   eventLoopDelay: { p50: number; p99: number; max: number };
 }
@@ -85,8 +83,6 @@ function memory(): WorkerMemory {
     external: usage.external,
     heapSizeLimit,
     ...cacheSize(heapMiB),
-    sandboxMessages: stack.sandbox?.messages().length ?? 0,
-    sandboxCallbacks: stack.sandbox?.callbacks().length ?? 0,
     eventLoopDelay: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
   };
 }
