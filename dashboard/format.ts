@@ -34,16 +34,8 @@ export function amounts(list: Amount[]): string {
  * @example money(150000050n, "IDR") // "IDR 1,500,000.50"
  */
 export function money(minor: bigint, currency: string): string {
-  const digits = minorUnitDigits(currency);
-  const format = new Intl.NumberFormat(LOCALE, {
-    style: "currency",
-    currency,
-    currencyDisplay: "code",
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
   // Intl formats decimal strings exactly, without converting them to a double.
-  return format.format(toMajorString(minor, currency) as unknown as number);
+  return currencyFormat(currency).format(toMajorString(minor, currency) as unknown as number);
 }
 
 /**
@@ -54,13 +46,17 @@ export function money(minor: bigint, currency: string): string {
  */
 export function cost(amount: number, currency: string | null): string {
   if (currency === null) return "–";
+  return currencyFormat(currency, 6).format(roundCost(amount));
+}
+
+/** The currency's code and at least its minor digits (up to `maxDigits` where more are wanted). */
+function currencyFormat(currency: string, maxDigits = 0): Intl.NumberFormat {
   const digits = minorUnitDigits(currency);
-  const format = new Intl.NumberFormat(LOCALE, {
+  return new Intl.NumberFormat(LOCALE, {
     style: "currency",
     currency,
     currencyDisplay: "code",
     minimumFractionDigits: digits,
-    maximumFractionDigits: Math.max(digits, 6),
+    maximumFractionDigits: Math.max(digits, maxDigits),
   });
-  return format.format(roundCost(amount));
 }
