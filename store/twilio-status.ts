@@ -20,10 +20,16 @@ export async function applyTwilioMessageStatus(db: Database, callbackId: string,
     await markCallbackApplied(db, callbackId);
     return undefined;
   }
-  const moved = await advanceAttemptStatus(db, "twilio", event.MessageSid, event.MessageStatus, event.ErrorCode || undefined);
-  const known =
-    moved ?? (await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: event.MessageSid } }, select: { id: true } }));
-  if (known) await markCallbackApplied(db, callbackId);
+  const advance = () => advanceAttemptStatus(db, "twilio", event.MessageSid, event.MessageStatus, event.ErrorCode || undefined);
+  let moved = await advance();
+  if (!moved) {
+    const known = await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: event.MessageSid } }, select: { id: true } });
+    if (!known) return undefined;
+    // The send may have stored the SID between the two statements: advance again now that it
+    // is visible, or the event would be marked applied without ever moving its attempt.
+    moved = await advance();
+  }
+  await markCallbackApplied(db, callbackId);
   return moved;
 }
 
