@@ -15,7 +15,7 @@ export interface AdvancedAttempt {
  * cannot move a status backwards.
  * @example await advanceAttemptStatus(db, "twilio", "SM123", "delivered")
  */
-export async function advanceAttemptStatus(
+async function advanceAttemptStatus(
   db: Database,
   vendor: string,
   vendorId: string,
@@ -32,4 +32,26 @@ export async function advanceAttemptStatus(
  RETURNING a.id, e.workflow_id`;
   const row = rows[0];
   return row && { attemptId: row.id, workflowId: row.workflow_id, status, outcome: outcomeOf(status) };
+}
+
+/**
+ * `advanceAttemptStatus` for a stored callback: also says whether any attempt carries that
+ * vendor id, i.e. whether the callback can be marked applied. When the first advance finds
+ * no attempt but the lookup does, the send stored the id between the two statements, so the
+ * advance runs again: marking the callback applied without it would lose the event (the
+ * send's own pass over pending callbacks may already have run).
+ * @example const { known, moved } = await advanceKnownAttempt(db, "twilio", "SM123", "delivered")
+ */
+export async function advanceKnownAttempt(
+  db: Database,
+  vendor: string,
+  vendorId: string,
+  status: string,
+  errorCode?: string,
+): Promise<{ known: boolean; moved: AdvancedAttempt | undefined }> {
+  const moved = await advanceAttemptStatus(db, vendor, vendorId, status, errorCode);
+  if (moved) return { known: true, moved };
+  const known = await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor, vendorId } }, select: { id: true } });
+  if (!known) return { known: false, moved: undefined };
+  return { known: true, moved: await advanceAttemptStatus(db, vendor, vendorId, status, errorCode) };
 }

@@ -1,6 +1,6 @@
 import { outcomeOf } from "../domain/attempt-status.ts";
 import type { Database } from "../runtime/database.ts";
-import { advanceAttemptStatus, type AdvancedAttempt } from "./attempts.ts";
+import { advanceKnownAttempt, type AdvancedAttempt } from "./attempts.ts";
 import { markOptedOutAttempts } from "./inbound.ts";
 import { markCallbackApplied } from "./callbacks.ts";
 
@@ -65,8 +65,7 @@ export async function applySendgridEvent(db: Database, callbackId: string, event
   let moved: AdvancedAttempt | undefined;
   let applied: boolean;
   if (status && messageId) {
-    moved = await advanceAttemptStatus(db, "sendgrid", messageId, status, status === "failed" ? errorCodeOf(event) : undefined);
-    applied = moved !== undefined || (await attemptOf(db, messageId)) !== undefined;
+    ({ known: applied, moved } = await advanceKnownAttempt(db, "sendgrid", messageId, status, status === "failed" ? errorCodeOf(event) : undefined));
     if (applied && event.event === "dropped" && DROPPED_FOR_OPT_OUT.test(String(event.reason ?? ""))) {
       await recordEmailOptOut(db, event, messageId);
     }

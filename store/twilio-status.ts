@@ -1,6 +1,6 @@
 import { isKnownStatus } from "../domain/attempt-status.ts";
 import type { Database } from "../runtime/database.ts";
-import { advanceAttemptStatus, type AdvancedAttempt } from "./attempts.ts";
+import { advanceKnownAttempt, type AdvancedAttempt } from "./attempts.ts";
 import { markCallbackApplied, pendingCallbacks } from "./callbacks.ts";
 
 /** Twilio message status callback fields we act on (form-encoded, Twilio's names). */
@@ -20,16 +20,8 @@ export async function applyTwilioMessageStatus(db: Database, callbackId: string,
     await markCallbackApplied(db, callbackId);
     return undefined;
   }
-  const advance = () => advanceAttemptStatus(db, "twilio", event.MessageSid, event.MessageStatus, event.ErrorCode || undefined);
-  let moved = await advance();
-  if (!moved) {
-    const known = await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: event.MessageSid } }, select: { id: true } });
-    if (!known) return undefined;
-    // The send may have stored the SID between the two statements: advance again now that it
-    // is visible, or the event would be marked applied without ever moving its attempt.
-    moved = await advance();
-  }
-  await markCallbackApplied(db, callbackId);
+  const { known, moved } = await advanceKnownAttempt(db, "twilio", event.MessageSid, event.MessageStatus, event.ErrorCode || undefined);
+  if (known) await markCallbackApplied(db, callbackId);
   return moved;
 }
 

@@ -1,5 +1,5 @@
 import type { Database } from "../runtime/database.ts";
-import { advanceAttemptStatus, type AdvancedAttempt } from "./attempts.ts";
+import { advanceKnownAttempt, type AdvancedAttempt } from "./attempts.ts";
 import { markCallbackApplied } from "./callbacks.ts";
 
 /** Twilio call status callback fields we act on (form-encoded, Twilio's names). */
@@ -67,14 +67,12 @@ export async function applyTwilioCallStatus(db: Database, callbackId: string, ev
     await markCallbackApplied(db, callbackId);
     return undefined;
   }
-  const moved = await advanceAttemptStatus(db, "twilio", event.CallSid, mapped.status, mapped.errorCode);
+  const { known, moved } = await advanceKnownAttempt(db, "twilio", event.CallSid, mapped.status, mapped.errorCode);
   const seconds = Number(event.CallDuration);
   if (event.CallStatus === "completed" && Number.isFinite(seconds) && seconds >= 0) {
     // Billed by the started minute.
     await db.$executeRaw`UPDATE contact_attempts SET units = ${Math.ceil(seconds / 60)} WHERE vendor = 'twilio' AND vendor_id = ${event.CallSid}`;
   }
-  const known =
-    moved ?? (await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: event.CallSid } }, select: { id: true } }));
   if (known) await markCallbackApplied(db, callbackId);
   return moved;
 }
