@@ -15,13 +15,7 @@ export interface AdvancedAttempt {
  * cannot move a status backwards.
  * @example await advanceAttemptStatus(db, "twilio", "SM123", "delivered")
  */
-async function advanceAttemptStatus(
-  db: Database,
-  vendor: string,
-  vendorId: string,
-  status: string,
-  errorCode?: string,
-): Promise<AdvancedAttempt | undefined> {
+async function advanceAttemptStatus(db: Database, vendor: string, vendorId: string, status: string, errorCode?: string): Promise<AdvancedAttempt | undefined> {
   const rows = await db.$queryRaw<{ id: string; workflow_id: string }[]>`
     UPDATE contact_attempts a
        SET status = ${status}, status_rank = ${statusRank(status)},
