@@ -63,7 +63,7 @@ async function startWorker(): Promise<ChildProcess> {
 describe("a worker killed mid-campaign", () => {
   it("another worker finishes the campaign and the sandbox receives each SMS exactly once", { timeout: 300_000 }, async () => {
     const product = `crash-${randomUUID()}`;
-    const accounts = Array.from({ length: 24 }, () => accountFixture({ product }));
+    const accounts = Array.from({ length: 48 }, () => accountFixture({ product }));
     expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts })).status).toBe(200);
     const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
       name: "crash",
@@ -74,7 +74,10 @@ describe("a worker killed mid-campaign", () => {
     await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`);
     const phones = new Set((await stack.db.account.findMany({ where: { product }, select: { phone: true } })).map((a) => a.phone));
     const sentTo = () => sandbox.messages().filter((m) => phones.has(m.to));
-    await eventually(async () => (sentTo().length >= 4 ? true : undefined), "the first sends", 60_000);
+    // Polled tightly (the sandbox is in this process): a worker sends a few dozen SMS a second,
+    // and the kill must land in the middle of the campaign.
+    const deadline = Date.now() + 60_000;
+    while (sentTo().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     first.kill("SIGKILL");
     const killedAfter = sentTo().length;
 
@@ -82,19 +85,20 @@ describe("a worker killed mid-campaign", () => {
     await eventually(
       async () => {
         const s = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaign.body.id}/summary`);
-        return s.body.finished === 24 ? s.body : undefined;
+        return s.body.finished === 48 ? s.body : undefined;
       },
-      "all 24 accounts finished",
+      "all 48 accounts finished",
       240_000,
     );
     const perPhone = new Map<string, number>();
     for (const m of sentTo()) perPhone.set(m.to, (perPhone.get(m.to) ?? 0) + 1);
-    expect(killedAfter).toBeLessThan(24);
-    expect(perPhone.size).toBe(24);
+    expect(killedAfter).toBeGreaterThan(0);
+    expect(killedAfter).toBeLessThan(48);
+    expect(perPhone.size).toBe(48);
     expect([...perPhone.values()].every((n) => n === 1)).toBe(true);
     const attempts = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId: campaign.body.id } } });
-    expect(attempts).toHaveLength(24);
-    expect(new Set(attempts.map((a) => a.vendorId)).size).toBe(24);
+    expect(attempts).toHaveLength(48);
+    expect(new Set(attempts.map((a) => a.vendorId)).size).toBe(48);
   });
 
   it.each(["sms", "voice"] as const)(
