@@ -280,6 +280,8 @@ CREATE OR REPLACE FUNCTION mis_outcome_fact_changed() RETURNS trigger LANGUAGE p
 DECLARE
   o account_outcome_facts := COALESCE(NEW, OLD);
 BEGIN
+  -- mis_rebuild() adds the outcome facts itself, once per cell.
+  IF current_setting('tagih.mis_rebuilding', true) = 'on' THEN RETURN NULL; END IF;
   PERFORM mis_add(o.campaign_id, o.variant, o.step_id, o.channel, o.day, o.dpd_bucket, o.agency, o.market, o.currency, mis_shard(o.account_id),
                   mis_outcome_measures(o), CASE WHEN o.kind = 'linear' THEN o.amount_minor ELSE 0 END,
                   CASE WHEN TG_OP = 'DELETE' THEN -1 ELSE 1 END);
@@ -329,6 +331,18 @@ BEGIN
         FROM placements p JOIN enrolments e ON e.id = p.enrolment_id JOIN accounts a ON a.id = e.account_id JOIN agencies g ON g.id = p.agency_id
     ) rows
    GROUP BY campaign_id, variant, step_id, channel, day, bucket, agency, market, currency, shard;
-  PERFORM set_config('tagih.mis_rebuilding', 'off', true);
   PERFORM mis_refresh_account(account_id) FROM (SELECT account_id FROM payments UNION SELECT account_id FROM promises) touched_accounts;
+  -- Summed per cell first: through the trigger every outcome fact updated its cell again, all in
+  -- this one transaction, whose dead versions nothing can prune before it commits (51 MB of
+  -- table for 9,406 cells, scanned by every report).
+  PERFORM mis_add(campaign_id, variant, step_id, channel, day, dpd_bucket, agency, market, currency, shard,
+                  ARRAY[sum(m[1]), sum(m[2]), sum(m[3]), sum(m[4]), sum(m[5]), sum(m[6]), sum(m[7]), sum(m[8]), sum(m[9]), sum(m[10]),
+                        sum(m[11]), sum(m[12]), sum(m[13]), sum(m[14]), sum(m[15]), sum(m[16]), sum(m[17]), sum(m[18]), sum(m[19]),
+                        sum(m[20]), sum(m[21]), sum(m[22]), sum(m[23]), sum(m[24]), sum(m[25]), sum(m[26])]::bigint[],
+                  sum(linear), 1)
+    FROM (SELECT o.campaign_id, o.variant, o.step_id, o.channel, o.day, o.dpd_bucket, o.agency, o.market, o.currency,
+                 mis_shard(o.account_id) AS shard, mis_outcome_measures(o) AS m, CASE WHEN o.kind = 'linear' THEN o.amount_minor ELSE 0 END AS linear
+            FROM account_outcome_facts o) outcomes
+   GROUP BY campaign_id, variant, step_id, channel, day, dpd_bucket, agency, market, currency, shard;
+  PERFORM set_config('tagih.mis_rebuilding', 'off', true);
 END $$;
