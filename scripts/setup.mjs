@@ -47,9 +47,19 @@ function stamp(name, hash) {
   writeFileSync(join(stamps, name), hash);
 }
 
-// 1. npm dependencies, reinstalled only when the lock file changed.
+// 1. npm dependencies, reinstalled only when the lock file or a patch of a dependency changed
+//    (`patches/`, applied by patch-package after every install).
 const lock = join(root, "package-lock.json");
-const npmHash = hashOf(lock, join(root, "package.json"));
+const patches = join(root, "patches");
+const npmHash = hashOf(
+  lock,
+  join(root, "package.json"),
+  ...(existsSync(patches)
+    ? readdirSync(patches)
+        .sort()
+        .map((f) => join(patches, f))
+    : []),
+);
 if (!existsSync(join(root, "node_modules")) || !stamped("npm", npmHash)) {
   log("installing npm dependencies");
   if (!run("npm", [existsSync(lock) ? "ci" : "install", "--no-audit", "--no-fund"])) {
