@@ -133,7 +133,6 @@ export async function campaignReport(
        GROUP BY ${groupBy}`;
     const result = await bulk.query<Cell[]>({ text: statement.text, values: statement.values, rowMode: "array" });
     return inGrainOrder(result.rows, by.length).map((row) => finish(row, by, fx));
-    return result.rows.map((row) => finish(row, by, fx));
   };
   const [rows, totals] = await Promise.all([query.by.length > 0 ? cut(query.by) : null, cut([])]);
   return { rows: rows ?? totals, totals };
@@ -173,12 +172,16 @@ function fxRates(versions: UnitCostVersion[]): Record<string, number> {
  */
 function inGrainOrder(rows: Cell[][], width: number): Cell[][] {
   // NUL, which PostgreSQL text cannot hold, separates the values and sorts before any character.
-  const keyed = rows.map((row) => ({ key: row.slice(0, width + 1).join("\u0000"), row }));
+  const keyed = rows.map((row) => {
+    let key = String(row[0]);
+    for (let i = 1; i <= width; i++) key += "\u0000" + String(row[i]);
+    return { key, row };
+  });
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return keyed.map((k) => k.row);
 }
 
-/** A result row: the grain's values, currency, the figures (FIGURES order), cost currency, unpriced markets. */
+/** A result row: the grain's values, currency, the figures (measures, channel split, cost per channel), cost currency, unpriced markets. */
 function finish(row: Cell[], by: ReportDimension[], fx: Record<string, number>): ReportRow {
   const figures = (row[by.length + 1] as string).split(",");
   // Filled in place: an object grown key by key falls into V8's slow dictionary mode, and a
@@ -187,7 +190,8 @@ function finish(row: Cell[], by: ReportDimension[], fx: Record<string, number>):
   let i = 0;
   for (const [name, money] of MEASURE_KINDS) {
     const value = figures[i++]!;
-    m[name] = money ? BigInt(value) : Number(value);
+    // Most cells hold no money of a kind; parsing a bigint from text is costly, so zero is not parsed.
+    m[name] = money ? (value === "0" ? 0n : BigInt(value)) : Number(value);
   }
   const measures = m as unknown as Measures;
   const split: ChannelSplit = { callsPlaced: Number(figures[i++]), digitalDelivered: Number(figures[i++]), digitalUndelivered: Number(figures[i++]) };
@@ -197,10 +201,10 @@ function finish(row: Cell[], by: ReportDimension[], fx: Record<string, number>):
   const currency = row[by.length] as string;
   const scale = 10 ** minorUnitDigits(currency);
   const dimensions: ReportRow["dimensions"] = {};
-  by.forEach((d, at) => {
+  for (let at = 0; at < by.length; at++) {
     const value = row[at] as string | null;
-    dimensions[d] = value === "" ? null : value;
-  });
+    dimensions[by[at]!] = value === "" ? null : value;
+  }
   const unpriced = row[by.length + 3] as string | null;
   return {
     dimensions,

@@ -175,8 +175,7 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
     const by = parseGrain(query.by);
-    const found = await campaign(id);
-    const { timeZone } = await settings();
+    const [found, { timeZone }] = await Promise.all([campaign(id), settings()]);
     const period = {
       from: query.from ?? new Intl.DateTimeFormat("en-CA", { timeZone }).format(found.createdAt),
       to: query.to ?? today(timeZone),
@@ -330,18 +329,20 @@ type FlatRow = Record<string, string | number | boolean | null>;
 function flatRows(rows: ReportRow[]): FlatRow[] {
   if (rows.length === 0) return [];
   const first = rows[0]!;
-  const keys = [...Object.keys(first.dimensions), "currency", ...MEASURE_NAMES, "callsPlaced", ...Object.keys(first.rates), ...COST_KEYS];
+  const dimensions = Object.keys(first.dimensions) as ReportDimension[];
+  const rateNames = Object.keys(first.rates) as (keyof ReportRow["rates"])[];
+  const keys = [...dimensions, "currency", ...MEASURE_NAMES, "callsPlaced", ...rateNames, ...COST_KEYS];
   const template: FlatRow = Object.fromEntries(keys.map((k) => [k, null]));
   return rows.map((row) => {
     const flat = { ...template };
-    for (const d in row.dimensions) flat[d] = row.dimensions[d as ReportDimension] ?? null;
+    for (const d of dimensions) flat[d] = row.dimensions[d] ?? null;
     flat.currency = row.currency;
     for (const name of MEASURE_NAMES) {
       const value = row.measures[name];
-      flat[name] = typeof value === "bigint" ? value.toString() : name === "recoveredLinearMinor" ? value.toFixed(2) : value;
+      flat[name] = typeof value === "bigint" ? (value === 0n ? "0" : value.toString()) : name === "recoveredLinearMinor" ? value.toFixed(2) : value;
     }
     flat.callsPlaced = row.split.callsPlaced;
-    for (const rate in row.rates) flat[rate] = row.rates[rate as keyof ReportRow["rates"]];
+    for (const rate of rateNames) flat[rate] = row.rates[rate];
     flat.costSms = roundCost(row.cost.byChannel.sms);
     flat.costVoice = roundCost(row.cost.byChannel.voice);
     flat.costEmail = roundCost(row.cost.byChannel.email);
