@@ -197,6 +197,11 @@ describe("a campaign's MIS report", () => {
       for (const name of names) expect(String(row[name]), `${key} ${name}`).toBe(String(want[name]));
     }
     expect([...seen].sort()).toEqual([...expected.keys()].sort());
+    // Rows come in the grain's order, then currency (account-level rows, with no step, first).
+    const order = report.body.rows.map((r: Record<string, string | null>) =>
+      [r.variant, r.step ?? "", r.channel ?? "", r.dpdBucket, r.currency].join("\u0000"),
+    );
+    expect(order).toEqual([...order].sort());
 
     // The mix really produced every kind of figure the test compares.
     const totals = report.body.totals[0];
