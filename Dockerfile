@@ -4,8 +4,6 @@ FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-# Patches of dependencies, applied by patch-package after the install (README, "Performance").
-COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN DATABASE_URL=postgres://build@localhost:5432/build npx prisma generate

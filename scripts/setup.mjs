@@ -47,19 +47,9 @@ function stamp(name, hash) {
   writeFileSync(join(stamps, name), hash);
 }
 
-// 1. npm dependencies, reinstalled only when the lock file or a patch of a dependency changed
-//    (`patches/`, applied by patch-package after every install).
+// 1. npm dependencies, reinstalled only when the lock file changed.
 const lock = join(root, "package-lock.json");
-const patches = join(root, "patches");
-const npmHash = hashOf(
-  lock,
-  join(root, "package.json"),
-  ...(existsSync(patches)
-    ? readdirSync(patches)
-        .sort()
-        .map((f) => join(patches, f))
-    : []),
-);
+const npmHash = hashOf(lock, join(root, "package.json"));
 if (!existsSync(join(root, "node_modules")) || !stamped("npm", npmHash)) {
   log("installing npm dependencies");
   if (!run("npm", [existsSync(lock) ? "ci" : "install", "--no-audit", "--no-fund"])) {
