@@ -60,6 +60,35 @@ async function startWorker(): Promise<ChildProcess> {
   return child;
 }
 
+/** What the campaign's unfinished journeys are doing: their attempts, the callbacks about them, and what their workflows say they wait for. */
+async function unfinished(campaignId: string) {
+  const enrolments = await stack.db.enrolment.findMany({ where: { campaignId, status: { not: "finished" } }, include: { attempts: true } });
+  return Promise.all(
+    enrolments.map(async (e) => ({
+      enrolment: e.id,
+      status: e.status,
+      attempts: await Promise.all(
+        e.attempts.map(async (a) => ({
+          status: a.status,
+          vendorId: a.vendorId,
+          callbacks: a.vendorId
+            ? (await stack.db.callback.findMany({ where: { eventId: { startsWith: a.vendorId } } })).map((c) => ({
+                event: c.eventId,
+                applied: c.appliedAt,
+                signal: c.signal !== null,
+                signalled: c.signalledAt,
+              }))
+            : [],
+        })),
+      ),
+      workflow: await stack.temporal.workflow
+        .getHandle(e.workflowId)
+        .query("accountState")
+        .catch((error: unknown) => String(error)),
+    })),
+  );
+}
+
 describe("a worker killed mid-campaign", () => {
   it("another worker finishes the campaign and the sandbox receives each SMS exactly once", { timeout: 300_000 }, async () => {
     const product = `crash-${randomUUID()}`;
@@ -89,7 +118,12 @@ describe("a worker killed mid-campaign", () => {
       },
       "all 48 accounts finished",
       240_000,
-    );
+    ).catch(async (error: unknown) => {
+      const pending = await stack.db.callback.findMany({ where: { appliedAt: null }, select: { eventId: true, receivedAt: true }, take: 50 });
+      throw new Error(
+        `${String(error)}; unfinished: ${JSON.stringify(await unfinished(campaign.body.id), null, 1)}; callbacks not applied: ${JSON.stringify(pending)}`,
+      );
+    });
     const perPhone = new Map<string, number>();
     for (const m of sentTo()) perPhone.set(m.to, (perPhone.get(m.to) ?? 0) + 1);
     expect(killedAfter).toBeGreaterThan(0);
