@@ -50,12 +50,18 @@ const COLUMN: Record<(typeof MEASURE_NAMES)[number], string> = {
 /** A measure summed over the rollup rows of a group, as text (sums of bigints overflow JavaScript's numbers). */
 const sumOf = (name: (typeof MEASURE_NAMES)[number]) => Prisma.raw(`sum(f.${COLUMN[name]})::text AS "${name}"`);
 
-const SPLIT = ["callsPlaced", "digitalDelivered", "digitalUndelivered"] as const satisfies readonly (keyof ChannelSplit)[];
-const SPLIT_SUM: Record<keyof ChannelSplit, string> = {
-  callsPlaced: "COALESCE(sum(f.attempted) FILTER (WHERE f.channel = 'voice'), 0)",
-  digitalDelivered: "COALESCE(sum(f.delivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
-  digitalUndelivered: "COALESCE(sum(f.undelivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
-};
+/**
+ * What a report cell sums, as one comma-separated text, in the order finish() reads it back:
+ * the measures; calls placed, digital delivered and digital undelivered (ChannelSplit); the
+ * cost per channel (units × the price joined from the unit costs in force).
+ */
+const FIGURES = [
+  ...MEASURE_NAMES.map((name) => `sum(f.${COLUMN[name]})`),
+  "COALESCE(sum(f.attempted) FILTER (WHERE f.channel = 'voice'), 0)",
+  "COALESCE(sum(f.delivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
+  "COALESCE(sum(f.undelivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
+  ...CHANNELS.map((c) => `COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${c}'), 0)::float8`),
+].join(", ");
 // Looked up once: thousands of rows read these per cell.
 const MEASURE_KINDS = MEASURE_NAMES.map((name) => [name, isMoney(name)] as const);
 
@@ -105,13 +111,6 @@ export async function campaignReport(
   const versions = await unitCostVersions(db);
   const prices = pricePeriods(versions);
   const fx = fxRates(versions);
-  const figures = Prisma.raw(
-    [
-      ...MEASURE_NAMES.map((name) => `sum(f.${COLUMN[name]})`),
-      ...SPLIT.map((part) => SPLIT_SUM[part]),
-      ...CHANNELS.map((c) => `COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${c}'), 0)::float8`),
-    ].join(", "),
-  );
   const cut = async (by: ReportDimension[]) => {
     const grain = by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}::text AS "${d}"`));
     const groupBy = Prisma.join([...by.map((d) => Prisma.raw(`f.${REPORT_DIMENSIONS[d]}`)), Prisma.raw("f.currency")]);
@@ -122,7 +121,7 @@ export async function campaignReport(
       SELECT ${Prisma.join([
         ...grain,
         Prisma.raw("f.currency"),
-        Prisma.sql`concat_ws(',', ${figures}) AS figures`,
+        Prisma.raw(`concat_ws(',', ${FIGURES}) AS figures`),
         Prisma.raw(`min(p.cost_currency) AS "costCurrency"`),
         // Not DISTINCT, which would sort within every group; repeats are dropped in finish().
         Prisma.raw(`string_agg(f.market, ' ') FILTER (WHERE p.price IS NULL AND f.units > 0 AND f.channel <> '') AS "unpriced"`),
@@ -181,7 +180,7 @@ function inGrainOrder(rows: Cell[][], width: number): Cell[][] {
   return keyed.map((k) => k.row);
 }
 
-/** A result row: the grain's values, currency, the figures (measures, channel split, cost per channel), cost currency, unpriced markets. */
+/** A result row: the grain's values, currency, the FIGURES, cost currency, unpriced markets. */
 function finish(row: Cell[], by: ReportDimension[], fx: Record<string, number>): ReportRow {
   const figures = (row[by.length + 1] as string).split(",");
   // Filled in place: an object grown key by key falls into V8's slow dictionary mode, and a
