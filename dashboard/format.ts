@@ -49,14 +49,24 @@ export function cost(amount: number, currency: string | null): string {
   return currencyFormat(currency, 6).format(roundCost(amount));
 }
 
+// Building an Intl.NumberFormat costs tens of µs and a page formats every cell of its tables:
+// one per currency and precision, bounded by the ISO 4217 list.
+const currencyFormats = new Map<string, Intl.NumberFormat>();
+
 /** The currency's code and at least its minor digits (up to `maxDigits` where more are wanted). */
 function currencyFormat(currency: string, maxDigits = 0): Intl.NumberFormat {
-  const digits = minorUnitDigits(currency);
-  return new Intl.NumberFormat(LOCALE, {
-    style: "currency",
-    currency,
-    currencyDisplay: "code",
-    minimumFractionDigits: digits,
-    maximumFractionDigits: Math.max(digits, maxDigits),
-  });
+  const key = `${currency} ${maxDigits}`;
+  let format = currencyFormats.get(key);
+  if (!format) {
+    const digits = minorUnitDigits(currency);
+    format = new Intl.NumberFormat(LOCALE, {
+      style: "currency",
+      currency,
+      currencyDisplay: "code",
+      minimumFractionDigits: digits,
+      maximumFractionDigits: Math.max(digits, maxDigits),
+    });
+    currencyFormats.set(key, format);
+  }
+  return format;
 }
