@@ -1,8 +1,8 @@
-import type { Pool } from "pg";
+import pg, { type Pool } from "pg";
 import { Prisma } from "../generated/prisma/client.ts";
-import { CHANNELS, type Channel } from "../domain/channel.ts";
-import { costToCollect, DEFAULT_UNIT_COSTS, pricePeriods, type UnitCostVersion, type UnitCosts } from "../domain/mis/cost.ts";
-import { emptyMeasures, isMoney, MEASURE_NAMES, rates, type ChannelSplit, type Measures, type Rates } from "../domain/mis/funnel.ts";
+import type { Channel } from "../domain/channel.ts";
+import { costToCollect, DEFAULT_UNIT_COSTS, pricePeriods, roundCost, type UnitCostVersion, type UnitCosts } from "../domain/mis/cost.ts";
+import { MEASURE_NAMES, rates, type ChannelSplit, type Measures, type Rates } from "../domain/mis/funnel.ts";
 import { minorUnitDigits } from "../domain/money.ts";
 import type { Database } from "../runtime/database.ts";
 
@@ -50,41 +50,47 @@ const COLUMN: Record<(typeof MEASURE_NAMES)[number], string> = {
 /** A measure summed over the rollup rows of a group, as text (sums of bigints overflow JavaScript's numbers). */
 const sumOf = (name: (typeof MEASURE_NAMES)[number]) => Prisma.raw(`sum(f.${COLUMN[name]})::text AS "${name}"`);
 
+const costOf = (channel: Channel) => `COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${channel}'), 0)::float8`;
 /**
- * What a report cell sums, as one comma-separated text, in the order finish() reads it back:
- * the measures; calls placed, digital delivered and digital undelivered (ChannelSplit); the
- * cost per channel (units × the price joined from the unit costs in force).
+ * What a report cell sums, in the order its comma-separated figures text lists them: the
+ * measures; calls placed, digital delivered and digital undelivered (ChannelSplit); the cost
+ * per channel (units × the price joined from the unit costs in force).
  */
-const FIGURES = [
-  ...MEASURE_NAMES.map((name) => `sum(f.${COLUMN[name]})`),
-  "COALESCE(sum(f.attempted) FILTER (WHERE f.channel = 'voice'), 0)",
-  "COALESCE(sum(f.delivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
-  "COALESCE(sum(f.undelivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
-  ...CHANNELS.map((c) => `COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${c}'), 0)::float8`),
-].join(", ");
-// Looked up once: thousands of rows read these per cell.
-const MEASURE_KINDS = MEASURE_NAMES.map((name) => [name, isMoney(name)] as const);
+const FIGURES = {
+  ...(Object.fromEntries(MEASURE_NAMES.map((name) => [name, `sum(f.${COLUMN[name]})`])) as Record<(typeof MEASURE_NAMES)[number], string>),
+  callsPlaced: "COALESCE(sum(f.attempted) FILTER (WHERE f.channel = 'voice'), 0)",
+  digitalDelivered: "COALESCE(sum(f.delivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
+  digitalUndelivered: "COALESCE(sum(f.undelivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
+  costSms: costOf("sms"),
+  costWhatsapp: costOf("whatsapp"),
+  costVoice: costOf("voice"),
+  costEmail: costOf("email"),
+};
+type Figure = keyof typeof FIGURES;
+/** Where each figure sits in a cell's figures text. */
+const AT = Object.fromEntries(Object.keys(FIGURES).map((name, i) => [name, i])) as Record<Figure, number>;
 
-export interface CostCell {
-  /** Per channel, in the unit costs' currency. */
-  byChannel: Record<Channel, number>;
-  total: number;
-  currency: string | null;
-  /** Markets billed without known unit costs (their units cost nothing here). */
-  unpriced: string[];
-}
-
-export interface ReportRow {
-  /** The cell's dimension values (null: account-level figures with no step or channel, no agency). */
-  dimensions: Partial<Record<ReportDimension, string | null>>;
-  /** Money is never summed across currencies: every row is one currency's. */
-  currency: string;
-  measures: Measures;
-  split: ChannelSplit;
-  rates: Rates;
-  cost: CostCell;
-  costToCollect: number | null;
-}
+/**
+ * A report row as the API's JSON and CSV and the dashboard show it. The cell's dimension
+ * values: null where a figure has none (account-level figures have no step or channel, most
+ * none an agency); undefined, so absent from JSON, for dimensions outside the grain. Then its
+ * currency (money is never summed across currencies), the measures, calls placed, the rates,
+ * the cost per channel in the unit costs' currency (rounded to millionths) with the markets
+ * billed without known unit costs (their units cost nothing here), and cost to collect.
+ */
+export type ReportRow = Record<ReportDimension, string | null | undefined> & { currency: string } & Measures &
+  Pick<ChannelSplit, "callsPlaced"> &
+  Rates & {
+    costSms: number;
+    costVoice: number;
+    costEmail: number;
+    costWhatsapp: number;
+    costTotal: number;
+    costCurrency: string | null;
+    /** Space-separated market codes, or null. */
+    unpricedMarkets: string | null;
+    costToCollect: number | null;
+  };
 
 /** Where a report reads from: Prisma for settings, node-postgres for the rows (thousands at a fine grain). */
 export interface ReportSources {
@@ -99,9 +105,9 @@ export interface ReportSources {
  * Two queries side by side, the grain and the totals per currency (as grouping sets they
  * must sort every row; apart, each is a hash aggregate at half the time); rows in the grain's order.
  *
- * The rows are read with node-postgres as arrays, and a cell's forty-odd figures travel as
- * one comma-separated text: a six-dimension cut has thousands of rows, node-postgres decodes
- * each field on its own (about 0.2 µs), and Prisma's row objects cost more than the query.
+ * A cell's forty-odd figures travel as one comma-separated text, and each row is finished
+ * as it arrives, while PostgreSQL still sends the rest: a six-dimension cut has thousands of
+ * rows, and node-postgres decodes each field on its own (about 0.2 µs).
  * @example await campaignReport({ db, bulk }, { campaignId, by: ["variant", "channel"], from: "2026-12-01", to: "2026-12-31" })
  */
 export async function campaignReport(
@@ -121,7 +127,7 @@ export async function campaignReport(
       SELECT ${Prisma.join([
         ...grain,
         Prisma.raw("f.currency"),
-        Prisma.raw(`concat_ws(',', ${FIGURES}) AS figures`),
+        Prisma.raw(`concat_ws(',', ${Object.values(FIGURES).join(", ")}) AS figures`),
         Prisma.raw(`min(p.cost_currency) AS "costCurrency"`),
         // Not DISTINCT, which would sort within every group; repeats are dropped in finish().
         Prisma.raw(`string_agg(f.market, ' ') FILTER (WHERE p.price IS NULL AND f.units > 0 AND f.channel <> '') AS "unpriced"`),
@@ -130,11 +136,34 @@ export async function campaignReport(
         LEFT JOIN prices p ON p.market = f.market AND p.channel = f.channel AND f.day >= p.from_day AND f.day < p.to_day
        WHERE f.campaign_id = ${query.campaignId}::uuid AND f.day BETWEEN ${query.from}::date AND ${query.to}::date
        GROUP BY ${groupBy}`;
-    const result = await bulk.query<Cell[]>({ text: statement.text, values: statement.values, rowMode: "array" });
-    return inGrainOrder(result.rows, by.length).map((row) => finish(row, by, fx));
+    const at = DIMENSIONS.map((d) => by.indexOf(d));
+    const keyed: Keyed[] = [];
+    await eachRow(bulk, statement, (cells) => keyed.push({ key: grainKey(cells, by.length), row: finish(cells, at, by.length, fx) }));
+    return inGrainOrder(keyed);
   };
   const [rows, totals] = await Promise.all([query.by.length > 0 ? cut(query.by) : null, cut([])]);
   return { rows: rows ?? totals, totals };
+}
+
+const DIMENSIONS = Object.keys(REPORT_DIMENSIONS) as ReportDimension[];
+
+/**
+ * Runs a statement on a connection of its own and hands each result row, as an array, to
+ * `take` as it arrives.
+ */
+async function eachRow(bulk: Pool, statement: Prisma.Sql, take: (cells: Cell[]) => void): Promise<void> {
+  const client = await bulk.connect();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const config: pg.QueryArrayConfig = { text: statement.text, values: statement.values, rowMode: "array" };
+      const query = client.query(new pg.Query<Cell[]>(config));
+      query.on("row", take);
+      query.on("error", reject);
+      query.on("end", () => resolve());
+    });
+  } finally {
+    client.release();
+  }
 }
 
 type Cell = string | number | boolean | null;
@@ -164,56 +193,141 @@ function fxRates(versions: UnitCostVersion[]): Record<string, number> {
   return Object.assign({}, ...Object.values(DEFAULT_UNIT_COSTS).map((c) => c.fxToCostCurrency), ...versions.map((v) => v.costs.fxToCostCurrency ?? {}));
 }
 
-/**
- * Result rows in the order of their grain's values, then currency (the first `width + 1`
- * cells). Sorted here on one key per row: PostgreSQL's sort of the finished rows cost more
- * than their aggregate, and comparing seven values per pair was slower than one string.
- */
-function inGrainOrder(rows: Cell[][], width: number): Cell[][] {
+interface Keyed {
+  key: string;
+  row: ReportRow;
+}
+
+/** A result row's grain values, then currency (its first `width + 1` cells), as one sort key. */
+function grainKey(cells: Cell[], width: number): string {
   // NUL, which PostgreSQL text cannot hold, separates the values and sorts before any character.
-  const keyed = rows.map((row) => {
-    let key = String(row[0]);
-    for (let i = 1; i <= width; i++) key += "\u0000" + String(row[i]);
-    return { key, row };
-  });
+  let key = String(cells[0]);
+  for (let i = 1; i <= width; i++) key += "\u0000" + String(cells[i]);
+  return key;
+}
+
+/**
+ * Rows in the order of their grain's values, then currency. Sorted here on one key per row:
+ * PostgreSQL's sort of the finished rows cost more than their aggregate, and comparing seven
+ * values per pair was slower than one string.
+ */
+function inGrainOrder(keyed: Keyed[]): ReportRow[] {
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return keyed.map((k) => k.row);
 }
 
-/** A result row: the grain's values, currency, the FIGURES, cost currency, unpriced markets. */
-function finish(row: Cell[], by: ReportDimension[], fx: Record<string, number>): ReportRow {
-  const figures = (row[by.length + 1] as string).split(",");
-  // Filled in place: an object grown key by key falls into V8's slow dictionary mode, and a
-  // 6-dimension report has thousands of cells.
-  const m = emptyMeasures() as unknown as Record<(typeof MEASURE_NAMES)[number], number | bigint>;
-  let i = 0;
-  for (const [name, money] of MEASURE_KINDS) {
-    const value = figures[i++]!;
-    // Most cells hold no money of a kind; parsing a bigint from text is costly, so zero is not parsed.
-    m[name] = money ? (value === "0" ? 0n : BigInt(value)) : Number(value);
-  }
-  const measures = m as unknown as Measures;
-  const split: ChannelSplit = { callsPlaced: Number(figures[i++]), digitalDelivered: Number(figures[i++]), digitalUndelivered: Number(figures[i++]) };
-  const byChannel = {} as Record<Channel, number>;
-  let total = 0;
-  for (const c of CHANNELS) total += byChannel[c] = Number(figures[i++]);
-  const currency = row[by.length] as string;
+/**
+ * A result row (the grain's values, currency, the FIGURES, cost currency, unpriced markets) as
+ * a report row; `at` is where each of DIMENSIONS sits in it (-1: not in the grain). Built as one
+ * object literal: objects filled key by key from lists of names were several times slower to
+ * build and to serialise, and a six-dimension cut has thousands of rows.
+ */
+function finish(cells: Cell[], at: number[], width: number, fx: Record<string, number>): ReportRow {
+  const figures = (cells[width + 1] as string).split(",");
+  const count = (name: Figure) => Number(figures[AT[name]]);
+  // Money stays the exact text PostgreSQL summed.
+  const exact = (name: Figure) => figures[AT[name]]!;
+  const dimension = (i: number) => {
+    const value = i < 0 ? undefined : (cells[i] as string);
+    return value === "" ? null : value;
+  };
+  const m: Measures = {
+    enrolled: count("enrolled"),
+    outstandingMinor: exact("outstandingMinor"),
+    touched: count("touched"),
+    contacted: count("contacted"),
+    attempted: count("attempted"),
+    delivered: count("delivered"),
+    undelivered: count("undelivered"),
+    opened: count("opened"),
+    clicked: count("clicked"),
+    replied: count("replied"),
+    optedOut: count("optedOut"),
+    connected: count("connected"),
+    rpc: count("rpc"),
+    units: count("units"),
+    promises: count("promises"),
+    promisedMinor: exact("promisedMinor"),
+    promisesDue: count("promisesDue"),
+    promisesKept: count("promisesKept"),
+    conversions: count("conversions"),
+    payments: count("payments"),
+    recoveredMinor: exact("recoveredMinor"),
+    recoveredLinearMinor: count("recoveredLinearMinor").toFixed(2),
+    unattributedMinor: exact("unattributedMinor"),
+    collectedMinor: exact("collectedMinor"),
+    commissionMinor: exact("commissionMinor"),
+    placed: count("placed"),
+    placedMinor: exact("placedMinor"),
+  };
+  const split: ChannelSplit = {
+    callsPlaced: count("callsPlaced"),
+    digitalDelivered: count("digitalDelivered"),
+    digitalUndelivered: count("digitalUndelivered"),
+  };
+  const r = rates(m, split);
+  const [sms, whatsapp, voice, email] = [count("costSms"), count("costWhatsapp"), count("costVoice"), count("costEmail")];
+  const total = sms + whatsapp + voice + email;
+  const currency = cells[width] as string;
   const scale = 10 ** minorUnitDigits(currency);
-  const dimensions: ReportRow["dimensions"] = {};
-  for (let at = 0; at < by.length; at++) {
-    const value = row[at] as string | null;
-    dimensions[by[at]!] = value === "" ? null : value;
-  }
-  const unpriced = row[by.length + 3] as string | null;
+  const unpriced = cells[width + 3] as string | null;
   return {
-    dimensions,
+    variant: dimension(at[0]!),
+    step: dimension(at[1]!),
+    channel: dimension(at[2]!),
+    day: dimension(at[3]!),
+    dpdBucket: dimension(at[4]!),
+    agency: dimension(at[5]!),
     currency,
-    measures,
-    split,
-    rates: rates(measures, split),
-    cost: { byChannel, total, currency: (row[by.length + 2] as string | null) ?? null, unpriced: unpriced ? [...new Set(unpriced.split(" "))].sort() : [] },
+    enrolled: m.enrolled,
+    outstandingMinor: m.outstandingMinor,
+    touched: m.touched,
+    contacted: m.contacted,
+    attempted: m.attempted,
+    delivered: m.delivered,
+    undelivered: m.undelivered,
+    opened: m.opened,
+    clicked: m.clicked,
+    replied: m.replied,
+    optedOut: m.optedOut,
+    connected: m.connected,
+    rpc: m.rpc,
+    units: m.units,
+    promises: m.promises,
+    promisedMinor: m.promisedMinor,
+    promisesDue: m.promisesDue,
+    promisesKept: m.promisesKept,
+    conversions: m.conversions,
+    payments: m.payments,
+    recoveredMinor: m.recoveredMinor,
+    recoveredLinearMinor: m.recoveredLinearMinor,
+    unattributedMinor: m.unattributedMinor,
+    collectedMinor: m.collectedMinor,
+    commissionMinor: m.commissionMinor,
+    placed: m.placed,
+    placedMinor: m.placedMinor,
+    callsPlaced: split.callsPlaced,
+    deliveryRate: r.deliveryRate,
+    openRate: r.openRate,
+    clickRate: r.clickRate,
+    replyRate: r.replyRate,
+    optOutRate: r.optOutRate,
+    connectRate: r.connectRate,
+    rpcRate: r.rpcRate,
+    contactRate: r.contactRate,
+    ptpRate: r.ptpRate,
+    keptRate: r.keptRate,
+    conversionRate: r.conversionRate,
+    recoveryRate: r.recoveryRate,
+    costSms: roundCost(sms),
+    costVoice: roundCost(voice),
+    costEmail: roundCost(email),
+    costWhatsapp: roundCost(whatsapp),
+    costTotal: roundCost(total),
+    costCurrency: (cells[width + 2] as string | null) ?? null,
+    unpricedMarkets: unpriced ? [...new Set(unpriced.split(" "))].sort().join(" ") : null,
     costToCollect: costToCollect(
-      { channelCost: total, commissionMajor: Number(measures.commissionMinor) / scale, collectedMajor: Number(measures.collectedMinor) / scale, currency },
+      { channelCost: total, commissionMajor: Number(m.commissionMinor) / scale, collectedMajor: Number(m.collectedMinor) / scale, currency },
       { fxToCostCurrency: fx },
     ),
   };

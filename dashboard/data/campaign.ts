@@ -74,11 +74,9 @@ export async function loadCampaignPage(
     period,
     totals: days.totals,
     days: days.rows,
-    channels: channels.rows.filter((r) => r.dimensions.channel !== null),
+    channels: channels.rows.filter((r) => r.channel !== null),
     // A stable sort: each variant's currencies stay in the report's order.
-    variants: variants.rows
-      .map((r) => ({ ...r, role: roleOf(r.dimensions.variant!) }))
-      .sort((x, y) => order(x.dimensions.variant) - order(y.dimensions.variant)),
+    variants: variants.rows.map((r) => ({ ...r, role: roleOf(r.variant!) })).sort((x, y) => order(x.variant) - order(y.variant)),
     significance,
   };
 }

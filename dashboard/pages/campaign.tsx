@@ -1,8 +1,7 @@
 import type { Child } from "hono/jsx";
-import { roundCost } from "../../domain/mis/cost.ts";
 import type { Rates } from "../../domain/mis/funnel.ts";
 import type { CampaignCounts } from "../../store/campaign-progress.ts";
-import type { CostCell, ReportDimension, ReportRow } from "../../store/reports.ts";
+import type { ReportDimension, ReportRow } from "../../store/reports.ts";
 import type { CampaignPage as Data, VariantRow, VariantSignificance } from "../data/campaign.ts";
 import { cost, count, money, percent } from "../format.ts";
 import { Chart, COLOURS, Layout, PeriodForm, RateChart, type ChartConfig } from "../layout.tsx";
@@ -46,11 +45,11 @@ const STAGES: Count[] = ["attempted", "delivered", "opened", "clicked", "replied
 /** A count cell: the figure formatted, the exact number in `data-value`. */
 const N = (props: { n: number }) => <td data-value={props.n}>{count(props.n)}</td>;
 /** An amount cell: every minor digit of its currency shown, the minor units in `data-value`. */
-const M = (props: { minor: bigint; currency: string }) => <td data-value={String(props.minor)}>{money(props.minor, props.currency)}</td>;
+const M = (props: { minor: string; currency: string }) => <td data-value={props.minor}>{money(BigInt(props.minor), props.currency)}</td>;
 /** A cost cell: in the unit costs' currency, the amount as the report API rounds it in `data-value`; markets without unit costs in the title. */
-const C = (props: { cost: CostCell }) => (
-  <td data-value={roundCost(props.cost.total)} title={props.cost.unpriced.length > 0 ? `no unit costs for ${props.cost.unpriced.join(", ")}` : undefined}>
-    {cost(props.cost.total, props.cost.currency)}
+const C = (props: { row: ReportRow }) => (
+  <td data-value={props.row.costTotal} title={props.row.unpricedMarkets ? `no unit costs for ${props.row.unpricedMarkets.split(" ").join(", ")}` : undefined}>
+    {cost(props.row.costTotal, props.row.costCurrency)}
   </td>
 );
 
@@ -67,7 +66,7 @@ function series(rows: ReportRow[], dimension: ReportDimension, labels: string[],
       const colour = COLOURS[i % COLOURS.length]!;
       return {
         label: currencies.length > 1 ? `${COUNTS[key].label} (${currency})` : COUNTS[key].label,
-        data: labels.map((l) => rows.find((r) => r.dimensions[dimension] === l && r.currency === currency)?.measures[key] ?? 0),
+        data: labels.map((l) => rows.find((r) => r[dimension] === l && r.currency === currency)?.[key] ?? 0),
         borderColor: colour,
         backgroundColor: j === 0 ? colour : `${colour}80`,
         borderDash: j === 0 ? [] : [6, 4],
@@ -81,7 +80,7 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
   const { campaign, period, totals, days, channels } = props.data;
   const currencies = currenciesOf(totals);
   const dayLabels = daysOf(period);
-  const channelLabels = [...new Set(channels.map((c) => c.dimensions.channel!))];
+  const channelLabels = [...new Set(channels.map((c) => c.channel!))];
   return (
     <Layout title={campaign.name} charts>
       <p class="meta">
@@ -114,7 +113,7 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
                 labels: STAGES.map((k) => COUNTS[k].label),
                 datasets: totals.map((t, i) => ({
                   label: t.currency,
-                  data: STAGES.map((k) => t.measures[k]),
+                  data: STAGES.map((k) => t[k]),
                   backgroundColor: COLOURS[i % COLOURS.length],
                 })),
               },
@@ -131,7 +130,7 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
                 <tr>
                   <th scope="row">{COUNTS[key].label}</th>
                   {totals.map((t) => (
-                    <N n={t.measures[key]} />
+                    <N n={t[key]} />
                   ))}
                   <td class="means">{COUNTS[key].means}</td>
                 </tr>
@@ -139,14 +138,14 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
               <tr>
                 <th scope="row">{COLLECTED.label}</th>
                 {totals.map((t) => (
-                  <M minor={t.measures.collectedMinor} currency={t.currency} />
+                  <M minor={t.collectedMinor} currency={t.currency} />
                 ))}
                 <td class="means">{COLLECTED.means}</td>
               </tr>
               <tr>
                 <th scope="row">{COST.label}</th>
                 {totals.map((t) => (
-                  <C cost={t.cost} />
+                  <C row={t} />
                 ))}
                 <td class="means">{COST.means}</td>
               </tr>
@@ -159,7 +158,7 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
               <tr>
                 <th scope="row">{RATES[key].label}</th>
                 {totals.map((t) => (
-                  <td>{percent(t.rates[key])}</td>
+                  <td>{percent(t[key])}</td>
                 ))}
                 <td class="means">{RATES[key].means}</td>
               </tr>
@@ -301,17 +300,17 @@ function ReportTable<R extends ReportRow>(props: ReportTableProps<R>) {
         <tbody>
           {props.rows.map((r) => (
             <tr>
-              <th scope="row">{r.dimensions[props.dimension]}</th>
+              <th scope="row">{r[props.dimension]}</th>
               <td>{r.currency}</td>
               {props.extra && <td>{props.extra.value(r)}</td>}
               {props.counts.map((k) => (
-                <N n={r.measures[k]} />
+                <N n={r[k]} />
               ))}
               {props.rates.map((k) => (
-                <td>{percent(r.rates[k])}</td>
+                <td>{percent(r[k])}</td>
               ))}
-              {props.collected && <M minor={r.measures.collectedMinor} currency={r.currency} />}
-              {props.cost && <C cost={r.cost} />}
+              {props.collected && <M minor={r.collectedMinor} currency={r.currency} />}
+              {props.cost && <C row={r} />}
             </tr>
           ))}
         </tbody>
@@ -353,7 +352,7 @@ function Progress(props: { counts: CampaignCounts }) {
 
 function Variants(props: { variants: VariantRow[]; significance: VariantSignificance[] }) {
   const several = currenciesOf(props.variants).length > 1;
-  const label = (v: VariantRow) => `${v.dimensions.variant} (${several ? `${v.role}, ${v.currency}` : v.role})`;
+  const label = (v: VariantRow) => `${v.variant} (${several ? `${v.role}, ${v.currency}` : v.role})`;
   return (
     <section>
       <h2>Variants</h2>
@@ -362,8 +361,8 @@ function Variants(props: { variants: VariantRow[]; significance: VariantSignific
         label="Conversion and recovery rates per variant"
         labels={props.variants.map(label)}
         rates={{
-          [RATES.conversionRate.label]: props.variants.map((v) => v.rates.conversionRate),
-          [RATES.recoveryRate.label]: props.variants.map((v) => v.rates.recoveryRate),
+          [RATES.conversionRate.label]: props.variants.map((v) => v.conversionRate),
+          [RATES.recoveryRate.label]: props.variants.map((v) => v.recoveryRate),
         }}
       />
       <ReportTable

@@ -31,7 +31,7 @@ describe("funnel rates", () => {
   });
 
   it("outcome rates, and null rather than a division by zero", () => {
-    const outcome = { ...m, promises: 11, promisesDue: 10, promisesKept: 7, conversions: 8, collectedMinor: 250n, outstandingMinor: 1000n };
+    const outcome = { ...m, promises: 11, promisesDue: 10, promisesKept: 7, conversions: 8, collectedMinor: "250", outstandingMinor: "1000" };
     expect(rates(outcome, { callsPlaced: 10, digitalDelivered: 85, digitalUndelivered: 10 })).toMatchObject({
       ptpRate: 11 / 88,
       keptRate: 0.7,

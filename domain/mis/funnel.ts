@@ -1,11 +1,13 @@
 /**
  * The contact funnel and outcome measures of a report cell, as summed from the rollup, and
  * the rates derived from them (definitions: shared MIS reference, README "Reports").
+ * Money is the exact decimal text of minor units: sums can pass 2^53, and JSON has no exact
+ * big integers.
  */
 export interface Measures {
   /** Accounts enrolled, and their outstanding balance at enrolment (minor units). */
   enrolled: number;
-  outstandingMinor: bigint;
+  outstandingMinor: string;
   /** Accounts worked: at least one attempt left the gate. */
   touched: number;
   /** Accounts with a live contact: an RPC, a reply or a click. */
@@ -24,21 +26,21 @@ export interface Measures {
   /** Billed units: SMS segments, voice minutes, messages. */
   units: number;
   promises: number;
-  promisedMinor: bigint;
+  promisedMinor: string;
   promisesDue: number;
   promisesKept: number;
   conversions: number;
   /** Payments attributed to a touch (last touch) and their amount. */
   payments: number;
-  recoveredMinor: bigint;
-  /** The same payments shared equally between every eligible touch (linear view). */
-  recoveredLinearMinor: number;
-  unattributedMinor: bigint;
+  recoveredMinor: string;
+  /** The same payments shared equally between every eligible touch (linear view), to two decimals. */
+  recoveredLinearMinor: string;
+  unattributedMinor: string;
   /** Every payment since enrolment. */
-  collectedMinor: bigint;
-  commissionMinor: bigint;
+  collectedMinor: string;
+  commissionMinor: string;
   placed: number;
-  placedMinor: bigint;
+  placedMinor: string;
 }
 
 export const MEASURE_NAMES = [
@@ -79,22 +81,17 @@ const MONEY = new Set<keyof Measures>([
   "collectedMinor",
   "commissionMinor",
   "placedMinor",
+  "recoveredLinearMinor",
 ]);
 
-/** @example isMoney("recoveredMinor") // true */
-export const isMoney = (name: keyof Measures): boolean => MONEY.has(name);
-
-const ZERO = Object.fromEntries(MEASURE_NAMES.map((n) => [n, MONEY.has(n) ? 0n : 0])) as unknown as Measures;
-
-/** All zero; a copy of one object, so that every cell shares its fast property layout when filled in place. */
+/** All zero. */
 export function emptyMeasures(): Measures {
-  return { ...ZERO };
+  return Object.fromEntries(MEASURE_NAMES.map((n) => [n, MONEY.has(n) ? "0" : 0])) as unknown as Measures;
 }
 
 /** A share, or null when the denominator is zero (never NaN or Infinity in a report). */
-export function ratio(numerator: number | bigint, denominator: number | bigint): number | null {
-  const d = Number(denominator);
-  return d === 0 ? null : Number(numerator) / d;
+export function ratio(numerator: number, denominator: number): number | null {
+  return denominator === 0 ? null : numerator / denominator;
 }
 
 /** Sums the rates need beyond the measures: voice and digital parts of a cell. */
@@ -141,6 +138,6 @@ export function rates(m: Measures, split: ChannelSplit): Rates {
     ptpRate: ratio(m.promises, m.rpc + split.digitalDelivered),
     keptRate: ratio(m.promisesKept, m.promisesDue),
     conversionRate: ratio(m.conversions, m.touched),
-    recoveryRate: ratio(m.collectedMinor, m.outstandingMinor),
+    recoveryRate: ratio(Number(m.collectedMinor), Number(m.outstandingMinor)),
   };
 }
