@@ -216,6 +216,18 @@ function inGrainOrder(keyed: Keyed[]): ReportRow[] {
   return keyed.map((k) => k.row);
 }
 
+// Helpers of finish(), at module level: a closure created per row costs more than its work
+// (tsx names every function it creates).
+const count = (figures: string[], name: Figure) => Number(figures[AT[name]]);
+/** Money stays the exact text PostgreSQL summed. */
+const exact = (figures: string[], name: Figure) => figures[AT[name]]!;
+/** A dimension's value in a result row: null where the rollup holds none (""), undefined outside the grain (at -1). */
+function dimension(cells: Cell[], at: number): string | null | undefined {
+  if (at < 0) return undefined;
+  const value = cells[at] as string;
+  return value === "" ? null : value;
+}
+
 /**
  * A result row (the grain's values, currency, the FIGURES, cost currency, unpriced markets) as
  * a report row; `at` is where each of DIMENSIONS sits in it (-1: not in the grain). Built as one
@@ -223,61 +235,57 @@ function inGrainOrder(keyed: Keyed[]): ReportRow[] {
  * build and to serialise, and a six-dimension cut has thousands of rows.
  */
 function finish(cells: Cell[], at: number[], width: number, fx: Record<string, number>): ReportRow {
-  const figures = (cells[width + 1] as string).split(",");
-  const count = (name: Figure) => Number(figures[AT[name]]);
-  // Money stays the exact text PostgreSQL summed.
-  const exact = (name: Figure) => figures[AT[name]]!;
-  const dimension = (i: number) => {
-    const value = i < 0 ? undefined : (cells[i] as string);
-    return value === "" ? null : value;
-  };
+  const f = (cells[width + 1] as string).split(",");
   const m: Measures = {
-    enrolled: count("enrolled"),
-    outstandingMinor: exact("outstandingMinor"),
-    touched: count("touched"),
-    contacted: count("contacted"),
-    attempted: count("attempted"),
-    delivered: count("delivered"),
-    undelivered: count("undelivered"),
-    opened: count("opened"),
-    clicked: count("clicked"),
-    replied: count("replied"),
-    optedOut: count("optedOut"),
-    connected: count("connected"),
-    rpc: count("rpc"),
-    units: count("units"),
-    promises: count("promises"),
-    promisedMinor: exact("promisedMinor"),
-    promisesDue: count("promisesDue"),
-    promisesKept: count("promisesKept"),
-    conversions: count("conversions"),
-    payments: count("payments"),
-    recoveredMinor: exact("recoveredMinor"),
-    recoveredLinearMinor: count("recoveredLinearMinor").toFixed(2),
-    unattributedMinor: exact("unattributedMinor"),
-    collectedMinor: exact("collectedMinor"),
-    commissionMinor: exact("commissionMinor"),
-    placed: count("placed"),
-    placedMinor: exact("placedMinor"),
+    enrolled: count(f, "enrolled"),
+    outstandingMinor: exact(f, "outstandingMinor"),
+    touched: count(f, "touched"),
+    contacted: count(f, "contacted"),
+    attempted: count(f, "attempted"),
+    delivered: count(f, "delivered"),
+    undelivered: count(f, "undelivered"),
+    opened: count(f, "opened"),
+    clicked: count(f, "clicked"),
+    replied: count(f, "replied"),
+    optedOut: count(f, "optedOut"),
+    connected: count(f, "connected"),
+    rpc: count(f, "rpc"),
+    units: count(f, "units"),
+    promises: count(f, "promises"),
+    promisedMinor: exact(f, "promisedMinor"),
+    promisesDue: count(f, "promisesDue"),
+    promisesKept: count(f, "promisesKept"),
+    conversions: count(f, "conversions"),
+    payments: count(f, "payments"),
+    recoveredMinor: exact(f, "recoveredMinor"),
+    recoveredLinearMinor: count(f, "recoveredLinearMinor").toFixed(2),
+    unattributedMinor: exact(f, "unattributedMinor"),
+    collectedMinor: exact(f, "collectedMinor"),
+    commissionMinor: exact(f, "commissionMinor"),
+    placed: count(f, "placed"),
+    placedMinor: exact(f, "placedMinor"),
   };
   const split: ChannelSplit = {
-    callsPlaced: count("callsPlaced"),
-    digitalDelivered: count("digitalDelivered"),
-    digitalUndelivered: count("digitalUndelivered"),
+    callsPlaced: count(f, "callsPlaced"),
+    digitalDelivered: count(f, "digitalDelivered"),
+    digitalUndelivered: count(f, "digitalUndelivered"),
   };
   const r = rates(m, split);
-  const [sms, whatsapp, voice, email] = [count("costSms"), count("costWhatsapp"), count("costVoice"), count("costEmail")];
+  const sms = count(f, "costSms");
+  const whatsapp = count(f, "costWhatsapp");
+  const voice = count(f, "costVoice");
+  const email = count(f, "costEmail");
   const total = sms + whatsapp + voice + email;
   const currency = cells[width] as string;
   const scale = 10 ** minorUnitDigits(currency);
   const unpriced = cells[width + 3] as string | null;
   return {
-    variant: dimension(at[0]!),
-    step: dimension(at[1]!),
-    channel: dimension(at[2]!),
-    day: dimension(at[3]!),
-    dpdBucket: dimension(at[4]!),
-    agency: dimension(at[5]!),
+    variant: dimension(cells, at[0]!),
+    step: dimension(cells, at[1]!),
+    channel: dimension(cells, at[2]!),
+    day: dimension(cells, at[3]!),
+    dpdBucket: dimension(cells, at[4]!),
+    agency: dimension(cells, at[5]!),
     currency,
     enrolled: m.enrolled,
     outstandingMinor: m.outstandingMinor,
