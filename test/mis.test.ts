@@ -231,6 +231,15 @@ describe("a campaign's MIS report", () => {
     expect(lines).toHaveLength(json.body.rows.length + 1);
     const attempted = lines[0]!.split(",").indexOf("attempted");
     expect(lines.slice(1).map((l) => Number(l.split(",")[attempted]))).toEqual(json.body.rows.map((r: { attempted: number }) => r.attempted));
+
+    // Columns in the order asked for, and no column (or JSON key) for a dimension outside the grain.
+    const reversed = await fetch(`${stack.apiUrl}/v1/campaigns/${campaignId}/report?by=channel,variant&from=2000-01-01&to=2100-12-31&format=csv`, {
+      headers: { authorization: `Bearer ${stack.adminKey}` },
+    });
+    const header = (await reversed.text()).split("\n")[0]!.split(",");
+    expect(header.slice(0, 3)).toEqual(["channel", "variant", "currency"]);
+    expect(header).not.toContain("step");
+    expect(Object.keys(json.body.rows[0]).filter((k) => ["step", "day", "dpdBucket", "agency"].includes(k))).toEqual([]);
   });
 
   it("compares the challenger with the champion and both with the holdout", async () => {
