@@ -15,8 +15,10 @@ const segmentsOf = (path: string) => path.split("/").filter(Boolean);
  * @example matchesPattern("/v1/campaigns/{id}", "/v1/campaigns/4c1…") // true
  */
 export function matchesPattern(pattern: string, path: string): boolean {
-  const want = segmentsOf(pattern);
-  const have = segmentsOf(path);
+  return matchesSegments(segmentsOf(pattern), segmentsOf(path));
+}
+
+function matchesSegments(want: readonly string[], have: readonly string[]): boolean {
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
     const h = have[i];
@@ -27,18 +29,39 @@ export function matchesPattern(pattern: string, path: string): boolean {
   return have.length === want.length;
 }
 
-// More literal segments first: `/v1/accounts/import` wins over `/v1/accounts/{id}`.
-const literalSegments = (pattern: string) => segmentsOf(pattern).filter((s) => !s.startsWith("{") && s !== "*").length;
+interface Compiled {
+  entry: RoutePattern;
+  segments: string[];
+  /** More literal segments first: `/v1/accounts/import` wins over `/v1/accounts/{id}`. */
+  literals: number;
+}
+
+// Every request looks up two tables: their patterns are split once, not per request.
+const compiledTables = new WeakMap<readonly RoutePattern[], Compiled[]>();
+
+function compiled(table: readonly RoutePattern[]): Compiled[] {
+  let entries = compiledTables.get(table);
+  if (!entries) {
+    entries = table.map((entry) => {
+      const segments = segmentsOf(entry.path);
+      return { entry, segments, literals: segments.filter((s) => !s.startsWith("{") && s !== "*").length };
+    });
+    compiledTables.set(table, entries);
+  }
+  return entries;
+}
 
 /**
  * The most specific entry of `table` for a request, or undefined.
  * @example findRoute(ACCESS, "POST", "/v1/campaigns/4c1…/launch")?.path // "/v1/campaigns/{id}/launch"
  */
 export function findRoute<T extends RoutePattern>(table: readonly T[], method: string, path: string): T | undefined {
-  let best: T | undefined;
-  for (const entry of table) {
-    if (entry.method !== method.toUpperCase() || !matchesPattern(entry.path, path)) continue;
-    if (!best || literalSegments(entry.path) > literalSegments(best.path)) best = entry;
+  const have = segmentsOf(path);
+  const wanted = method.toUpperCase();
+  let best: Compiled | undefined;
+  for (const candidate of compiled(table)) {
+    if (candidate.entry.method !== wanted || !matchesSegments(candidate.segments, have)) continue;
+    if (!best || candidate.literals > best.literals) best = candidate;
   }
-  return best;
+  return best?.entry as T | undefined;
 }

@@ -131,4 +131,24 @@ describe("request bodies", () => {
     expect(refused.contentType).toBe("application/problem+json");
     expect((await api(stack.apiUrl, "POST", "/v1/accounts", big, { key: null })).status).toBe(401);
   });
+
+  it("streamed without a declared length are measured as they arrive", async () => {
+    const streamed = (text: string) =>
+      fetch(`${stack.apiUrl}/v1/accounts`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${stack.adminKey}` },
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(text));
+            controller.close();
+          },
+        }),
+        duplex: "half",
+      } as RequestInit);
+    const refused = await streamed(JSON.stringify({ accounts: [accountFixture({ name: "x".repeat(70_000) })] }));
+    expect(refused.status).toBe(413);
+    expect(refused.headers.get("content-type")).toBe("application/problem+json");
+    const accepted = await streamed(JSON.stringify({ accounts: [accountFixture()] }));
+    expect(accepted.status).toBe(200);
+  });
 });
