@@ -3,7 +3,7 @@ import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { findPrincipal, type Principal, type Role } from "../store/api-keys.ts";
 import { problem } from "./problem.ts";
-import { findRoute, matchesPattern, type Method, type RoutePattern } from "./route-pattern.ts";
+import { findRoute, matcherOf, type Method, type RoutePattern } from "./route-pattern.ts";
 
 declare module "hono" {
   interface ContextVariableMap {
@@ -109,9 +109,7 @@ export const PUBLIC_PATHS: readonly string[] = [
   "/dashboard/*",
 ];
 
-export function isPublicPath(path: string): boolean {
-  return PUBLIC_PATHS.some((pattern) => matchesPattern(pattern, path));
-}
+export const isPublicPath: (path: string) => boolean = matcherOf(PUBLIC_PATHS);
 
 // HEAD is a GET without the body; Hono serves it from the GET route.
 const tableMethod = (method: string) => (method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase());

@@ -18,6 +18,18 @@ export function matchesPattern(pattern: string, path: string): boolean {
   return matchesSegments(segmentsOf(pattern), segmentsOf(path));
 }
 
+/**
+ * A test of whether a path matches any of `patterns`, each split once.
+ * @example matcherOf(["/healthz", "/docs/*"])("/docs/index.html") // true
+ */
+export function matcherOf(patterns: readonly string[]): (path: string) => boolean {
+  const split = patterns.map(segmentsOf);
+  return (path) => {
+    const have = segmentsOf(path);
+    return split.some((want) => matchesSegments(want, have));
+  };
+}
+
 function matchesSegments(want: readonly string[], have: readonly string[]): boolean {
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
