@@ -16,6 +16,8 @@ export const REPORT_DIMENSIONS = {
   agency: "agency",
 } as const;
 export type ReportDimension = keyof typeof REPORT_DIMENSIONS;
+/** The dimensions in their canonical order (a report row's keys follow it). */
+export const REPORT_DIMENSION_NAMES = Object.keys(REPORT_DIMENSIONS) as ReportDimension[];
 
 const COLUMN: Record<(typeof MEASURE_NAMES)[number], string> = {
   enrolled: "enrolled",
@@ -136,7 +138,7 @@ export async function campaignReport(
         LEFT JOIN prices p ON p.market = f.market AND p.channel = f.channel AND f.day >= p.from_day AND f.day < p.to_day
        WHERE f.campaign_id = ${query.campaignId}::uuid AND f.day BETWEEN ${query.from}::date AND ${query.to}::date
        GROUP BY ${groupBy}`;
-    const at = DIMENSIONS.map((d) => by.indexOf(d));
+    const at = REPORT_DIMENSION_NAMES.map((d) => by.indexOf(d));
     const keyed: Keyed[] = [];
     await eachRow(bulk, statement, (cells) => keyed.push({ key: grainKey(cells, by.length), row: finish(cells, at, by.length, fx) }));
     return inGrainOrder(keyed);
@@ -144,8 +146,6 @@ export async function campaignReport(
   const [rows, totals] = await Promise.all([query.by.length > 0 ? cut(query.by) : null, cut([])]);
   return { rows: rows ?? totals, totals };
 }
-
-const DIMENSIONS = Object.keys(REPORT_DIMENSIONS) as ReportDimension[];
 
 /**
  * Runs a statement on a connection of its own and hands each result row, as an array, to
@@ -230,9 +230,9 @@ function dimension(cells: Cell[], at: number): string | null | undefined {
 
 /**
  * A result row (the grain's values, currency, the FIGURES, cost currency, unpriced markets) as
- * a report row; `at` is where each of DIMENSIONS sits in it (-1: not in the grain). Built as one
- * object literal: objects filled key by key from lists of names were several times slower to
- * build and to serialise, and a six-dimension cut has thousands of rows.
+ * a report row; `at` is where each of REPORT_DIMENSION_NAMES sits in it (-1: not in the
+ * grain). Built as one object literal: objects filled key by key from lists of names were
+ * several times slower to build and to serialise, and a six-dimension cut has thousands of rows.
  */
 function finish(cells: Cell[], at: number[], width: number, fx: Record<string, number>): ReportRow {
   const f = (cells[width + 1] as string).split(",");

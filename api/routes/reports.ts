@@ -5,14 +5,13 @@ import { attributionOf } from "../../domain/mis/attribution.ts";
 import { DEFAULT_UNIT_COSTS } from "../../domain/mis/cost.ts";
 import type { CampaignStrategy } from "../../domain/strategy.ts";
 import { agencyPerformance, cureRates, reportSettings, rollRates, takeBucketSnapshot, variantReport } from "../../store/portfolio-reports.ts";
-import { campaignReport, REPORT_DIMENSIONS, unitCostVersions, type ReportDimension } from "../../store/reports.ts";
+import { campaignReport, REPORT_DIMENSION_NAMES, unitCostVersions, type ReportDimension } from "../../store/reports.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { principalOf } from "../access.ts";
 
-const DIMENSIONS = Object.keys(REPORT_DIMENSIONS) as ReportDimension[];
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
@@ -36,7 +35,7 @@ const campaignReportRoute = createRoute({
   description:
     "Read from the rollup `campaign_daily_facts`, kept by the database in the same transaction as every attempt, callback, payment, promise and placement. " +
     "`by`: comma-separated subset of " +
-    DIMENSIONS.join(", ") +
+    REPORT_DIMENSION_NAMES.join(", ") +
     " (default variant); rows are also split by currency. `from`/`to`: days in the reporting zone, inclusive (default: the campaign's first day to today). " +
     "Attempts count on the day they were made, payments on the day paid, promises on the day made (kept/due on their due date), enrolments on the day enrolled. " +
     "Account-level figures (enrolled, touched, contacted, collected, unattributed, outstanding) have no step or channel.",
@@ -191,7 +190,7 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
       totals: report.totals,
     };
     // The grain's columns in the order asked for; those outside it are undefined, absent from JSON.
-    const figures = Object.keys(report.totals[0] ?? {}).filter((k) => !DIMENSIONS.includes(k as ReportDimension));
+    const figures = Object.keys(report.totals[0] ?? {}).filter((k) => !REPORT_DIMENSION_NAMES.includes(k as ReportDimension));
     return send(c, body, report.rows, query.format, [...by, ...figures]);
   });
 
@@ -309,10 +308,10 @@ function parseGrain(by: string | undefined): ReportDimension[] {
     .split(",")
     .map((d) => d.trim())
     .filter(Boolean);
-  const unknown = names.filter((d) => !DIMENSIONS.includes(d as ReportDimension));
+  const unknown = names.filter((d) => !REPORT_DIMENSION_NAMES.includes(d as ReportDimension));
   if (unknown.length > 0) {
     throw new ProblemError(400, "Invalid request", `unknown report dimension ${unknown.join(", ")}`, [
-      { field: "query.by", reason: `must be a comma-separated subset of ${DIMENSIONS.join(", ")}` },
+      { field: "query.by", reason: `must be a comma-separated subset of ${REPORT_DIMENSION_NAMES.join(", ")}` },
     ]);
   }
   return [...new Set(names)] as ReportDimension[];
