@@ -195,13 +195,21 @@ DECLARE
 BEGIN
   IF old_m IS DISTINCT FROM new_m THEN
     SELECT * INTO k FROM mis_enrolment_cell(r.enrolment_id);
-    IF old_m IS NOT NULL THEN
-      PERFORM mis_add(k.campaign_id, k.variant, OLD.step_id, OLD.channel, mis_day(OLD.created_at), k.bucket, '', k.market, k.currency,
-                      mis_shard(OLD.id), old_m, 0, -1);
-    END IF;
-    IF new_m IS NOT NULL THEN
+    IF old_m IS NOT NULL AND new_m IS NOT NULL AND OLD.id = NEW.id AND OLD.step_id = NEW.step_id AND OLD.channel = NEW.channel
+       AND OLD.created_at = NEW.created_at THEN
+      -- A status moving on stays in its cell: one update by the difference, not a subtraction
+      -- and an addition (each a new version of the row; callbacks write this most).
       PERFORM mis_add(k.campaign_id, k.variant, NEW.step_id, NEW.channel, mis_day(NEW.created_at), k.bucket, '', k.market, k.currency,
-                      mis_shard(NEW.id), new_m, 0, 1);
+                      mis_shard(NEW.id), ARRAY(SELECT n - o FROM unnest(new_m, old_m) WITH ORDINALITY AS d(n, o, i) ORDER BY i), 0, 1);
+    ELSE
+      IF old_m IS NOT NULL THEN
+        PERFORM mis_add(k.campaign_id, k.variant, OLD.step_id, OLD.channel, mis_day(OLD.created_at), k.bucket, '', k.market, k.currency,
+                        mis_shard(OLD.id), old_m, 0, -1);
+      END IF;
+      IF new_m IS NOT NULL THEN
+        PERFORM mis_add(k.campaign_id, k.variant, NEW.step_id, NEW.channel, mis_day(NEW.created_at), k.bucket, '', k.market, k.currency,
+                        mis_shard(NEW.id), new_m, 0, 1);
+      END IF;
     END IF;
   END IF;
   IF TG_OP <> 'DELETE' AND NEW.status_rank >= 1 THEN
