@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { findRoute, matchesPattern } from "./route-pattern.ts";
+import { findRoute, matcherOf } from "./route-pattern.ts";
 
-describe("matchesPattern", () => {
+describe("matcherOf", () => {
   it.each([
     ["/v1/campaigns/{id}", "/v1/campaigns/4c1f", true],
     ["/v1/campaigns/{id}", "/v1/campaigns/4c1f/", true],
@@ -15,7 +15,7 @@ describe("matchesPattern", () => {
     ["/docs", "/docs/swagger-ui.css", false],
     ["/healthz", "/healthz", true],
   ])("%s against %s: %s", (pattern, path, expected) => {
-    expect(matchesPattern(pattern, path)).toBe(expected);
+    expect(matcherOf([pattern])(path)).toBe(expected);
   });
 });
 
