@@ -2,9 +2,9 @@
 -- start by runtime/migrate.ts (CREATE OR REPLACE, so editing this file is the whole change).
 --
 -- Every change to an enrolment, attempt, placement, payment or promise updates
--- campaign_daily_facts in the same transaction, by row triggers that subtract the old
--- contribution of the row and add the new one: whichever code path writes the row, the facts
--- follow, and a repeat changes nothing. Payments and promises are attributed per account
+-- campaign_daily_facts in the same transaction, by triggers that subtract the old
+-- contribution of a row and add the new one (for attempts, an UPDATE nets its rows per cell
+-- first): whichever code path writes the row, the facts follow, and a repeat changes nothing. Payments and promises are attributed per account
 -- (mis_refresh_account) into account_outcome_facts, whose rows feed the facts. Definitions:
 -- README "Reports". mis_rebuild() recomputes everything set-based (after a change of
 -- reporting zone, or a bulk load made with the triggers disabled).
@@ -186,45 +186,56 @@ BEGIN
     FROM prom p LEFT JOIN contact_attempts a ON a.id = p.attempt_id WHERE p.status IN ('kept', 'broken');
 END $$;
 
+-- An attempt inserted or deleted adds or removes its contribution; updates are netted per
+-- statement by mis_attempts_updated.
 CREATE OR REPLACE FUNCTION mis_attempt_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   r contact_attempts := COALESCE(NEW, OLD);
   k record;
-  old_m bigint[] := CASE WHEN TG_OP <> 'INSERT' THEN mis_attempt_measures(OLD) END;
-  new_m bigint[] := CASE WHEN TG_OP <> 'DELETE' THEN mis_attempt_measures(NEW) END;
 BEGIN
-  IF old_m IS DISTINCT FROM new_m THEN
-    SELECT * INTO k FROM mis_enrolment_cell(r.enrolment_id);
-    IF old_m IS NOT NULL AND new_m IS NOT NULL AND OLD.id = NEW.id AND OLD.step_id = NEW.step_id AND OLD.channel = NEW.channel
-       AND OLD.created_at = NEW.created_at THEN
-      -- A status moving on stays in its cell: one update by the difference, not a subtraction
-      -- and an addition (each a new version of the row; callbacks write this most).
-      PERFORM mis_add(k.campaign_id, k.variant, NEW.step_id, NEW.channel, mis_day(NEW.created_at), k.bucket, '', k.market, k.currency,
-                      mis_shard(NEW.id), ARRAY(SELECT n - o FROM unnest(new_m, old_m) WITH ORDINALITY AS d(n, o, i) ORDER BY i), 0, 1);
-    ELSE
-      IF old_m IS NOT NULL THEN
-        PERFORM mis_add(k.campaign_id, k.variant, OLD.step_id, OLD.channel, mis_day(OLD.created_at), k.bucket, '', k.market, k.currency,
-                        mis_shard(OLD.id), old_m, 0, -1);
-      END IF;
-      IF new_m IS NOT NULL THEN
-        PERFORM mis_add(k.campaign_id, k.variant, NEW.step_id, NEW.channel, mis_day(NEW.created_at), k.bucket, '', k.market, k.currency,
-                        mis_shard(NEW.id), new_m, 0, 1);
-      END IF;
-    END IF;
-  END IF;
-  IF TG_OP <> 'DELETE' AND NEW.status_rank >= 1 THEN
+  SELECT * INTO k FROM mis_enrolment_cell(r.enrolment_id);
+  PERFORM mis_add(k.campaign_id, k.variant, r.step_id, r.channel, mis_day(r.created_at), k.bucket, '', k.market, k.currency,
+                  mis_shard(r.id), mis_attempt_measures(r), 0, CASE WHEN TG_OP = 'DELETE' THEN -1 ELSE 1 END);
+  IF TG_OP = 'INSERT' AND NEW.status_rank >= 1 THEN
     UPDATE enrolments SET touched_at = NEW.created_at WHERE id = NEW.enrolment_id AND touched_at IS NULL;
     IF mis_live_contact_at(NEW) IS NOT NULL THEN
       UPDATE enrolments SET contacted_at = mis_live_contact_at(NEW) WHERE id = NEW.enrolment_id AND contacted_at IS NULL;
     END IF;
   END IF;
+  RETURN NULL;
+END $$;
+
+-- Attempts are updated in batches (a statement per batch of vendor callbacks): the change of
+-- the whole statement is summed per cell first, so a cell gets one update per statement
+-- rather than one per attempt (each a new version of a row every callback batch writes).
+CREATE OR REPLACE FUNCTION mis_attempts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM mis_add(campaign_id, variant, step_id, channel, day, bucket, '', market, currency, shard,
+                  ARRAY[sum(sign * m[1]), sum(sign * m[2]), sum(sign * m[3]), sum(sign * m[4]), sum(sign * m[5]), sum(sign * m[6]), sum(sign * m[7]),
+                        sum(sign * m[8]), sum(sign * m[9]), sum(sign * m[10]), sum(sign * m[11]), sum(sign * m[12]), sum(sign * m[13]), sum(sign * m[14]),
+                        sum(sign * m[15]), sum(sign * m[16]), sum(sign * m[17]), sum(sign * m[18]), sum(sign * m[19]), sum(sign * m[20]), sum(sign * m[21]),
+                        sum(sign * m[22]), sum(sign * m[23]), sum(sign * m[24]), sum(sign * m[25]), sum(sign * m[26])]::bigint[], 0, 1)
+    FROM (SELECT k.campaign_id, k.variant, c.step_id, c.channel, mis_day(c.created_at) AS day, k.bucket, k.market, k.currency,
+                 mis_shard(c.id) AS shard, c.sign, c.m
+            FROM (SELECT o.id, o.enrolment_id, o.step_id, o.channel, o.created_at, -1 AS sign, mis_attempt_measures(o) AS m FROM old_attempts o
+                  UNION ALL
+                  SELECT n.id, n.enrolment_id, n.step_id, n.channel, n.created_at, 1, mis_attempt_measures(n) FROM new_attempts n) c
+            CROSS JOIN LATERAL mis_enrolment_cell(c.enrolment_id) k) changed
+   GROUP BY campaign_id, variant, step_id, channel, day, bucket, market, currency, shard;
+  UPDATE enrolments e SET touched_at = t.first
+    FROM (SELECT enrolment_id, min(created_at) AS first FROM new_attempts WHERE status_rank >= 1 GROUP BY enrolment_id) t
+   WHERE e.id = t.enrolment_id AND e.touched_at IS NULL;
+  UPDATE enrolments e SET contacted_at = t.first
+    FROM (SELECT enrolment_id, min(mis_live_contact_at(n)) AS first FROM new_attempts n
+           WHERE status_rank >= 1 AND mis_live_contact_at(n) IS NOT NULL GROUP BY enrolment_id) t
+   WHERE e.id = t.enrolment_id AND e.contacted_at IS NULL;
   -- A touch that becomes (or stops being) eligible, or moves in time, changes attribution.
-  IF (TG_OP = 'UPDATE' AND (mis_eligible_touch(NEW.channel, NEW.status, NEW.opened_at, NEW.clicked_at, NEW.conversation_at)
-                            IS DISTINCT FROM mis_eligible_touch(OLD.channel, OLD.status, OLD.opened_at, OLD.clicked_at, OLD.conversation_at)
-                            OR NEW.sent_at IS DISTINCT FROM OLD.sent_at))
-     AND (EXISTS (SELECT 1 FROM payments WHERE account_id = NEW.account_id) OR EXISTS (SELECT 1 FROM promises WHERE account_id = NEW.account_id)) THEN
-    PERFORM mis_refresh_account(NEW.account_id);
-  END IF;
+  PERFORM mis_refresh_account(account_id) FROM (
+    SELECT DISTINCT n.account_id FROM old_attempts o JOIN new_attempts n ON n.id = o.id
+     WHERE (mis_eligible_touch(n.channel, n.status, n.opened_at, n.clicked_at, n.conversation_at)
+              IS DISTINCT FROM mis_eligible_touch(o.channel, o.status, o.opened_at, o.clicked_at, o.conversation_at)
+            OR n.sent_at IS DISTINCT FROM o.sent_at)
+       AND (EXISTS (SELECT 1 FROM payments WHERE account_id = n.account_id) OR EXISTS (SELECT 1 FROM promises WHERE account_id = n.account_id))) accounts;
   RETURN NULL;
 END $$;
 
@@ -296,7 +307,9 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE OR REPLACE TRIGGER mis_facts AFTER INSERT OR UPDATE OR DELETE ON contact_attempts FOR EACH ROW EXECUTE FUNCTION mis_attempt_changed();
+CREATE OR REPLACE TRIGGER mis_facts AFTER INSERT OR DELETE ON contact_attempts FOR EACH ROW EXECUTE FUNCTION mis_attempt_changed();
+CREATE OR REPLACE TRIGGER mis_facts_updates AFTER UPDATE ON contact_attempts REFERENCING OLD TABLE AS old_attempts NEW TABLE AS new_attempts
+  FOR EACH STATEMENT EXECUTE FUNCTION mis_attempts_updated();
 CREATE OR REPLACE TRIGGER mis_facts AFTER INSERT OR UPDATE OR DELETE ON enrolments FOR EACH ROW EXECUTE FUNCTION mis_enrolment_changed();
 CREATE OR REPLACE TRIGGER mis_facts AFTER INSERT OR UPDATE OR DELETE ON placements FOR EACH ROW EXECUTE FUNCTION mis_placement_changed();
 CREATE OR REPLACE TRIGGER mis_facts AFTER INSERT OR UPDATE OR DELETE ON payments FOR EACH ROW EXECUTE FUNCTION mis_outcome_source_changed();
