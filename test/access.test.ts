@@ -161,6 +161,11 @@ describe("access by role", () => {
     expect(doc.body.components.securitySchemes.apiKey).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.body.security).toEqual([{ apiKey: [] }]);
     expect(doc.body.paths["/healthz"].get.security).toEqual([]);
+    // Vendor webhooks need no key: they name the signature they are checked by.
+    expect(doc.body.components.securitySchemes.twilioSignature).toMatchObject({ type: "apiKey", in: "header", name: "X-Twilio-Signature" });
+    expect(doc.body.paths["/v1/webhooks/twilio/status"].post.security).toEqual([{ twilioSignature: [] }]);
+    expect(doc.body.paths["/v1/webhooks/sendgrid/events"].post.security).toEqual([{ sendgridSignature: [] }]);
+    expect(doc.body.paths["/v1/webhooks/payments"].post.security).toEqual([{ tagihSignature: [] }]);
     expect(doc.body.paths["/v1/audit"].get.description).toContain("**Roles:** admin.");
     expect(doc.body.paths["/v1/campaigns"].post.parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ name: "Idempotency-Key", in: "header" })]),

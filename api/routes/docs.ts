@@ -29,7 +29,8 @@ function describeAccess(doc: Document): Document {
     for (const [method, value] of Object.entries(item as Record<string, Operation>)) {
       const operation = value;
       if (isPublicPath(path)) {
-        operation.security = [];
+        // Vendor webhooks name the signature they are checked by; other public paths need nothing.
+        operation.security ??= [];
         continue;
       }
       const roles = accessRule(method, path)?.roles ?? [];
@@ -66,6 +67,26 @@ export function docsRoutes(api: OpenAPIHono) {
     type: "http",
     scheme: "bearer",
     description: "An API key: `Authorization: Bearer tagih_…`",
+  });
+  // How vendors sign their webhooks (checked over the raw body; see each webhook's description).
+  api.openAPIRegistry.registerComponent("securitySchemes", "twilioSignature", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Twilio-Signature",
+    description: "Twilio's HMAC-SHA1 (base64) of PUBLIC_BASE_URL plus the path and query, followed by the sorted form parameters, keyed by TWILIO_AUTH_TOKEN.",
+  });
+  api.openAPIRegistry.registerComponent("securitySchemes", "sendgridSignature", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Twilio-Email-Event-Webhook-Signature",
+    description:
+      "SendGrid's signed event webhook: ECDSA P-256 over X-Twilio-Email-Event-Webhook-Timestamp plus the raw body, verified with SENDGRID_WEBHOOK_PUBLIC_KEY.",
+  });
+  api.openAPIRegistry.registerComponent("securitySchemes", "tagihSignature", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Tagih-Signature",
+    description: '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` with the shared secret (payment gateway, agency).',
   });
   app.get("/openapi.json", (c) =>
     c.json(

@@ -83,9 +83,10 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
       "Each (agency, eventId) is stored raw once and applied once: contact is recorded; promise records a promise and pauses the account's journeys;",
       "payment is recorded once per reference (default `agency:<agencyId>:<eventId>`); recall hands the account back to its strategy.",
     ].join(" "),
+    // Both at once: the agency's key and its signature.
+    security: [{ apiKey: [], tagihSignature: [] }],
     request: {
       params: z.object({ agencyId: z.string() }),
-      headers: z.object({ authorization: z.string().optional(), "x-tagih-signature": z.string().optional() }),
       body: { required: true, content: { "application/json": { schema: agencyEventSchema } } },
     },
     responses: {

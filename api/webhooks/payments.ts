@@ -52,8 +52,8 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
       "Each reference is stored raw once (callbacks, vendor `payments`) and recorded once; a full payment ends the account's journeys `paid`.",
       "A payment for an account we do not know (yet) is kept and answered 202: it is applied once when the account is created or imported (or redelivered after that), and listed at `GET /v1/payments/unmatched` meanwhile.",
     ].join(" "),
+    security: [{ tagihSignature: [] }],
     request: {
-      headers: z.object({ "x-tagih-signature": z.string().optional() }),
       body: { required: true, content: { "application/json": { schema: paymentNotificationSchema } } },
     },
     responses: {

@@ -44,9 +44,7 @@ const eventsRoute = createRoute({
     "A JSON array of events as SendGrid posts them (processed, deferred, delivered, bounce, dropped, open, click, unsubscribe, group_unsubscribe, spamreport). " +
     "The signature in X-Twilio-Email-Event-Webhook-Signature is checked over X-Twilio-Email-Event-Webhook-Timestamp plus the exact body with SENDGRID_WEBHOOK_PUBLIC_KEY. " +
     "Each event is stored once (by sg_event_id); statuses only move forward; an unsubscribe or spam report opts the account out of email in every campaign.",
-  request: {
-    headers: z.object({ [SENDGRID_SIGNATURE_HEADER]: z.string().optional(), [SENDGRID_TIMESTAMP_HEADER]: z.string().optional() }),
-  },
+  security: [{ sendgridSignature: [] }],
   responses: {
     204: { description: "Stored (and applied, unless stale or still pending)" },
     400: { description: "Malformed JSON, or an event without a required field (named)" },

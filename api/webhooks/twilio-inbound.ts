@@ -85,7 +85,7 @@ const inboundRoute = createRoute({
     "STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT (or a message clearly asking to stop) opt the number's accounts out of " +
     "that channel in every campaign, with one confirmation; START, UNSTOP, YES opt back in; HELP, INFO get the help text; other text is " +
     "recorded on the latest attempt and signalled to the accounts' running journeys (`reply`). A WhatsApp message opens the 24-hour window.",
-  request: { headers: z.object({ "x-twilio-signature": z.string().optional() }) },
+  security: [{ twilioSignature: [] }],
   responses: {
     200: { description: "TwiML: the confirmation or help text, or an empty response", content: { "text/xml": { schema: z.string() } } },
     400: { description: "A required field is missing or malformed" },

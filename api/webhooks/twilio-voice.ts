@@ -60,7 +60,6 @@ const twimlRequestSchema = z.object({
   Digits: z.string().max(64).optional(),
 });
 
-const signed = { headers: z.object({ "x-twilio-signature": z.string().optional() }) };
 const twimlResponses = {
   200: { description: "TwiML for the call", content: { "text/xml": { schema: z.string() } } },
   400: { description: "A required field is missing or malformed" },
@@ -77,7 +76,7 @@ const statusRoute = createRoute({
     "Form-encoded as Twilio sends it. Each (CallSid, CallStatus) is stored once. Call statuses map onto attempt statuses that only move forward: " +
     "initiated → sending, ringing/in-progress → sent, completed with a person → delivered, completed by a machine → undelivered " +
     "(answering-machine), busy/no-answer/failed → failed, canceled → canceled.",
-  request: signed,
+  security: [{ twilioSignature: [] }],
   responses: {
     204: { description: "Stored (and applied, unless stale)" },
     400: { description: "A required field is missing or malformed" },
@@ -91,7 +90,8 @@ const twimlRoute = (stage: "" | "/menu" | "/promise-date" | "/promise-confirm", 
     path: `/v1/webhooks/twilio/voice/attempts/{attemptId}${stage}`,
     tags: ["webhooks"],
     summary,
-    request: { ...signed, params: attemptParam },
+    security: [{ twilioSignature: [] }],
+    request: { params: attemptParam },
     responses: twimlResponses,
   });
 

@@ -21,7 +21,7 @@ const statusRoute = createRoute({
   description:
     "Form-encoded as Twilio sends it. The signature is checked against PUBLIC_BASE_URL plus this path. Each (MessageSid, MessageStatus) is stored once; statuses only move forward. " +
     "The answer comes once the event is committed; the account workflow is told of an outcome right after, and again later if Temporal could not take it then.",
-  request: { headers: z.object({ "x-twilio-signature": z.string().optional() }) },
+  security: [{ twilioSignature: [] }],
   responses: {
     204: { description: "Stored (and applied, unless stale)" },
     500: { description: "Nothing was stored; Twilio retries" },
