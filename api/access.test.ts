@@ -52,6 +52,7 @@ describe("the access table", () => {
   it("covers every route of the OpenAPI document", () => {
     const app = createApp({
       db: untouchable,
+      sql: untouchable,
       bulk: untouchable,
       rowValidators: untouchable,
       temporal: untouchable,

@@ -7,6 +7,8 @@ import type { Logger } from "../runtime/logger.ts";
 /** What the HTTP API needs from the world, handed in by the process that serves it. */
 export interface ApiDeps {
   db: Database;
+  /** The pool under `db`: statements on the callback path, which Prisma would compile on every call. */
+  sql: Pool;
   /** node-postgres on the same database, for writes of many rows a statement (imports). */
   bulk: Pool;
   /** Threads that validate import rows off the event loop. */

@@ -17,7 +17,7 @@ import pg from "pg";
 import { createApp } from "../api/app.ts";
 import { repoRoot } from "../runtime/config.ts";
 import { postgresConfig } from "../runtime/database-url.ts";
-import { createBulkPool, createDatabase } from "../runtime/database.ts";
+import { createBulkPool, createDatabase, createPool } from "../runtime/database.ts";
 import { createRowValidators } from "../store/import-validation.ts";
 import { migrate } from "../runtime/migrate.ts";
 import { createBenchLogger } from "./log.ts";
@@ -104,7 +104,8 @@ try {
     throw new Error(`the database holds ${JSON.stringify(kept)}, not the counts asked for: run without --reuse to seed it`);
 
   // The API, in this process, on its own port; reports need no Temporal.
-  const db = createDatabase(url, 10);
+  const pool = createPool(url, 10);
+  const db = createDatabase(pool);
   await ensureAdminKey(db, benchAdminKey);
   const temporal = new Client({ connection: Connection.lazy({ address: "127.0.0.1:1" }) });
   const port = await freePort();
@@ -114,6 +115,7 @@ try {
   onCleanup("row validators", () => rowValidators.close());
   const app = createApp({
     db,
+    sql: pool,
     bulk,
     rowValidators,
     temporal,

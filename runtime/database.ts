@@ -6,11 +6,21 @@ import { postgresConfig } from "./database-url.ts";
 export type Database = PrismaClient;
 
 /**
- * A Prisma client on the node-postgres driver adapter (no native engine to download).
+ * The node-postgres pool a Prisma client runs on (commits wait for the disk). Statements on
+ * the callback path use it directly: Prisma compiles even a raw statement on every call.
+ * @example const sql = createPool(process.env.DATABASE_URL!); const db = createDatabase(sql);
+ */
+export function createPool(url: string, size = 20): pg.Pool {
+  return new pg.Pool({ ...postgresConfig(url), max: size });
+}
+
+/**
+ * A Prisma client on the node-postgres driver adapter (no native engine to download), on a
+ * pool of its own or on one from createPool; `$disconnect()` ends the pool.
  * @example const db = createDatabase(process.env.DATABASE_URL!, 20);
  */
-export function createDatabase(url: string, poolSize = 20): Database {
-  return new PrismaClient({ adapter: new PrismaPg({ ...postgresConfig(url), max: poolSize }) });
+export function createDatabase(source: string | pg.Pool, poolSize = 20): Database {
+  return new PrismaClient({ adapter: new PrismaPg(typeof source === "string" ? createPool(source, poolSize) : source) });
 }
 
 /**

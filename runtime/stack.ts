@@ -10,7 +10,8 @@ import { pruneIdempotencyKeys } from "../store/idempotency.ts";
 import type { VendorSandbox } from "../sandbox/index.ts";
 import type { Config } from "./config.ts";
 import { createRowValidators } from "../store/import-validation.ts";
-import { createBulkPool, createDatabase, type Database } from "./database.ts";
+import { createBulkPool, createDatabase, createPool, type Database } from "./database.ts";
+import type { Pool } from "pg";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import type { Logger } from "./logger.ts";
 import { migrate } from "./migrate.ts";
@@ -27,6 +28,8 @@ export interface Stack {
   /** An admin API key generated at this start (none existed and none was configured): show it once. */
   generatedAdminKey: string | undefined;
   db: Database;
+  /** The pool under `db`. */
+  sql: Pool;
   temporal: Client;
   stop(): Promise<void>;
 }
@@ -73,7 +76,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       temporalUiUrl = dev.uiUrl;
     }
 
-    const db = createDatabase(databaseUrl);
+    const sql = createPool(databaseUrl);
+    const db = createDatabase(sql);
     stops.push(() => db.$disconnect());
     const bulk = createBulkPool(databaseUrl);
     stops.push(() => bulk.end());
@@ -136,6 +140,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       stops.push(() => Promise.resolve(clearInterval(prune)));
       const app = createApp({
         db,
+        sql,
         bulk,
         rowValidators,
         temporal,
@@ -165,7 +170,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       stops.push(startOutcomeSweeper(createOutcomeSignaller({ db, temporal, logger }), logger.child({ component: "outcome-signals" })));
     }
 
-    return { apiUrl, temporalAddress, temporalUiUrl, sandbox: vendors.sandbox, generatedAdminKey, db, temporal, stop };
+    return { apiUrl, temporalAddress, temporalUiUrl, sandbox: vendors.sandbox, generatedAdminKey, db, sql, temporal, stop };
   } catch (error) {
     await stop();
     throw error;

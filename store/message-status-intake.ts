@@ -1,4 +1,5 @@
 import { outcomeOf, statusRank } from "../domain/attempt-status.ts";
+import type { Pool } from "pg";
 import type { Database } from "../runtime/database.ts";
 import type { ContactOutcomeSignal } from "../workflows/account-messages.ts";
 import { applyTwilioMessageStatus, type TwilioMessageStatus } from "./twilio-status.ts";
@@ -41,7 +42,7 @@ export interface MessageStatusIntake {
  * shared rows, and concurrent batches would deadlock on them. A statement PostgreSQL still
  * picks as a deadlock victim (against another writer) runs again: it is all or nothing.
  */
-export function createMessageStatusIntake(db: Database): MessageStatusIntake {
+export function createMessageStatusIntake(db: Database, sql: Pool): MessageStatusIntake {
   const queue = new Map<string, Pending>();
   let flushing = false;
 
@@ -50,7 +51,7 @@ export function createMessageStatusIntake(db: Database): MessageStatusIntake {
       const batch = [...queue.entries()].slice(0, MAX_BATCH);
       for (const [eventId] of batch) queue.delete(eventId);
       try {
-        const results = await retryOnDeadlock(() => storeBatch(db, batch));
+        const results = await retryOnDeadlock(() => storeBatch(db, sql, batch));
         await applyLateKnownAttempts(db, batch, results);
         for (const [eventId, pending] of batch) {
           const result = results.get(eventId);
@@ -95,23 +96,22 @@ export function createMessageStatusIntake(db: Database): MessageStatusIntake {
  * `applyPendingTwilioStatuses` does) and the signal it owes when it moved its attempt to an
  * outcome. A repeated event finds its stored row instead.
  */
-async function storeBatch(db: Database, batch: [string, Pending][]): Promise<Map<string, StoredMessageStatus & { applied: boolean }>> {
+async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): Promise<Map<string, StoredMessageStatus & { applied: boolean }>> {
   const events = batch.map(([eventId, { event, payload }]) => ({
-    eventId,
-    payload: JSON.stringify(payload),
-    sid: event.MessageSid,
+    event_id: eventId,
+    payload,
+    vendor_id: event.MessageSid,
     status: event.MessageStatus,
     rank: statusRank(event.MessageStatus),
-    errorCode: event.ErrorCode || null,
+    error_code: event.ErrorCode || null,
     outcome: outcomeOf(event.MessageStatus) ?? null,
   }));
-  const rows = await db.$queryRaw<{ event_id: string; id: string; stored: boolean; applied: boolean; signal: OwedSignal | null }[]>`
-    WITH incoming AS (
-      SELECT * FROM unnest(
-        ${events.map((e) => e.eventId)}::text[], ${events.map((e) => e.payload)}::text[], ${events.map((e) => e.sid)}::text[],
-        ${events.map((e) => e.status)}::text[], ${events.map((e) => e.rank)}::int[], ${events.map((e) => e.errorCode)}::text[],
-        ${events.map((e) => e.outcome)}::text[])
-        AS i(event_id, payload, vendor_id, status, rank, error_code, outcome)),
+  // node-postgres directly, the batch as one JSON document: no per-call compile in Prisma, no
+  // array literals to escape element by element, and each payload parsed once, as jsonb.
+  const { rows } = await sql.query<{ event_id: string; id: string; stored: boolean; applied: boolean; signal: OwedSignal | null }>(
+    `WITH incoming AS (
+      SELECT * FROM jsonb_to_recordset($1::jsonb)
+        AS i(event_id text, payload jsonb, vendor_id text, status text, rank int, error_code text, outcome text)),
     latest AS (
       SELECT DISTINCT ON (vendor_id) vendor_id, status, rank, error_code
         FROM incoming WHERE rank >= 0 ORDER BY vendor_id, rank DESC),
@@ -123,7 +123,7 @@ async function storeBatch(db: Database, batch: [string, Pending][]): Promise<Map
       RETURNING a.id, a.vendor_id, a.status, a.enrolment_id),
     inserted AS (
       INSERT INTO callbacks (id, vendor, event_id, kind, payload, applied_at, signal)
-      SELECT gen_random_uuid(), 'twilio', i.event_id, 'message-status', i.payload::jsonb,
+      SELECT gen_random_uuid(), 'twilio', i.event_id, 'message-status', i.payload,
              CASE WHEN i.rank < 0 OR EXISTS (SELECT 1 FROM contact_attempts k WHERE k.vendor = 'twilio' AND k.vendor_id = i.vendor_id)
                   THEN now() END,
              CASE WHEN i.outcome IS NOT NULL AND m.id IS NOT NULL
@@ -137,11 +137,13 @@ async function storeBatch(db: Database, batch: [string, Pending][]): Promise<Map
     UNION ALL
     -- The statement's snapshot predates its own inserts: this finds only earlier copies.
     SELECT c.event_id, c.id, false, true, NULL FROM callbacks c
-     WHERE c.vendor = 'twilio' AND c.event_id = ANY(${events.map((e) => e.eventId)}::text[])`;
+     WHERE c.vendor = 'twilio' AND c.event_id IN (SELECT event_id FROM incoming)`,
+    [JSON.stringify(events)],
+  );
   const results = new Map(rows.map((r) => [r.event_id, { callbackId: r.id, stored: r.stored, applied: r.applied, signal: r.signal ?? undefined }]));
   // A concurrent copy of an event (another API process) may commit between our insert,
   // which then does nothing, and the select, whose snapshot predates it: read those again.
-  const missing = events.filter((e) => !results.has(e.eventId)).map((e) => e.eventId);
+  const missing = events.filter((e) => !results.has(e.event_id)).map((e) => e.event_id);
   if (missing.length > 0) {
     for (const row of await db.callback.findMany({ where: { vendor: "twilio", eventId: { in: missing } }, select: { id: true, eventId: true } })) {
       results.set(row.eventId, { callbackId: row.id, stored: false, applied: true, signal: undefined });

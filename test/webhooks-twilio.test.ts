@@ -159,7 +159,7 @@ describe("Twilio status callbacks", () => {
     const sid = newSid();
     await attemptWithSid(sid);
     const { createMessageStatusIntake } = await import("../store/message-status-intake.ts");
-    const intake = createMessageStatusIntake(stack.db);
+    const intake = createMessageStatusIntake(stack.db, stack.sql);
     const params = statusParams(sid, "delivered");
     // Submitted in one turn of the event loop: the copies share one statement.
     const results = await Promise.all([1, 2, 3].map(() => intake.submit(params, params)));

@@ -8,6 +8,7 @@ describe("agency callbacks", () => {
     const untouchable = new Proxy({}, { get: () => expect.unreachable("no database or Temporal call expected") }) as never;
     const app = agencyWebhookRoutes({
       db: untouchable,
+      sql: untouchable,
       bulk: untouchable,
       rowValidators: untouchable,
       temporal: untouchable,

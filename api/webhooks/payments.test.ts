@@ -11,6 +11,7 @@ const untouchable = new Proxy({}, { get: () => expect.unreachable("no database o
 const routes = (paymentWebhookSecret?: string) =>
   paymentWebhookRoutes({
     db: untouchable,
+    sql: untouchable,
     bulk: untouchable,
     rowValidators: untouchable,
     temporal: untouchable,

@@ -30,9 +30,9 @@ const statusRoute = createRoute({
   },
 });
 
-export function twilioWebhookRoutes({ db, temporal, logger, settings }: ApiDeps) {
+export function twilioWebhookRoutes({ db, sql, temporal, logger, settings }: ApiDeps) {
   const app = router();
-  const intake = createMessageStatusIntake(db);
+  const intake = createMessageStatusIntake(db, sql);
   const signaller = createOutcomeSignaller({ db, temporal, logger });
 
   app.openapi(statusRoute, async (c) => {
