@@ -108,8 +108,10 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
   }));
   // node-postgres directly, the batch as one JSON document: no per-call compile in Prisma, no
   // array literals to escape element by element, and each payload parsed once, as jsonb.
-  const { rows } = await sql.query<{ event_id: string; id: string; stored: boolean; applied: boolean; signal: OwedSignal | null }>(
-    `WITH incoming AS (
+  // Planned on every call (unnamed): a plan cached while the tables were small kept scanning
+  // them whole once they had grown.
+  const { rows } = await sql.query<{ event_id: string; id: string; stored: boolean; applied: boolean; signal: OwedSignal | null }>({
+    text: `WITH incoming AS (
       SELECT * FROM jsonb_to_recordset($1::jsonb)
         AS i(event_id text, payload jsonb, vendor_id text, status text, rank int, error_code text, outcome text)),
     latest AS (
@@ -124,11 +126,13 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
     inserted AS (
       INSERT INTO callbacks (id, vendor, event_id, kind, payload, applied_at, signal)
       SELECT gen_random_uuid(), 'twilio', i.event_id, 'message-status', i.payload,
-             CASE WHEN i.rank < 0 OR EXISTS (SELECT 1 FROM contact_attempts k WHERE k.vendor = 'twilio' AND k.vendor_id = i.vendor_id)
-                  THEN now() END,
+             CASE WHEN i.rank < 0 OR k.known THEN now() END,
              CASE WHEN i.outcome IS NOT NULL AND m.id IS NOT NULL
                   THEN jsonb_build_object('workflowId', e.workflow_id, 'attemptId', m.id, 'status', i.status, 'outcome', i.outcome) END
         FROM incoming i
+        -- A lookup by index per event: the planner, guessing a hundred events, would otherwise
+        -- hash the whole table of attempts.
+        LEFT JOIN LATERAL (SELECT true AS known FROM contact_attempts k WHERE k.vendor = 'twilio' AND k.vendor_id = i.vendor_id LIMIT 1) k ON true
         LEFT JOIN moved m ON m.vendor_id = i.vendor_id AND m.status = i.status
         LEFT JOIN enrolments e ON e.id = m.enrolment_id
       ON CONFLICT (vendor, event_id) DO NOTHING
@@ -137,9 +141,9 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
     UNION ALL
     -- The statement's snapshot predates its own inserts: this finds only earlier copies.
     SELECT c.event_id, c.id, false, true, NULL FROM callbacks c
-     WHERE c.vendor = 'twilio' AND c.event_id IN (SELECT event_id FROM incoming)`,
-    [JSON.stringify(events)],
-  );
+     WHERE c.vendor = 'twilio' AND c.event_id = ANY(ARRAY(SELECT event_id FROM incoming))`,
+    values: [JSON.stringify(events)],
+  });
   const results = new Map(rows.map((r) => [r.event_id, { callbackId: r.id, stored: r.stored, applied: r.applied, signal: r.signal ?? undefined }]));
   // A concurrent copy of an event (another API process) may commit between our insert,
   // which then does nothing, and the select, whose snapshot predates it: read those again.

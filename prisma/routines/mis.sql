@@ -215,19 +215,24 @@ BEGIN
                         sum(sign * m[8]), sum(sign * m[9]), sum(sign * m[10]), sum(sign * m[11]), sum(sign * m[12]), sum(sign * m[13]), sum(sign * m[14]),
                         sum(sign * m[15]), sum(sign * m[16]), sum(sign * m[17]), sum(sign * m[18]), sum(sign * m[19]), sum(sign * m[20]), sum(sign * m[21]),
                         sum(sign * m[22]), sum(sign * m[23]), sum(sign * m[24]), sum(sign * m[25]), sum(sign * m[26])]::bigint[], 0, 1)
-    FROM (SELECT k.campaign_id, k.variant, c.step_id, c.channel, mis_day(c.created_at) AS day, k.bucket, k.market, k.currency,
+    FROM (SELECT e.campaign_id, e.variant, c.step_id, c.channel, mis_day(c.created_at) AS day,
+                 mis_bucket(COALESCE(e.days_past_due_at_start, a.days_past_due)) AS bucket, a.jurisdiction AS market, a.currency,
                  mis_shard(c.id) AS shard, c.sign, c.m
             FROM (SELECT o.id, o.enrolment_id, o.step_id, o.channel, o.created_at, -1 AS sign, mis_attempt_measures(o) AS m FROM old_attempts o
                   UNION ALL
                   SELECT n.id, n.enrolment_id, n.step_id, n.channel, n.created_at, 1, mis_attempt_measures(n) FROM new_attempts n) c
-            CROSS JOIN LATERAL mis_enrolment_cell(c.enrolment_id) k) changed
+            -- The cell of each enrolment as mis_enrolment_cell finds it, joined rather than called per row.
+            JOIN enrolments e ON e.id = c.enrolment_id JOIN accounts a ON a.id = e.account_id) changed
    GROUP BY campaign_id, variant, step_id, channel, day, bucket, market, currency, shard;
+  -- Only attempts that just left the gate or just became a live contact can be the first.
   UPDATE enrolments e SET touched_at = t.first
-    FROM (SELECT enrolment_id, min(created_at) AS first FROM new_attempts WHERE status_rank >= 1 GROUP BY enrolment_id) t
+    FROM (SELECT n.enrolment_id, min(n.created_at) AS first FROM new_attempts n JOIN old_attempts o ON o.id = n.id
+           WHERE n.status_rank >= 1 AND o.status_rank < 1 GROUP BY n.enrolment_id) t
    WHERE e.id = t.enrolment_id AND e.touched_at IS NULL;
   UPDATE enrolments e SET contacted_at = t.first
-    FROM (SELECT enrolment_id, min(mis_live_contact_at(n)) AS first FROM new_attempts n
-           WHERE status_rank >= 1 AND mis_live_contact_at(n) IS NOT NULL GROUP BY enrolment_id) t
+    FROM (SELECT n.enrolment_id, min(mis_live_contact_at(n)) AS first FROM new_attempts n JOIN old_attempts o ON o.id = n.id
+           WHERE n.status_rank >= 1 AND mis_live_contact_at(n) IS NOT NULL AND (o.status_rank < 1 OR mis_live_contact_at(o) IS NULL)
+           GROUP BY n.enrolment_id) t
    WHERE e.id = t.enrolment_id AND e.contacted_at IS NULL;
   -- A touch that becomes (or stops being) eligible, or moves in time, changes attribution.
   PERFORM mis_refresh_account(account_id) FROM (
