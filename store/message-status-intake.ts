@@ -19,6 +19,12 @@ export interface StoredMessageStatus {
 
 /** Events per statement: bounds its parameters and how long one statement holds its locks. */
 const MAX_BATCH = 500;
+/**
+ * Statements start at least this far apart. A statement has a fixed cost (planning, the
+ * rollup trigger, the commit) of about as much as ten events; under load, waiting this long
+ * gathers larger batches, and a lone callback after a quiet spell goes at once.
+ */
+const MIN_GAP_MS = 10;
 
 interface Pending {
   event: TwilioMessageStatus;
@@ -37,7 +43,8 @@ export interface MessageStatusIntake {
  * while a statement runs wait for the next one, which stores all their raw events
  * once (deduplicated on `<MessageSid>:<MessageStatus>`), moves their attempts forward and
  * records the outcome signals owed, in one statement. Under light load a batch is one
- * callback and adds no delay; under heavy load the per-statement cost is shared.
+ * callback and adds no delay; under heavy load the per-statement cost is shared (statements
+ * start at least MIN_GAP_MS apart).
  * One statement runs at a time: the report rollup's triggers make every statement touch
  * shared rows, and concurrent batches would deadlock on them. A statement PostgreSQL still
  * picks as a deadlock victim (against another writer) runs again: it is all or nothing.
@@ -45,9 +52,13 @@ export interface MessageStatusIntake {
 export function createMessageStatusIntake(db: Database, sql: Pool): MessageStatusIntake {
   const queue = new Map<string, Pending>();
   let flushing = false;
+  let lastStart = -Infinity;
 
   async function flush(): Promise<void> {
     while (queue.size > 0) {
+      const wait = lastStart + MIN_GAP_MS - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      lastStart = performance.now();
       const batch = [...queue.entries()].slice(0, MAX_BATCH);
       for (const [eventId] of batch) queue.delete(eventId);
       try {
