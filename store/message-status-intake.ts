@@ -1,5 +1,5 @@
 import { outcomeOf, statusRank } from "../domain/attempt-status.ts";
-import type { Pool } from "pg";
+import { escapeLiteral, type Pool, type QueryResult } from "pg";
 import type { Database } from "../runtime/database.ts";
 import type { ContactOutcomeSignal } from "../workflows/account-messages.ts";
 import { applyTwilioMessageStatus, type TwilioMessageStatus } from "./twilio-status.ts";
@@ -120,10 +120,13 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
   // node-postgres directly, the batch as one JSON document: no per-call compile in Prisma, no
   // array literals to escape element by element, and each payload parsed once, as jsonb.
   // Planned on every call (unnamed): a plan cached while the tables were small kept scanning
-  // them whole once they had grown.
-  const { rows } = await sql.query<{ event_id: string; id: string; stored: boolean; applied: boolean; signal: OwedSignal | null }>({
-    text: `WITH incoming AS (
-      SELECT * FROM jsonb_to_recordset($1::jsonb)
+  // them whole once they had grown. Sent as one simple-protocol message, so the setting that
+  // lets the rollup sum the batch per cell (prisma/routines/mis.sql) and the statement share a
+  // transaction; the JSON goes in as a quoted literal.
+  type Row = { event_id: string; id: string; stored: boolean; applied: boolean; signal: OwedSignal | null };
+  const replies = (await sql.query(`SELECT set_config('tagih.mis_per_statement', 'on', true);
+    WITH incoming AS (
+      SELECT * FROM jsonb_to_recordset(${escapeLiteral(JSON.stringify(events))}::jsonb)
         AS i(event_id text, payload jsonb, vendor_id text, status text, rank int, error_code text, outcome text)),
     latest AS (
       SELECT DISTINCT ON (vendor_id) vendor_id, status, rank, error_code
@@ -152,9 +155,8 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
     UNION ALL
     -- The statement's snapshot predates its own inserts: this finds only earlier copies.
     SELECT c.event_id, c.id, false, true, NULL FROM callbacks c
-     WHERE c.vendor = 'twilio' AND c.event_id = ANY(ARRAY(SELECT event_id FROM incoming))`,
-    values: [JSON.stringify(events)],
-  });
+     WHERE c.vendor = 'twilio' AND c.event_id = ANY(ARRAY(SELECT event_id FROM incoming))`)) as unknown as [QueryResult, QueryResult<Row>];
+  const rows = replies[1].rows;
   const results = new Map(rows.map((r) => [r.event_id, { callbackId: r.id, stored: r.stored, applied: r.applied, signal: r.signal ?? undefined }]));
   // A concurrent copy of an event (another API process) may commit between our insert,
   // which then does nothing, and the select, whose snapshot predates it: read those again.

@@ -3,7 +3,7 @@
 --
 -- Every change to an enrolment, attempt, placement, payment or promise updates
 -- campaign_daily_facts in the same transaction, by triggers that subtract the old
--- contribution of a row and add the new one (for attempts, an UPDATE nets its rows per cell
+-- contribution of a row and add the new one (a bulk update of attempts nets its rows per cell
 -- first): whichever code path writes the row, the facts follow, and a repeat changes nothing. Payments and promises are attributed per account
 -- (mis_refresh_account) into account_outcome_facts, whose rows feed the facts. Definitions:
 -- README "Reports". mis_rebuild() recomputes everything set-based (after a change of
@@ -186,30 +186,58 @@ BEGIN
     FROM prom p LEFT JOIN contact_attempts a ON a.id = p.attempt_id WHERE p.status IN ('kept', 'broken');
 END $$;
 
--- An attempt inserted or deleted adds or removes its contribution; updates are netted per
--- statement by mis_attempts_updated.
 CREATE OR REPLACE FUNCTION mis_attempt_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   r contact_attempts := COALESCE(NEW, OLD);
   k record;
+  old_m bigint[] := CASE WHEN TG_OP <> 'INSERT' THEN mis_attempt_measures(OLD) END;
+  new_m bigint[] := CASE WHEN TG_OP <> 'DELETE' THEN mis_attempt_measures(NEW) END;
 BEGIN
-  SELECT * INTO k FROM mis_enrolment_cell(r.enrolment_id);
-  PERFORM mis_add(k.campaign_id, k.variant, r.step_id, r.channel, mis_day(r.created_at), k.bucket, '', k.market, k.currency,
-                  mis_shard(r.id), mis_attempt_measures(r), 0, CASE WHEN TG_OP = 'DELETE' THEN -1 ELSE 1 END);
-  IF TG_OP = 'INSERT' AND NEW.status_rank >= 1 THEN
+  -- A batch statement leaves its updates to mis_attempts_updated.
+  IF TG_OP = 'UPDATE' AND current_setting('tagih.mis_per_statement', true) = 'on' THEN RETURN NULL; END IF;
+  IF old_m IS DISTINCT FROM new_m THEN
+    SELECT * INTO k FROM mis_enrolment_cell(r.enrolment_id);
+    IF old_m IS NOT NULL AND new_m IS NOT NULL AND OLD.id = NEW.id AND OLD.step_id = NEW.step_id AND OLD.channel = NEW.channel
+       AND OLD.created_at = NEW.created_at THEN
+      -- A status moving on stays in its cell: one update by the difference, not a subtraction
+      -- and an addition (each a new version of the row; callbacks write this most).
+      PERFORM mis_add(k.campaign_id, k.variant, NEW.step_id, NEW.channel, mis_day(NEW.created_at), k.bucket, '', k.market, k.currency,
+                      mis_shard(NEW.id), ARRAY(SELECT n - o FROM unnest(new_m, old_m) WITH ORDINALITY AS d(n, o, i) ORDER BY i), 0, 1);
+    ELSE
+      IF old_m IS NOT NULL THEN
+        PERFORM mis_add(k.campaign_id, k.variant, OLD.step_id, OLD.channel, mis_day(OLD.created_at), k.bucket, '', k.market, k.currency,
+                        mis_shard(OLD.id), old_m, 0, -1);
+      END IF;
+      IF new_m IS NOT NULL THEN
+        PERFORM mis_add(k.campaign_id, k.variant, NEW.step_id, NEW.channel, mis_day(NEW.created_at), k.bucket, '', k.market, k.currency,
+                        mis_shard(NEW.id), new_m, 0, 1);
+      END IF;
+    END IF;
+  END IF;
+  IF TG_OP <> 'DELETE' AND NEW.status_rank >= 1 THEN
     UPDATE enrolments SET touched_at = NEW.created_at WHERE id = NEW.enrolment_id AND touched_at IS NULL;
     IF mis_live_contact_at(NEW) IS NOT NULL THEN
       UPDATE enrolments SET contacted_at = mis_live_contact_at(NEW) WHERE id = NEW.enrolment_id AND contacted_at IS NULL;
     END IF;
   END IF;
+  -- A touch that becomes (or stops being) eligible, or moves in time, changes attribution.
+  IF (TG_OP = 'UPDATE' AND (mis_eligible_touch(NEW.channel, NEW.status, NEW.opened_at, NEW.clicked_at, NEW.conversation_at)
+                            IS DISTINCT FROM mis_eligible_touch(OLD.channel, OLD.status, OLD.opened_at, OLD.clicked_at, OLD.conversation_at)
+                            OR NEW.sent_at IS DISTINCT FROM OLD.sent_at))
+     AND (EXISTS (SELECT 1 FROM payments WHERE account_id = NEW.account_id) OR EXISTS (SELECT 1 FROM promises WHERE account_id = NEW.account_id)) THEN
+    PERFORM mis_refresh_account(NEW.account_id);
+  END IF;
   RETURN NULL;
 END $$;
 
--- Attempts are updated in batches (a statement per batch of vendor callbacks): the change of
--- the whole statement is summed per cell first, so a cell gets one update per statement
--- rather than one per attempt (each a new version of a row every callback batch writes).
+-- A statement that updates attempts in bulk (the batch of Twilio status callbacks) sets
+-- tagih.mis_per_statement for its transaction: its change is then summed per cell first, so a
+-- cell gets one update per statement rather than one per attempt. Other updates (one attempt
+-- at a time) keep the row trigger: this one plans its queries on every call, which costs a
+-- single-row update more than the row trigger does.
 CREATE OR REPLACE FUNCTION mis_attempts_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  IF current_setting('tagih.mis_per_statement', true) IS DISTINCT FROM 'on' THEN RETURN NULL; END IF;
   PERFORM mis_add(campaign_id, variant, step_id, channel, day, bucket, '', market, currency, shard,
                   ARRAY[sum(sign * m[1]), sum(sign * m[2]), sum(sign * m[3]), sum(sign * m[4]), sum(sign * m[5]), sum(sign * m[6]), sum(sign * m[7]),
                         sum(sign * m[8]), sum(sign * m[9]), sum(sign * m[10]), sum(sign * m[11]), sum(sign * m[12]), sum(sign * m[13]), sum(sign * m[14]),
@@ -312,7 +340,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
-CREATE OR REPLACE TRIGGER mis_facts AFTER INSERT OR DELETE ON contact_attempts FOR EACH ROW EXECUTE FUNCTION mis_attempt_changed();
+CREATE OR REPLACE TRIGGER mis_facts AFTER INSERT OR UPDATE OR DELETE ON contact_attempts FOR EACH ROW EXECUTE FUNCTION mis_attempt_changed();
 CREATE OR REPLACE TRIGGER mis_facts_updates AFTER UPDATE ON contact_attempts REFERENCING OLD TABLE AS old_attempts NEW TABLE AS new_attempts
   FOR EACH STATEMENT EXECUTE FUNCTION mis_attempts_updated();
 CREATE OR REPLACE TRIGGER mis_facts AFTER INSERT OR UPDATE OR DELETE ON enrolments FOR EACH ROW EXECUTE FUNCTION mis_enrolment_changed();
