@@ -4,7 +4,8 @@
 -- Every change to an enrolment, attempt, placement, payment or promise updates
 -- campaign_daily_facts in the same transaction, by triggers that subtract the old
 -- contribution of a row and add the new one (a bulk update of attempts nets its rows per cell
--- first): whichever code path writes the row, the facts follow, and a repeat changes nothing. Payments and promises are attributed per account
+-- first): whichever code path writes the row, the facts follow, and a repeat changes nothing.
+-- Payments and promises are attributed per account
 -- (mis_refresh_account) into account_outcome_facts, whose rows feed the facts. Definitions:
 -- README "Reports". mis_rebuild() recomputes everything set-based (after a change of
 -- reporting zone, or a bulk load made with the triggers disabled).
