@@ -183,6 +183,21 @@ describe("Twilio status callbacks", () => {
     expect((await stack.db.callback.findUniqueOrThrow({ where: { id: recent.id } })).signalledAt).toBeNull();
   });
 
+  it("refuses a field with a NUL character with 400 without failing the callbacks batched with it", async () => {
+    const [bad, good] = [newSid(), newSid()];
+    await attemptWithSid(bad);
+    const attempt = await attemptWithSid(good);
+    const [refused, accepted] = await Promise.all([
+      postStatus({ ...statusParams(bad, "sent"), ErrorMessage: "broken\u0000text" }),
+      postStatus(statusParams(good, "sent")),
+    ]);
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body)).toMatchObject({ errors: [{ field: "ErrorMessage", reason: "must not contain NUL characters" }] });
+    expect(accepted.status).toBe(204);
+    expect(await callbacksFor(bad)).toBe(0);
+    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("sent");
+  });
+
   it("checks the signature against PUBLIC_BASE_URL, as Twilio signs the public address it called", async () => {
     const sid = newSid();
     await attemptWithSid(sid);

@@ -25,7 +25,7 @@ const statusRoute = createRoute({
   responses: {
     204: { description: "Stored (and applied, unless stale)" },
     500: { description: "Nothing was stored; Twilio retries" },
-    400: { description: "A required field is missing or malformed" },
+    400: { description: "A required field is missing or malformed, or a field holds a NUL character" },
     403: { description: "Missing or invalid signature; nothing stored" },
   },
 });
@@ -41,6 +41,9 @@ export function twilioWebhookRoutes({ db, sql, temporal, logger, settings }: Api
       logger.warn({ vendor: "twilio", path: c.req.path }, "rejected a Twilio callback with a missing or invalid signature");
       return problem(c, 403, "Forbidden", "missing or invalid X-Twilio-Signature");
     }
+    // PostgreSQL's jsonb cannot hold a NUL: such a field would fail the whole batch it joined.
+    const withNul = Object.entries(params).find(([key, value]) => key.includes("\0") || value.includes("\0"));
+    if (withNul) return validationProblem(c, [{ field: withNul[0], reason: "must not contain NUL characters" }]);
     const parsed = messageStatusSchema.safeParse(params);
     if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
     const event = parsed.data;
