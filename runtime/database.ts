@@ -16,11 +16,11 @@ export function createPool(url: string, size = 20): pg.Pool {
 
 /**
  * A Prisma client on the node-postgres driver adapter (no native engine to download), on a
- * pool of its own or on one from createPool; `$disconnect()` ends the pool.
- * @example const db = createDatabase(process.env.DATABASE_URL!, 20);
+ * pool from createPool; `$disconnect()` ends the pool.
+ * @example const db = createDatabase(createPool(process.env.DATABASE_URL!));
  */
-export function createDatabase(source: string | pg.Pool, poolSize = 20): Database {
-  return new PrismaClient({ adapter: new PrismaPg(typeof source === "string" ? createPool(source, poolSize) : source) });
+export function createDatabase(pool: pg.Pool): Database {
+  return new PrismaClient({ adapter: new PrismaPg(pool) });
 }
 
 /**

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createSmsSender } from "../activities/channels/sms.ts";
 import { createActivities } from "../activities/index.ts";
 import { strategySchema } from "../domain/strategy.ts";
-import { createDatabase, type Database } from "../runtime/database.ts";
+import { createDatabase, createPool, type Database } from "../runtime/database.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { toolPath } from "../runtime/temporal-dev-server.ts";
 import { startVendorSandbox, type VendorSandbox } from "../sandbox/index.ts";
@@ -31,7 +31,7 @@ const taskQueue = `time-skipping-${randomUUID()}`;
 
 beforeAll(async () => {
   env = await startTimeSkippingServer();
-  db = createDatabase(inject("databaseUrl"), 5);
+  db = createDatabase(createPool(inject("databaseUrl"), 5));
   const twilio = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
   // Callbacks are held back for an hour of real time: no outcome arrives unless a test signals one.
   sandbox = await startVendorSandbox({ twilio, outcomes: { sms: { delivered: 1 } }, delayMs: 3_600_000 });
