@@ -104,12 +104,12 @@ try {
     throw new Error(`the database holds ${JSON.stringify(kept)}, not the counts asked for: run without --reuse to seed it`);
 
   // The API, in this process, on its own port; reports need no Temporal.
-  const pool = createPool(url, 10);
+  const pool = createPool(url, logger, 10);
   const db = createDatabase(pool);
   await ensureAdminKey(db, benchAdminKey);
   const temporal = new Client({ connection: Connection.lazy({ address: "127.0.0.1:1" }) });
   const port = await freePort();
-  const bulk = createBulkPool(url);
+  const bulk = createBulkPool(url, logger);
   onCleanup("bulk pool", () => bulk.end());
   const rowValidators = createRowValidators();
   onCleanup("row validators", () => rowValidators.close());

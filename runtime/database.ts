@@ -2,25 +2,29 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.ts";
 import { postgresConfig } from "./database-url.ts";
+import type { Logger } from "./logger.ts";
 
 export type Database = PrismaClient;
 
 /**
  * The node-postgres pool a Prisma client runs on (commits wait for the disk). Statements on
  * the callback path use it directly: Prisma compiles even a raw statement on every call.
- * @example const sql = createPool(process.env.DATABASE_URL!); const db = createDatabase(sql);
+ *
+ * A connection the server closes while idle (a restart, an administrator ending sessions) is
+ * logged and dropped; node-postgres would otherwise throw it out of the process.
+ * @example const sql = createPool(process.env.DATABASE_URL!, logger); const db = createDatabase(sql);
  */
-export function createPool(url: string, size = 20): pg.Pool {
-  return new pg.Pool({ ...postgresConfig(url), max: size });
+export function createPool(url: string, logger: Logger, size = 20): pg.Pool {
+  return logIdleErrors(new pg.Pool({ ...postgresConfig(url), max: size }), logger);
 }
 
 /**
  * A Prisma client on the node-postgres driver adapter (no native engine to download), on a
  * pool from createPool; `$disconnect()` ends the pool.
- * @example const db = createDatabase(createPool(process.env.DATABASE_URL!));
+ * @example const db = createDatabase(createPool(process.env.DATABASE_URL!, logger));
  */
 export function createDatabase(pool: pg.Pool): Database {
-  return new PrismaClient({ adapter: new PrismaPg(pool) });
+  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
 }
 
 /**
@@ -38,6 +42,11 @@ export function createDatabase(pool: pg.Pool): Database {
  * Its work_mem is 32 MB: with PostgreSQL's default 4 MB a fine-grained report sorted its
  * rows to aggregate them instead of hashing them, at nearly twice the time.
  */
-export function createBulkPool(url: string): pg.Pool {
-  return new pg.Pool({ ...postgresConfig(url), max: 4, options: "-c synchronous_commit=off -c work_mem=32MB" });
+export function createBulkPool(url: string, logger: Logger): pg.Pool {
+  return logIdleErrors(new pg.Pool({ ...postgresConfig(url), max: 4, options: "-c synchronous_commit=off -c work_mem=32MB" }), logger);
+}
+
+function logIdleErrors(pool: pg.Pool, logger: Logger): pg.Pool {
+  pool.on("error", (error) => logger.warn({ err: error }, "database connection closed while idle; the pool opens another when needed"));
+  return pool;
 }

@@ -76,10 +76,10 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       temporalUiUrl = dev.uiUrl;
     }
 
-    const sql = createPool(databaseUrl);
+    const sql = createPool(databaseUrl, logger);
     const db = createDatabase(sql);
-    stops.push(() => db.$disconnect());
-    const bulk = createBulkPool(databaseUrl);
+    stops.push(() => db.$disconnect()); // ends `sql` too
+    const bulk = createBulkPool(databaseUrl, logger);
     stops.push(() => bulk.end());
     const rowValidators = createRowValidators();
     stops.push(() => rowValidators.close());

@@ -31,7 +31,7 @@ const taskQueue = `time-skipping-${randomUUID()}`;
 
 beforeAll(async () => {
   env = await startTimeSkippingServer();
-  db = createDatabase(createPool(inject("databaseUrl"), 5));
+  db = createDatabase(createPool(inject("databaseUrl"), createLogger("warn"), 5));
   const twilio = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
   // Callbacks are held back for an hour of real time: no outcome arrives unless a test signals one.
   sandbox = await startVendorSandbox({ twilio, outcomes: { sms: { delivered: 1 } }, delayMs: 3_600_000 });

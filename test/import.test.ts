@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { postgresConfig } from "../runtime/database-url.ts";
 import { api, eventually, startTestStack } from "./stack.ts";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -244,5 +246,33 @@ describe("portfolio import", () => {
     const badQuote = await upload(`externalId,name,jurisdiction,product,currency,balance,daysPastDue\nQ-${tag()},"unclosed,IN,card,INR,1,1\n`);
     expect(badQuote.status).toBe(400);
     expect(badQuote.body.title).toBe("Malformed CSV");
+  });
+});
+
+describe("when PostgreSQL ends the product's idle connections (a restart, an administrator)", () => {
+  it("keeps running and answers the next import on new connections", async () => {
+    const applicationName = `tagih-idle-${tag()}`;
+    const own = await startTestStack({ DATABASE_URL: `${inject("databaseUrl")}?application_name=${applicationName}` });
+    const admin = new pg.Client(postgresConfig(inject("databaseUrl")));
+    await admin.connect();
+    try {
+      const row = (id: string) => `externalId,name,jurisdiction,product,currency,balance,daysPastDue\n${id},Idle Test,IN,card,INR,100.00,30\n`;
+      const before = await api(own.apiUrl, "POST", "/v1/accounts/import", row(`IDLE-${tag()}`), { headers: csv });
+      expect(before.status).toBe(200);
+      expect(before.body.imported).toBe(1);
+
+      const sessions = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`;
+      expect((await admin.query(sessions, [applicationName])).rows[0].n).toBeGreaterThan(1);
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [applicationName]);
+      await eventually(async () => ((await admin.query(sessions, [applicationName])).rows[0].n === 0 ? true : undefined), "the sessions to end");
+
+      const after = await api(own.apiUrl, "POST", "/v1/accounts/import", row(`IDLE-${tag()}`), { headers: csv });
+      expect(after.status).toBe(200);
+      expect(after.body.imported).toBe(1);
+      expect((await api(own.apiUrl, "GET", `/v1/imports/${after.body.id}`)).body.status).toBe("completed");
+    } finally {
+      await admin.end();
+      await own.stop();
+    }
   });
 });
