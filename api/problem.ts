@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ZodError } from "zod";
+import type { ZodError, ZodType } from "zod";
 
 /** One invalid field of a request: where it is and why it was refused. */
 export interface FieldProblem {
@@ -61,4 +61,25 @@ export function fieldProblems(error: ZodError, prefix?: string): FieldProblem[] 
 export function validationProblem(c: Context, errors: FieldProblem[]) {
   const fields = [...new Set(errors.map((e) => e.field))];
   return problem(c, 400, "Invalid request", `invalid ${fields.join(", ")}`, errors);
+}
+
+/**
+ * Checks a vendor's parsed callback against its schema. Keys and strings holding a NUL
+ * character are refused first: PostgreSQL's text and jsonb cannot store one, so the raw
+ * event could not be kept (and, in a batch, would fail the callbacks it joined).
+ * @example const parsed = checkCallback(schema, params); if (!parsed.success) return validationProblem(c, parsed.problems);
+ */
+export function checkCallback<T>(schema: ZodType<T>, value: unknown): { success: true; data: T } | { success: false; problems: FieldProblem[] } {
+  const withNul = nulFieldProblems(value);
+  if (withNul.length) return { success: false, problems: withNul };
+  const parsed = schema.safeParse(value);
+  return parsed.success ? { success: true, data: parsed.data } : { success: false, problems: fieldProblems(parsed.error) };
+}
+
+function nulFieldProblems(value: unknown, path: string[] = []): FieldProblem[] {
+  if (typeof value === "string") return value.includes("\0") ? [{ field: path.join(".") || "(body)", reason: "must not contain NUL characters" }] : [];
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key.includes("\0") ? [{ field: [...path, key].join("."), reason: "must not contain NUL characters" }] : nulFieldProblems(inner, [...path, key]),
+  );
 }

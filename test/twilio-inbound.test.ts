@@ -109,6 +109,14 @@ describe("inbound messages: signatures and input", () => {
     expect(JSON.parse(response.body).errors).toEqual([{ field: "From", reason: "must be an E.164 number, optionally prefixed whatsapp:" }]);
   });
 
+  it("answers a message with a NUL character (which PostgreSQL cannot store) 400 naming the field, and stores nothing", async () => {
+    const params = inbound("+6281234567890", "PAID\u0000");
+    const response = await postInbound(params);
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body).errors).toEqual([{ field: "Body", reason: "must not contain NUL characters" }]);
+    expect(await stack.db.callback.count({ where: { eventId: { startsWith: params.MessageSid } } })).toBe(0);
+  });
+
   it("answers a number no account has with empty TwiML and stores the message", async () => {
     const params = inbound("+15005559999", "STOP");
     const response = await postInbound(params);

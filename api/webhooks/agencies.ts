@@ -8,7 +8,7 @@ import { apiKeyHash } from "../../store/api-keys.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature } from "../../vendors/tagih-signature.ts";
 import type { PromiseSignal } from "../../workflows/account-messages.ts";
-import { fieldProblems, problem, validationProblem, type FieldProblem } from "../problem.ts";
+import { checkCallback, problem, validationProblem, type FieldProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { storeCallback } from "../../store/callbacks.ts";
@@ -120,8 +120,8 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
     }
     const json = parseJson(raw);
     if (json === undefined) return validationProblem(c, [{ field: "(body)", reason: "must be a JSON object" }]);
-    const parsed = agencyEventSchema.safeParse(json);
-    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const parsed = checkCallback(agencyEventSchema, json);
+    if (!parsed.success) return validationProblem(c, parsed.problems);
     const event = parsed.data;
 
     const placement = await db.placement.findUnique({

@@ -48,6 +48,13 @@ describe("POST /v1/webhooks/payments refusals", () => {
     expect(signed.status).toBe(400);
     expect(await signed.json()).toMatchObject({ errors: [{ field: "(body)" }] });
   });
+
+  it("answers a signed body with a NUL character (which PostgreSQL cannot store) 400 naming the field, before storing anything", async () => {
+    const withNul = JSON.stringify({ reference: "PAY-1", accountExternalId: "CC-\u00001", amountMinor: 100, currency: "IDR" });
+    const response = await post(routes(secret), withNul, signTagihPayload(secret, withNul));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errors: [{ field: "accountExternalId", reason: "must not contain NUL characters" }] });
+  });
 });
 
 describe("payment notification schema", () => {

@@ -4,7 +4,7 @@ import { isCurrency } from "../../domain/money.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
 import { accountNamed, applyPayment, paymentOf } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature } from "../../vendors/tagih-signature.ts";
-import { fieldProblems, problem, validationProblem } from "../problem.ts";
+import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
@@ -84,8 +84,8 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
     }
     const json = parseJson(raw);
     if (json === undefined) return validationProblem(c, [{ field: "(body)", reason: "must be a JSON object" }]);
-    const parsed = paymentNotificationSchema.safeParse(json);
-    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const parsed = checkCallback(paymentNotificationSchema, json);
+    if (!parsed.success) return validationProblem(c, parsed.problems);
     const n = parsed.data;
 
     // Stored before the account is looked up: an import that commits in between finds it waiting.

@@ -84,6 +84,11 @@ describe("event batches", () => {
     expect(parseSendgridBatch(utf8(JSON.stringify([{ ...valid, event: "unsubscribe", sg_message_id: undefined, accountId: "x" }])))).toHaveProperty("events");
   });
 
+  it("refuses a NUL character anywhere, which PostgreSQL cannot store, naming the field", () => {
+    const batch = [valid, { ...valid, sg_event_id: "e2", category: ["ok", "bro\u0000ken"] }];
+    expect(parseSendgridBatch(utf8(JSON.stringify(batch)))).toEqual({ problems: [{ field: "1.category.1", reason: "must not contain NUL characters" }] });
+  });
+
   it("refuses a body that is not JSON, or not UTF-8", () => {
     expect(parseSendgridBatch(utf8("[{"))).toEqual({ problems: [{ field: "(body)", reason: "is not valid JSON" }] });
     expect(parseSendgridBatch(Uint8Array.from([0x5b, 0xff, 0x5d]))).toEqual({ problems: [{ field: "(body)", reason: "is not valid JSON" }] });

@@ -13,7 +13,7 @@ import {
   type SendgridEvent,
 } from "../../store/sendgrid-events.ts";
 import type { ContactOutcomeSignal } from "../../workflows/account-messages.ts";
-import { fieldProblems, problem, validationProblem, type FieldProblem } from "../problem.ts";
+import { checkCallback, problem, validationProblem, type FieldProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
@@ -96,8 +96,8 @@ export function parseSendgridBatch(rawBody: Uint8Array): { events: SendgridEvent
   } catch {
     return { problems: [{ field: "(body)", reason: "is not valid JSON" }] };
   }
-  const parsed = batchSchema.safeParse(json);
-  return parsed.success ? { events: parsed.data as SendgridEvent[] } : { problems: fieldProblems(parsed.error) };
+  const parsed = checkCallback(batchSchema, json);
+  return parsed.success ? { events: parsed.data as SendgridEvent[] } : { problems: parsed.problems };
 }
 
 const CONCURRENCY = 8;

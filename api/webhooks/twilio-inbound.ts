@@ -14,7 +14,7 @@ import {
   type InboundChannel,
 } from "../../store/inbound.ts";
 import type { ReplySignal } from "../../workflows/account-messages.ts";
-import { fieldProblems, problem, validationProblem } from "../problem.ts";
+import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps, TwilioChannelSettings } from "../types.ts";
 
@@ -104,8 +104,8 @@ export function twilioInboundRoutes({ db, temporal, logger, settings }: ApiDeps)
       logger.warn({ vendor: "twilio", path: c.req.path }, "rejected a Twilio inbound message with a missing or invalid signature");
       return problem(c, 403, "Forbidden", "missing or invalid X-Twilio-Signature");
     }
-    const parsed = inboundSchema.safeParse(params);
-    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const parsed = checkCallback(inboundSchema, params);
+    if (!parsed.success) return validationProblem(c, parsed.problems);
     const message = parsed.data;
     const channel: InboundChannel = message.From.startsWith("whatsapp:") ? "whatsapp" : "sms";
     const number = message.From.replace(/^whatsapp:/, "");

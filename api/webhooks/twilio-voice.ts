@@ -12,7 +12,7 @@ import { applyTwilioCallStatus, isMachine, markConversation, recordCallPromise }
 import { campaignTemplates, renderTemplate, resolveTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
 import { createTwilioClient } from "../../vendors/twilio.ts";
 import type { ContactOutcomeSignal, PromiseSignal } from "../../workflows/account-messages.ts";
-import { fieldProblems, problem, validationProblem } from "../problem.ts";
+import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { FALLBACK_TWILIO_CHANNELS, tellAccountWorkflows, verifiedTwilioParams } from "./twilio-inbound.ts";
@@ -111,8 +111,8 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
   app.openapi(statusRoute, async (c) => {
     const params = await verifiedTwilioParams(c, settings.twilioAuthToken, settings.publicBaseUrl);
     if (!params) return forbidden(c);
-    const parsed = callStatusSchema.safeParse(params);
-    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const parsed = checkCallback(callStatusSchema, params);
+    if (!parsed.success) return validationProblem(c, parsed.problems);
     const event = parsed.data;
     const stored = await storeCallback(db, { vendor: "twilio", eventId: `${event.CallSid}:${event.CallStatus}`, kind: "call-status", payload: params });
     const moved = stored.alreadyApplied ? undefined : await applyTwilioCallStatus(db, stored.id, event);
@@ -224,8 +224,8 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
   async function handle(c: Context, stage: Stage, script: (call: Call) => Promise<VoiceResponse | Response>): Promise<Response> {
     const params = await verifiedTwilioParams(c, settings.twilioAuthToken, settings.publicBaseUrl);
     if (!params) return forbidden(c);
-    const parsed = twimlRequestSchema.safeParse(params);
-    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const parsed = checkCallback(twimlRequestSchema, params);
+    if (!parsed.success) return validationProblem(c, parsed.problems);
     const request = parsed.data;
     const attemptId = c.req.param("attemptId")!;
     const context = { vendor: "twilio", attemptId, vendorId: request.CallSid, stage };

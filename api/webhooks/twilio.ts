@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createMessageStatusIntake } from "../../store/message-status-intake.ts";
 import { createOutcomeSignaller } from "../outcome-signals.ts";
-import { fieldProblems, problem, validationProblem } from "../problem.ts";
+import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { verifiedTwilioParams } from "./twilio-inbound.ts";
@@ -41,11 +41,8 @@ export function twilioWebhookRoutes({ db, sql, temporal, logger, settings }: Api
       logger.warn({ vendor: "twilio", path: c.req.path }, "rejected a Twilio callback with a missing or invalid signature");
       return problem(c, 403, "Forbidden", "missing or invalid X-Twilio-Signature");
     }
-    // PostgreSQL's jsonb cannot hold a NUL: such a field would fail the whole batch it joined.
-    const withNul = Object.entries(params).find(([key, value]) => key.includes("\0") || value.includes("\0"));
-    if (withNul) return validationProblem(c, [{ field: withNul[0], reason: "must not contain NUL characters" }]);
-    const parsed = messageStatusSchema.safeParse(params);
-    if (!parsed.success) return validationProblem(c, fieldProblems(parsed.error));
+    const parsed = checkCallback(messageStatusSchema, params);
+    if (!parsed.success) return validationProblem(c, parsed.problems);
     const event = parsed.data;
 
     const { signal, callbackId } = await intake.submit(event, params);

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { checkCallback } from "./problem.ts";
+
+const schema = z.object({ id: z.string(), items: z.array(z.object({ note: z.string() })).optional() });
+const nul = (field: string) => ({ field, reason: "must not contain NUL characters" });
+
+describe("checkCallback", () => {
+  it.each([
+    ["a clean callback", { id: "a", items: [{ note: "x" }] }, { success: true, data: { id: "a", items: [{ note: "x" }] } }],
+    ["a NUL in a top-level string", { id: "a\u0000b" }, { success: false, problems: [nul("id")] }],
+    ["a NUL deep in an array", { id: "a", items: [{ note: "ok" }, { note: "bad\u0000" }] }, { success: false, problems: [nul("items.1.note")] }],
+    ["a NUL in a key", { id: "a", "ex\u0000tra": "v" }, { success: false, problems: [nul("ex\u0000tra")] }],
+    ["a NUL in a field the schema does not know", { id: "a", ErrorMessage: "\u0000" }, { success: false, problems: [nul("ErrorMessage")] }],
+    ["a NUL-only body", "\u0000", { success: false, problems: [nul("(body)")] }],
+    ["a schema problem, named as zod names it", { id: 7 }, { success: false, problems: [{ field: "id", reason: expect.any(String) }] }],
+  ])("%s", (_what, value, expected) => {
+    expect(checkCallback(schema, value)).toEqual(expected);
+  });
+
+  it("reports every NUL field, before any schema problem", () => {
+    expect(checkCallback(schema, { id: 7, a: "\u0000", b: ["\u0000"] })).toEqual({ success: false, problems: [nul("a"), nul("b.0")] });
+  });
+});
