@@ -47,14 +47,22 @@ function stamp(name, hash) {
   writeFileSync(join(stamps, name), hash);
 }
 
-// 1. npm dependencies, reinstalled only when the lock file changed.
+// 1. npm dependencies, reinstalled only when the lock file or a patch changed. The patches in
+// patches/ fix dependencies in place (each says why) until their maintainers ship the fix.
 const lock = join(root, "package-lock.json");
-const npmHash = hashOf(lock, join(root, "package.json"));
+const patches = join(root, "patches");
+const patchFiles = existsSync(patches)
+  ? readdirSync(patches)
+      .sort()
+      .map((f) => join(patches, f))
+  : [];
+const npmHash = hashOf(lock, join(root, "package.json"), ...patchFiles);
 if (!existsSync(join(root, "node_modules")) || !stamped("npm", npmHash)) {
   log("installing npm dependencies");
   if (!run("npm", [existsSync(lock) ? "ci" : "install", "--no-audit", "--no-fund"])) {
     fail("npm dependencies could not be installed; check access to the npm registry and run `npm ci`");
   }
+  if (!run(join(root, "node_modules", ".bin", "patch-package"), ["--error-on-fail"])) fail("the patches in patches/ could not be applied to node_modules");
   stamp("npm", npmHash);
 }
 
