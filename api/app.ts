@@ -19,7 +19,7 @@ import { placementRoutes } from "./routes/placements.ts";
 import { templateRoutes } from "./routes/templates.ts";
 import { IMPORT_PATH, importRoutes } from "./routes/imports.ts";
 import { reportRoutes } from "./routes/reports.ts";
-import { problem, ProblemError, validationProblem } from "./problem.ts";
+import { nulFieldProblems, problem, ProblemError, validationProblem } from "./problem.ts";
 import { router } from "./router.ts";
 import type { ApiDeps } from "./types.ts";
 import { agencyWebhookRoutes } from "./webhooks/agencies.ts";
@@ -55,6 +55,22 @@ export function createApp(deps: ApiDeps): App {
     if (length !== undefined && c.req.header("transfer-encoding") === undefined) return Number(length) > maxBytes ? tooLarge(c) : next();
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     return limit(c, next);
+  });
+  app.use("*", async (c, next) => {
+    // PostgreSQL's text and jsonb cannot hold a NUL character: a JSON body carrying one (it
+    // can only come escaped) is refused naming the field, where the write would fail with a
+    // 500. Webhooks check their own bodies (checkCallback); an import checks each row.
+    if (c.req.header("content-type")?.split(";")[0]?.trim() !== "application/json" || c.req.path.startsWith("/v1/webhooks/")) return next();
+    const text = await c.req.text();
+    if (!text.includes("\\u0000")) return next();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return next(); // the route's validation names what is malformed
+    }
+    const withNul = nulFieldProblems(body);
+    return withNul.length > 0 ? validationProblem(c, withNul) : next();
   });
   app.use("*", idempotency(deps.db));
   app.route("/", healthRoutes(deps));

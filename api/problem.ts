@@ -76,7 +76,8 @@ export function checkCallback<T>(schema: ZodType<T>, value: unknown): { success:
   return parsed.success ? { success: true, data: parsed.data } : { success: false, problems: fieldProblems(parsed.error) };
 }
 
-function nulFieldProblems(value: unknown, path: string[] = []): FieldProblem[] {
+/** A problem for every key or string of a parsed body holding a NUL character, by dotted path. */
+export function nulFieldProblems(value: unknown, path: string[] = []): FieldProblem[] {
   if (typeof value === "string") return value.includes("\0") ? [{ field: path.join(".") || "(body)", reason: "must not contain NUL characters" }] : [];
   if (typeof value !== "object" || value === null) return [];
   return Object.entries(value).flatMap(([key, inner]) =>

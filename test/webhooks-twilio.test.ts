@@ -226,6 +226,18 @@ describe("request validation", () => {
     expect(await stack.db.account.count({ where: { externalId: good.externalId } })).toBe(0);
   });
 
+  it("refuses a NUL character (which PostgreSQL cannot store) with 400 naming the field, and stores none of the batch", async () => {
+    const good = accountFixture();
+    const response = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [good, accountFixture({ name: "Budi\u0000Santoso" })] });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field: "accounts.1.name", reason: "must not contain NUL characters" }]);
+    expect(await stack.db.account.count({ where: { externalId: good.externalId } })).toBe(0);
+    // Only a NUL counts: an escaped backslash followed by "u0000" is ordinary text.
+    const literal = accountFixture({ name: "C:\\u0000 Budi" });
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [literal] })).status).toBe(200);
+    expect((await stack.db.account.findUniqueOrThrow({ where: { externalId: literal.externalId } })).name).toBe("C:\\u0000 Budi");
+  });
+
   it("refuses the same external id twice in one batch", async () => {
     const a = accountFixture();
     const response = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [a, { ...a }] });
