@@ -17,6 +17,18 @@ const adminKeys = new Map<string, string>();
  * an admin API key of its own (`adminKey`, sent by `api()` unless told otherwise).
  */
 export async function startTestStack(env: Record<string, string> = {}): Promise<Stack & { config: ReturnType<typeof loadConfig>; adminKey: string }> {
+  // A port found free can be taken as the local port of some outgoing connection before the
+  // stack listens on it: the stack then starts again (on new ports, unless the test pinned them).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTestStackOnce(env);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startTestStackOnce(env: Record<string, string>): Promise<Stack & { config: ReturnType<typeof loadConfig>; adminKey: string }> {
   const adminKey = `tagih_adm_test_${randomBytes(24).toString("base64url")}`;
   const config = loadConfig({
     TAGIH_ADMIN_API_KEY: adminKey,
