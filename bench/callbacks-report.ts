@@ -12,12 +12,22 @@ export const TARGET_RATE = 2000;
 const RATE_TOLERANCE = 0.99;
 const TARGET_P99_MS = 50;
 
+export interface GcPause {
+  /** Start, in ms after the phase began. */
+  atMs: number;
+  durationMs: number;
+  /** A full mark-compact (the others are scavenges and incremental steps). */
+  major: boolean;
+}
+
 export interface MeasuredPhase {
   result: PhaseResult;
   cpu: CpuWindow;
   machine: MachineWindow;
   /** The API's event-loop delay (ms) during the phase. */
   eventLoop: { p50: number; p99: number; max: number };
+  /** The API process's garbage-collection pauses during the phase. */
+  gc: GcPause[];
   pg: PgCounters;
   pgActivity: ActivitySummary;
   loadAverage: { start: string; end: string };
@@ -83,6 +93,7 @@ export function renderCallbackReport(input: CallbackReportInput): string {
     `- CPU during the callbacks: ${formatCpu(callbacks.cpu)}. ${machineLineOf(callbacks.machine)}`,
     `- CPU time per request (less dependent on what else ran than the shares above, but inflated when the machine is oversubscribed): baseline ${perRequestLine(baseline)}; callbacks ${perRequestLine(callbacks)}.`,
     `- Event-loop delay of the API's process: baseline p50 ${ms(baseline.eventLoop.p50)}, p99 ${ms(baseline.eventLoop.p99)}, max ${ms(baseline.eventLoop.max)}; callbacks p50 ${ms(callbacks.eventLoop.p50)}, p99 ${ms(callbacks.eventLoop.p99)}, max ${ms(callbacks.eventLoop.max)}.`,
+    `- Garbage collection in the API's process during the callbacks: ${gcLine(callbacks.gc, callbacks.result.seconds * 1000)}.`,
     `- Latency distribution (ms): baseline ${dist(baseline.result.latency)}; callbacks ${dist(c.latency)}.`,
   ];
   if (input.profile) lines.push(...profileLines(input.profile));
@@ -195,3 +206,15 @@ const dist = (d: Distribution) =>
   `mean ${d.mean.toFixed(1)}, p50 ${d.p50.toFixed(1)}, p95 ${d.p95.toFixed(1)}, p99 ${d.p99.toFixed(1)}, p99.9 ${d.p999.toFixed(1)}, max ${d.max.toFixed(1)}`;
 const ms = (x: number) => (x < 10 ? `${x.toFixed(1)} ms` : x < 10_000 ? `${Math.round(x).toLocaleString("en")} ms` : `${(x / 1000).toFixed(1)} s`);
 const seconds = (s: number) => (s < 120 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`);
+
+/** How often and how long the API paused to collect garbage, and its longest pauses with when they began. */
+function gcLine(pauses: GcPause[], phaseMs: number): string {
+  const total = pauses.reduce((sum, p) => sum + p.durationMs, 0);
+  const major = pauses.filter((p) => p.major);
+  const longest = [...pauses].sort((a, b) => b.durationMs - a.durationMs).slice(0, 5);
+  const at = (p: GcPause) => `${ms(p.durationMs)} at ${(p.atMs / 1000).toFixed(2)} s${p.major ? " (major)" : ""}`;
+  return (
+    `${pauses.length} pauses, ${ms(total)} in all (${((100 * total) / phaseMs).toFixed(1)} % of the phase), ${major.length} of them major (${ms(major.reduce((sum, p) => sum + p.durationMs, 0))}); ` +
+    `longest: ${longest.map(at).join(", ") || "none"}`
+  );
+}

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { join, relative } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { loadConfig, repoRoot } from "../runtime/config.ts";
@@ -23,7 +23,7 @@ import { analyze, BENCH_APPLICATION_NAME, checkDatabase, counterDelta, createCam
 import type { LoadMessage, LoadRequest, PhaseResult, PhaseSpec } from "./callbacks-load.ts";
 import { buildPlan, REQUESTS_PER_ATTEMPT } from "./callbacks-plan.ts";
 import { startProfile, type ProfileSummary } from "./callbacks-profile.ts";
-import { renderCallbackReport, type MeasuredPhase } from "./callbacks-report.ts";
+import { renderCallbackReport, type GcPause, type MeasuredPhase } from "./callbacks-report.ts";
 import { machineBetween, sampleMachine } from "./callbacks-machine.ts";
 import { cpuBetween, sampleCpu, type Namer } from "./cpu.ts";
 import { createBenchLogger } from "./log.ts";
@@ -151,9 +151,11 @@ async function measure(
   const machineBefore = sampleMachine();
   const t0 = performance.now();
   logger.info({ phase: phase.name, rate: phase.rate }, "firing");
+  const gc = watchGc(t0);
   loop.enable();
   const result = await load.run(phase);
   loop.disable();
+  const pauses = gc.stop();
   const cpu = cpuBetween(cpuBefore, sampleCpu(), (performance.now() - t0) / 1000, namer, availableParallelism());
   const machine = machineBetween(machineBefore, sampleMachine());
   const end = loadLine();
@@ -179,10 +181,32 @@ async function measure(
     cpu,
     machine,
     eventLoop: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+    gc: pauses,
     pg: counterDelta(pgBefore, pgAfter),
     pgActivity,
     loadAverage: { start, end },
     profile: profileSummary,
+  };
+}
+
+/**
+ * The API process's garbage-collection pauses from now until stopped, each with its start
+ * (ms after `t0`, the phase's start, as the load CSV's times are), to set against latency stalls.
+ */
+function watchGc(t0: number): { stop(): GcPause[] } {
+  const pauses: GcPause[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      pauses.push({ atMs: entry.startTime - t0, durationMs: entry.duration, major: kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR });
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return {
+    stop: () => {
+      observer.disconnect();
+      return pauses;
+    },
   };
 }
 
