@@ -6,6 +6,8 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
+# Fixes to dependencies (patches/, see the README's Layout), as setup applies them after npm ci.
+RUN npx patch-package --error-on-fail
 RUN DATABASE_URL=postgres://build@localhost:5432/build npx prisma generate
 # The workflow bundle is built once here instead of at every start.
 RUN npm run build:workflows -- /app/workflows.bundle.js
