@@ -191,11 +191,14 @@ CREATE OR REPLACE FUNCTION mis_attempt_changed() RETURNS trigger LANGUAGE plpgsq
 DECLARE
   r contact_attempts := COALESCE(NEW, OLD);
   k record;
-  old_m bigint[] := CASE WHEN TG_OP <> 'INSERT' THEN mis_attempt_measures(OLD) END;
-  new_m bigint[] := CASE WHEN TG_OP <> 'DELETE' THEN mis_attempt_measures(NEW) END;
+  old_m bigint[];
+  new_m bigint[];
 BEGIN
-  -- A batch statement leaves its updates to mis_attempts_updated.
+  -- A batch statement leaves its updates to mis_attempts_updated (before any measure is taken:
+  -- this returns once per row of every batch).
   IF TG_OP = 'UPDATE' AND current_setting('tagih.mis_per_statement', true) = 'on' THEN RETURN NULL; END IF;
+  old_m := CASE WHEN TG_OP <> 'INSERT' THEN mis_attempt_measures(OLD) END;
+  new_m := CASE WHEN TG_OP <> 'DELETE' THEN mis_attempt_measures(NEW) END;
   IF old_m IS DISTINCT FROM new_m THEN
     SELECT * INTO k FROM mis_enrolment_cell(r.enrolment_id);
     IF old_m IS NOT NULL AND new_m IS NOT NULL AND OLD.id = NEW.id AND OLD.step_id = NEW.step_id AND OLD.channel = NEW.channel
