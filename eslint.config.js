@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules", "generated", ".tools", ".data", "test-artifacts"] },
+  { ignores: ["node_modules", "generated", "dist", ".tools", ".data", "test-artifacts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

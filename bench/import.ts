@@ -138,7 +138,7 @@ async function writeCsv(file: string, options: Options): Promise<{ bytes: number
   return { bytes: (await stat(file)).size, bad };
 }
 
-/** The API alone (TAGIH_ROLE=api), as `npm start` runs it, so its memory is its own. */
+/** The API alone (TAGIH_ROLE=api), compiled as `npm start` runs it, so its memory is its own. */
 async function startApi(
   env: Record<string, string>,
   dir: string,
@@ -148,7 +148,7 @@ async function startApi(
   const port = await freePort();
   const profiling = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--cpu-prof-interval=500"] : [];
   const heap = heapMib ? [`--max-old-space-size=${heapMib}`] : [];
-  const child = spawnChild("Tagih API", process.execPath, [...profiling, ...heap, "--import", "tsx", join(repoRoot, "runtime", "main.ts")], {
+  const child = spawnChild("Tagih API", process.execPath, [...profiling, ...heap, join(repoRoot, "dist", "runtime", "main.js")], {
     env: {
       ...process.env,
       ...env,

@@ -18,16 +18,20 @@ export interface WorkerProcess {
 /** The environment variables and node flags `npm start` runs the product with (package.json), so the benchmark's worker runs as the product's does. */
 export function productStart(): { env: Record<string, string>; flags: string[] } {
   const start = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.start ?? "";
-  const command = /(?:^|&&)\s*((?:[A-Z_]+=\S+\s+)*)node\s+([^&]*runtime\/main\.ts)/.exec(start);
-  if (!command) throw new Error(`package.json's start script no longer runs runtime/main.ts with node: ${start}`);
+  const command = /(?:^|&&)\s*((?:[A-Z_]+=\S+\s+)*)node\s+([^&]*dist\/runtime\/main\.js)/.exec(start);
+  if (!command) throw new Error(`package.json's start script no longer runs dist/runtime/main.js with node: ${start}`);
   const env = Object.fromEntries([...command[1]!.matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
   return { env, flags: [...command[2]!.matchAll(/(--max-[a-z-]+=\d+)/g)].map((m) => m[1]!) };
 }
 
-/** Starts `node bench/worker.ts` with `env` (Tagih's configuration variables) and waits until its worker runs. */
+/**
+ * Starts bench/worker.ts compiled to dist/ (as `npm start` runs the product compiled; the
+ * benchmark's script runs setup, which builds it) with `env` (Tagih's configuration
+ * variables) and waits until its worker runs.
+ */
 export async function startWorkerProcess(env: Record<string, string>, logFile: string): Promise<WorkerProcess> {
   const product = productStart();
-  const args = ["--expose-gc", ...product.flags, "--import", "tsx", join(repoRoot, "bench", "worker.ts")];
+  const args = ["--expose-gc", ...product.flags, join(repoRoot, "dist", "bench", "worker.js")];
   const child = spawnChild("Tagih worker", process.execPath, args, {
     env: { ...process.env, ...product.env, ...env },
     cwd: repoRoot,

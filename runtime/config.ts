@@ -2,7 +2,20 @@ import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
-export const repoRoot = resolve(fileURLToPath(new URL("..", import.meta.url)));
+/** Whether this process runs the TypeScript sources (through tsx or the test runner) or their compiled copy in dist/ (`npm run build`). */
+export const fromSources = /\.tsx?$/.test(import.meta.url);
+// dist/ mirrors the source tree, one level down.
+export const repoRoot = resolve(fileURLToPath(new URL(fromSources ? ".." : "../..", import.meta.url)));
+/** Node flags a child process or thread needs to load the code this process runs. */
+export const loaderFlags: string[] = fromSources ? ["--import", "tsx"] : [];
+
+/**
+ * A module of this code base as this process runs it, for a child process or thread to load.
+ * @example codePath("workflows/index.ts") // …/workflows/index.ts, or …/dist/workflows/index.js
+ */
+export function codePath(source: string): string {
+  return fromSources ? join(repoRoot, source) : join(repoRoot, "dist", source.replace(/\.tsx?$/, ".js"));
+}
 
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalText = z

@@ -1,17 +1,18 @@
 // The worker's workflow code as one webpack bundle. Bundling in the worker's own process cost
 // it 100–130 MB of RSS it never gave back, so the worker loads a bundle built beforehand
 // (TAGIH_WORKFLOW_BUNDLE, e.g. by the image build) or builds one in a short-lived child process.
-// `node --import tsx runtime/workflow-bundle.ts OUT` builds one into OUT.
+// `node --import tsx runtime/workflow-bundle.ts OUT` (or `node dist/runtime/workflow-bundle.js OUT`) builds one into OUT.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorkflowCode } from "@temporalio/worker";
+import { codePath, loaderFlags } from "./config.ts";
 import type { Logger } from "./logger.ts";
 
 const self = fileURLToPath(import.meta.url);
-const workflowsPath = fileURLToPath(new URL("../workflows/index.ts", import.meta.url));
+const workflowsPath = codePath("workflows/index.ts");
 
 /** Writes the bundle of workflows/index.ts to `out` (through a temporary file, so a reader never sees half of it). */
 export async function buildWorkflowBundle(out: string): Promise<void> {
@@ -34,7 +35,7 @@ export async function workflowBundlePath(options: { prebuilt: string | undefined
   const out = join(options.dataDir, "workflows.bundle.js");
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", self, out], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [...loaderFlags, self, out], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)));
     child.once("error", (error) => reject(new Error(`could not start the workflow bundler (${self}): ${error.message}`)));
@@ -59,7 +60,7 @@ const quietLogger = {
 if (process.argv[1] === self) {
   const out = process.argv[2];
   if (!out) {
-    console.error("usage: node --import tsx runtime/workflow-bundle.ts OUT");
+    console.error(`usage: node ${[...loaderFlags, self].join(" ")} OUT`);
     process.exit(2);
   }
   await buildWorkflowBundle(out);

@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -155,5 +155,24 @@ if (!existsSync(join(root, "generated", "prisma", "client.ts")) || !stamped("pri
     fail("`prisma generate` failed");
   }
   stamp("prisma", prismaHash);
+}
+
+// 6. The product compiled to dist/ (`npm run build`), rebuilt when a source changed: `npm
+// start` runs plain JavaScript, without a TypeScript loader in its processes and threads.
+const sourceDirs = ["activities", "api", "bench", "dashboard", "domain", "generated", "runtime", "sandbox", "store", "templates", "vendors", "workflows"];
+const sources = sourceDirs.flatMap((dir) =>
+  (existsSync(join(root, dir)) ? readdirSync(join(root, dir), { recursive: true }) : []).map((f) => join(root, dir, f)),
+);
+const buildInputs = sources.filter((f) => /\.tsx?$/.test(f) && !f.endsWith(".test.ts")).sort();
+const buildHash = createHash("sha256");
+for (const f of [join(root, "tsconfig.json"), join(root, "tsconfig.build.json"), join(root, "node_modules", "typescript", "package.json"), ...buildInputs]) {
+  buildHash.update(`${relative(root, f)}\0`).update(readFileSync(f));
+}
+const builtHash = buildHash.digest("hex");
+if (!existsSync(join(root, "dist", "runtime", "main.js")) || !stamped("build", builtHash)) {
+  log("compiling the product to dist/");
+  rmSync(join(root, "dist"), { recursive: true, force: true });
+  if (!run(join(root, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"])) fail("compiling to dist/ failed: run `npm run build` to see why");
+  stamp("build", builtHash);
 }
 log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

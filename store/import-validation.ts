@@ -3,8 +3,10 @@
 // bounded an import to one core and kept every other request waiting behind it. The threads
 // answer each row with its upsert JSON, so the event loop only parses CSV and writes batches.
 import { availableParallelism } from "node:os";
+import { pathToFileURL } from "node:url";
 import { Piscina } from "piscina";
 import type { RowProblem, ImportRow } from "../domain/account-input.ts";
+import { codePath, loaderFlags } from "../runtime/config.ts";
 
 /** A valid row as the upsert takes it (`upsertRow`), or what is wrong with it. */
 export type RowOutcome = { externalId: string; json: string; problems?: undefined } | { problems: RowProblem[] };
@@ -23,9 +25,9 @@ export interface RowValidators {
  */
 export function createRowValidators(threads = Math.max(1, availableParallelism() - 1)): RowValidators {
   const pool = new Piscina<ImportRow[], RowOutcome[]>({
-    filename: new URL("./import-validation-worker.ts", import.meta.url).href,
-    // The thread loads TypeScript sources as the process does (also under a test runner).
-    execArgv: ["--import", "tsx"],
+    // The thread loads the code as the process does: the sources (also under a test runner) or dist/.
+    filename: pathToFileURL(codePath("store/import-validation-worker.ts")).href,
+    execArgv: loaderFlags,
     minThreads: 0,
     maxThreads: threads,
     idleTimeout: 60_000,

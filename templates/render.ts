@@ -1,11 +1,11 @@
 import Handlebars from "handlebars";
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { Channel } from "../domain/channel.ts";
+import { repoRoot } from "../runtime/config.ts";
 import { formatDate, formatMoney } from "./format.ts";
 
-const templatesDir = dirname(fileURLToPath(import.meta.url));
+const templatesDir = join(repoRoot, "templates");
 
 /** What every template can use. Money is in minor units with its ISO 4217 currency. */
 export interface TemplateContext {

@@ -34,9 +34,9 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-/** A worker in a process of its own, as `TAGIH_ROLE=worker npm start` runs it. */
+/** A worker in a process of its own, as `TAGIH_ROLE=worker npm start` runs it: compiled (dist/, built by setup). */
 async function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "runtime", "main.ts")], {
+  const child = spawn(process.execPath, [join(repoRoot, "dist", "runtime", "main.js")], {
     cwd: repoRoot,
     env: {
       ...process.env,
