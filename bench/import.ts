@@ -28,7 +28,8 @@ import { machineLine, writeReport } from "./report.ts";
 import { startDevServer } from "./temporal-servers.ts";
 
 const TARGET_ROWS_PER_SECOND = 30_000;
-const TARGET_PEAK_RSS = 300 * 1024 * 1024;
+// The issue's "300 MB", in decimal megabytes (286 MiB).
+const TARGET_PEAK_RSS = 300e6;
 /** The old-space cap the README gives an API process (NODE_OPTIONS=--max-old-space-size=160). */
 const API_HEAP_MIB = 160;
 
@@ -380,7 +381,7 @@ function renderImportReport(r: {
     "| --- | --- | --- |",
     `| rows per second (upload start to summary) | ${Math.round(rate).toLocaleString("en")} | ≥ ${TARGET_ROWS_PER_SECOND.toLocaleString("en")}: ${verdict(rate >= TARGET_ROWS_PER_SECOND)} |`,
     `| wall time | ${r.upload.seconds.toFixed(1)} s | |`,
-    `| API peak RSS (VmHWM) | ${mib(r.memory.peak)} (idle before: ${mib(r.memory.idle)}; largest 200 ms sample: ${mib(r.memory.peakSampled)}) | < ${mib(TARGET_PEAK_RSS)}: ${verdict(r.memory.peak < TARGET_PEAK_RSS)} |`,
+    `| API peak RSS (VmHWM) | ${mib(r.memory.peak)} = ${(r.memory.peak / 1e6).toFixed(0)} MB (idle before: ${mib(r.memory.idle)}; largest 200 ms sample: ${mib(r.memory.peakSampled)}) | < 300 MB (${mib(TARGET_PEAK_RSS)}): ${verdict(r.memory.peak < TARGET_PEAK_RSS)} |`,
     `| result | ${b.status}: ${b.imported.toLocaleString("en")} imported, ${b.updated.toLocaleString("en")} updated, ${b.rejectedCount.toLocaleString("en")} rejected of ${b.rows.toLocaleString("en")} rows | ${r.written.bad.toLocaleString("en")} rejected expected |`,
     `| baseline: PostgreSQL \`COPY\` of the same file into a text table | ${r.copy.seconds.toFixed(1)} s, ${Math.round(r.copy.rows / r.copy.seconds).toLocaleString("en")} rows/s | |`,
     "",
