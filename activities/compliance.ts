@@ -1,5 +1,6 @@
 import { vendorFor, type Channel } from "../domain/channel.ts";
 import { evaluateContact, type GateReason } from "../domain/compliance/index.ts";
+import { inTransaction } from "../runtime/database.ts";
 import { lockedGateInputFor } from "../store/gate-input.ts";
 import type { ActivityDeps } from "./types.ts";
 
@@ -14,7 +15,7 @@ export interface ReserveInput {
 export type Reservation =
   { allowed: true; attemptId: string; decisionId: string | null } | { allowed: false; reasons: GateReason[]; nextAllowedAt: string | null; decisionId: string };
 
-export function createComplianceActivities({ db, clock }: ActivityDeps) {
+export function createComplianceActivities({ sql, clock }: ActivityDeps) {
   return {
     /**
      * Asks the compliance gate whether this contact is lawful now and, if it is, records the
@@ -23,9 +24,10 @@ export function createComplianceActivities({ db, clock }: ActivityDeps) {
      * get one slot between them. The decision is recorded either way.
      */
     async reserveContact({ enrolmentId, stepId, channel, at }: ReserveInput): Promise<Reservation> {
-      // Three statements in one transaction: the contact runs this for every account, and each
-      // round trip through the database client was a large share of a launch's worker time.
-      return db.$transaction(async (tx) => {
+      // Three statements in one transaction, on node-postgres: the contact runs this for every
+      // account, and the Prisma client's interactive transaction cost the worker about six
+      // times the CPU (0.8–1.3 ms against 0.12 for the same three statements).
+      return inTransaction(sql, async (tx) => {
         const when = new Date(Math.max(at, clock().getTime()));
         const found = await lockedGateInputFor(tx, { enrolmentId, stepId, channel }, when);
         if (!found) throw new Error(`enrolment ${enrolmentId} (step ${stepId}, ${channel}) or its account no longer exists`);
@@ -33,17 +35,28 @@ export function createComplianceActivities({ db, clock }: ActivityDeps) {
         if (found.reservedAttemptId) return { allowed: true as const, attemptId: found.reservedAttemptId, decisionId: null };
 
         const decision = evaluateContact(found.input);
-        const rows = await tx.$queryRaw<{ decision_id: string; attempt_id: string | null }[]>`
-          WITH attempt AS (
-            INSERT INTO contact_attempts (id, enrolment_id, account_id, step_id, channel, vendor, status, updated_at)
-            SELECT gen_random_uuid(), ${enrolmentId}::uuid, ${found.accountId}::uuid, ${stepId}, ${channel}, ${vendorFor(channel)}, 'pending', now()
-             WHERE ${decision.allowed}::boolean
-            RETURNING id)
-          INSERT INTO compliance_decisions (id, account_id, enrolment_id, step_id, channel, evaluated_at, allowed, reasons, next_allowed_at, policy, attempt_id)
-          VALUES (gen_random_uuid(), ${found.accountId}::uuid, ${enrolmentId}::uuid, ${stepId}, ${channel}, ${when}, ${decision.allowed},
-                  ${JSON.stringify(decision.reasons)}::jsonb, ${decision.nextAllowedAt ? new Date(decision.nextAllowedAt) : null}::timestamptz,
-                  ${`${decision.policy.jurisdiction}@${decision.policy.version}`}, (SELECT id FROM attempt))
-          RETURNING id::text AS decision_id, attempt_id::text`;
+        const { rows } = await tx.query<{ decision_id: string; attempt_id: string | null }>(
+          `WITH attempt AS (
+             INSERT INTO contact_attempts (id, enrolment_id, account_id, step_id, channel, vendor, status, updated_at)
+             SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3, $4, $5, 'pending', now()
+              WHERE $6::boolean
+             RETURNING id)
+           INSERT INTO compliance_decisions (id, account_id, enrolment_id, step_id, channel, evaluated_at, allowed, reasons, next_allowed_at, policy, attempt_id)
+           VALUES (gen_random_uuid(), $2::uuid, $1::uuid, $3, $4, $7::timestamptz, $6::boolean, $8::jsonb, $9::timestamptz, $10, (SELECT id FROM attempt))
+           RETURNING id::text AS decision_id, attempt_id::text`,
+          [
+            enrolmentId,
+            found.accountId,
+            stepId,
+            channel,
+            vendorFor(channel),
+            decision.allowed,
+            when,
+            JSON.stringify(decision.reasons),
+            decision.nextAllowedAt,
+            `${decision.policy.jurisdiction}@${decision.policy.version}`,
+          ],
+        );
         const recorded = rows[0]!;
         return recorded.attempt_id
           ? { allowed: true as const, attemptId: recorded.attempt_id, decisionId: recorded.decision_id }

@@ -11,7 +11,7 @@ export type { ActivityDeps } from "./types.ts";
 /**
  * Builds every activity from its dependencies; the worker registers the result and
  * workflows import only its type.
- * @example Worker.create({ activities: createActivities({ db, twilio, temporal, logger, settings }), ... })
+ * @example Worker.create({ activities: createActivities({ db, sql, senders, temporal, logger, clock, settings }), ... })
  */
 export function createActivities(deps: ActivityDeps) {
   return {

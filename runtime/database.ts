@@ -46,6 +46,29 @@ export function createBulkPool(url: string, logger: Logger): pg.Pool {
   return logIdleErrors(new pg.Pool({ ...postgresConfig(url), max: 4, options: "-c synchronous_commit=off -c work_mem=32MB" }), logger);
 }
 
+/**
+ * Runs `work` on one connection of `pool` inside a transaction: committed when `work`
+ * returns, rolled back when it throws (a connection whose rollback failed is discarded).
+ * @example await inTransaction(sql, (tx) => tx.query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE", [id]))
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const tx = await pool.connect();
+  try {
+    await tx.query("BEGIN");
+    const result = await work(tx);
+    await tx.query("COMMIT");
+    tx.release();
+    return result;
+  } catch (error) {
+    const broken = await tx.query("ROLLBACK").then(
+      () => undefined,
+      (rollback: unknown) => (rollback instanceof Error ? rollback : new Error(String(rollback))),
+    );
+    tx.release(broken);
+    throw error;
+  }
+}
+
 function logIdleErrors(pool: pg.Pool, logger: Logger): pg.Pool {
   pool.on("error", (error) => logger.warn({ err: error }, "database connection closed while idle; the pool opens another when needed"));
   return pool;

@@ -104,6 +104,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         },
         activities: createActivities({
           db,
+          sql,
           senders: vendors.senders,
           temporal,
           logger: logger.child({ component: "activities" }),

@@ -1,8 +1,9 @@
+import type pg from "pg";
 import type { Channel } from "../domain/channel.ts";
 import type { ContactHistoryEntry, GateInput, Hold } from "../domain/compliance/index.ts";
-import { Prisma } from "../generated/prisma/client.ts";
 
-type Reader = Pick<Prisma.TransactionClient, "$queryRaw">;
+/** A node-postgres pool or one of its connections (inside a transaction). */
+type Queryable = Pick<pg.ClientBase, "query">;
 
 // The longest rolling window any policy counts over (US 7 consecutive days, cool-off 7),
 // with room to spare for zones far from UTC.
@@ -24,11 +25,11 @@ interface GateRow {
 /**
  * Everything the compliance gate needs about a stored debtor, from its real history across
  * every campaign: attempts, conversations, opt-outs, consent and active holds.
- * @example evaluateContact(await gateInputFor(db, accountId, "sms", new Date()))
+ * @example evaluateContact(await gateInputFor(sql, accountId, "sms", new Date()))
  */
-export async function gateInputFor(db: Reader, accountId: string, channel: Channel, at: Date): Promise<GateInput | undefined> {
-  const [row] = await db.$queryRaw<GateRow[]>`${gateSelect(at)} WHERE a.id = ${accountId}::uuid`;
-  return row && gateInput(row, channel, at);
+export async function gateInputFor(sql: Queryable, accountId: string, channel: Channel, at: Date): Promise<GateInput | undefined> {
+  const { rows } = await sql.query<GateRow>(`${gateSelect()} WHERE a.id = $2::uuid`, [historySince(at), accountId]);
+  return rows[0] && gateInput(rows[0], channel, at);
 }
 
 /**
@@ -37,33 +38,39 @@ export async function gateInputFor(db: Reader, accountId: string, channel: Chann
  * take turns), together with the attempt a retry already reserved for this step and channel.
  * The lock is its own statement: a statement reads the history as it was when it began, so
  * one that waited for the lock would miss the attempt its rival just recorded.
- * @example const found = await lockedGateInputFor(tx, { enrolmentId, stepId, channel }, new Date())
+ * @example const found = await inTransaction(sql, (tx) => lockedGateInputFor(tx, { enrolmentId, stepId, channel }, new Date()))
  */
 export async function lockedGateInputFor(
-  tx: Reader,
+  tx: Queryable,
   { enrolmentId, stepId, channel }: { enrolmentId: string; stepId: string; channel: Channel },
   at: Date,
 ): Promise<{ accountId: string; reservedAttemptId: string | null; input: GateInput } | undefined> {
-  const [locked] = await tx.$queryRaw<{ id: string }[]>`
-    SELECT a.id::text FROM accounts a WHERE a.id = (SELECT e.account_id FROM enrolments e WHERE e.id = ${enrolmentId}::uuid) FOR UPDATE`;
-  if (!locked) return undefined;
-  const [row] = await tx.$queryRaw<(GateRow & { reserved_attempt_id: string | null })[]>`
-    ${gateSelect(at, Prisma.sql`(SELECT r.id::text FROM contact_attempts r WHERE r.enrolment_id = ${enrolmentId}::uuid AND r.step_id = ${stepId} AND r.channel = ${channel}) AS reserved_attempt_id`)}
-     WHERE a.id = ${locked.id}::uuid`;
+  const locked = await tx.query<{ id: string }>(
+    "SELECT a.id::text FROM accounts a WHERE a.id = (SELECT e.account_id FROM enrolments e WHERE e.id = $1::uuid) FOR UPDATE",
+    [enrolmentId],
+  );
+  const accountId = locked.rows[0]?.id;
+  if (!accountId) return undefined;
+  const { rows } = await tx.query<GateRow & { reserved_attempt_id: string | null }>(
+    `${gateSelect(", (SELECT r.id::text FROM contact_attempts r WHERE r.enrolment_id = $3::uuid AND r.step_id = $4 AND r.channel = $5) AS reserved_attempt_id")}
+      WHERE a.id = $2::uuid`,
+    [historySince(at), accountId, enrolmentId, stepId, channel],
+  );
+  const row = rows[0];
   return row && { accountId: row.account_id, reservedAttemptId: row.reserved_attempt_id, input: gateInput(row, channel, at) };
 }
 
-function gateSelect(at: Date, extra?: Prisma.Sql): Prisma.Sql {
-  const since = new Date(at.getTime() - HISTORY_DAYS * 24 * 3600 * 1000);
-  return Prisma.sql`
-    SELECT a.id::text AS account_id, a.jurisdiction, a.time_zone, a.product, a.consent_whatsapp, a.consent_autodialed,
-           COALESCE((SELECT json_agg(json_build_array(c.channel, c.created_at, c.conversation_at)) FROM contact_attempts c
-                      WHERE c.account_id = a.id AND (c.created_at >= ${since} OR c.conversation_at >= ${since})), '[]') AS attempts,
-           ARRAY(SELECT o.channel FROM opt_outs o WHERE o.account_id = a.id) AS opt_outs,
-           ARRAY(SELECT DISTINCT h.kind FROM account_holds h WHERE h.account_id = a.id AND h.released_at IS NULL) AS holds
-           ${extra ? Prisma.sql`, ${extra}` : Prisma.empty}
-      FROM accounts a`;
-}
+const historySince = (at: Date) => new Date(at.getTime() - HISTORY_DAYS * 24 * 3600 * 1000);
+
+/** The gate's columns of accounts `a`, then `extraColumns`; $1 is the start of the history window. */
+const gateSelect = (extraColumns = "") => `
+  SELECT a.id::text AS account_id, a.jurisdiction, a.time_zone, a.product, a.consent_whatsapp, a.consent_autodialed,
+         COALESCE((SELECT json_agg(json_build_array(c.channel, c.created_at, c.conversation_at)) FROM contact_attempts c
+                    WHERE c.account_id = a.id AND (c.created_at >= $1 OR c.conversation_at >= $1)), '[]') AS attempts,
+         ARRAY(SELECT o.channel::text FROM opt_outs o WHERE o.account_id = a.id) AS opt_outs,
+         ARRAY(SELECT DISTINCT h.kind::text FROM account_holds h WHERE h.account_id = a.id AND h.released_at IS NULL) AS holds
+         ${extraColumns}
+    FROM accounts a`;
 
 function gateInput(row: GateRow, channel: Channel, at: Date): GateInput {
   // The gate counts every entry as one contact: a call that became a conversation is one

@@ -6,6 +6,7 @@ import { Worker } from "@temporalio/worker";
 import { DateTime } from "luxon";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createSmsSender } from "../activities/channels/sms.ts";
 import { createActivities } from "../activities/index.ts";
@@ -21,6 +22,7 @@ import { zoneAtLocalHour } from "./zones.ts";
 
 let env: TestWorkflowEnvironment;
 let db: Database;
+let sql: pg.Pool;
 let sandbox: VendorSandbox;
 let worker: Worker;
 let running: Promise<void>;
@@ -31,7 +33,8 @@ const taskQueue = `time-skipping-${randomUUID()}`;
 
 beforeAll(async () => {
   env = await startTimeSkippingServer();
-  db = createDatabase(createPool(inject("databaseUrl"), createLogger("warn"), 5));
+  sql = createPool(inject("databaseUrl"), createLogger("warn"), 5);
+  db = createDatabase(sql);
   const twilio = { accountSid: `AC${randomBytes(16).toString("hex")}`, authToken: randomBytes(16).toString("hex") };
   // Callbacks are held back for an hour of real time: no outcome arrives unless a test signals one.
   sandbox = await startVendorSandbox({ twilio, outcomes: { sms: { delivered: 1 } }, delayMs: 3_600_000 });
@@ -51,6 +54,7 @@ beforeAll(async () => {
     workflowBundle: { codePath: inject("workflowBundlePath") },
     activities: createActivities({
       db,
+      sql,
       senders: {
         sms: createSmsSender({
           db,

@@ -141,6 +141,7 @@ describe("the gate on stored accounts", () => {
     const racers = await Promise.all(Array.from({ length: 10 }, () => enrolIn(accountId)));
     const activities = createActivities({
       db: stack.db,
+      sql: stack.sql,
       senders: {},
       temporal: stack.temporal,
       logger: (await import("../runtime/logger.ts")).createLogger("silent"),

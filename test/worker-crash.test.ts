@@ -149,6 +149,7 @@ describe("a worker killed mid-campaign", () => {
       const { publicBaseUrl, smsFrom, voiceFrom, creditorName } = stack.config;
       const activities = createActivities({
         db: stack.db,
+        sql: stack.sql,
         senders: {
           sms: createSmsSender({ db: stack.db, twilio: client, from: smsFrom, creditorName, statusCallback: `${publicBaseUrl}/v1/webhooks/twilio/status` }),
           voice: createVoiceSender({ db: stack.db, twilio: client, from: voiceFrom, publicBaseUrl }),

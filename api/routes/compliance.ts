@@ -74,13 +74,13 @@ function ask(input: Parameters<typeof evaluateContact>[0]): GateDecision {
   }
 }
 
-export function complianceRoutes({ db }: ApiDeps) {
+export function complianceRoutes({ sql }: ApiDeps) {
   const app = router();
   app.openapi(evaluate, (c) => c.json(present(ask(c.req.valid("json"))), 200));
   app.openapi(forAccount, async (c) => {
     const { id } = c.req.valid("param");
     const { channel, at } = c.req.valid("query");
-    const input = await gateInputFor(db, id, channel, at ? new Date(at) : new Date());
+    const input = await gateInputFor(sql, id, channel, at ? new Date(at) : new Date());
     if (!input) throw new ProblemError(404, "Not found", `no account ${id}`);
     return c.json(present(ask(input)), 200);
   });
