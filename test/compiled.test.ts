@@ -5,6 +5,7 @@
 // bundle built from dist/) runs in test/worker-crash.test.ts.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -19,9 +20,11 @@ let apiUrl: string;
 let output = "";
 
 beforeAll(async () => {
+  const main = join(repoRoot, "dist", "runtime", "main.js");
+  if (!existsSync(main)) throw new Error(`${main} is missing: \`npm test\` builds it in its set-up, \`npm run build\` alone too`);
   const port = await freePort();
   apiUrl = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, [join(repoRoot, "dist", "runtime", "main.js")], {
+  child = spawn(process.execPath, [main], {
     cwd: repoRoot,
     env: {
       ...process.env,
