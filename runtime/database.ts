@@ -60,11 +60,10 @@ export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) 
     tx.release();
     return result;
   } catch (error) {
-    const broken = await tx.query("ROLLBACK").then(
-      () => undefined,
-      (rollback: unknown) => (rollback instanceof Error ? rollback : new Error(String(rollback))),
+    await tx.query("ROLLBACK").then(
+      () => tx.release(),
+      (rollback: Error) => tx.release(rollback),
     );
-    tx.release(broken);
     throw error;
   }
 }

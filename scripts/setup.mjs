@@ -33,9 +33,10 @@ function onPath(cmd) {
   }
   return undefined;
 }
+// Names count as well as contents: a file renamed or moved changes what a step produces.
 function hashOf(...files) {
   const h = createHash("sha256");
-  for (const f of files) h.update(existsSync(f) ? readFileSync(f) : "");
+  for (const f of files) h.update(`${relative(root, f)}\0`).update(existsSync(f) ? readFileSync(f) : "");
   return h.digest("hex");
 }
 function stamped(name, hash) {
@@ -164,11 +165,12 @@ const sources = sourceDirs.flatMap((dir) =>
   (existsSync(join(root, dir)) ? readdirSync(join(root, dir), { recursive: true }) : []).map((f) => join(root, dir, f)),
 );
 const buildInputs = sources.filter((f) => /\.tsx?$/.test(f) && !f.endsWith(".test.ts")).sort();
-const buildHash = createHash("sha256");
-for (const f of [join(root, "tsconfig.json"), join(root, "tsconfig.build.json"), join(root, "node_modules", "typescript", "package.json"), ...buildInputs]) {
-  buildHash.update(`${relative(root, f)}\0`).update(readFileSync(f));
-}
-const builtHash = buildHash.digest("hex");
+const builtHash = hashOf(
+  join(root, "tsconfig.json"),
+  join(root, "tsconfig.build.json"),
+  join(root, "node_modules", "typescript", "package.json"),
+  ...buildInputs,
+);
 if (!existsSync(join(root, "dist", "runtime", "main.js")) || !stamped("build", builtHash)) {
   log("compiling the product to dist/");
   rmSync(join(root, "dist"), { recursive: true, force: true });
