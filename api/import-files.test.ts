@@ -100,6 +100,33 @@ describe("import files", () => {
     await expect(opened).rejects.toThrow(detail);
   });
 
+  it.each([
+    ["csv", 'A-2,"never closed,IN,card,INR,1,1\n', "Malformed CSV", "row 3 is longer than 1 MiB"],
+    ["jsonl", "[", "Malformed JSON lines", "row 2 is longer than 1 MiB"],
+  ] as const)("%s: stops at a row longer than 1 MiB instead of reading the rest of the upload into it", async (format, broken, title, detail) => {
+    const line = (i: number) =>
+      format === "csv"
+        ? `A-${i},x,IN,card,INR,1,1\n`
+        : `{"externalId":"A-${i}","name":"x","jurisdiction":"IN","product":"card","currency":"INR","balance":"1","daysPastDue":1}`;
+    // JSON lines: one good line, then a JSON array of the same objects on a single line.
+    const rest = Array.from({ length: format === "csv" ? 150_000 : 60_000 }, (_, i) => line(i + 3)).join(format === "csv" ? "" : ",");
+    const text = format === "csv" ? `${header}\n${line(1)}${broken}${rest}` : `${line(1)}\n${broken}${rest}]\n`;
+    const bytes = new TextEncoder().encode(text);
+    let sent = 0;
+    const counted = (async function* () {
+      for await (const chunk of upload(bytes, 64 * 1024)) {
+        sent += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+    })();
+    const reading = (async () => {
+      for await (const _ of (await openImportFile(counted, format, "utf-8")).rows);
+    })();
+    await expect(reading).rejects.toMatchObject({ status: 400, title, message: expect.stringContaining(detail) });
+    expect(bytes.length).toBeGreaterThan(3 * 1024 * 1024);
+    expect(sent).toBeLessThan(2 * 1024 * 1024);
+  });
+
   it("hashes and counts the raw bytes", async () => {
     const bytes = new TextEncoder().encode(`${header}\nA-1,x,IN,card,INR,1,1\n`);
     const file = await openImportFile(upload(bytes), "csv", "utf-8");

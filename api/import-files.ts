@@ -58,6 +58,12 @@ export interface ImportFile {
 // A character the decoder could not read: the file is not in the charset it claims.
 const REPLACEMENT = "\uFFFD";
 
+// No account row comes near this. A longer one is a quote that never closes (CSV) or a file
+// that is not JSON lines (an array on one line): read on, it would hold the rest of the
+// upload in memory and fail only at its end.
+const MAX_ROW_BYTES = 1024 * 1024;
+const TOO_LONG = "is longer than 1 MiB";
+
 /**
  * Opens an upload: reads up to the first row, so a file without rows, or without a required
  * column, is refused (400) before anything is written.
@@ -147,9 +153,20 @@ async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string;
   return { line: line.replace(/\r$/, ""), text: again() };
 }
 
-/** csv-parse's own errors (codes such as CSV_INVALID_CLOSING_QUOTE) as a 400; others are the upload's and pass as they are. */
-function malformedCsv(error: unknown, row: number, line: number): unknown {
-  if (!String((error as { code?: unknown }).code).startsWith("CSV_")) return error;
+/**
+ * csv-parse's own errors (codes such as CSV_INVALID_CLOSING_QUOTE) as a 400; others are the
+ * upload's and pass as they are. The parser reads ahead of its reader, so the row is the one
+ * the error names (records before it, the header included, plus one) when it names one.
+ */
+function malformedCsv(error: unknown, rowRead: number, line: number): unknown {
+  const code = String((error as { code?: unknown }).code);
+  if (!code.startsWith("CSV_")) return error;
+  const { records } = error as { records?: unknown };
+  const row = typeof records === "number" ? records + 1 : rowRead;
+  if (code === "CSV_MAX_RECORD_SIZE") {
+    const reason = `row ${row} ${TOO_LONG}: does a quoted field in it never close?`;
+    return new ProblemError(400, "Malformed CSV", reason, [{ field: "(body)", reason }]);
+  }
   return new ProblemError(400, "Malformed CSV", `row ${row} (line ${line}): ${(error as Error).message}`, [
     { field: "(body)", reason: (error as Error).message },
   ]);
@@ -171,7 +188,14 @@ export function csvDelimiterOf(headerLine: string): (typeof DELIMITERS)[number] 
 async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIterable<FileRow>; ignoredColumns: string[] }> {
   const { line, text } = await peekLine(source);
   if (line.trim() === "") throw new ProblemError(400, "Empty file", "the file is empty", [{ field: "(body)", reason: "empty" }]);
-  const parser = parse({ delimiter: csvDelimiterOf(line), bom: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: true });
+  const parser = parse({
+    delimiter: csvDelimiterOf(line),
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    relax_quotes: true,
+    max_record_size: MAX_ROW_BYTES,
+  });
   // Errors reach the reader through the parser; this promise only must not go unhandled.
   pipeline(Readable.from(text), parser).catch(() => {});
   const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
@@ -241,7 +265,7 @@ function headerColumns(cells: string[]): { byIndex: [number, ImportColumn][]; ig
 }
 
 async function openJsonLines(source: AsyncGenerator<string>): Promise<{ rows: AsyncIterable<FileRow>; ignoredColumns: string[] }> {
-  const lines = createInterface({ input: Readable.from(source), crlfDelay: Infinity });
+  const lines = createInterface({ input: Readable.from(withShortLines(source)), crlfDelay: Infinity });
   async function* rows(): AsyncGenerator<FileRow> {
     let row = 0;
     for await (const line of lines) {
@@ -272,4 +296,25 @@ function jsonLineValues(line: string): { values: ImportRow; problems: RowProblem
     else values[column] = value;
   }
   return { values, problems };
+}
+
+/** The text as it comes, refused (400) once a line grows past MAX_ROW_BYTES (counted in characters, which never outnumber bytes). */
+async function* withShortLines(source: AsyncGenerator<string>): AsyncGenerator<string> {
+  let row = 1;
+  let open = 0; // characters since the last line break
+  for await (const text of source) {
+    let start = 0;
+    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
+      if (open + end - start > MAX_ROW_BYTES) break;
+      row += 1;
+      open = 0;
+      start = end + 1;
+    }
+    open += text.length - start;
+    if (open > MAX_ROW_BYTES) {
+      const reason = `row ${row} ${TOO_LONG}: is the file a JSON document rather than JSON lines (one object per line)?`;
+      throw new ProblemError(400, "Malformed JSON lines", reason, [{ field: "(body)", reason }]);
+    }
+    yield text;
+  }
 }
