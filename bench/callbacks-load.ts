@@ -59,6 +59,10 @@ export interface PhaseResult {
   perSecond: { min: number; median: number; seconds: number };
   /** From the due time to the end of the response (what a caller firing at `rate` sees). */
   latency: Distribution;
+  /** The p99 of `latency` over the requests due in each whole second of firing. */
+  p99BySecond: number[];
+  /** `latency` of the requests due after the first `seconds` of firing: the rate jumps from idle to full at the start. */
+  afterRamp: { seconds: number; latency: Distribution } | undefined;
   /** From getting a connection to the end of the response. */
   service: Distribution;
   /** From the due time to getting a connection: timer lag here plus waiting for a free connection. */
@@ -235,6 +239,7 @@ async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
     achievedRate: ok > 1 && lastOk > firstOk ? ((ok - 1) * 1000) / (lastOk - firstOk) : 0,
     perSecond: perSecond(endAt, Math.floor(((total - 1) * interval) / 1000)),
     latency: distribution(latency),
+    ...bySecond(latency, interval),
     service: distribution(service),
     sendLag: distribution(lag),
     outcomes,
@@ -254,6 +259,17 @@ function perSecond(endAt: Float64Array, fullSeconds: number): PhaseResult["perSe
   }
   const sorted = [...buckets].sort((a, b) => a - b);
   return { min: sorted[0]!, median: sorted[Math.floor(sorted.length / 2)]!, seconds: fullSeconds };
+}
+
+const RAMP_SECONDS = 5;
+
+/** Latency by the second each request was due in (request i is due i × interval ms after the first). */
+function bySecond(latency: Float64Array, interval: number): Pick<PhaseResult, "p99BySecond" | "afterRamp"> {
+  const firstOf = (second: number) => Math.min(latency.length, Math.ceil((second * 1000) / interval));
+  const p99BySecond: number[] = [];
+  for (let second = 0; firstOf(second) < latency.length; second++) p99BySecond.push(distribution(latency.subarray(firstOf(second), firstOf(second + 1))).p99);
+  const rest = latency.subarray(firstOf(RAMP_SECONDS));
+  return { p99BySecond, afterRamp: rest.length > 0 ? { seconds: RAMP_SECONDS, latency: distribution(rest) } : undefined };
 }
 
 function distribution(values: Float64Array): Distribution {

@@ -95,6 +95,10 @@ export function renderCallbackReport(input: CallbackReportInput): string {
     `- Event-loop delay of the API's process: baseline p50 ${ms(baseline.eventLoop.p50)}, p99 ${ms(baseline.eventLoop.p99)}, max ${ms(baseline.eventLoop.max)}; callbacks p50 ${ms(callbacks.eventLoop.p50)}, p99 ${ms(callbacks.eventLoop.p99)}, max ${ms(callbacks.eventLoop.max)}.`,
     `- Garbage collection in the API's process during the callbacks: ${gcLine(callbacks.gc, callbacks.result.seconds * 1000)}.`,
     `- Latency distribution (ms): baseline ${dist(baseline.result.latency)}; callbacks ${dist(c.latency)}.`,
+    `- Callbacks' p99 by the second they were due in (ms): ${c.p99BySecond.map((v) => v.toFixed(0)).join(", ")}. ` +
+      (c.afterRamp
+        ? `The phase starts from idle at the full rate; the requests due after its first ${c.afterRamp.seconds} s: p50 ${ms(c.afterRamp.latency.p50)}, p99 ${ms(c.afterRamp.latency.p99)}, max ${ms(c.afterRamp.latency.max)}.`
+        : ""),
   ];
   if (input.profile) lines.push(...profileLines(input.profile));
   lines.push(`- Files (git-ignored): ${input.files.map((f) => `\`${f}\``).join(", ")}`);
