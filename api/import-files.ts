@@ -155,14 +155,15 @@ async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string;
 
 /**
  * csv-parse's own errors (codes such as CSV_INVALID_CLOSING_QUOTE) as a 400; others are the
- * upload's and pass as they are. The parser reads ahead of its reader, so the row is the one
- * the error names (records before it, the header included, plus one) when it names one.
+ * upload's and pass as they are. The parser reads ahead of its reader, so the row and line are
+ * those the error names (records before it, the header included, plus one) when it names them.
  */
-function malformedCsv(error: unknown, rowRead: number, line: number): unknown {
+function malformedCsv(error: unknown, rowRead: number, lineRead: number): unknown {
   const code = String((error as { code?: unknown }).code);
   if (!code.startsWith("CSV_")) return error;
-  const { records } = error as { records?: unknown };
+  const { records, lines } = error as { records?: unknown; lines?: unknown };
   const row = typeof records === "number" ? records + 1 : rowRead;
+  const line = typeof lines === "number" ? lines : lineRead;
   if (code === "CSV_MAX_RECORD_SIZE") {
     const reason = `row ${row} ${TOO_LONG}: does a quoted field in it never close?`;
     return new ProblemError(400, "Malformed CSV", reason, [{ field: "(body)", reason }]);
