@@ -90,23 +90,22 @@ async function startServer(kind: ServerKind, context: { dir: string; postgres: B
 async function runOnServer(kind: ServerKind, options: Options, context: { dir: string; postgres: BenchPostgres; logger: Logger }): Promise<ServerRun> {
   const { logger } = context;
   const run: ServerRun = { kind, label: kind === "dev" ? "Temporal CLI dev server" : "Temporal server on PostgreSQL" };
+  // The baseline runs before and after the launch: the host's speed drifts by a fifth within
+  // minutes, so the launch is compared with the mean of the two runs that bracket it.
+  const measureBaseline = async (server: TemporalServer, when: "before" | "after") => {
+    const baseline = await measureEmptyWorkflowStarts({ server, count: options.baseline, concurrency: options.concurrency, logger, namer: namer() });
+    logger.info({ perSecond: baseline.startsPerSecond.toFixed(0), when }, "baseline measured");
+    return baseline;
+  };
   let server: TemporalServer | undefined;
   try {
     logger.info({ server: kind }, "starting Temporal");
-    const started = await startServer(kind, { ...context, shards: options.shards });
-    server = started;
-    run.label = started.label;
-    // The baseline runs before and after the launch: the host's speed drifts by a fifth within
-    // minutes, so the launch is compared with the mean of the two runs that bracket it.
-    const measureBaseline = async (when: "before" | "after") => {
-      const baseline = await measureEmptyWorkflowStarts({ server: started, count: options.baseline, concurrency: options.concurrency, logger, namer: namer() });
-      logger.info({ perSecond: baseline.startsPerSecond.toFixed(0), when }, "baseline measured");
-      return baseline;
-    };
-    run.baseline = await measureBaseline("before");
+    server = await startServer(kind, { ...context, shards: options.shards });
+    run.label = server.label;
+    run.baseline = await measureBaseline(server, "before");
     const databaseUrl = await context.postgres.freshDatabase(`bench_tagih_${kind}`);
-    run.tagih = await measureTagihLaunch({ server: started, databaseUrl, accounts: options.accounts, dir: context.dir, logger, namer });
-    run.baselineAfter = await measureBaseline("after");
+    run.tagih = await measureTagihLaunch({ server, databaseUrl, accounts: options.accounts, dir: context.dir, logger, namer });
+    run.baselineAfter = await measureBaseline(server, "after");
   } catch (error) {
     if (isStopping()) throw error;
     run.failure = oneLine(error);
