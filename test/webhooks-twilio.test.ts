@@ -205,6 +205,23 @@ describe("Twilio status callbacks", () => {
     expect(stack.apiUrl).not.toBe(stack.config.publicBaseUrl);
     expect((await postStatus(statusParams(sid, "sent"), localSignature)).status).toBe(403);
   });
+
+  it("accepts a form that repeats a parameter, signed over every value as Twilio signs it", async () => {
+    const sid = newSid();
+    const attempt = await attemptWithSid(sid);
+    const params = statusParams(sid, "delivered");
+    const form = new URLSearchParams(params);
+    form.append("AddOns", "b");
+    form.append("AddOns", "a");
+    const signature = twilio.getExpectedTwilioSignature(authToken, statusUrl(), { ...params, AddOns: ["b", "a"] });
+    const response = await fetch(`${stack.apiUrl}/v1/webhooks/twilio/status`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
+      body: form.toString(),
+    });
+    expect(response.status).toBe(204);
+    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("delivered");
+  });
 });
 
 describe("request validation", () => {

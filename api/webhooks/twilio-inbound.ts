@@ -30,13 +30,20 @@ export const FALLBACK_TWILIO_CHANNELS: TwilioChannelSettings = {
 /**
  * Verifies a Twilio webhook (X-Twilio-Signature: HMAC-SHA1 over the public URL Twilio
  * called, query included, plus the sorted form parameters) over its raw form body; returns
- * the parameters, or undefined when the signature is missing or wrong.
+ * the parameters, or undefined when the signature is missing or wrong. A parameter the
+ * form repeats is signed over all its values (the SDK takes them as an array); the handler
+ * sees its last value.
  */
 export async function verifiedTwilioParams(c: Context, authToken: string, publicBaseUrl: string): Promise<Record<string, string> | undefined> {
   const signature = c.req.header("x-twilio-signature");
-  const params = Object.fromEntries(new URLSearchParams(await c.req.text()));
+  const form = new URLSearchParams(await c.req.text());
+  const params = Object.fromEntries(form);
+  const signed: Record<string, string | string[]> = { ...params };
+  if (form.size > Object.keys(params).length) {
+    for (const key of Object.keys(params)) if (form.getAll(key).length > 1) signed[key] = form.getAll(key);
+  }
   const url = `${publicBaseUrl}${c.req.path}${new URL(c.req.url).search}`;
-  return signature && twilio.validateRequest(authToken, signature, url, params) ? params : undefined;
+  return signature && twilio.validateRequest(authToken, signature, url, signed) ? params : undefined;
 }
 
 /**
