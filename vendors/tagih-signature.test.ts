@@ -18,6 +18,12 @@ describe("X-Tagih-Signature", () => {
     expect(verifyTagihSignature(secret, signTagihPayload(secret, body, now + 300), body, now).ok).toBe(true);
   });
 
+  it("verifies the bytes received as the same text signed", () => {
+    const bytes = new TextEncoder().encode(`\uFEFF${body}`);
+    expect(verifyTagihSignature(secret, signTagihPayload(secret, `\uFEFF${body}`, now), bytes, now).ok).toBe(true);
+    expect(verifyTagihSignature(secret, signTagihPayload(secret, body, now), bytes, now).ok).toBe(false);
+  });
+
   it("accepts any of several v1 values and surrounding spaces (secret rotation)", () => {
     const good = signTagihPayload(secret, body, now).split(",")[1]!;
     const other = signTagihPayload("old-secret", body, now).split(",")[1]!;

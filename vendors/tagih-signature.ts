@@ -25,13 +25,14 @@ export type SignatureCheck =
 
 /**
  * Checks a signature header against the raw body in constant time. Several `v1=` values
- * are accepted (a sender rotating its secret signs with both).
+ * are accepted (a sender rotating its secret signs with both). Give the body as the bytes
+ * received: decoding first would drop a byte order mark the sender signed.
  * @example verifyTagihSignature("secret", req.header("x-tagih-signature"), rawBody)
  */
 export function verifyTagihSignature(
   secret: string,
   header: string | undefined | null,
-  rawBody: string,
+  rawBody: string | Uint8Array,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): SignatureCheck {
   const parsed = parseHeader(header);
@@ -48,8 +49,8 @@ export function verifyTagihSignature(
   return { ok: true, timestamp: parsed.timestamp };
 }
 
-function hmacHex(secret: string, unixSeconds: number, rawBody: string): string {
-  return createHmac("sha256", secret).update(`${unixSeconds}.${rawBody}`).digest("hex");
+function hmacHex(secret: string, unixSeconds: number, rawBody: string | Uint8Array): string {
+  return createHmac("sha256", secret).update(`${unixSeconds}.`).update(rawBody).digest("hex");
 }
 
 function parseHeader(header: string | undefined | null): { timestamp: number; signatures: string[] } | undefined {

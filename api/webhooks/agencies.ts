@@ -110,15 +110,15 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
       logger.warn({ vendor: "agency", agencyId, reason: agency ? "another agency's key" : "unknown key" }, "rejected an agency callback");
       return problem(c, 403, "Forbidden", "invalid API key for this agency");
     }
-    const raw = await c.req.text();
-    const check = verifyTagihSignature(agency.secret, c.req.header(SIGNATURE_HEADER), raw);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const check = verifyTagihSignature(agency.secret, c.req.header(SIGNATURE_HEADER), bytes);
     if (!check.ok) {
       logger.warn({ vendor: "agency", agencyId, reason: check.reason }, "rejected an agency callback");
       return check.reason === "missing"
         ? problem(c, 401, "Unauthorized", "missing X-Tagih-Signature (t=<unix seconds>,v1=<hex HMAC-SHA256>)")
         : problem(c, 403, "Forbidden", check.reason === "stale" ? "X-Tagih-Signature timestamp is more than 5 minutes off" : "invalid X-Tagih-Signature");
     }
-    const json = parseJson(raw);
+    const json = parseJson(bytes);
     if (json === undefined) return validationProblem(c, [{ field: "(body)", reason: "must be a JSON object" }]);
     const parsed = checkCallback(agencyEventSchema, json);
     if (!parsed.success) return validationProblem(c, parsed.problems);

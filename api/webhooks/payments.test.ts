@@ -49,6 +49,14 @@ describe("POST /v1/webhooks/payments refusals", () => {
     expect(await signed.json()).toMatchObject({ errors: [{ field: "(body)" }] });
   });
 
+  it("checks the signature over the bytes sent, a byte order mark included, and reads the JSON after it", async () => {
+    const withBom = `\uFEFF${JSON.stringify({ reference: "PAY-1", accountExternalId: "CC-\u00001", amountMinor: 100, currency: "IDR" })}`;
+    const response = await post(routes(secret), withBom, signTagihPayload(secret, withBom));
+    // Past the signature and the JSON: refused for the NUL character, before anything is stored.
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errors: [{ field: "accountExternalId" }] });
+  });
+
   it("answers a signed body with a NUL character (which PostgreSQL cannot store) 400 naming the field, before storing anything", async () => {
     const withNul = JSON.stringify({ reference: "PAY-1", accountExternalId: "CC-\u00001", amountMinor: 100, currency: "IDR" });
     const response = await post(routes(secret), withNul, signTagihPayload(secret, withNul));

@@ -74,15 +74,15 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
       logger.error({ vendor: "payments" }, "refused a payment notification: TAGIH_PAYMENT_WEBHOOK_SECRET is not set");
       return problem(c, 503, "Unavailable", "payment notifications are not configured");
     }
-    const raw = await c.req.text();
-    const check = verifyTagihSignature(secret, c.req.header(SIGNATURE_HEADER), raw);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const check = verifyTagihSignature(secret, c.req.header(SIGNATURE_HEADER), bytes);
     if (!check.ok) {
       logger.warn({ vendor: "payments", reason: check.reason }, "rejected a payment notification");
       return check.reason === "missing"
         ? problem(c, 401, "Unauthorized", "missing X-Tagih-Signature (t=<unix seconds>,v1=<hex HMAC-SHA256>)")
         : problem(c, 403, "Forbidden", check.reason === "stale" ? "X-Tagih-Signature timestamp is more than 5 minutes off" : "invalid X-Tagih-Signature");
     }
-    const json = parseJson(raw);
+    const json = parseJson(bytes);
     if (json === undefined) return validationProblem(c, [{ field: "(body)", reason: "must be a JSON object" }]);
     const parsed = checkCallback(paymentNotificationSchema, json);
     if (!parsed.success) return validationProblem(c, parsed.problems);
@@ -125,10 +125,10 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
   return app;
 }
 
-/** The body as JSON, or undefined when it is not a JSON object. */
-export function parseJson(raw: string): Record<string, unknown> | undefined {
+/** The body (UTF-8, a byte order mark dropped) as JSON, or undefined when it is not a JSON object. */
+export function parseJson(body: Uint8Array): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(raw);
+    const value: unknown = JSON.parse(new TextDecoder().decode(body));
     return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
