@@ -11,8 +11,9 @@ function upload(bytes: Uint8Array, size = 7): Readable {
   return Readable.from(chunks);
 }
 
-async function rowsOf(text: string | Uint8Array, format: "csv" | "jsonl" = "csv", charset = "utf-8"): Promise<FileRow[]> {
-  const file = await openImportFile(upload(typeof text === "string" ? new TextEncoder().encode(text) : text), format, charset);
+/** The rows of an upload; `charset` as Content-Type names it (none by default). */
+async function rowsOf(text: string | Uint8Array, format: "csv" | "jsonl" = "csv", charset?: string, chunk?: number): Promise<FileRow[]> {
+  const file = await openImportFile(upload(typeof text === "string" ? new TextEncoder().encode(text) : text, chunk), format, charset);
   const rows: FileRow[] = [];
   for await (const row of file.rows) rows.push(row);
   return rows;
@@ -34,10 +35,11 @@ describe("import files", () => {
   });
 
   it.each([
-    ["text/csv", { format: "csv", charset: "utf-8" }],
+    ["text/csv", { format: "csv", charset: undefined }],
     ["text/csv; charset=windows-1252", { format: "csv", charset: "windows-1252" }],
-    ["application/x-ndjson", { format: "jsonl", charset: "utf-8" }],
-    ["application/jsonl", { format: "jsonl", charset: "utf-8" }],
+    ['text/csv; charset="UTF-8"', { format: "csv", charset: "UTF-8" }],
+    ["application/x-ndjson", { format: "jsonl", charset: undefined }],
+    ["application/jsonl", { format: "jsonl", charset: undefined }],
     ["application/json", undefined],
     [undefined, undefined],
   ])("reads content type %s as %o", (type, expected) => {
@@ -85,8 +87,31 @@ describe("import files", () => {
   it("decodes the charset the upload names, and flags text that is not in it", async () => {
     const latin1 = Uint8Array.from([...new TextEncoder().encode(`${header}\nA-1,Jos`), 0xe9, ...new TextEncoder().encode(",ID,card,IDR,1,1\n")]);
     expect((await rowsOf(latin1, "csv", "windows-1252"))[0]!.values.name).toBe("José");
-    expect((await rowsOf(latin1))[0]!.problems).toEqual([{ field: "name", reason: expect.stringContaining("charset") }]);
+    expect((await rowsOf(latin1, "csv", "utf-8"))[0]!.problems).toEqual([{ field: "name", reason: expect.stringContaining("charset") }]);
   });
+
+  it.each([1, 2, 3, 7, 4096])(
+    "reads a file that names no charset as UTF-8, or as Windows-1252 when its first character beyond ASCII is not (chunks of %i bytes)",
+    async (chunk) => {
+      const encode = (text: string) => new TextEncoder().encode(text);
+      const names = async (bytes: Uint8Array) => (await rowsOf(bytes, "csv", undefined, chunk)).map((r) => [r.values.name, r.problems]);
+      const ascii = Array.from({ length: 30 }, (_, i) => `A-${i},Budi,ID,card,IDR,1,1\n`).join("");
+      // A spreadsheet's "CSV" on Windows: é is 0xE9 and € is 0x80 in Windows-1252.
+      const cp1252 = Uint8Array.from([...encode(`${header}\n${ascii}B-1,Jos`), 0xe9, 0x20, 0x80, ...encode(",ID,card,IDR,1,1\n")]);
+      expect((await names(cp1252)).at(-1)).toEqual(["José €", []]);
+      expect((await names(cp1252)).slice(0, 30).every(([name, problems]) => name === "Budi" && (problems as unknown[]).length === 0)).toBe(true);
+      // Its only byte beyond ASCII is the file's last.
+      const lastByte = Uint8Array.from([...encode("externalId,jurisdiction,product,currency,balance,daysPastDue,name\nA-1,ID,card,IDR,1,1,Jos"), 0xe9]);
+      expect(await names(lastByte)).toEqual([["José", []]]);
+      // UTF-8, its characters cut anywhere by the chunks; once it is UTF-8, a byte that is not is flagged.
+      const utf8 = [...encode(`${header}\n${ascii}A-1,José Müller,ID,card,IDR,1,1\nA-2,अनीता,IN,card,INR,2,3\nA-3,Jos`), 0xe9, ...encode(",ID,card,IDR,1,1\n")];
+      expect((await names(Uint8Array.from(utf8))).slice(30)).toEqual([
+        ["José Müller", []],
+        ["अनीता", []],
+        ["Jos\uFFFD", [{ field: "name", reason: expect.stringContaining("charset") }]],
+      ]);
+    },
+  );
 
   it.each([
     ["", "the file is empty"],

@@ -2,6 +2,7 @@
 // header line) or JSON lines, hashing and counting the raw bytes as they pass. Nothing is
 // held beyond the chunk being parsed and the rows the consumer has not taken yet, so a
 // slow consumer slows the upload down (backpressure) instead of filling memory.
+import { isAscii, isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
@@ -24,18 +25,18 @@ const FORMATS: Record<string, ImportFormat> = {
 export const IMPORT_CONTENT_TYPES = Object.keys(FORMATS);
 
 /**
- * The format and charset a Content-Type announces; undefined when it is not an import format.
+ * The format and charset a Content-Type announces (no charset: undefined); undefined when it
+ * is not an import format.
  * @example importTypeOf("text/csv; charset=windows-1252") // { format: "csv", charset: "windows-1252" }
  */
-export function importTypeOf(contentType: string | undefined): { format: ImportFormat; charset: string } | undefined {
+export function importTypeOf(contentType: string | undefined): { format: ImportFormat; charset: string | undefined } | undefined {
   const [type = "", ...params] = (contentType ?? "").split(";").map((p) => p.trim());
   const format = FORMATS[type.toLowerCase()];
   if (!format) return undefined;
-  const charset =
-    params
-      .find((p) => /^charset=/i.test(p))
-      ?.slice("charset=".length)
-      .replace(/"/g, "") ?? "utf-8";
+  const charset = params
+    .find((p) => /^charset=/i.test(p))
+    ?.slice("charset=".length)
+    .replace(/"/g, "");
   return { format, charset };
 }
 
@@ -66,13 +67,16 @@ const TOO_LONG = "is longer than 1 MiB";
 
 /**
  * Opens an upload: reads up to the first row, so a file without rows, or without a required
- * column, is refused (400) before anything is written.
+ * column, is refused (400) before anything is written. `declared` is the charset Content-Type
+ * names; without one (and without a byte order mark) the file is UTF-8, unless its first
+ * character beyond ASCII is not: then it is Windows-1252, as spreadsheet programs on
+ * Windows save "CSV". A file named UTF-8 is held to it: text that is not UTF-8 rejects its row.
  */
-export async function openImportFile(upload: AsyncIterable<Uint8Array>, format: ImportFormat, declared: string): Promise<ImportFile> {
+export async function openImportFile(upload: AsyncIterable<Uint8Array>, format: ImportFormat, declared: string | undefined): Promise<ImportFile> {
   const { charset, body } = await sniffByteOrderMark(upload, declared);
   let decoder: InstanceType<typeof TextDecoder>;
   try {
-    decoder = new TextDecoder(charset);
+    decoder = new TextDecoder(charset ?? "utf-8");
   } catch {
     throw new ProblemError(415, "Unsupported media type", `unknown charset ${charset}`, [
       { field: "content-type", reason: `charset ${charset} is not one Tagih reads` },
@@ -80,15 +84,37 @@ export async function openImportFile(upload: AsyncIterable<Uint8Array>, format: 
   }
   const hash = createHash("sha256");
   let bytes = 0;
+  // Until the bytes go beyond ASCII, which both charsets read alike, an undeclared file's
+  // charset is open; a chunk that cannot tell yet (it ends inside what may be a UTF-8
+  // character) waits for the next one.
+  let guessing = charset === undefined;
+  let held: Uint8Array | undefined;
+  const decide = (data: Uint8Array, final: boolean): boolean => {
+    if (isAscii(data)) return true;
+    const verdict = utf8Verdict(data);
+    if (verdict === "open" && !final) return false;
+    guessing = false;
+    if (verdict !== "utf-8") decoder = new TextDecoder("windows-1252");
+    return true;
+  };
   // The TextDecoder drops the byte order mark and carries characters split across chunks.
   async function* text(): AsyncGenerator<string> {
     for await (const chunk of body) {
       hash.update(chunk);
       bytes += chunk.length;
-      const decoded = decoder.decode(chunk, { stream: true });
+      let data = chunk;
+      if (guessing) {
+        data = held ? Buffer.concat([held, chunk]) : chunk;
+        held = undefined;
+        if (!decide(data, false)) {
+          held = data;
+          continue;
+        }
+      }
+      const decoded = decoder.decode(data, { stream: true });
       if (decoded) yield decoded;
     }
-    const rest = decoder.decode();
+    const rest = (held && decide(held, true) ? decoder.decode(held, { stream: true }) : "") + decoder.decode();
     if (rest) yield rest;
   }
   const opened = format === "csv" ? await openCsv(text()) : await openJsonLines(text());
@@ -102,6 +128,19 @@ export async function openImportFile(upload: AsyncIterable<Uint8Array>, format: 
   return { rows: rows(), ignoredColumns: opened.ignoredColumns, bytesRead: () => bytes, fingerprint: () => hash.copy().digest("hex") };
 }
 
+/**
+ * Whether the first character beyond ASCII in `data` is UTF-8: "open" when the bytes end
+ * before it does (the next ones decide).
+ */
+function utf8Verdict(data: Uint8Array): "utf-8" | "other" | "open" {
+  const first = data.findIndex((byte) => byte >= 0x80);
+  const lead = data[first]!;
+  const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+  if (length === 0) return "other";
+  if (first + length > data.length) return "open";
+  return isUtf8(data.subarray(first, first + length)) ? "utf-8" : "other";
+}
+
 const BYTE_ORDER_MARKS: [number[], string][] = [
   [[0xef, 0xbb, 0xbf], "utf-8"],
   [[0xff, 0xfe], "utf-16le"],
@@ -113,7 +152,10 @@ const BYTE_ORDER_MARKS: [number[], string][] = [
  * browsers decode, WHATWG Encoding "BOM sniff"), so a spreadsheet's "Unicode text" export
  * (UTF-16 with a BOM) reads without the sender knowing its charset. Returns the body again, whole.
  */
-async function sniffByteOrderMark(upload: AsyncIterable<Uint8Array>, declared: string): Promise<{ charset: string; body: AsyncIterable<Uint8Array> }> {
+async function sniffByteOrderMark(
+  upload: AsyncIterable<Uint8Array>,
+  declared: string | undefined,
+): Promise<{ charset: string | undefined; body: AsyncIterable<Uint8Array> }> {
   const source = upload[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
   let length = 0;

@@ -73,6 +73,15 @@ describe("portfolio import", () => {
     expect(record).toMatchObject({ id: summary.id, status: "completed", imported: 3, rejectedCount: 3, bytesRead: Buffer.byteLength(body) });
   });
 
+  it("reads a spreadsheet's Windows CSV (Windows-1252, no charset named) with its accented names", async () => {
+    const t = tag();
+    const text = `externalId,name,country,product,currency,balance,daysPastDue\nGB-${t},José Müller,GB,card,GBP,10,3\n`;
+    const { status, body: summary } = await api(stack.apiUrl, "POST", "/v1/accounts/import", Buffer.from(text, "latin1"), { headers: csv });
+    expect(status).toBe(200);
+    expect(summary).toMatchObject({ status: "completed", imported: 1, rejectedCount: 0 });
+    expect(await account(`GB-${t}`)).toMatchObject({ name: "José Müller" });
+  });
+
   it("reads JSON lines, numbering rows by line", async () => {
     const t = tag();
     const body = [

@@ -95,7 +95,7 @@ export async function api(
       ...(key ? { authorization: `Bearer ${key}` } : {}),
       ...options.headers,
     },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
   });
   const text = await response.text();
   const contentType = response.headers.get("content-type");

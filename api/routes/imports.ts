@@ -69,7 +69,7 @@ const importAccounts = createRoute({
   tags: ["accounts"],
   summary: "Import a portfolio file (CSV or JSON lines), streamed; upsert by externalId",
   description:
-    `CSV (comma, semicolon or tab, told by the header row; UTF-8 with or without BOM, UTF-16 with a BOM, or the \`charset\` of Content-Type) with a header row naming columns ` +
+    `CSV (comma, semicolon or tab, told by the header row; UTF-8 with or without BOM, UTF-16 with a BOM, or the \`charset\` of Content-Type; with none named, Windows-1252 when the first character beyond ASCII is not UTF-8) with a header row naming columns ` +
     `${IMPORT_COLUMNS.map((c) => `\`${c}\``).join(", ")} (case, spaces, \`_\` and \`-\` ignored: \`external_id\` is \`externalId\`; other columns are ignored and listed). ` +
     "`balance` is in major units (`1234.56`, no thousands separators), `balanceMinor` in minor units. Phone numbers in national format are read in the " +
     "jurisdiction's country (`country` may stand for the jurisdiction). JSON lines: one account per line with the same field names. " +
