@@ -119,6 +119,26 @@ describe("import rows", () => {
     expect(result.problems).toContainEqual({ field, reason: expect.stringContaining(reason) });
   });
 
+  it.each([
+    [
+      { jurisdiction: "us-ma", currency: "usd", balance: "12.50" },
+      { jurisdiction: "US-MA", currency: "USD", balanceMinor: 1250n },
+    ],
+    [
+      { jurisdiction: " id ", country: "ID", currency: " Idr" },
+      { jurisdiction: "ID", currency: "IDR", balanceMinor: 10000n },
+    ],
+    [{ timeZone: "asia/jakarta" }, { timeZone: "Asia/Jakarta" }],
+    [{ timeZone: "AMERICA/NEW_YORK" }, { timeZone: "America/New_York" }],
+    [{ locale: "id_ID" }, { locale: "id-ID" }],
+    [{ locale: "EN-us" }, { locale: "en-US" }],
+    [{ daysPastDue: "12.0" }, { daysPastDue: 12 }],
+  ])("stores %o spelled as %o", (patch, stored) => {
+    const result = accountFromRow({ ...row, ...patch });
+    expect(result.problems).toBeUndefined();
+    expect(result.account).toMatchObject(stored);
+  });
+
   it("takes the jurisdiction from the country column, consent from yes/no cells, and empty cells as absent", () => {
     const result = accountFromRow({
       ...row,

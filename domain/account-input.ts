@@ -4,36 +4,57 @@ import { JURISDICTIONS } from "./compliance/policies/index.ts";
 import { isCurrency, toMinorUnits } from "./money.ts";
 
 // Building an Intl.DateTimeFormat costs ~90 µs, too much per row of a large import. Only
-// valid zones are remembered, so the cache is bounded by the IANA database.
-const knownTimeZones = new Set<string>();
+// valid zones are remembered, so the cache is bounded by the IANA database (and its spellings).
+const knownTimeZones = new Map<string, string>();
 
-/** @example isTimeZone("Asia/Jakarta") // true */
-export function isTimeZone(zone: string): boolean {
-  if (knownTimeZones.has(zone)) return true;
+/**
+ * The zone as the IANA database spells it, or undefined when it is not an IANA zone.
+ * @example canonicalTimeZone("asia/jakarta") // "Asia/Jakarta"
+ */
+export function canonicalTimeZone(zone: string): string | undefined {
+  const known = knownTimeZones.get(zone);
+  if (known) return known;
   try {
-    const valid = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone.length > 0 && zone.includes("/");
-    if (valid) knownTimeZones.add(zone);
-    return valid;
+    const canonical = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
+    if (!canonical || !zone.includes("/")) return undefined;
+    knownTimeZones.set(zone, canonical);
+    return canonical;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/** @example isTimeZone("Asia/Jakarta") // true */
+export function isTimeZone(zone: string): boolean {
+  return canonicalTimeZone(zone) !== undefined;
+}
+
 // Canonicalising a locale costs a few µs; a portfolio uses a handful. Any string may be a
-// valid tag (private-use subtags), so the set is emptied when it grows large.
-const knownLocales = new Set<string>();
+// valid tag (private-use subtags), so the cache is emptied when it grows large.
+const knownLocales = new Map<string, string>();
+
+/**
+ * The BCP 47 tag in its canonical form, or undefined when it is not one.
+ * @example canonicalLocale("EN-us") // "en-US"
+ */
+export function canonicalLocale(tag: string): string | undefined {
+  const known = knownLocales.get(tag);
+  if (known) return known;
+  let canonical: string[];
+  try {
+    canonical = Intl.getCanonicalLocales(tag);
+  } catch {
+    return undefined;
+  }
+  if (canonical.length !== 1) return undefined;
+  if (knownLocales.size >= 1000) knownLocales.clear();
+  knownLocales.set(tag, canonical[0]!);
+  return canonical[0];
+}
 
 /** @example isLocale("id-ID") // true */
 export function isLocale(tag: string): boolean {
-  if (knownLocales.has(tag)) return true;
-  try {
-    if (Intl.getCanonicalLocales(tag).length !== 1) return false;
-  } catch {
-    return false;
-  }
-  if (knownLocales.size >= 1000) knownLocales.clear();
-  knownLocales.add(tag);
-  return true;
+  return canonicalLocale(tag) !== undefined;
 }
 
 // The account schema checks a number and then normalises it: the last few answers are kept
@@ -71,11 +92,27 @@ export const accountInputSchema = z
     phone: phone.optional(),
     email: z.email().max(254).optional(),
     whatsapp: phone.optional(),
-    timeZone: z.string().refine(isTimeZone, "must be an IANA time zone such as Asia/Jakarta").optional(),
-    locale: z.string().refine(isLocale, "must be a BCP 47 locale such as id-ID").default("en"),
-    jurisdiction: z.string().refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`),
+    // Stored as the IANA database, BCP 47 and ISO spell them, whatever case ops typed.
+    timeZone: z
+      .string()
+      .trim()
+      .refine(isTimeZone, "must be an IANA time zone such as Asia/Jakarta")
+      .transform((zone) => canonicalTimeZone(zone)!)
+      .optional(),
+    locale: z
+      .string()
+      .trim()
+      .transform((tag) => tag.replaceAll("_", "-")) // en_US, as operating systems write it
+      .refine(isLocale, "must be a BCP 47 locale such as id-ID")
+      .transform((tag) => canonicalLocale(tag)!)
+      .default("en"),
+    jurisdiction: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`),
     product: z.string().trim().min(1).max(100),
-    currency: z.string().refine(isCurrency, "must be an ISO 4217 currency code such as IDR"),
+    currency: z.string().trim().toUpperCase().refine(isCurrency, "must be an ISO 4217 currency code such as IDR"),
     balanceMinor: z
       .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, "must be a non-negative integer")])
       .transform((v) => BigInt(v))
@@ -204,8 +241,10 @@ export function accountFromRow(row: ImportRow): RowResult {
   if (country !== undefined) {
     const code = String(country).toUpperCase();
     if (input.jurisdiction === undefined) input.jurisdiction = code;
-    else if (countryOf(String(input.jurisdiction)) !== code) {
-      problems.push({ field: "country", reason: `is ${code} but jurisdiction ${String(input.jurisdiction)} is in ${countryOf(String(input.jurisdiction))}` });
+    else {
+      const jurisdiction = String(input.jurisdiction).trim().toUpperCase();
+      if (countryOf(jurisdiction) !== code)
+        problems.push({ field: "country", reason: `is ${code} but jurisdiction ${jurisdiction} is in ${countryOf(jurisdiction)}` });
     }
   }
 
@@ -215,7 +254,8 @@ export function accountFromRow(row: ImportRow): RowResult {
   }
 
   if (typeof input.daysPastDue === "string") {
-    if (/^\d{1,10}$/.test(input.daysPastDue)) input.daysPastDue = Number(input.daysPastDue);
+    // "12.0": a spreadsheet's number column.
+    if (/^\d{1,10}(\.0+)?$/.test(input.daysPastDue)) input.daysPastDue = Number(input.daysPastDue);
     else {
       problems.push({ field: "daysPastDue", reason: "must be a non-negative whole number of days" });
       input.daysPastDue = 0;
@@ -245,9 +285,10 @@ function majorToMinor(balance: unknown, currency: unknown, problems: RowProblem[
     problems.push({ field: "balance", reason: 'must be an amount in major units with "." as the decimal point and no thousands separators, such as 1234.56' });
     return "0";
   }
-  if (typeof currency !== "string" || !isCurrency(currency)) return "0"; // the currency's own problem names it
+  const code = typeof currency === "string" ? currency.trim().toUpperCase() : undefined;
+  if (code === undefined || !isCurrency(code)) return "0"; // the currency's own problem names it
   try {
-    return toMinorUnits(text, currency).toString();
+    return toMinorUnits(text, code).toString();
   } catch (error) {
     problems.push({ field: "balance", reason: (error as Error).message });
     return "0";
