@@ -60,6 +60,19 @@ describe("import files", () => {
     ]);
   });
 
+  it.each([
+    ["blank lines above the header", `\r\n \r\n${header}\r\nA-1,Budi,ID,card,IDR,1,1\r\nA-2,Asha,IN,card,INR,2,3\r\n`],
+    ["Excel's separator hint above the header", `sep=;\n${header.replaceAll(",", ";")}\nA-1;Budi;ID;card;IDR;1;1\nA-2;Asha;IN;card;INR;2;3\n`],
+    ["a BOM and the hint", `\uFEFFsep=|\n${header.replaceAll(",", "|")}\nA-1|Budi|ID|card|IDR|1|1\nA-2|Asha|IN|card|INR|2|3\n`],
+    ["rows of separators only, as spreadsheets leave them", `${header}\nA-1,Budi,ID,card,IDR,1,1\n,,,,,,\nA-2,Asha,IN,card,INR,2,3\n,,,,,,\n,,,,,,\n`],
+  ])("reads a file with %s", async (_what, text) => {
+    const rows = await rowsOf(text);
+    expect(rows.map((r) => [r.row, r.values.externalId, r.values.name, r.problems])).toEqual([
+      [2, "A-1", "Budi", []],
+      [3, "A-2", "Asha", []],
+    ]);
+  });
+
   it("flags rows whose field count differs from the header", async () => {
     const rows = await rowsOf(`${header}\nA-1,x,IN,card,INR,1,1,extra\n`);
     expect(rows[0]!.problems).toEqual([{ field: "(row)", reason: "has 8 fields; the header has 7" }]);

@@ -174,25 +174,29 @@ async function sniffByteOrderMark(
   return { charset: mark?.[1] ?? declared, body: body() };
 }
 
-/** The first line of the text (without its line break) and the text again, whole. */
-async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string; text: AsyncGenerator<string> }> {
+/**
+ * The first line of the text with more than white space in it (without its line break), its
+ * line number, and the text again, whole.
+ */
+async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string; number: number; text: AsyncGenerator<string> }> {
   const head: string[] = [];
-  let line: string | undefined;
-  for (let next = await source.next(); !next.done; next = await source.next()) {
+  let found: { line: string; number: number } | undefined;
+  while (!found) {
+    const next = await source.next();
+    if (next.done) break;
     head.push(next.value);
-    const joined = head.join("");
-    const end = joined.indexOf("\n");
-    if (end >= 0) {
-      line = joined.slice(0, end);
-      break;
-    }
+    const lines = head.join("").split("\n");
+    const number = lines.findIndex((line, i) => i < lines.length - 1 && line.trim() !== "");
+    if (number >= 0) found = { line: lines[number]!, number: number + 1 };
   }
-  line ??= head.join("");
+  const lines = head.join("").split("\n");
+  const number = lines.findIndex((line) => line.trim() !== "");
+  found ??= number < 0 ? { line: "", number: lines.length } : { line: lines[number]!, number: number + 1 };
   async function* again(): AsyncGenerator<string> {
     yield* head;
     yield* source;
   }
-  return { line: line.replace(/\r$/, ""), text: again() };
+  return { line: found.line.replace(/\r$/, ""), number: found.number, text: again() };
 }
 
 /**
@@ -228,14 +232,22 @@ export function csvDelimiterOf(headerLine: string): (typeof DELIMITERS)[number] 
   return DELIMITERS.reduce((best, d) => (counts[d] > counts[best] ? d : best));
 }
 
+// Excel's hint of the separator, written above the header by exporters meant for it.
+const SEPARATOR_HINT = /^sep=(.)$/i;
+
 async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIterable<FileRow>; ignoredColumns: string[] }> {
-  const { line, text } = await peekLine(source);
+  const { line, number, text } = await peekLine(source);
   if (line.trim() === "") throw new ProblemError(400, "Empty file", "the file is empty", [{ field: "(body)", reason: "empty" }]);
+  const hint = SEPARATOR_HINT.exec(line.replace(/^\uFEFF/, "").trim());
   const parser = parse({
-    delimiter: csvDelimiterOf(line),
+    delimiter: hint ? hint[1]! : csvDelimiterOf(line),
+    // Excel reads the hint and does not show it: the header is still row 1.
+    from_line: hint ? number + 1 : 1,
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,
+    // A row of separators only (",,,,"), as spreadsheets leave below the data, is a blank line.
+    skip_records_with_empty_values: true,
     relax_quotes: true,
     max_record_size: MAX_ROW_BYTES,
   });
