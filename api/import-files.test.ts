@@ -64,6 +64,7 @@ describe("import files", () => {
     ["blank lines above the header", `\r\n \r\n${header}\r\nA-1,Budi,ID,card,IDR,1,1\r\nA-2,Asha,IN,card,INR,2,3\r\n`],
     ["Excel's separator hint above the header", `sep=;\n${header.replaceAll(",", ";")}\nA-1;Budi;ID;card;IDR;1;1\nA-2;Asha;IN;card;INR;2;3\n`],
     ["a BOM and the hint", `\uFEFFsep=|\n${header.replaceAll(",", "|")}\nA-1|Budi|ID|card|IDR|1|1\nA-2|Asha|IN|card|INR|2|3\n`],
+    ["classic Mac line breaks (CR only)", `${header}\rA-1,Budi,ID,card,IDR,1,1\rA-2,Asha,IN,card,INR,2,3\r`],
     ["rows of separators only, as spreadsheets leave them", `${header}\nA-1,Budi,ID,card,IDR,1,1\n,,,,,,\nA-2,Asha,IN,card,INR,2,3\n,,,,,,\n,,,,,,\n`],
   ])("reads a file with %s", async (_what, text) => {
     const rows = await rowsOf(text);
@@ -71,6 +72,15 @@ describe("import files", () => {
       [2, "A-1", "Budi", []],
       [3, "A-2", "Asha", []],
     ]);
+  });
+
+  it("finds the header of a file with CR line breaks without reading on to the end of the upload", async () => {
+    async function* stalled() {
+      yield Buffer.from(`${header}\rA-1,Budi,ID,card,IDR,1,1\rA-2,Asha,IN,card,INR,2,3\r`);
+      await new Promise(() => {}); // the rest of the upload never comes
+    }
+    const file = await openImportFile(stalled(), "csv", undefined);
+    expect((await file.rows[Symbol.asyncIterator]().next()).value).toMatchObject({ row: 2, values: { externalId: "A-1" } });
   });
 
   it("flags rows whose field count differs from the header", async () => {

@@ -185,18 +185,18 @@ async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string;
     const next = await source.next();
     if (next.done) break;
     head.push(next.value);
-    const lines = head.join("").split("\n");
+    const lines = head.join("").split(/\r\n|\r|\n/);
     const number = lines.findIndex((line, i) => i < lines.length - 1 && line.trim() !== "");
     if (number >= 0) found = { line: lines[number]!, number: number + 1 };
   }
-  const lines = head.join("").split("\n");
+  const lines = head.join("").split(/\r\n|\r|\n/);
   const number = lines.findIndex((line) => line.trim() !== "");
   found ??= number < 0 ? { line: "", number: lines.length } : { line: lines[number]!, number: number + 1 };
   async function* again(): AsyncGenerator<string> {
     yield* head;
     yield* source;
   }
-  return { line: found.line.replace(/\r$/, ""), number: found.number, text: again() };
+  return { line: found.line, number: found.number, text: again() };
 }
 
 /**
