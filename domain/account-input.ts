@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
 import { z } from "zod";
 import { JURISDICTIONS } from "./compliance/policies/index.ts";
-import { isCurrency, toMinorUnits } from "./money.ts";
+import { currencyCodeSchema, isCurrency, toMinorUnits } from "./money.ts";
 
 // Building an Intl.DateTimeFormat costs ~90 µs, too much per row of a large import. Only
 // valid zones are remembered, so the cache is bounded by the IANA database (and its spellings).
@@ -112,7 +112,7 @@ export const accountInputSchema = z
       .toUpperCase()
       .refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`),
     product: z.string().trim().min(1).max(100),
-    currency: z.string().trim().toUpperCase().refine(isCurrency, "must be an ISO 4217 currency code such as IDR"),
+    currency: currencyCodeSchema,
     balanceMinor: z
       .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, "must be a non-negative integer")])
       .transform((v) => BigInt(v))

@@ -1,4 +1,5 @@
 import currencyCodes from "currency-codes";
+import { z } from "zod";
 
 // currency-codes looks a code up by scanning its list; an import asks once or twice a row.
 const digitsByCode = new Map(currencyCodes.data.map((c) => [c.code, c.digits]));
@@ -7,6 +8,9 @@ const digitsByCode = new Map(currencyCodes.data.map((c) => [c.code, c.digits]));
 export function isCurrency(code: string): boolean {
   return digitsByCode.has(code);
 }
+
+/** An ISO 4217 code in any case ("idr", as some gateways send it), given back in capitals. */
+export const currencyCodeSchema = z.string().trim().toUpperCase().refine(isCurrency, "must be an ISO 4217 currency code such as IDR");
 
 /**
  * Digits of the minor unit as ISO 4217 defines them (IDR 2, JPY 0, KWD 3). Intl's display

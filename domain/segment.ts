@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { currencyCodeSchema } from "./money.ts";
 
 // Amounts stay decimal strings so the segment is stored as JSON exactly.
 const minorAmount = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, "must be a non-negative integer")]).transform(String);
@@ -6,12 +7,10 @@ const minorAmount = z.union([z.number().int().nonnegative(), z.string().regex(/^
 /** Which accounts a campaign enrols. Every criterion is optional; all given must match. */
 export const segmentSchema = z
   .object({
-    jurisdictions: z.array(z.string().min(2)).min(1).optional(),
+    // Accounts store codes in capitals: "id" and "idr" select what "ID" and "IDR" do.
+    jurisdictions: z.array(z.string().trim().toUpperCase().min(2)).min(1).optional(),
     products: z.array(z.string().min(1)).min(1).optional(),
-    currency: z
-      .string()
-      .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code")
-      .optional(),
+    currency: currencyCodeSchema.optional(),
     daysPastDue: z.object({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }).optional(),
     balanceMinor: z.object({ min: minorAmount.optional(), max: minorAmount.optional() }).optional(),
   })

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CHANNELS } from "../../domain/channel.ts";
+import { currencyCodeSchema } from "../../domain/money.ts";
 import { HOLDS } from "../../domain/compliance/index.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
@@ -82,7 +83,7 @@ const pay = createRoute({
             .object({
               reference: z.string().min(1).max(200),
               amountMinor: minor,
-              currency: z.string().regex(/^[A-Z]{3}$/),
+              currency: currencyCodeSchema,
               paidAt: z.iso.datetime({ offset: true }).optional(),
             })
             .strict(),

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { currencyCodeSchema } from "../../domain/money.ts";
 import { stringify } from "csv-stringify/sync";
 import type { Context } from "hono";
 import { attributionOf } from "../../domain/mis/attribution.ts";
@@ -121,7 +122,7 @@ const writeSettingsRoute = createRoute({
 
 const unitCostsSchema = z
   .object({
-    currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code"),
+    currency: currencyCodeSchema,
     smsPerSegment: z.number().min(0),
     voicePerMinute: z.number().min(0),
     emailPerMessage: z.number().min(0),

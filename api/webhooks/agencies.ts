@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { WorkflowNotFoundError } from "@temporalio/client";
 import { createHash } from "node:crypto";
 import type { Prisma } from "../../generated/prisma/client.ts";
-import { isCurrency } from "../../domain/money.ts";
+import { currencyCodeSchema } from "../../domain/money.ts";
 import { markCallbackApplied } from "../../store/callbacks.ts";
 import { apiKeyHash } from "../../store/api-keys.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
@@ -16,7 +16,6 @@ import { minorAmount, parseJson } from "./payments.ts";
 
 const PATH = "/v1/webhooks/agencies/{agencyId}";
 
-const currency = z.string().refine(isCurrency, "must be an ISO 4217 currency code");
 const base = {
   /** The agency's id for this event: a redelivery carries the same one. */
   eventId: z.string().min(1).max(200),
@@ -33,12 +32,12 @@ export const agencyEventSchema = z.discriminatedUnion("type", [
     channel: z.string().min(1).max(50).optional(),
     note: z.string().max(2000).optional(),
   }),
-  z.object({ ...base, type: z.literal("promise"), amountMinor: minorAmount, dueDate: z.iso.date(), currency: currency.optional() }),
+  z.object({ ...base, type: z.literal("promise"), amountMinor: minorAmount, dueDate: z.iso.date(), currency: currencyCodeSchema.optional() }),
   z.object({
     ...base,
     type: z.literal("payment"),
     amountMinor: minorAmount,
-    currency: currency.optional(),
+    currency: currencyCodeSchema.optional(),
     /** The payment's reference (the gateway's, when the agency knows it); else `agency:<agencyId>:<eventId>`. */
     reference: z.string().min(1).max(200).optional(),
     paidAt: z.iso.datetime({ offset: true }).optional(),

@@ -73,5 +73,6 @@ describe("payment notification schema", () => {
     expect(paymentNotificationSchema.safeParse({ ...base, amountMinor: 1.5 }).success).toBe(false);
     expect(paymentNotificationSchema.safeParse({ ...base, amountMinor: "007" }).success).toBe(false);
     expect(paymentNotificationSchema.safeParse({ ...base, currency: "XYZ", amountMinor: 1 }).success).toBe(false);
+    expect(paymentNotificationSchema.parse({ ...base, currency: "kwd", amountMinor: 1 }).currency).toBe("KWD");
   });
 });

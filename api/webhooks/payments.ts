@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Prisma } from "../../generated/prisma/client.ts";
-import { isCurrency } from "../../domain/money.ts";
+import { currencyCodeSchema } from "../../domain/money.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
 import { accountNamed, applyPayment, paymentOf } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature } from "../../vendors/tagih-signature.ts";
@@ -23,7 +23,7 @@ export const paymentNotificationSchema = z
     accountExternalId: z.string().min(1).max(200).optional(),
     accountId: z.uuid().optional(),
     amountMinor: minorAmount,
-    currency: z.string().refine(isCurrency, "must be an ISO 4217 currency code"),
+    currency: currencyCodeSchema,
     paidAt: z.iso.datetime({ offset: true }).optional(),
   })
   .refine((n) => n.accountExternalId !== undefined || n.accountId !== undefined, {
