@@ -81,6 +81,20 @@ export function countryOf(jurisdiction: string): string {
   return dash < 0 ? jurisdiction : jurisdiction.slice(0, dash);
 }
 
+/** An IANA zone in any case ("asia/jakarta"), given back as the database spells it. */
+export const timeZoneSchema = z
+  .string()
+  .trim()
+  .refine(isTimeZone, "must be an IANA time zone such as Asia/Jakarta")
+  .transform((zone) => canonicalTimeZone(zone)!);
+
+/** A jurisdiction code in any case ("us-ma"), given back in capitals. */
+export const jurisdictionSchema = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`);
+
 const MAX_MINOR = 2n ** 63n - 1n;
 const phone = z.string().trim().min(1).max(40);
 
@@ -93,12 +107,7 @@ export const accountInputSchema = z
     email: z.email().max(254).optional(),
     whatsapp: phone.optional(),
     // Stored as the IANA database, BCP 47 and ISO spell them, whatever case ops typed.
-    timeZone: z
-      .string()
-      .trim()
-      .refine(isTimeZone, "must be an IANA time zone such as Asia/Jakarta")
-      .transform((zone) => canonicalTimeZone(zone)!)
-      .optional(),
+    timeZone: timeZoneSchema.optional(),
     locale: z
       .string()
       .trim()
@@ -106,11 +115,7 @@ export const accountInputSchema = z
       .refine(isLocale, "must be a BCP 47 locale such as id-ID")
       .transform((tag) => canonicalLocale(tag)!)
       .default("en"),
-    jurisdiction: z
-      .string()
-      .trim()
-      .toUpperCase()
-      .refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`),
+    jurisdiction: jurisdictionSchema,
     product: z.string().trim().min(1).max(100),
     currency: currencyCodeSchema,
     balanceMinor: z

@@ -27,6 +27,18 @@ describe("POST /v1/compliance/evaluate", () => {
     expect(response.body.reasons.map((r: { rule: string }) => r.rule)).toEqual(["contact-days"]);
   });
 
+  it("reads codes and zones in any case, as accounts take them", async () => {
+    const response = await api(stack.apiUrl, "POST", "/v1/compliance/evaluate", {
+      jurisdiction: "id",
+      timeZone: "asia/jakarta",
+      channel: "sms",
+      at: "2026-12-06T03:00:00Z",
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ allowed: false, nextAllowedAt: "2026-12-07T01:00:00Z" });
+    expect(response.body.reasons).toEqual([{ rule: "contact-days", detail: expect.stringContaining("in Asia/Jakarta") }]);
+  });
+
   it.each([
     [
       { jurisdiction: "US", timeZone: "America/New_York", channel: "voice", at: "2026-12-07T12:59:59Z", consent: { autodialedCalls: true } },

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CHANNELS } from "../../domain/channel.ts";
-import { evaluateContact, HOLDS, InvalidGateInputError, JURISDICTIONS, UnknownJurisdictionError, type GateDecision } from "../../domain/compliance/index.ts";
-import { isTimeZone } from "../../domain/account-input.ts";
+import { evaluateContact, HOLDS, InvalidGateInputError, UnknownJurisdictionError, type GateDecision } from "../../domain/compliance/index.ts";
+import { jurisdictionSchema, timeZoneSchema } from "../../domain/account-input.ts";
 import { gateInputFor } from "../../store/gate-input.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
@@ -9,13 +9,12 @@ import type { ApiDeps } from "../types.ts";
 
 const RULES = ["contact-hours", "contact-days", "holiday", "frequency-cap", "cool-off", "opt-out", "consent", "hold"] as const;
 const instant = z.iso.datetime({ offset: true, message: "must be an ISO-8601 instant such as 2026-12-06T03:00:00Z" });
-const zone = z.string().refine(isTimeZone, "must be an IANA time zone such as Asia/Jakarta");
 
 // The request and response shapes are a public contract: keep them exactly.
 const evaluateRequest = z
   .object({
-    jurisdiction: z.string().refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`),
-    timeZone: z.union([zone, z.array(zone).min(1)]).optional(),
+    jurisdiction: jurisdictionSchema,
+    timeZone: z.union([timeZoneSchema, z.array(timeZoneSchema).min(1)]).optional(),
     channel: z.enum(CHANNELS),
     at: instant,
     history: z
