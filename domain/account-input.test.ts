@@ -113,10 +113,13 @@ describe("import rows", () => {
     [{ country: "IN" }, "country", "jurisdiction ID is in ID"],
     [{ consentWhatsapp: "maybe" }, "consentWhatsapp", "true or false"],
     [{ name: "Bu\u0000di" }, "name", "NUL"],
+    [{ externalId: "1.23457E+11" }, "externalId", "a spreadsheet rounded"],
+    [{ phone: "6.28123e+12" }, "phone", "a spreadsheet rounded"],
     [{ name: "" }, "name", "expected string"],
   ])("rejects %o naming %s", (patch, field, reason) => {
     const result = accountFromRow({ ...row, ...patch });
     expect(result.problems).toContainEqual({ field, reason: expect.stringContaining(reason) });
+    expect(result.problems!.filter((p) => p.field === field)).toHaveLength(1);
   });
 
   it.each([

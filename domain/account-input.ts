@@ -217,6 +217,10 @@ export interface RowProblem {
 
 export type RowResult = { account: AccountInput; problems?: undefined } | { account?: undefined; problems: RowProblem[] };
 
+// A spreadsheet shows a number of 12 or more digits (an account number, a phone number) as
+// 1.23457E+11 and exports it so: its digits are gone, and rows would collide on what is left.
+const ROUNDED_NUMBER = /^\d(\.\d+)?E\+\d+$/i;
+const DIGIT_FIELDS = new Set<string>(["externalId", "phone", "whatsapp"] satisfies ImportColumn[]);
 const ASIDE = new Set<string>(["country", "balance", "consentWhatsapp", "consentAutodialedCalls"] satisfies ImportColumn[]);
 const YES = new Set(["true", "yes", "y", "1"]);
 const NO = new Set(["false", "no", "n", "0"]);
@@ -238,7 +242,9 @@ export function accountFromRow(row: ImportRow): RowResult {
     const value = typeof raw === "string" ? raw.trim() : raw;
     if (value === "" || value === null || value === undefined) continue;
     if (typeof value === "string" && value.includes("\u0000")) problems.push({ field, reason: "contains a NUL character" });
-    else if (ASIDE.has(field)) aside[field as ImportColumn] = value;
+    else if (DIGIT_FIELDS.has(field) && typeof value === "string" && ROUNDED_NUMBER.test(value)) {
+      problems.push({ field, reason: `is ${value}, a long number a spreadsheet rounded: format the column as text and export again` });
+    } else if (ASIDE.has(field)) aside[field as ImportColumn] = value;
     else input[field] = value;
   }
 
@@ -277,7 +283,12 @@ export function accountFromRow(row: ImportRow): RowResult {
 
   const parsed = accountInputSchema.safeParse(input);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push({ field: issue.path.map(String).join(".") || "(row)", reason: issue.message });
+    // A cell refused above was left out; the schema's "required" for it would say less.
+    const named = new Set(problems.map((p) => p.field));
+    for (const issue of parsed.error.issues) {
+      const field = issue.path.map(String).join(".") || "(row)";
+      if (!named.has(field)) problems.push({ field, reason: issue.message });
+    }
   }
   return problems.length > 0 || !parsed.success ? { problems } : { account: parsed.data };
 }
