@@ -100,6 +100,7 @@ describe("import files", () => {
       const file = await openImportFile(upload(bytes, chunk), "csv", "utf-8");
       const rows: FileRow[] = [];
       for await (const row of file.rows) rows.push(row);
+      expect(file.charset()).toBe(bytes === be ? "utf-16be" : "utf-16le");
       expect(rows.map((r) => [r.values.externalId, r.values.name, r.problems])).toEqual([
         ["A-1", "José Müller", []],
         ["A-2", "अनीता", []],

@@ -51,6 +51,8 @@ export interface ImportFile {
   rows: AsyncIterable<FileRow>;
   /** CSV columns Tagih does not know, ignored. */
   ignoredColumns: string[];
+  /** The charset the file is read in: its byte order mark's, the one named, or the one its text told (final once `rows` is read). */
+  charset(): string;
   bytesRead(): number;
   /** SHA-256 (hex) of the raw body; complete once `rows` has been read to its end. */
   fingerprint(): string;
@@ -125,7 +127,13 @@ export async function openImportFile(upload: AsyncIterable<Uint8Array>, format: 
     yield first.value as FileRow;
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
   }
-  return { rows: rows(), ignoredColumns: opened.ignoredColumns, bytesRead: () => bytes, fingerprint: () => hash.copy().digest("hex") };
+  return {
+    rows: rows(),
+    ignoredColumns: opened.ignoredColumns,
+    charset: () => decoder.encoding,
+    bytesRead: () => bytes,
+    fingerprint: () => hash.copy().digest("hex"),
+  };
 }
 
 /**

@@ -103,6 +103,7 @@ interface ImportSummary {
   rejectedCount: number;
   rejected: { row: number; field: string; reason: string }[];
   ignoredColumns: string[];
+  charset: string;
 }
 
 async function importFile(file: string, options: { allOrNothing?: boolean; format?: string; idempotencyKey?: string; show: string }): Promise<number> {
@@ -139,6 +140,8 @@ async function importFile(file: string, options: { allOrNothing?: boolean; forma
     `import ${summary.id}: ${summary.status}; ${n(summary.rows)} rows: ${n(summary.imported)} imported, ${n(summary.updated)} updated, ${n(summary.rejectedCount)} rejected`,
   );
   if (summary.ignoredColumns.length > 0) console.log(`ignored columns: ${summary.ignoredColumns.join(", ")}`);
+  // A file read in another charset than UTF-8 is worth a look at its names.
+  if (summary.charset !== "utf-8") console.log(`read as ${summary.charset}`);
   const shown = summary.rejected.slice(0, Number(options.show));
   for (const r of shown) console.log(`  row ${r.row}: ${r.field} ${r.reason}`);
   if (summary.rejectedCount > shown.length) console.log(`  … every rejection: GET ${apiUrl()}/v1/imports/${summary.id}/rejections`);

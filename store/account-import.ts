@@ -24,6 +24,8 @@ export interface ImportSummary {
   /** The first rejections, in file order (all of them are in `import_rejections`). */
   rejected: Rejection[];
   ignoredColumns: string[];
+  /** The charset the file was read in ("utf-8", "windows-1252", "utf-16le", ...). */
+  charset: string;
 }
 
 export interface ImportOptions {
@@ -186,7 +188,7 @@ export async function runImport(
     logger.error({ err: error, importId: record.id }, "could not apply the payments waiting for imported accounts"),
   );
   if (failure) throw failure;
-  return { import: finished, rejected: shown, ignoredColumns: file.ignoredColumns };
+  return { import: finished, rejected: shown, ignoredColumns: file.ignoredColumns, charset: file.charset() };
 }
 
 // Rows go to the validation threads in chunks: large enough that a thread's round trip is

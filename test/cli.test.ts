@@ -31,7 +31,7 @@ function tagih(...args: string[]): Promise<{ code: number; stdout: string; stder
 }
 
 describe("tagih command line", () => {
-  it("imports a file, printing the summary and the rejected rows", async () => {
+  it("imports a file, printing the summary, the charset it was read in and the rejected rows", async () => {
     const product = `cli-${randomUUID().slice(0, 8)}`;
     const file = join(dir, "portfolio.csv");
     const zone = zoneAtLocalHour(12);
@@ -39,16 +39,19 @@ describe("tagih command line", () => {
       file,
       [
         "external_id;name;phone;jurisdiction;time_zone;product;currency;balance;days_past_due",
-        `${product}-1;Asha Rao;98765 43210;IN;${zone};${product};INR;2500.00;40`,
+        `${product}-1;José Rao;98765 43210;IN;${zone};${product};INR;2500.00;40`,
         `${product}-2;Ravi Kumar;98765 43211;IN;${zone};${product};INR;100;3`,
         `${product}-3;Bad Phone;123;IN;${zone};${product};INR;100;3`,
       ].join("\n"),
+      "latin1", // as a spreadsheet on Windows saves "CSV"
     );
     const run = await tagih("import", file);
     expect(run.code).toBe(2); // completed with rejected rows
     expect(run.stdout).toMatch(/import [0-9a-f-]{36}: completed; 3 rows: 2 imported, 0 updated, 1 rejected/);
+    expect(run.stdout).toContain("read as windows-1252");
     expect(run.stdout).toContain("row 4: phone is not a valid phone number for IN");
     expect(await stack.db.account.count({ where: { product } })).toBe(2);
+    expect(await stack.db.account.findUnique({ where: { externalId: `${product}-1` } })).toMatchObject({ name: "José Rao" });
 
     const campaignFile = join(dir, "campaign.json");
     await writeFile(

@@ -47,7 +47,16 @@ describe("portfolio import", () => {
     const body = "\uFEFF" + lines.join("\r\n") + "\r\n";
     const { status, body: summary } = await upload(body);
     expect(status).toBe(200);
-    expect(summary).toMatchObject({ status: "completed", format: "csv", mode: "valid-rows", rows: 6, imported: 3, updated: 0, rejectedCount: 3 });
+    expect(summary).toMatchObject({
+      status: "completed",
+      format: "csv",
+      mode: "valid-rows",
+      rows: 6,
+      imported: 3,
+      updated: 0,
+      rejectedCount: 3,
+      charset: "utf-8",
+    });
     expect(summary.ignoredColumns).toEqual(["DPD days", "Notes"]);
     // The header is row 1; the first account spans two lines but is row 2.
     expect(summary.rejected).toEqual(
@@ -78,7 +87,7 @@ describe("portfolio import", () => {
     const text = `externalId,name,country,product,currency,balance,daysPastDue\nGB-${t},José Müller,GB,card,GBP,10,3\n`;
     const { status, body: summary } = await api(stack.apiUrl, "POST", "/v1/accounts/import", Buffer.from(text, "latin1"), { headers: csv });
     expect(status).toBe(200);
-    expect(summary).toMatchObject({ status: "completed", imported: 1, rejectedCount: 0 });
+    expect(summary).toMatchObject({ status: "completed", imported: 1, rejectedCount: 0, charset: "windows-1252" });
     expect(await account(`GB-${t}`)).toMatchObject({ name: "José Müller" });
   });
 

@@ -85,7 +85,11 @@ const importAccounts = createRoute({
       description: "The file was read to its end: `status` is completed, or rolled-back (all-or-nothing with rejected rows)",
       content: {
         "application/json": {
-          schema: importSchema.extend({ rejected: z.array(rejectionSchema), ignoredColumns: z.array(z.string()) }),
+          schema: importSchema.extend({
+            rejected: z.array(rejectionSchema),
+            ignoredColumns: z.array(z.string()),
+            charset: z.string().describe("the charset the file was read in: its byte order mark's, the one named, or windows-1252 when its text was not UTF-8"),
+          }),
         },
       },
     },
@@ -169,7 +173,7 @@ export function importRoutes({ db, temporal, bulk, rowValidators, logger }: ApiD
         { rows: summary.import.rows, imported: summary.import.imported, updated: summary.import.updated, rejected: summary.import.rejectedCount },
         "import finished",
       );
-      const answer = { ...view(summary.import), rejected: summary.rejected, ignoredColumns: summary.ignoredColumns };
+      const answer = { ...view(summary.import), rejected: summary.rejected, ignoredColumns: summary.ignoredColumns, charset: summary.charset };
       await recordAudit(db, {
         actor: options.actor,
         action: "accounts.import",
