@@ -188,23 +188,21 @@ async function sniffByteOrderMark(
  */
 async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string; number: number; text: AsyncGenerator<string> }> {
   const head: string[] = [];
-  let found: { line: string; number: number } | undefined;
-  while (!found) {
+  let seen = "";
+  // Read until a line with something on it has ended (or the text has).
+  while (!/\S[^\r\n]*[\r\n]/.test(seen)) {
     const next = await source.next();
     if (next.done) break;
     head.push(next.value);
-    const lines = head.join("").split(/\r\n|\r|\n/);
-    const number = lines.findIndex((line, i) => i < lines.length - 1 && line.trim() !== "");
-    if (number >= 0) found = { line: lines[number]!, number: number + 1 };
+    seen += next.value;
   }
-  const lines = head.join("").split(/\r\n|\r|\n/);
-  const number = lines.findIndex((line) => line.trim() !== "");
-  found ??= number < 0 ? { line: "", number: lines.length } : { line: lines[number]!, number: number + 1 };
+  const lines = seen.split(/\r\n|\r|\n/);
+  const index = lines.findIndex((line) => line.trim() !== "");
   async function* again(): AsyncGenerator<string> {
     yield* head;
     yield* source;
   }
-  return { line: found.line, number: found.number, text: again() };
+  return { line: lines[index] ?? "", number: index + 1, text: again() };
 }
 
 /**

@@ -81,13 +81,14 @@ function table(input: ReportInput): string {
   const rows = input.runs.map((run) => {
     if (!run.baseline && !run.tagih) return [KIND_NAMES[run.kind], "—", "not run (see below)", "—", "—", "—", "—", "—", "—"];
     const t = run.tagih;
-    const baselines = [run.baseline, run.baselineAfter].filter((b) => b !== undefined);
+    const pair = [run.baseline, run.baselineAfter];
+    const baselines = pair.filter((b) => b !== undefined);
     const baselineRate = baselines.length > 0 ? baselines.reduce((sum, b) => sum + b.startsPerSecond, 0) / baselines.length : undefined;
     const ratio = baselineRate && t?.enrolmentsPerSecond ? t.enrolmentsPerSecond / baselineRate : undefined;
     return [
       KIND_NAMES[run.kind],
       (t?.accounts ?? input.accounts).toLocaleString("en"),
-      baselineRate ? `${[run.baseline, run.baselineAfter].map((b) => b?.startsPerSecond.toFixed(0) ?? "—").join(" / ")} (${baselineRate.toFixed(0)})` : "—",
+      baselineRate ? `${pair.map((b) => b?.startsPerSecond.toFixed(0) ?? "—").join(" / ")} (${baselineRate.toFixed(0)})` : "—",
       t?.enrolmentsPerSecond ? `${t.enrolmentsPerSecond.toFixed(0)} (${t.steadyEnrolmentsPerSecond?.toFixed(0) ?? "—"})` : "—",
       ratio === undefined ? "—" : `${Math.round(ratio * 100)}% ${ratio >= TARGET_RATIO ? "✅" : "❌"}`,
       t?.enrolSeconds !== undefined ? seconds(t.enrolSeconds) : "never",

@@ -38,10 +38,8 @@ export async function verifiedTwilioParams(c: Context, authToken: string, public
   const signature = c.req.header("x-twilio-signature");
   const form = new URLSearchParams(await c.req.text());
   const params = Object.fromEntries(form);
-  const signed: Record<string, string | string[]> = { ...params };
-  if (form.size > Object.keys(params).length) {
-    for (const key of Object.keys(params)) if (form.getAll(key).length > 1) signed[key] = form.getAll(key);
-  }
+  const repeats = form.size > Object.keys(params).length;
+  const signed: Record<string, string | string[]> = repeats ? Object.fromEntries([...form.keys()].map((key) => [key, form.getAll(key)])) : params;
   const url = `${publicBaseUrl}${c.req.path}${new URL(c.req.url).search}`;
   return signature && twilio.validateRequest(authToken, signature, url, signed) ? params : undefined;
 }
