@@ -59,8 +59,9 @@ interface Counts {
 }
 
 interface Batch {
-  /** Valid rows as `upsertRow` writes them. */
+  /** Valid rows as `upsertRow` writes them, all naming the optional columns `named`. */
   accounts: string[];
+  named: string;
   rejections: Rejection[];
   /** Rows read into this batch, valid or not, and how many of them were rejected. */
   rows: number;
@@ -96,13 +97,13 @@ export async function runImport(
   let anyRejected = false;
 
   const readAll = async (transaction: pg.Client | undefined) => {
-    let batch: Batch = { accounts: [], rejections: [], rows: 0, rejectedRows: 0 };
+    let batch: Batch = { accounts: [], named: "", rejections: [], rows: 0, rejectedRows: 0 };
     let ids = new Set<string>();
     let inFlight: Promise<void> = Promise.resolve();
     const flush = async () => {
       await inFlight;
       const full = batch;
-      batch = { accounts: [], rejections: [], rows: 0, rejectedRows: 0 };
+      batch = { accounts: [], named: "", rejections: [], rows: 0, rejectedRows: 0 };
       ids = new Set();
       inFlight = writeBatch(bulk, transaction, record.id, full, written, file.bytesRead()).then((counts) => {
         written = counts;
@@ -125,9 +126,11 @@ export async function runImport(
               if (shown.length < (options.rejectionsShown ?? 1000)) shown.push(rejection);
             }
           } else if (!(allOrNothing && anyRejected)) {
-            // A repeated external id goes in the next statement: the later row updates the earlier one.
-            if (ids.has(outcome.externalId)) await flush();
+            // A repeated external id goes in the next statement: the later row updates the
+            // earlier one. So does a JSON line naming other optional fields than the batch's.
+            if (ids.has(outcome.externalId) || (batch.accounts.length > 0 && outcome.named !== batch.named)) await flush();
             ids.add(outcome.externalId);
+            batch.named = outcome.named;
             batch.accounts.push(outcome.json);
           }
           if (allOrNothing && anyRejected) batch.accounts = []; // the transaction will roll back: write no more
@@ -259,6 +262,11 @@ const UPSERT_COUNTED = `WITH up AS (${UPSERT_ACCOUNTS_SQL})
 const WRITE_PROGRESS = `WITH rejected AS (${INSERT_REJECTIONS})
 UPDATE imports SET rows = $5, imported = $6, updated = $7, rejected_count = $8, bytes_read = $9::bigint WHERE id = $1::uuid`;
 
+/** UPSERT_ACCOUNTS_SQL's parameters for a batch. */
+function upsertParameters(batch: Batch): [string, string[]] {
+  return [upsertParameter(batch.accounts), batch.named ? batch.named.split(",") : []];
+}
+
 /**
  * Writes one batch and answers the counts the import now has. Each write is a single
  * statement: a batch costs one round trip (two in all-or-nothing mode, whose `transaction`
@@ -274,12 +282,12 @@ async function writeBatch(
 ): Promise<Counts> {
   const rejections = [importId, batch.rejections.map((r) => r.row), batch.rejections.map((r) => r.field), batch.rejections.map((r) => r.reason)];
   if (!transaction) {
-    const { rows } = await bulk.query<Counts>(WRITE_BATCH, [...rejections, batch.rows, batch.rejectedRows, String(bytesRead), upsertParameter(batch.accounts)]);
+    const { rows } = await bulk.query<Counts>(WRITE_BATCH, [...rejections, batch.rows, batch.rejectedRows, String(bytesRead), ...upsertParameters(batch)]);
     return rows[0]!;
   }
   const {
     rows: [upserted],
-  } = await transaction.query<{ created: number; total: number }>(UPSERT_COUNTED, [upsertParameter(batch.accounts)]);
+  } = await transaction.query<{ created: number; total: number }>(UPSERT_COUNTED, upsertParameters(batch));
   const counts = {
     rows: before.rows + batch.rows,
     imported: before.imported + upserted!.created,

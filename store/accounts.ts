@@ -1,4 +1,3 @@
-import type { TransactionClient } from "../generated/prisma/internal/prismaNamespace.ts";
 import type { AccountInput } from "../domain/account-input.ts";
 import type { Database } from "../runtime/database.ts";
 
@@ -9,13 +8,46 @@ export interface UpsertedAccount {
 }
 
 /**
+ * Optional fields by what an input names them (a file's column, a JSON key), as columns.
+ * An update sets the ones its input names (an empty cell or null clears it) and keeps the
+ * others: a file that refreshes balances must not wipe the phone numbers and consent it
+ * does not carry.
+ */
+const OPTIONAL_COLUMNS: Record<string, readonly string[]> = {
+  phone: ["phone"],
+  email: ["email"],
+  whatsapp: ["whatsapp"],
+  timeZone: ["time_zone"],
+  locale: ["locale"],
+  dueDate: ["due_date"],
+  consent: ["consent_whatsapp", "consent_autodialed"],
+  consentWhatsapp: ["consent_whatsapp"],
+  consentAutodialedCalls: ["consent_autodialed"],
+};
+
+/**
+ * The optional columns an account's input names, comma-separated in a fixed order (inputs
+ * naming the same ones share an upsert statement).
+ * @example namedColumns(["externalId", "phone", "consentWhatsapp"]) // "phone,consent_whatsapp"
+ */
+export function namedColumns(keys: Iterable<string>): string {
+  const named = new Set<string>();
+  for (const key of keys) for (const column of OPTIONAL_COLUMNS[key] ?? []) named.add(column);
+  return ALL_OPTIONAL.filter((c) => named.has(c)).join(",");
+}
+
+const ALL_OPTIONAL = [...new Set(Object.values(OPTIONAL_COLUMNS).flat())];
+
+/**
  * The upsert of a batch of accounts by external id, one statement whatever the batch size:
  * the batch travels as one JSON array in parameter $1 (`upsertParameter`), amounts as
  * decimal strings (JSON numbers cannot hold every bigint). One text parameter costs the
  * client a single JSON.stringify, where fifteen arrays cost the driver adapter and node-postgres
- * an escaping pass per element. It returns each row's id, external id and whether it was
- * created (`xmax = 0` tells an insert from an update). External ids must be distinct within a
- * batch: PostgreSQL cannot update one row twice in a statement.
+ * an escaping pass per element. Parameter $2 lists the optional columns the batch's inputs
+ * name (`namedColumns`); an update keeps the others as stored. It returns each row's id,
+ * external id and whether it was created (`xmax = 0` tells an insert from an update).
+ * External ids must be distinct within a batch: PostgreSQL cannot update one row twice in a
+ * statement.
  */
 export const UPSERT_ACCOUNTS_SQL = `INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due, due_date,
                            consent_whatsapp, consent_autodialed, updated_at)
@@ -25,11 +57,10 @@ export const UPSERT_ACCOUNTS_SQL = `INSERT INTO accounts (id, external_id, name,
             AS i(external_id text, name text, phone text, email text, whatsapp text, time_zone text, locale text, jurisdiction text, product text,
                  currency text, balance_minor bigint, days_past_due int, due_date date, consent_whatsapp boolean, consent_autodialed boolean)
      ON CONFLICT (external_id) DO UPDATE SET
-       name = EXCLUDED.name, phone = EXCLUDED.phone, email = EXCLUDED.email, whatsapp = EXCLUDED.whatsapp,
-       time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, jurisdiction = EXCLUDED.jurisdiction,
-       product = EXCLUDED.product, currency = EXCLUDED.currency, balance_minor = EXCLUDED.balance_minor,
-       days_past_due = EXCLUDED.days_past_due, due_date = EXCLUDED.due_date,
-       consent_whatsapp = EXCLUDED.consent_whatsapp, consent_autodialed = EXCLUDED.consent_autodialed, updated_at = now()
+       name = EXCLUDED.name, jurisdiction = EXCLUDED.jurisdiction, product = EXCLUDED.product, currency = EXCLUDED.currency,
+       balance_minor = EXCLUDED.balance_minor, days_past_due = EXCLUDED.days_past_due,
+       ${ALL_OPTIONAL.map((c) => `${c} = CASE WHEN '${c}' = ANY($2::text[]) THEN EXCLUDED.${c} ELSE accounts.${c} END`).join(",\n       ")},
+       updated_at = now()
      RETURNING id, external_id, (xmax = 0) AS created`;
 
 /** The JSON parameter of UPSERT_ACCOUNTS_SQL: accounts as `upsertRow` writes them. */
@@ -58,11 +89,24 @@ export function upsertRow(a: AccountInput): string {
   });
 }
 
-/** Creates or updates accounts by external id in one statement (all or nothing), answering in input order. */
-export async function upsertAccounts(db: Database | TransactionClient, accounts: readonly AccountInput[]): Promise<UpsertedAccount[]> {
+/**
+ * Creates or updates accounts by external id (all or nothing), answering in input order.
+ * `named` gives, for each account, the optional columns its input named (`namedColumns`);
+ * accounts naming different ones go in separate statements of one transaction.
+ */
+export async function upsertAccounts(db: Database, accounts: readonly AccountInput[], named: readonly string[]): Promise<UpsertedAccount[]> {
   if (accounts.length === 0) return [];
-  const rows = await db.$queryRawUnsafe<{ id: string; external_id: string; created: boolean }[]>(UPSERT_ACCOUNTS_SQL, upsertParameter(accounts.map(upsertRow)));
-  const byExternalId = new Map(rows.map((r) => [r.external_id, r]));
+  const groups = new Map<string, string[]>();
+  accounts.forEach((a, i) => {
+    const rows = groups.get(named[i]!) ?? [];
+    rows.push(upsertRow(a));
+    groups.set(named[i]!, rows);
+  });
+  const statements = [...groups].map(([columns, rows]) =>
+    db.$queryRawUnsafe<{ id: string; external_id: string; created: boolean }[]>(UPSERT_ACCOUNTS_SQL, upsertParameter(rows), columns ? columns.split(",") : []),
+  );
+  const results = statements.length === 1 ? [await statements[0]!] : await db.$transaction(statements);
+  const byExternalId = new Map(results.flat().map((r) => [r.external_id, r]));
   return accounts.map((a) => {
     const row = byExternalId.get(a.externalId)!;
     return { id: row.id, externalId: a.externalId, created: row.created };

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { accountInputSchema } from "../../domain/account-input.ts";
-import { upsertAccounts } from "../../store/accounts.ts";
+import { namedColumns, upsertAccounts } from "../../store/accounts.ts";
 import { reconcilePayments } from "../../store/payments.ts";
 import { validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
@@ -10,7 +10,8 @@ const upsertAccountsRoute = createRoute({
   method: "post",
   path: "/v1/accounts",
   tags: ["accounts"],
-  summary: "Create or update a batch of accounts (upsert by externalId, all or nothing); payments that arrived for them before are applied",
+  summary:
+    "Create or update a batch of accounts (upsert by externalId, all or nothing; an update keeps the optional fields an account leaves out); payments that arrived for them before are applied",
   request: {
     body: { required: true, content: { "application/json": { schema: z.object({ accounts: z.array(accountInputSchema).min(1).max(1000) }).strict() } } },
   },
@@ -37,7 +38,13 @@ export function accountRoutes({ db, temporal, logger }: ApiDeps) {
     const { accounts } = c.req.valid("json");
     const duplicate = accounts.findIndex((a, i) => accounts.findIndex((b) => b.externalId === a.externalId) !== i);
     if (duplicate >= 0) return validationProblem(c, [{ field: `accounts.${duplicate}.externalId`, reason: "appears twice in this batch" }]);
-    const stored = await upsertAccounts(db, accounts);
+    // The optional fields each account names: the ones it leaves out keep what is stored.
+    const raw = (await c.req.json<{ accounts: Record<string, unknown>[] }>()).accounts;
+    const stored = await upsertAccounts(
+      db,
+      accounts,
+      raw.map((a) => namedColumns(Object.keys(a))),
+    );
     // A retry of this request upserts the same accounts and applies what is still waiting.
     await reconcilePayments(
       { db, temporal, logger },
