@@ -13,6 +13,13 @@ describe("account input", () => {
     ["9123 4567", "SG", "+6591234567"],
     ["07911 123456", "GB", "+447911123456"],
     ["12345", "ID", undefined],
+    // 00 as the international prefix, though Indonesia dials 001, Kenya 000, Singapore 001
+    ["0062 812 3456 7890", "ID", "+6281234567890"],
+    ["00254 712 345678", "KE", "+254712345678"],
+    ["0065 9123 4567", "SG", "+6591234567"],
+    ["0091 98765 43210", "IN", "+919876543210"],
+    ["(00 44) 7911 123456", "GB", "+447911123456"],
+    ["0062 12345", "ID", undefined],
   ])("%s in %s is %s", (raw, country, e164) => {
     expect(toE164(raw, country)).toBe(e164);
   });
@@ -102,8 +109,13 @@ describe("import rows", () => {
     [{ balance: "-5" }, "balance", "no thousands separators"],
     [{ balance: "12.345", currency: "USD" }, "balance", "USD has 2 decimal places"],
     [{ balance: "1.5", currency: "JPY" }, "balance", "JPY has 0 decimal places"],
-    [{ balance: "92233720368547758.08", currency: "USD" }, "balanceMinor", "larger than the largest amount"],
-    [{ balance: 0.1 + 0.2 }, "balance", "no thousands separators"],
+    [{ balance: "92233720368547758.08", currency: "USD" }, "balance", "larger than the largest amount"],
+    [{ balance: 0.1 + 0.2 }, "balance", "holds exactly: send the amount as a string"],
+    [{ balance: 12345678901234.56 }, "balance", "holds exactly"],
+    [{ balance: "" }, "balance", "is required"],
+    [{ balance: undefined, balanceMinor: 9007199254740993 }, "balanceMinor", "send it as a digit string"],
+    [{ balance: undefined, balanceMinor: "-5" }, "balanceMinor", "non-negative integer"],
+    [{ jurisdiction: undefined, country: "Indonesia" }, "country", "must be one of"],
     [{ balance: "1", balanceMinor: "100" }, "balance", "not both"],
     [{ daysPastDue: "-1" }, "daysPastDue", "non-negative whole number"],
     [{ daysPastDue: "3.5" }, "daysPastDue", "non-negative whole number"],
@@ -133,6 +145,18 @@ describe("import rows", () => {
     ],
     [{ timeZone: "asia/jakarta" }, { timeZone: "Asia/Jakarta" }],
     [{ timeZone: "AMERICA/NEW_YORK" }, { timeZone: "America/New_York" }],
+    // IANA's current names, though ICU gives the old ones as canonical
+    [{ timeZone: "Asia/Kolkata" }, { timeZone: "Asia/Kolkata" }],
+    [{ timeZone: "asia/kolkata" }, { timeZone: "Asia/Kolkata" }],
+    // numbers a spreadsheet exported as text to keep their leading zeros
+    [{ externalId: '="00456"' }, { externalId: "00456" }],
+    [{ externalId: "'00789" }, { externalId: "00789" }],
+    [{ phone: "'+62 812 3456 7890" }, { phone: "+6281234567890" }],
+    [{ name: "'Ali' Budi" }, { name: "'Ali' Budi" }],
+    [{ timeZone: "Europe/Kyiv" }, { timeZone: "Europe/Kyiv" }],
+    [{ timeZone: "Asia/Calcutta" }, { timeZone: "Asia/Calcutta" }],
+    [{ timeZone: "utc" }, { timeZone: "UTC" }],
+    [{ timeZone: "Etc/UTC" }, { timeZone: "UTC" }],
     [{ locale: "id_ID" }, { locale: "id-ID" }],
     [{ locale: "EN-us" }, { locale: "en-US" }],
     [{ daysPastDue: "12.0" }, { daysPastDue: 12 }],

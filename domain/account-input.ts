@@ -7,8 +7,31 @@ import { currencyCodeSchema, isCurrency, toMinorUnits } from "./money.ts";
 // valid zones are remembered, so the cache is bounded by the IANA database (and its spellings).
 const knownTimeZones = new Map<string, string>();
 
+// Zones IANA renamed whose old name ICU still gives as canonical (Asia/Kolkata comes back as
+// Asia/Calcutta). Ops type the current names; these are stored as typed, in any case.
+const RENAMED_ZONES = [
+  "Asia/Kolkata",
+  "Europe/Kyiv",
+  "Asia/Ho_Chi_Minh",
+  "Asia/Kathmandu",
+  "Asia/Yangon",
+  "America/Nuuk",
+  "Atlantic/Faroe",
+  "Pacific/Kanton",
+  "Pacific/Chuuk",
+  "Pacific/Pohnpei",
+  "America/Argentina/Buenos_Aires",
+  "America/Indiana/Indianapolis",
+  "America/Kentucky/Louisville",
+];
+// Every zone ICU lists and the renamed ones, by their spelling in lower case.
+const zoneSpellings = new Map([...Intl.supportedValuesOf("timeZone"), ...RENAMED_ZONES, "UTC"].map((zone) => [zone.toLowerCase(), zone]));
+
 /**
- * The zone as the IANA database spells it, or undefined when it is not an IANA zone.
+ * The zone as the IANA database spells it, or undefined when it is not an IANA zone. A
+ * link keeps the name typed ("Asia/Kolkata" is not turned into ICU's "Asia/Calcutta");
+ * abbreviations such as "EST" or "WIB" are refused (a fixed offset is no debtor's zone),
+ * "UTC" is taken.
  * @example canonicalTimeZone("asia/jakarta") // "Asia/Jakarta"
  */
 export function canonicalTimeZone(zone: string): string | undefined {
@@ -16,9 +39,10 @@ export function canonicalTimeZone(zone: string): string | undefined {
   if (known) return known;
   try {
     const canonical = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
-    if (!canonical || !zone.includes("/")) return undefined;
-    knownTimeZones.set(zone, canonical);
-    return canonical;
+    if (!canonical || !(zone.includes("/") || zone.toUpperCase() === "UTC")) return undefined;
+    const spelled = zoneSpellings.get(zone.toLowerCase()) ?? canonical;
+    knownTimeZones.set(zone, spelled);
+    return spelled;
   } catch {
     return undefined;
   }
@@ -68,7 +92,11 @@ const recentNumbers = new Map<string, string | undefined>();
 export function toE164(raw: string, country: string): string | undefined {
   const key = `${country} ${raw}`;
   if (recentNumbers.has(key)) return recentNumbers.get(key);
-  const number = parsePhoneNumberFromString(raw.replace(/^whatsapp:/, ""), country as CountryCode);
+  const text = raw.replace(/^whatsapp:/, "");
+  let number = parsePhoneNumberFromString(text, country as CountryCode);
+  // "0062 812…": people write 00 for the international prefix whatever their country dials
+  // (Indonesia dials 001, Kenya 000); a national number never starts 00 where that differs.
+  if (!number?.isValid() && /^\D*0\D*0/.test(text)) number = parsePhoneNumberFromString(text.replace(/^\D*0\D*0/, "+"), country as CountryCode);
   const e164 = number?.isValid() ? number.number : undefined;
   if (recentNumbers.size >= 4) recentNumbers.clear();
   recentNumbers.set(key, e164);
@@ -96,6 +124,7 @@ export const jurisdictionSchema = z
   .refine((v) => JURISDICTIONS.includes(v), `must be one of ${JURISDICTIONS.join(", ")}`);
 
 const MAX_MINOR = 2n ** 63n - 1n;
+const NOT_MINOR = "must be a non-negative integer (minor units), as a number or a digit string";
 const phone = z.string().trim().min(1).max(40);
 
 /** One account as ops send it; contact points become E.164 and money minor units. */
@@ -119,7 +148,17 @@ export const accountInputSchema = z
     product: z.string().trim().min(1).max(100),
     currency: currencyCodeSchema,
     balanceMinor: z
-      .union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, "must be a non-negative integer")])
+      .union(
+        [
+          z
+            .number()
+            // A JSON number above 2^53 has lost digits before we see it.
+            .int({ error: (issue) => (Number.isInteger(issue.input) ? "is larger than a JSON number holds exactly: send it as a digit string" : NOT_MINOR) })
+            .nonnegative(NOT_MINOR),
+          z.string().regex(/^\d+$/, NOT_MINOR),
+        ],
+        { error: (issue) => (issue.input === undefined ? "is required" : NOT_MINOR) },
+      )
       .transform((v) => BigInt(v))
       .refine((v) => v <= MAX_MINOR, "is larger than the largest amount Tagih stores (2^63 - 1 minor units)"),
     // The database stores days past due as a 32-bit integer.
@@ -222,6 +261,8 @@ export type RowResult = { account: AccountInput; problems?: undefined } | { acco
 const ROUNDED_NUMBER = /^\d(\.\d+)?E\+\d+$/i;
 const DIGIT_FIELDS = new Set<string>(["externalId", "phone", "whatsapp"] satisfies ImportColumn[]);
 const ASIDE = new Set<string>(["country", "balance", "consentWhatsapp", "consentAutodialedCalls"] satisfies ImportColumn[]);
+const STANDS_FOR: Partial<Record<string, ImportColumn>> = { balanceMinor: "balance", jurisdiction: "country" };
+const isBlank = (cell: unknown) => cell === undefined || cell === null || (typeof cell === "string" && cell.trim() === "");
 const YES = new Set(["true", "yes", "y", "1"]);
 const NO = new Set(["false", "no", "n", "0"]);
 
@@ -239,7 +280,7 @@ export function accountFromRow(row: ImportRow): RowResult {
   const aside: Partial<Record<ImportColumn, unknown>> = {};
   for (const field in row) {
     const raw = row[field as keyof ImportRow];
-    const value = typeof raw === "string" ? raw.trim() : raw;
+    const value = typeof raw === "string" ? unwrapSpreadsheetText(raw.trim()) : raw;
     if (value === "" || value === null || value === undefined) continue;
     if (typeof value === "string" && value.includes("\u0000")) problems.push({ field, reason: "contains a NUL character" });
     else if (DIGIT_FIELDS.has(field) && typeof value === "string" && ROUNDED_NUMBER.test(value)) {
@@ -286,17 +327,35 @@ export function accountFromRow(row: ImportRow): RowResult {
     // A cell refused above was left out; the schema's "required" for it would say less.
     const named = new Set(problems.map((p) => p.field));
     for (const issue of parsed.error.issues) {
-      const field = issue.path.map(String).join(".") || "(row)";
+      const path = issue.path.map(String).join(".") || "(row)";
+      // Named as the file's column where `balance` or `country` stood in for the field.
+      const standIn = STANDS_FOR[path];
+      const field = standIn && standIn in row && isBlank(row[path as keyof ImportRow]) ? standIn : path;
       if (!named.has(field)) problems.push({ field, reason: issue.message });
     }
   }
   return problems.length > 0 || !parsed.success ? { problems } : { account: parsed.data };
 }
 
+// Spreadsheets keep leading zeros by exporting a number as text: ="00456" (a formula giving
+// text) or '00456 (the text prefix). Stored as written, such an id would be another account
+// than the 00456 of a clean export.
+const FORMULA_TEXT = /^="(.*)"$/s;
+const TEXT_PREFIX = /^'(?=[\d+])/;
+
+function unwrapSpreadsheetText(cell: string): string {
+  if (cell.charCodeAt(0) === 61 /* = */) return FORMULA_TEXT.exec(cell)?.[1]?.replaceAll('""', '"') ?? cell;
+  return cell.charCodeAt(0) === 39 /* ' */ ? cell.replace(TEXT_PREFIX, "") : cell;
+}
+
 /** Major units to a minor-unit digit string; a problem (and 0, so other fields are still checked) when it cannot be exact. */
 function majorToMinor(balance: unknown, currency: unknown, problems: RowProblem[]): string {
   // A JSON number with at most 15 significant digits prints back exactly as it was written.
   const text = typeof balance === "number" && Number.isFinite(balance) && significantDigits(balance) <= 15 ? String(balance) : balance;
+  if (typeof text === "number" && Number.isFinite(text)) {
+    problems.push({ field: "balance", reason: "has more digits than a JSON number holds exactly: send the amount as a string" });
+    return "0";
+  }
   if (typeof text !== "string" || !/^\d+(\.\d+)?$/.test(text)) {
     problems.push({ field: "balance", reason: 'must be an amount in major units with "." as the decimal point and no thousands separators, such as 1234.56' });
     return "0";

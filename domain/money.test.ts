@@ -31,6 +31,10 @@ describe("money", () => {
     ["IDR", true],
     ["usd", false],
     ["ABC", false],
+    ["XOF", true], // CFA franc: X-codes can be money
+    ["XTS", false], // reserved for testing
+    ["XXX", false], // no currency
+    ["XAU", false], // gold
   ])("%s is a currency: %s", (code, ok) => {
     expect(isCurrency(code)).toBe(ok);
   });

@@ -1,8 +1,12 @@
 import currencyCodes from "currency-codes";
 import { z } from "zod";
 
+// ISO 4217 codes whose minor unit is "N.A.": metals, bond units, SDR, testing (XTS) and "no
+// currency" (XXX). No debt is owed in them; currency-codes lists them with 0 digits.
+const NOT_MONEY = new Set(["XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX"]);
+
 // currency-codes looks a code up by scanning its list; an import asks once or twice a row.
-const digitsByCode = new Map(currencyCodes.data.map((c) => [c.code, c.digits]));
+const digitsByCode = new Map(currencyCodes.data.filter((c) => !NOT_MONEY.has(c.code)).map((c) => [c.code, c.digits]));
 
 /** @example isCurrency("IDR") // true */
 export function isCurrency(code: string): boolean {
