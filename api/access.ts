@@ -33,6 +33,8 @@ const rule = (method: Method, path: string, roles: readonly Role[]): AccessRule 
 export const ACCESS: readonly AccessRule[] = [
   // Accounts and their actions
   rule("POST", "/v1/accounts", OPERATE),
+  rule("GET", "/v1/accounts", READ),
+  rule("GET", "/v1/accounts/{id}", READ),
   rule("POST", "/v1/accounts/import", OPERATE),
   rule("GET", "/v1/accounts/{id}/compliance", READ),
   rule("POST", "/v1/accounts/{id}/holds", OPERATE),

@@ -25,8 +25,8 @@ export const IDEMPOTENT_ROUTES: readonly RoutePattern[] = [
 const KEY = /^[\x20-\x7e]{1,255}$/;
 
 /**
- * Replays the first response to a retry with the same `Idempotency-Key` and body (with
- * `Idempotent-Replayed: true`); the same key with another body is a 422, and while the first
+ * Replays the first response to a retry with the same `Idempotency-Key` and request (with
+ * `Idempotent-Replayed: true`); the same key with another request is a 422, and while the first
  * request is still running a 409. A 5xx or an exception releases the key so the retry runs
  * again. Keys are per principal and route; requests without the header run as usual.
  * @example app.use("*", idempotency(db)); // after requireAccess, which sets the principal
@@ -38,9 +38,12 @@ export function idempotency(db: Database, routes: readonly RoutePattern[] = IDEM
     const claim = idempotencyClaim(c, route);
     if (!claim) return next();
     // Hono keeps the body it read, so the route's validator reads the same bytes again.
-    const fingerprint = createHash("sha256")
-      .update(await c.req.text())
-      .digest("hex");
+    const fingerprint = requestFingerprint(
+      c,
+      createHash("sha256")
+        .update(await c.req.text())
+        .digest("hex"),
+    );
     const claimed = await claimIdempotencyKey(db, claim);
     if (claimed.state !== "new") return answerClaimed(c, claimed, fingerprint);
 
@@ -73,13 +76,30 @@ export function idempotencyClaim(c: Context, route: RoutePattern): IdempotencySc
   return { key, scope: `${c.get("principal").keyId}:${route.method} ${route.path}` };
 }
 
-/** The answer to a key already claimed: 409 while the first request runs, else its replay (or 422 for another body). */
+/**
+ * What a replay must match besides the body's SHA-256 (hex): the concrete path (a launch
+ * names its campaign there; the key's scope holds only the pattern), the query string
+ * (`?mode=all-or-nothing`) and Content-Type (`charset=utf-16le`), as each changes what the
+ * same bytes mean. Query parameters are sorted and the Content-Type lowercased without
+ * spaces, so spellings of one request match.
+ * @example requestFingerprint(c, createHash("sha256").update(body).digest("hex"))
+ */
+export function requestFingerprint(c: Context, bodySha256: string): string {
+  const query = new URL(c.req.url).searchParams;
+  query.sort();
+  const contentType = (c.req.header("content-type") ?? "").toLowerCase().replace(/\s+/g, "");
+  return createHash("sha256")
+    .update(JSON.stringify([c.req.path, query.toString(), contentType, bodySha256]))
+    .digest("hex");
+}
+
+/** The answer to a key already claimed: 409 while the first request runs, else its replay (or 422 for another request). */
 export function answerClaimed(c: Context, claimed: Exclude<IdempotencyClaim, { state: "new" }>, fingerprint: string): Response {
   const key = c.req.header(IDEMPOTENCY_HEADER);
   if (claimed.state === "in-progress") return problem(c, 409, "Conflict", `a request with ${IDEMPOTENCY_HEADER} ${key} is still in progress; retry later`);
   if (claimed.fingerprint !== fingerprint) {
-    return problem(c, 422, "Unprocessable", `${IDEMPOTENCY_HEADER} ${key} was used with another request body`, [
-      { field: `header.${IDEMPOTENCY_HEADER}`, reason: "was used with another request body; use a new key for a new request" },
+    return problem(c, 422, "Unprocessable", `${IDEMPOTENCY_HEADER} ${key} was used with another request (body, path, query or content type)`, [
+      { field: `header.${IDEMPOTENCY_HEADER}`, reason: "was used with another request; use a new key for a new request" },
     ]);
   }
   return c.body(claimed.body, claimed.status as ContentfulStatusCode, {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { accountFromRow } from "../domain/account-input.ts";
 import { csvDelimiterOf, importTypeOf, openImportFile, type FileRow } from "./import-files.ts";
 import { ProblemError } from "./problem.ts";
 
@@ -47,6 +48,7 @@ describe("import files", () => {
   });
 
   it("reads a semicolon file with a BOM, CRLF and quoted separators, quotes and newlines, numbering rows as a spreadsheet does", async () => {
+    // A quoted line break does not start a row; the blank line below it is a row of its own.
     const text =
       '\uFEFFExternal ID;Name;Jurisdiction;Product;Currency;Balance;DPD\r\nA-1;"Rao; Asha ""AR""\r\nSr.";IN;card;INR;10;1\r\n\r\nA-2;Budi;ID;card;IDR;5;2\r\n';
     const rows = await rowsOf(text.replace("DPD", "days_past_due"));
@@ -56,21 +58,54 @@ describe("import files", () => {
         values: { externalId: "A-1", name: 'Rao; Asha "AR"\r\nSr.', jurisdiction: "IN", product: "card", currency: "INR", balance: "10", daysPastDue: "1" },
         problems: [],
       },
-      { row: 3, values: expect.objectContaining({ externalId: "A-2" }), problems: [] },
+      { row: 4, values: expect.objectContaining({ externalId: "A-2" }), problems: [] },
     ]);
   });
 
+  // Rows keep the numbers a spreadsheet shows: skipped lines (blank ones, a separator hint,
+  // separators only) count.
   it.each([
-    ["blank lines above the header", `\r\n \r\n${header}\r\nA-1,Budi,ID,card,IDR,1,1\r\nA-2,Asha,IN,card,INR,2,3\r\n`],
-    ["Excel's separator hint above the header", `sep=;\n${header.replaceAll(",", ";")}\nA-1;Budi;ID;card;IDR;1;1\nA-2;Asha;IN;card;INR;2;3\n`],
-    ["a BOM and the hint", `\uFEFFsep=|\n${header.replaceAll(",", "|")}\nA-1|Budi|ID|card|IDR|1|1\nA-2|Asha|IN|card|INR|2|3\n`],
-    ["classic Mac line breaks (CR only)", `${header}\rA-1,Budi,ID,card,IDR,1,1\rA-2,Asha,IN,card,INR,2,3\r`],
-    ["rows of separators only, as spreadsheets leave them", `${header}\nA-1,Budi,ID,card,IDR,1,1\n,,,,,,\nA-2,Asha,IN,card,INR,2,3\n,,,,,,\n,,,,,,\n`],
-  ])("reads a file with %s", async (_what, text) => {
+    ["blank lines above the header", `\r\n \r\n${header}\r\nA-1,Budi,ID,card,IDR,1,1\r\nA-2,Asha,IN,card,INR,2,3\r\n`, [4, 5]],
+    ["Excel's separator hint above the header", `sep=;\n${header.replaceAll(",", ";")}\nA-1;Budi;ID;card;IDR;1;1\nA-2;Asha;IN;card;INR;2;3\n`, [3, 4]],
+    ["a BOM and the hint", `\uFEFFsep=|\n${header.replaceAll(",", "|")}\nA-1|Budi|ID|card|IDR|1|1\nA-2|Asha|IN|card|INR|2|3\n`, [3, 4]],
+    ["blank lines around the hint", `\n\nsep=;\n\n${header.replaceAll(",", ";")}\nA-1;Budi;ID;card;IDR;1;1\n\nA-2;Asha;IN;card;INR;2;3\n`, [6, 8]],
+    ["classic Mac line breaks (CR only)", `${header}\rA-1,Budi,ID,card,IDR,1,1\rA-2,Asha,IN,card,INR,2,3\r`, [2, 3]],
+    ["rows of separators only, as spreadsheets leave them", `${header}\nA-1,Budi,ID,card,IDR,1,1\n,,,,,,\nA-2,Asha,IN,card,INR,2,3\n,,,,,,\n,,,,,,\n`, [2, 4]],
+    ["blank and separator-only lines between rows", `${header}\nA-1,Budi,ID,card,IDR,1,1\n\n  \n"",""\n, ,\nA-2,Asha,IN,card,INR,2,3`, [2, 7]],
+  ])("reads a file with %s, numbering rows as a spreadsheet does", async (_what, text, numbers) => {
     const rows = await rowsOf(text);
     expect(rows.map((r) => [r.row, r.values.externalId, r.values.name, r.problems])).toEqual([
-      [2, "A-1", "Budi", []],
-      [3, "A-2", "Asha", []],
+      [numbers[0], "A-1", "Budi", []],
+      [numbers[1], "A-2", "Asha", []],
+    ]);
+  });
+
+  it.each([1, 2, 7])("reads line breaks mixed in one file (CRLF, LF and CR), across chunks of %i bytes", async (chunk) => {
+    const account = (i: number) => `A-${i},Row ${i},ID,card,IDR,100,${i}`;
+    const mixed = `${header}\r\n${account(1)}\n${account(2)}\r${account(3)}\r\n${account(4)}\n${account(5)}\r${account(6)}`;
+    const quoted = `${header}\n${account(1)}\r\nA-2,"Row\r2",ID,card,IDR,100,2\r${account(3)}\n`;
+    const hinted = `\r\nsep=;\r${header.replaceAll(",", ";")}\n${account(1).replaceAll(",", ";")}\r\n\r${account(2).replaceAll(",", ";")}\r\n`;
+    expect((await rowsOf(mixed, "csv", undefined, chunk)).map((r) => [r.row, r.values.externalId, r.values.daysPastDue, r.problems])).toEqual(
+      [1, 2, 3, 4, 5, 6].map((i) => [i + 1, `A-${i}`, String(i), []]),
+    );
+    expect((await rowsOf(quoted, "csv", undefined, chunk)).map((r) => [r.row, r.values.name, r.values.daysPastDue, r.problems])).toEqual([
+      [2, "Row 1", "1", []],
+      [3, "Row\r2", "2", []],
+      [4, "Row 3", "3", []],
+    ]);
+    expect((await rowsOf(hinted, "csv", undefined, chunk)).map((r) => [r.row, r.values.externalId, r.values.daysPastDue, r.problems])).toEqual([
+      [4, "A-1", "1", []],
+      [6, "A-2", "2", []],
+    ]);
+  });
+
+  it("numbers JSON lines as an editor does: blank lines count, whatever the line break", async () => {
+    const line = (i: number) => JSON.stringify({ externalId: `J-${i}`, daysPastDue: i });
+    const rows = await rowsOf(`\n${line(2)}\r\n\r\n${line(4)}\r  \r${line(6)}\n`, "jsonl");
+    expect(rows.map((r) => [r.row, r.values.externalId])).toEqual([
+      [2, "J-2"],
+      [4, "J-4"],
+      [6, "J-6"],
     ]);
   });
 
@@ -83,9 +118,24 @@ describe("import files", () => {
     expect((await file.rows[Symbol.asyncIterator]().next()).value).toMatchObject({ row: 2, values: { externalId: "A-1" } });
   });
 
-  it("flags rows whose field count differs from the header", async () => {
-    const rows = await rowsOf(`${header}\nA-1,x,IN,card,INR,1,1,extra\n`);
-    expect(rows[0]!.problems).toEqual([{ field: "(row)", reason: "has 8 fields; the header has 7" }]);
+  it("reads missing cells at the end of a row as empty, takes extra empty cells, and flags extra cells with values", async () => {
+    const rows = await rowsOf(
+      [
+        `${header},phone,email`,
+        "A-1,Budi,ID,card,IDR,1,1,,,", // a trailing separator
+        "A-2,Budi,ID,card,IDR,1,1", // optional cells left out
+        "A-3,Budi,ID,card,IDR,1", // a required one too
+        "A-4,Budi,ID,card,IDR,1,1,,,extra, ",
+      ].join("\n"),
+    );
+    expect(rows.map((r) => [r.row, r.values.externalId, r.problems])).toEqual([
+      [2, "A-1", []],
+      [3, "A-2", []],
+      [4, "A-3", []],
+      [5, "A-4", [{ field: "(row)", reason: "has a value in field 10, beyond the header's 9 columns" }]],
+    ]);
+    expect(accountFromRow(rows[1]!.values).problems).toBeUndefined();
+    expect(accountFromRow(rows[2]!.values).problems).toEqual([{ field: "daysPastDue", reason: expect.any(String) }]);
   });
 
   it("reads a spreadsheet's Unicode text export (UTF-16 with a byte order mark, tab-separated) whatever Content-Type says", async () => {
@@ -147,6 +197,11 @@ describe("import files", () => {
     const opened = rowsOf(text);
     await expect(opened).rejects.toBeInstanceOf(ProblemError);
     await expect(opened).rejects.toThrow(detail);
+  });
+
+  it("names the row a quote that never closes starts on, blank lines counted", async () => {
+    const opened = rowsOf(`${header}\nA-1,x,IN,card,INR,1,1\n\n,,,\nA-2,"never closed,IN,card,INR,1,1\nA-3,x,IN,card,INR,1,1\n`);
+    await expect(opened).rejects.toMatchObject({ status: 400, title: "Malformed CSV", message: expect.stringMatching(/^row 5 /) });
   });
 
   it.each([

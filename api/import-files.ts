@@ -207,14 +207,15 @@ async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string;
 
 /**
  * csv-parse's own errors (codes such as CSV_INVALID_CLOSING_QUOTE) as a 400; others are the
- * upload's and pass as they are. The parser reads ahead of its reader, so the row and line are
- * those the error names (records before it, the header included, plus one) when it names them.
+ * upload's and pass as they are. The parser reads ahead of its reader, so the row is the one
+ * after the records it had read (`firstRow` is the number of the first), the line the one it
+ * names, when the error names them.
  */
-function malformedCsv(error: unknown, rowRead: number, lineRead: number): unknown {
+function malformedCsv(error: unknown, firstRow: number, rowRead: number, lineRead: number): unknown {
   const code = String((error as { code?: unknown }).code);
   if (!code.startsWith("CSV_")) return error;
   const { records, lines } = error as { records?: unknown; lines?: unknown };
-  const row = typeof records === "number" ? records + 1 : rowRead;
+  const row = typeof records === "number" ? firstRow + records : rowRead;
   const line = typeof lines === "number" ? lines : lineRead;
   if (code === "CSV_MAX_RECORD_SIZE") {
     const reason = `row ${row} ${TOO_LONG}: does a quoted field in it never close?`;
@@ -245,52 +246,57 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   const { line, number, text } = await peekLine(source);
   if (line.trim() === "") throw new ProblemError(400, "Empty file", "the file is empty", [{ field: "(body)", reason: "empty" }]);
   const hint = SEPARATOR_HINT.exec(line.replace(/^\uFEFF/, "").trim());
+  // The hint is not a row to read, but it is a line the user sees, so it keeps its number.
+  const firstRow = hint ? number + 1 : 1;
   const parser = parse({
     delimiter: hint ? hint[1]! : csvDelimiterOf(line),
-    // Excel reads the hint and does not show it: the header is still row 1.
-    from_line: hint ? number + 1 : 1,
+    // Any of the three, mixed in one file too (csv-parse would keep to the first it meets).
+    record_delimiter: ["\r\n", "\n", "\r"],
+    from_line: firstRow,
     bom: true,
     relax_column_count: true,
-    skip_empty_lines: true,
-    // A row of separators only (",,,,"), as spreadsheets leave below the data, is a blank line.
-    skip_records_with_empty_values: true,
     relax_quotes: true,
     max_record_size: MAX_ROW_BYTES,
   });
   // Errors reach the reader through the parser; this promise only must not go unhandled.
   pipeline(Readable.from(text), parser).catch(() => {});
-  const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
-  // A short file is parsed whole at once: its first error may surface with the header.
-  const header = await records.next().catch((error: unknown) => {
-    throw malformedCsv(error, 1, parser.info.lines);
-  });
-  const headerCells = header.done ? [] : (header.value as string[]);
-  const columns = headerColumns(headerCells);
-  async function* rows(): AsyncGenerator<FileRow> {
-    let row = 1;
+  // Each record is a row as a spreadsheet numbers them (a quoted line break does not start
+  // one). Blank rows and rows of separators only (",,,,", as spreadsheets leave below the
+  // data) are skipped here, not by csv-parse, which would not count them.
+  async function* records(): AsyncGenerator<{ row: number; cells: string[] }> {
+    let row = firstRow - 1;
     try {
-      for (let next = await records.next(); !next.done; next = await records.next()) {
+      for await (const cells of parser as AsyncIterable<string[]>) {
         row += 1;
-        const cells = next.value as string[];
-        const values: ImportRow = {};
-        const problems: RowProblem[] = [];
-        if (cells.length !== headerCells.length) {
-          problems.push({ field: "(row)", reason: `has ${cells.length} fields; the header has ${headerCells.length}` });
-        }
-        for (const [index, column] of columns.byIndex) {
-          const cell = cells[index];
-          if (cell === undefined) continue;
-          if (cell.includes(REPLACEMENT))
-            problems.push({
-              field: column,
-              reason: "is not readable in the file's charset (send the charset in Content-Type, e.g. text/csv; charset=windows-1252)",
-            });
-          values[column] = cell;
-        }
-        yield { row, values, problems };
+        if (cells.some((cell) => cell.trim() !== "")) yield { row, cells };
       }
     } catch (error) {
-      throw malformedCsv(error, row + 1, parser.info.lines);
+      throw malformedCsv(error, firstRow, row + 1, parser.info.lines);
+    }
+  }
+  const numbered = records();
+  const header = await numbered.next();
+  const headerCells = header.done ? [] : header.value.cells;
+  const columns = headerColumns(headerCells);
+  async function* rows(): AsyncGenerator<FileRow> {
+    for await (const { row, cells } of numbered) {
+      const values: ImportRow = {};
+      const problems: RowProblem[] = [];
+      // Missing cells at the end of a row are empty ones; cells beyond the header's columns
+      // must be empty too (a trailing separator), or the row is not laid out as the header is.
+      const stray = cells.findIndex((cell, index) => index >= headerCells.length && cell.trim() !== "");
+      if (stray >= 0) problems.push({ field: "(row)", reason: `has a value in field ${stray + 1}, beyond the header's ${headerCells.length} columns` });
+      for (const [index, column] of columns.byIndex) {
+        const cell = cells[index];
+        if (cell === undefined) continue;
+        if (cell.includes(REPLACEMENT))
+          problems.push({
+            field: column,
+            reason: "is not readable in the file's charset (send the charset in Content-Type, e.g. text/csv; charset=windows-1252)",
+          });
+        values[column] = cell;
+      }
+      yield { row, values, problems };
     }
   }
   return { rows: rows(), ignoredColumns: columns.ignored };

@@ -113,7 +113,7 @@ describe("import rows", () => {
     [{ balance: 0.1 + 0.2 }, "balance", "holds exactly: send the amount as a string"],
     [{ balance: 12345678901234.56 }, "balance", "holds exactly"],
     [{ balance: "" }, "balance", "is required"],
-    [{ balance: undefined, balanceMinor: 9007199254740993 }, "balanceMinor", "send it as a digit string"],
+    [{ balance: undefined, balanceMinor: 2 ** 53 + 2 }, "balanceMinor", "send it as a digit string"],
     [{ balance: undefined, balanceMinor: "-5" }, "balanceMinor", "non-negative integer"],
     [{ jurisdiction: undefined, country: "Indonesia" }, "country", "must be one of"],
     [{ balance: "1", balanceMinor: "100" }, "balance", "not both"],

@@ -24,6 +24,8 @@ const EXPECTED: Record<string, Role[] | "public"> = {
   "GET /healthz": "public",
   "GET /readyz": "public",
   "POST /v1/accounts": OPERATE,
+  "GET /v1/accounts": READ,
+  "GET /v1/accounts/{id}": READ,
   "POST /v1/accounts/import": OPERATE,
   "GET /v1/imports": READ,
   "GET /v1/imports/{id}": READ,

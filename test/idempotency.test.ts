@@ -92,6 +92,21 @@ describe("Idempotency-Key", () => {
     await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/cancel`);
   });
 
+  it("refuses the same key for a launch of another campaign (422): the path names what the request does", async () => {
+    const [one, other] = await Promise.all(
+      ["Launched once", "Not launched by a replay"].map(
+        async (name) => (await api(stack.apiUrl, "POST", "/v1/campaigns", campaignBody(name))).body.id as string,
+      ),
+    );
+    const key = randomUUID();
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${one}/launch`, undefined, keyed(key))).status).toBe(202);
+    const reused = await api(stack.apiUrl, "POST", `/v1/campaigns/${other}/launch`, undefined, keyed(key));
+    expect(reused.status).toBe(422);
+    expect(reused.headers.get("idempotent-replayed")).toBeNull();
+    expect((await stack.db.campaign.findUniqueOrThrow({ where: { id: other } })).status).toBe("draft");
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${one}/cancel`);
+  });
+
   it("gives the key up after a server error, so the retry runs again", async () => {
     const name = `Fails once ${randomUUID()}`;
     const key = randomUUID();

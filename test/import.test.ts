@@ -149,6 +149,81 @@ describe("portfolio import", () => {
     expect(await account(`V-${t}`)).toMatchObject({ name: "Newer", balanceMinor: 2n });
   });
 
+  it("keeps the contact details and consent a refresh file leaves out, clears what an empty cell names, and the accounts API does likewise", async () => {
+    const t = tag();
+    const full =
+      "externalId,name,phone,email,whatsapp,timeZone,locale,jurisdiction,product,currency,balance,daysPastDue,dueDate,consentWhatsapp,consentAutodialedCalls\n" +
+      `K-${t},Budi,0812-3456-7890,budi@example.com,0812-3456-7891,Asia/Jakarta,id-ID,ID,card,IDR,1500,12,2026-12-25,yes,yes\n`;
+    expect((await upload(full)).body).toMatchObject({ imported: 1 });
+    const stored = { phone: "+6281234567890", email: "budi@example.com", whatsapp: "+6281234567891", timeZone: "Asia/Jakarta", locale: "id-ID" };
+    const consent = { consentWhatsapp: true, consentAutodialed: true };
+
+    // A balance refresh: only the required columns.
+    const refresh = `externalId,name,country,product,currency,balance,daysPastDue\nK-${t},Budi,ID,card,IDR,1200,13\n`;
+    expect((await upload(refresh)).body).toMatchObject({ imported: 0, updated: 1 });
+    expect(await account(`K-${t}`)).toMatchObject({ ...stored, ...consent, balanceMinor: 120000n, daysPastDue: 13, dueDate: new Date("2026-12-25") });
+
+    // A column the file has sets the field for every row: an empty cell clears it.
+    await upload(`externalId,name,country,product,currency,balance,daysPastDue,email,consentWhatsapp\nK-${t},Budi,ID,card,IDR,1200,13,,no\n`);
+    expect(await account(`K-${t}`)).toMatchObject({ ...stored, email: null, consentWhatsapp: false, consentAutodialed: true });
+
+    // JSON lines name fields line by line.
+    const jsonl = (o: object) => JSON.stringify({ name: "Budi", country: "ID", product: "card", currency: "IDR", balance: "1000", daysPastDue: 14, ...o });
+    const lines = [jsonl({ externalId: `K-${t}` }), jsonl({ externalId: `L-${t}`, phone: "0812-3456-7892" }), jsonl({ externalId: `K-${t}`, locale: "en-ID" })];
+    expect((await upload(lines.join("\n"), { "content-type": "application/x-ndjson" })).body).toMatchObject({ status: "completed", imported: 1, updated: 2 });
+    expect(await account(`K-${t}`)).toMatchObject({ ...stored, email: null, locale: "en-ID", balanceMinor: 100000n, daysPastDue: 14 });
+    expect(await account(`L-${t}`)).toMatchObject({ phone: "+6281234567892", locale: "en", consentWhatsapp: false });
+
+    const base = { name: "Budi", jurisdiction: "ID", product: "card", currency: "IDR", balanceMinor: 1, daysPastDue: 1 };
+    const { status } = await api(stack.apiUrl, "POST", "/v1/accounts", {
+      accounts: [
+        { ...base, externalId: `K-${t}` },
+        { ...base, externalId: `L-${t}`, phone: "0812-3456-7893" },
+      ],
+    });
+    expect(status).toBe(200);
+    expect(await account(`K-${t}`)).toMatchObject({ phone: stored.phone, whatsapp: stored.whatsapp, locale: "en-ID", balanceMinor: 1n });
+    expect(await account(`L-${t}`)).toMatchObject({ phone: "+6281234567893" });
+  });
+
+  it("finds an imported account by its external id, and reads it with its holds, opt-outs and promises", async () => {
+    const t = tag();
+    await upload(`externalId,name,phone,country,product,currency,balance,daysPastDue\nF-${t},Asha Rao,98765 43210,IN,loan,INR,250.5,40\n`);
+    const found = await api(stack.apiUrl, "GET", `/v1/accounts?externalId=F-${t}`);
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ items: [{ externalId: `F-${t}`, phone: "+919876543210", balanceMinor: "25050", currency: "INR" }], nextCursor: null });
+    const id = found.body.items[0].id as string;
+    await api(stack.apiUrl, "POST", `/v1/accounts/${id}/holds`, { kind: "dispute", note: "says paid" });
+    await api(stack.apiUrl, "POST", `/v1/accounts/${id}/opt-outs`, { channel: "sms" });
+    await api(stack.apiUrl, "POST", `/v1/accounts/${id}/promises`, { amountMinor: 10000, dueDate: "2027-01-15" });
+    const read = await api(stack.apiUrl, "GET", `/v1/accounts/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({
+      id,
+      name: "Asha Rao",
+      holds: [{ kind: "dispute", note: "says paid" }],
+      optOuts: [{ channel: "sms", source: "ops" }],
+      promises: [{ amountMinor: "10000", currency: "INR", dueDate: "2027-01-15", status: "open" }],
+      journeys: [],
+      attempts: [],
+    });
+    expect((await api(stack.apiUrl, "GET", `/v1/accounts?externalId=nobody-${t}`)).body).toEqual({ items: [], nextCursor: null });
+    expect((await api(stack.apiUrl, "GET", `/v1/accounts/${randomUUID()}`)).status).toBe(404);
+
+    // Every account, page by page, each once.
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const pageOf = await api(stack.apiUrl, "GET", `/v1/accounts?limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      for (const a of pageOf.body.items) {
+        expect(seen.has(a.id)).toBe(false);
+        seen.add(a.id);
+      }
+      cursor = pageOf.body.nextCursor;
+    } while (cursor);
+    expect(seen.size).toBe(await stack.db.account.count());
+  });
+
   it("all-or-nothing writes nothing when any row is rejected, and keeps every rejection readable page by page", async () => {
     const t = tag();
     const head = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";
@@ -240,6 +315,47 @@ describe("portfolio import", () => {
       detail: { imported: 1, mode: "valid-rows" },
     });
     expect(entry.actor).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  const header = "externalId,name,jurisdiction,product,currency,balance,daysPastDue";
+
+  it.each([
+    ["a missing column", csv, "externalId,name,product,currency,daysPastDue\nM-1,X,card,INR,1\n", 400],
+    ["an empty file", csv, "", 400],
+    ["a header without rows", csv, `${header}\n`, 400],
+    ["an unknown charset", { "content-type": "text/csv; charset=klingon" }, `${header}\nK-1,Name,KE,loan,KES,5,1\n`, 415],
+  ])("frees the Idempotency-Key of an import refused before any row is read (%s), so a retry runs again", async (_, headers, file, status) => {
+    const key = `refused-${tag()}`;
+    const first = await upload(file, { ...headers, "idempotency-key": key });
+    expect(first.status).toBe(status);
+    const again = await upload(file, { ...headers, "idempotency-key": key });
+    expect(again.status).toBe(status);
+    expect(again.body.detail).toBe(first.body.detail);
+    const t = tag();
+    const fixed = await upload(`${header}\nR-${t},Name,KE,loan,KES,5,1\n`, { ...csv, "idempotency-key": key });
+    expect(fixed.status).toBe(200);
+    expect(fixed.headers.get("idempotent-replayed")).toBeNull();
+    expect(await account(`R-${t}`)).not.toBeNull();
+  });
+
+  it("refuses an import's Idempotency-Key with the same file in another mode or charset (422): they are other requests", async () => {
+    const t = tag();
+    const file = `${header}\nV-${t},Name,KE,loan,KES,5,1\n`;
+    const key = `variant-${t}`;
+    const first = await upload(file, { ...csv, "idempotency-key": key });
+    expect(first.status).toBe(200);
+    for (const [headers, query] of [
+      [csv, "?mode=all-or-nothing"],
+      [{ "content-type": "text/csv; charset=utf-16le" }, ""],
+    ] as const) {
+      const other = await upload(file, { ...headers, "idempotency-key": key }, query);
+      expect(other.status).toBe(422);
+      expect(other.headers.get("idempotent-replayed")).toBeNull();
+      expect(other.body.errors[0].field).toBe("header.Idempotency-Key");
+    }
+    const again = await upload(file, { ...csv, "idempotency-key": key });
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.body).toEqual(first.body);
   });
 
   it("refuses what is not an import file before writing anything", async () => {

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { recordAudit } from "../../store/audit.ts";
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../../store/idempotency.ts";
 import { principalOf } from "../access.ts";
-import { answerClaimed, idempotencyClaim } from "../idempotency.ts";
+import { answerClaimed, idempotencyClaim, requestFingerprint } from "../idempotency.ts";
 
 /** The path of the streamed import, exempt from the API's request body limit. */
 export const IMPORT_PATH = "/v1/accounts/import";
@@ -153,7 +153,7 @@ export function importRoutes({ db, temporal, bulk, rowValidators, logger }: ApiD
     const claimed = claim && (await claimIdempotencyKey(db, claim));
     if (claimed && claimed.state !== "new") {
       // A retry: the file is read to its end only to compare it with the first one's.
-      return answerClaimed(c, claimed, claimed.state === "done" ? await sha256Of(body) : "");
+      return answerClaimed(c, claimed, claimed.state === "done" ? requestFingerprint(c, await sha256Of(body)) : "");
     }
     const length = Number(c.req.header("content-length"));
     const options = {
@@ -163,11 +163,13 @@ export function importRoutes({ db, temporal, bulk, rowValidators, logger }: ApiD
       bytesTotal: Number.isSafeInteger(length) ? length : undefined,
       rejectionsShown: REJECTIONS_SHOWN,
     };
-    const file = await openImportFile(body, type.format, type.charset);
-    const record = await startImport(db, options);
-    const log = logger.child({ importId: record.id });
-    log.info({ format: type.format, mode }, "import started");
+    let record: Import | undefined;
+    let log = logger;
     try {
+      const file = await openImportFile(body, type.format, type.charset);
+      record = await startImport(db, options);
+      log = logger.child({ importId: record.id });
+      log.info({ format: type.format, mode }, "import started");
       const summary = await runImport({ db, temporal, logger, bulk, rowValidators }, file, record, options);
       log.info(
         { rows: summary.import.rows, imported: summary.import.imported, updated: summary.import.updated, rejected: summary.import.rejectedCount },
@@ -188,11 +190,14 @@ export function importRoutes({ db, temporal, bulk, rowValidators, logger }: ApiD
         },
       });
       // The SHA-256 of the file was taken while it streamed.
-      if (claim) await completeIdempotencyKey(db, { ...claim, fingerprint: file.fingerprint(), status: 200, body: JSON.stringify(answer) });
+      if (claim)
+        await completeIdempotencyKey(db, { ...claim, fingerprint: requestFingerprint(c, file.fingerprint()), status: 200, body: JSON.stringify(answer) });
       return c.json(answer, 200);
     } catch (error) {
-      // A broken or refused upload may be sent again under the same key.
+      // A broken or refused upload (even before any row) was not read to its end, so there is
+      // no fingerprint to replay against: freed, the key may be sent again.
       if (claim) await releaseIdempotencyKey(db, claim);
+      if (!record) throw error;
       const failed = await db.import.findUniqueOrThrow({ where: { id: record.id } });
       const kept = mode === "all-or-nothing" ? "nothing was kept" : `${failed.imported + failed.updated} rows were kept`;
       log.warn({ err: error, rows: failed.rows }, "import failed");
