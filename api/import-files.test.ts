@@ -66,9 +66,10 @@ describe("import files", () => {
   // separators only) count.
   it.each([
     ["blank lines above the header", `\r\n \r\n${header}\r\nA-1,Budi,ID,card,IDR,1,1\r\nA-2,Asha,IN,card,INR,2,3\r\n`, [4, 5]],
-    ["Excel's separator hint above the header", `sep=;\n${header.replaceAll(",", ";")}\nA-1;Budi;ID;card;IDR;1;1\nA-2;Asha;IN;card;INR;2;3\n`, [3, 4]],
-    ["a BOM and the hint", `\uFEFFsep=|\n${header.replaceAll(",", "|")}\nA-1|Budi|ID|card|IDR|1|1\nA-2|Asha|IN|card|INR|2|3\n`, [3, 4]],
-    ["blank lines around the hint", `\n\nsep=;\n\n${header.replaceAll(",", ";")}\nA-1;Budi;ID;card;IDR;1;1\n\nA-2;Asha;IN;card;INR;2;3\n`, [6, 8]],
+    // Excel hides the hint: the header is its row 1
+    ["Excel's separator hint above the header", `sep=;\n${header.replaceAll(",", ";")}\nA-1;Budi;ID;card;IDR;1;1\nA-2;Asha;IN;card;INR;2;3\n`, [2, 3]],
+    ["a BOM and the hint", `\uFEFFsep=|\n${header.replaceAll(",", "|")}\nA-1|Budi|ID|card|IDR|1|1\nA-2|Asha|IN|card|INR|2|3\n`, [2, 3]],
+    ["blank lines around the hint", `\n\nsep=;\n\n${header.replaceAll(",", ";")}\nA-1;Budi;ID;card;IDR;1;1\n\nA-2;Asha;IN;card;INR;2;3\n`, [5, 7]],
     ["classic Mac line breaks (CR only)", `${header}\rA-1,Budi,ID,card,IDR,1,1\rA-2,Asha,IN,card,INR,2,3\r`, [2, 3]],
     ["rows of separators only, as spreadsheets leave them", `${header}\nA-1,Budi,ID,card,IDR,1,1\n,,,,,,\nA-2,Asha,IN,card,INR,2,3\n,,,,,,\n,,,,,,\n`, [2, 4]],
     ["blank and separator-only lines between rows", `${header}\nA-1,Budi,ID,card,IDR,1,1\n\n  \n"",""\n, ,\nA-2,Asha,IN,card,INR,2,3`, [2, 7]],
@@ -94,8 +95,16 @@ describe("import files", () => {
       [4, "Row 3", "3", []],
     ]);
     expect((await rowsOf(hinted, "csv", undefined, chunk)).map((r) => [r.row, r.values.externalId, r.values.daysPastDue, r.problems])).toEqual([
-      [4, "A-1", "1", []],
-      [6, "A-2", "2", []],
+      [3, "A-1", "1", []],
+      [5, "A-2", "2", []],
+    ]);
+  });
+
+  it("refuses a JSON line giving one field under two spellings, rather than keeping either silently", async () => {
+    const rows = await rowsOf(`${JSON.stringify({ externalId: "A", external_id: "B", Balance: "1", balance: "2" })}\n`, "jsonl");
+    expect(rows[0]!.problems).toEqual([
+      { field: "externalId", reason: "is given twice, as externalId and external_id" },
+      { field: "balance", reason: "is given twice, as Balance and balance" },
     ]);
   });
 

@@ -246,8 +246,10 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   const { line, number, text } = await peekLine(source);
   if (line.trim() === "") throw new ProblemError(400, "Empty file", "the file is empty", [{ field: "(body)", reason: "empty" }]);
   const hint = SEPARATOR_HINT.exec(line.replace(/^\uFEFF/, "").trim());
-  // The hint is not a row to read, but it is a line the user sees, so it keeps its number.
+  // The hint is not a row to read, and a spreadsheet hides it: the header is the row after
+  // any blank lines above the hint.
   const firstRow = hint ? number + 1 : 1;
+  const hidden = hint ? 1 : 0;
   const parser = parse({
     delimiter: hint ? hint[1]! : csvDelimiterOf(line),
     // Any of the three, mixed in one file too (csv-parse would keep to the first it meets).
@@ -264,7 +266,7 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   // one). Blank rows and rows of separators only (",,,,", as spreadsheets leave below the
   // data) are skipped here, not by csv-parse, which would not count them.
   async function* records(): AsyncGenerator<{ row: number; cells: string[] }> {
-    let row = firstRow - 1;
+    let row = firstRow - 1 - hidden;
     try {
       for await (const cells of parser as AsyncIterable<string[]>) {
         row += 1;
@@ -287,8 +289,8 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
       const stray = cells.findIndex((cell, index) => index >= headerCells.length && cell.trim() !== "");
       if (stray >= 0) problems.push({ field: "(row)", reason: `has a value in field ${stray + 1}, beyond the header's ${headerCells.length} columns` });
       for (const [index, column] of columns.byIndex) {
-        const cell = cells[index];
-        if (cell === undefined) continue;
+        // A cell missing at the end of a short row is an empty one: its column is in the file.
+        const cell = cells[index] ?? "";
         if (cell.includes(REPLACEMENT))
           problems.push({
             field: column,
@@ -356,11 +358,15 @@ function jsonLineValues(line: string): { values: ImportRow; problems: RowProblem
     return { values: {}, problems: [{ field: "(row)", reason: "is not a JSON object" }] };
   const values: ImportRow = {};
   const problems: RowProblem[] = [];
+  const keyOf = new Map<string, string>();
   for (const [key, value] of Object.entries(parsed)) {
     const column = key === "consent" ? "consent" : importColumnOf(key);
     if (!column) problems.push({ field: key, reason: "is not an account field" });
+    // "externalId" and "external_id" are one field: which of the two values is meant?
+    else if (keyOf.has(column)) problems.push({ field: column, reason: `is given twice, as ${keyOf.get(column)} and ${key}` });
     else if (typeof value === "string" && value.includes(REPLACEMENT)) problems.push({ field: column, reason: "is not readable in the file's charset" });
     else values[column] = value;
+    if (column) keyOf.set(column, key);
   }
   return { values, problems };
 }

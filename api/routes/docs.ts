@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { accessRule, isPublicPath } from "../access.ts";
 import { IDEMPOTENCY_HEADER, IDEMPOTENT_ROUTES } from "../idempotency.ts";
 import { findRoute } from "../route-pattern.ts";
+import { IMPORT_PATH } from "./imports.ts";
 
 // Swagger UI is served from the installed package: browsers here cannot reach a CDN.
 const swaggerDir = join(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"), "..");
@@ -42,7 +43,8 @@ function describeAccess(doc: Document): Document {
         401: { description: "No API key, or an unknown or revoked one" },
         403: { description: "The key's role may not call this" },
       };
-      if (findRoute(IDEMPOTENT_ROUTES, method, path)) {
+      // The streamed import claims its key itself (see IMPORT_PATH's route).
+      if (findRoute(IDEMPOTENT_ROUTES, method, path) || (method === "post" && path === IMPORT_PATH)) {
         operation.parameters = [
           ...(operation.parameters ?? []),
           {
@@ -50,7 +52,7 @@ function describeAccess(doc: Document): Document {
             in: "header",
             required: false,
             description:
-              "1–255 printable characters. A retry with the same key and body gets the first response again (`Idempotent-Replayed: true`) for 24 hours; another body gets 422; while the first request runs, 409.",
+              "1–255 printable characters. A retry of the same request (body, path, query string, Content-Type) gets the first response again (`Idempotent-Replayed: true`) for 24 hours; another request under the key gets 422; while the first request runs, 409.",
             schema: { type: "string", minLength: 1, maxLength: 255 },
           },
         ];
