@@ -119,6 +119,9 @@ describe("holidays", () => {
     ["ID Independence Day 2027", id("2027-08-17T05:00:00Z"), blocked(["holiday"], "2027-08-18T01:00:00Z")],
     ["ID Christmas 2027 (Saturday), then Sunday", id("2027-12-25T03:00:00Z"), blocked(["holiday"], "2027-12-27T01:00:00Z")],
     ["ID 2028 has no calendar yet: blocked", id("2028-01-04T03:00:00Z"), blocked(["holiday"], null)],
+    // Only the hours fail now, but the next morning is in 2028: the reasons say why nothing can be allowed
+    ["ID New Year's Eve 2027 at night, 2028 has no calendar", id("2027-12-31T14:00:00Z"), blocked(["contact-hours", "holiday"], null)],
+    ["KE New Year's Eve 2027 at night", ke("2027-12-31T17:00:00Z"), blocked(["contact-hours", "holiday"], null)],
     ["KE Jamhuri Day 2026 (Saturday), then Sunday", ke("2026-12-12T09:00:00Z"), blocked(["holiday"], "2026-12-14T05:00:00Z")],
     ["KE Christmas, Boxing Day 2026, then Sunday", ke("2026-12-25T09:00:00Z"), blocked(["holiday"], "2026-12-28T05:00:00Z")],
     ["KE Mashujaa Day 2027", ke("2027-10-20T09:00:00Z"), blocked(["holiday"], "2027-10-21T05:00:00Z")],
@@ -372,6 +375,16 @@ describe("India microfinance hours 09:00–18:00", () => {
     ["17:59:59 IST", mfi("2026-12-08T12:29:59Z"), open("2026-12-08T12:29:59Z")],
     ["18:00 IST", mfi("2026-12-08T12:30:00Z"), blocked(["contact-hours"], "2026-12-09T03:30:00Z")],
     ["18:00 IST, another product", ask("IN", "email", "2026-12-08T12:30:00Z", { product: "credit-card" }), open("2026-12-08T12:30:00Z")],
+    [
+      "18:00 IST, spelled Microfinance",
+      ask("IN", "email", "2026-12-08T12:30:00Z", { product: "Microfinance" }),
+      blocked(["contact-hours"], "2026-12-09T03:30:00Z"),
+    ],
+    [
+      "18:00 IST, spelled micro-finance ",
+      ask("IN", "email", "2026-12-08T12:30:00Z", { product: "micro-finance " }),
+      blocked(["contact-hours"], "2026-12-09T03:30:00Z"),
+    ],
   ])("%s", check);
 });
 

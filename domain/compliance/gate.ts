@@ -12,7 +12,8 @@
  * an allowed interval can begin. The search jumps there, evaluates again, and repeats:
  * the first instant with no failure is the earliest allowed one. This assumes no DST
  * change inside a contact window, which holds for every zone served (clocks change at
- * night). The search gives up, answering null, beyond HORIZON_DAYS.
+ * night). The search gives up, answering null, beyond HORIZON_DAYS, or on a date beyond the
+ * shipped holiday calendars (fail-closed), which it then names among the reasons.
  */
 import type { DateTime } from "luxon";
 import { policyFor } from "./policies/index.ts";
@@ -43,7 +44,9 @@ export function evaluateContactUnder(policy: Policy, input: GateInput): GateDeci
   const standing = [...holdRule(input), ...optOutRule(input), ...consentRule(input, policy)];
   const failures = failuresAt(evaluation, at);
   const reasons: GateReason[] = [...standing, ...failures.map(({ rule, detail }) => ({ rule, detail }))];
-  const next = standing.length > 0 ? null : earliestPassing(evaluation, at, failures);
+  const { next, uncalendared } = standing.length > 0 ? { next: null } : earliestPassing(evaluation, at, failures);
+  // The search ran into a year without a holiday calendar: that is why nothing can be allowed.
+  if (uncalendared && !reasons.some((r) => r.detail === uncalendared.detail)) reasons.push({ rule: uncalendared.rule, detail: uncalendared.detail });
   return {
     allowed: reasons.length === 0,
     reasons,
@@ -72,23 +75,32 @@ function possibleZones(policy: Policy, timeZone: GateInput["timeZone"]): string[
 /** The product's variant of the windows if the policy has one, else the policy's windows. */
 function windowsFor(policy: Policy, product: string | undefined): ChannelWindows {
   const variants = Object.entries(policy.productWindows ?? {});
-  return variants.find(([name]) => name === product)?.[1] ?? policy.windows;
+  const key = productKey(product);
+  return variants.find(([name]) => productKey(name) === key)?.[1] ?? policy.windows;
 }
+
+// Product names are ops' own: "Microfinance", "micro-finance" and "micro_finance " are one.
+const productKey = (name: string | undefined) => name?.toLowerCase().replace(/[^\p{L}\p{N}]/gu, "");
 
 function failuresAt(evaluation: Evaluation, instant: DateTime): Failure[] {
   const views = evaluation.zones.map((zone) => viewIn(instant, zone));
   return TIMED_RULES.flatMap((rule) => rule(evaluation, views));
 }
 
-/** The earliest instant at or after `at` without failures, given the failures at `at`. */
-function earliestPassing(evaluation: Evaluation, at: DateTime, failuresAtStart: Failure[]): DateTime | null {
+/**
+ * The earliest instant at or after `at` without failures, given the failures at `at`; none
+ * beyond the horizon or past the holiday calendars (then the failure that stopped it).
+ */
+function earliestPassing(evaluation: Evaluation, at: DateTime, failuresAtStart: Failure[]): { next: DateTime | null; uncalendared?: Failure } {
   const horizon = at.plus({ days: HORIZON_DAYS });
   let t = at;
   for (let failures = failuresAtStart; failures.length > 0; failures = failuresAt(evaluation, t)) {
+    const uncalendared = failures.find((f) => f.uncalendared);
+    if (uncalendared) return { next: null, uncalendared };
     t = liftTimes(evaluation, failures).reduce((a, b) => (b > a ? b : a));
-    if (t > horizon) return null;
+    if (t > horizon) return { next: null };
   }
-  return t;
+  return { next: t };
 }
 
 /**

@@ -27,6 +27,8 @@ export interface Evaluation {
 /** A timed rule failing in one zone; `view` is the instant as seen there. */
 export interface Failure extends GateReason {
   view: LocalView;
+  /** The date is beyond the shipped holiday calendars: no later date can be known to pass. */
+  uncalendared?: true;
 }
 
 /** A timed rule, given the instant as seen in each possible zone. */
@@ -87,7 +89,7 @@ export const holidayRule: TimedRule = ({ policy }, views) => {
     const lookup = lookUpHoliday(rule.calendar, date);
     if (!lookup.covered) {
       const detail = `no ${rule.calendar} holiday calendar for ${date.slice(0, 4)}: ${date} in ${view.zone} cannot be checked, so it is blocked (${rule.source})`;
-      return [{ rule: "holiday", detail, view }];
+      return [{ rule: "holiday", detail, view, uncalendared: true }];
     }
     if (lookup.holiday === null) return [];
     return [
