@@ -88,6 +88,16 @@ describe("POST /v1/compliance/evaluate", () => {
     expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(field);
   });
 
+  it("says what is wrong with a single time zone, not that it is no list either", async () => {
+    const response = await api(stack.apiUrl, "POST", "/v1/compliance/evaluate", {
+      jurisdiction: "ID",
+      channel: "sms",
+      at: "2026-12-07T12:00:00Z",
+      timeZone: "Mars/Base",
+    });
+    expect(response.body.errors).toEqual([{ field: "timeZone", reason: "must be an IANA time zone such as Asia/Jakarta" }]);
+  });
+
   it("is in the OpenAPI document", async () => {
     const doc = await api(stack.apiUrl, "GET", "/openapi.json");
     expect(doc.body.paths["/v1/compliance/evaluate"].post).toBeDefined();

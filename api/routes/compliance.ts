@@ -14,7 +14,12 @@ const instant = z.iso.datetime({ offset: true, message: "must be an ISO-8601 ins
 const evaluateRequest = z
   .object({
     jurisdiction: jurisdictionSchema,
-    timeZone: z.union([timeZoneSchema, z.array(timeZoneSchema).min(1)]).optional(),
+    timeZone: z
+      .union([timeZoneSchema, z.array(timeZoneSchema).min(1)], {
+        // A single zone that is not one: say so, not that it is no list either.
+        error: (issue) => (typeof issue.input === "string" ? "must be an IANA time zone such as Asia/Jakarta" : "must be an IANA time zone or a list of them"),
+      })
+      .optional(),
     channel: z.enum(CHANNELS),
     at: instant,
     history: z
