@@ -32,15 +32,18 @@ describe("import chunks", () => {
     expect(chunks).toEqual(expected);
   });
 
-  it("passes on the error of a failed upload", async () => {
+  it("passes on the error of a failed upload after the rows read before it", async () => {
     async function* broken(): AsyncGenerator<FileRow> {
       yield { row: 2, values: {}, problems: [] };
+      yield { row: 3, values: {}, problems: [] };
       throw new Error("client went away");
     }
+    const chunks: number[][] = [];
     await expect(
       (async () => {
-        for await (const chunk of chunksOf(broken(), 10, 20)) expect(chunk).toBeDefined();
+        for await (const chunk of chunksOf(broken(), 10, 1000)) chunks.push(chunk.map((r) => r.row));
       })(),
     ).rejects.toThrow("client went away");
+    expect(chunks).toEqual([[2, 3]]);
   });
 });

@@ -75,8 +75,8 @@ interface Batch {
  * record always tells what is stored. "all-or-nothing": one transaction for the whole file;
  * after the first rejection nothing more is written, the rest is only validated so every bad
  * row is listed, then it rolls back. When reading fails (the upload died, the file is
- * malformed) the import is marked failed and the error rethrown; what committed stays
- * (valid-rows) or nothing does (all-or-nothing). Then payments kept for accounts that now
+ * malformed) the import is marked failed and the error rethrown; every row before the failure
+ * is stored or listed (valid-rows) or nothing is (all-or-nothing). Then payments kept for accounts that now
  * exist are applied (`reconcilePayments`).
  *
  * Batches go through `bulk`, a node-postgres pool, rather than the Prisma client: its raw
@@ -138,7 +138,10 @@ export async function runImport(
         }
       }
     } catch (error) {
-      // The batch in flight still lands (valid-rows keeps it) before the import is marked failed.
+      // Every row before the failure came through whole (results arrive in file order):
+      // valid-rows keeps them all, the batch in flight and the one being filled, so the file
+      // is stored up to the row that broke, before the import is marked failed.
+      if (!allOrNothing) await flush().catch(() => {});
       await inFlight.catch(() => {});
       throw error;
     }
@@ -215,7 +218,14 @@ export async function* chunksOf(rows: AsyncIterable<FileRow>, size: number, wait
   };
   let next = pull();
   for (;;) {
-    const result = chunk.length === 0 ? await next : await Promise.race([next, paused]);
+    let result: IteratorResult<FileRow> | typeof PAUSED;
+    try {
+      result = chunk.length === 0 ? await next : await Promise.race([next, paused]);
+    } catch (error) {
+      // The rows read before the file broke are whole: they go on before the error does.
+      if (chunk.length > 0) yield chunk;
+      throw error;
+    }
     if (result === PAUSED) {
       yield chunk;
       chunk = [];

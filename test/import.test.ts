@@ -292,6 +292,22 @@ describe("portfolio import", () => {
     expect(failed.error).toBeTruthy();
   });
 
+  it("keeps every row before the one that breaks the file, and says how many", async () => {
+    const t = tag();
+    const rows = Array.from({ length: 1200 }, (_, i) => `B-${t}-${i},Name,KE,loan,KES,5,${i === 9 ? -1 : 1}`);
+    const file = [
+      "externalId,name,jurisdiction,product,currency,balance,daysPastDue",
+      ...rows,
+      `B-${t}-x,"Name never closed,KE,loan,KES,5,1`,
+      `B-${t}-y,Name,KE,loan,KES,5,1`,
+    ].join("\n");
+    const { status, body } = await upload(file);
+    expect(status).toBe(400);
+    expect(body.detail).toContain("row 1202");
+    expect(body.detail).toContain("the 1200 rows before it were read: 1199 kept, 1 rejected");
+    expect(await stack.db.account.count({ where: { externalId: { startsWith: `B-${t}-` } } })).toBe(1199);
+  });
+
   it("replays a retried import under the same Idempotency-Key, refuses the key with another file, and audits the import", async () => {
     const t = tag();
     const file = `externalId,name,jurisdiction,product,currency,balance,daysPastDue\nI-${t},Name,KE,loan,KES,5,1\n`;

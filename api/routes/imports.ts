@@ -199,7 +199,10 @@ export function importRoutes({ db, temporal, bulk, rowValidators, logger }: ApiD
       if (claim) await releaseIdempotencyKey(db, claim);
       if (!record) throw error;
       const failed = await db.import.findUniqueOrThrow({ where: { id: record.id } });
-      const kept = mode === "all-or-nothing" ? "nothing was kept" : `${failed.imported + failed.updated} rows were kept`;
+      const kept =
+        mode === "all-or-nothing"
+          ? "nothing was kept"
+          : `the ${failed.rows} rows before it were read: ${failed.imported + failed.updated} kept, ${failed.rejectedCount} rejected (GET /v1/imports/${record.id}/rejections)`;
       log.warn({ err: error, rows: failed.rows }, "import failed");
       if (error instanceof ProblemError)
         throw new ProblemError(error.status, error.title, `${error.message}; import ${record.id} failed, ${kept}`, error.errors);
