@@ -19,7 +19,7 @@ import { placementRoutes } from "./routes/placements.ts";
 import { templateRoutes } from "./routes/templates.ts";
 import { IMPORT_PATH, importRoutes } from "./routes/imports.ts";
 import { reportRoutes } from "./routes/reports.ts";
-import { nulFieldProblems, problem, ProblemError, validationProblem } from "./problem.ts";
+import { problem, ProblemError, unstorableTextProblems, validationProblem } from "./problem.ts";
 import { router } from "./router.ts";
 import type { ApiDeps } from "./types.ts";
 import { agencyWebhookRoutes } from "./webhooks/agencies.ts";
@@ -34,6 +34,9 @@ export type App = OpenAPIHono;
 
 /** The media types Hono's validator reads as JSON. */
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** `\u0000` or a surrogate's escape (paired ones too): only then is a JSON body parsed for `unstorableTextProblems`. */
+const UNSTORABLE_ESCAPE = /\\u(0000|d[89a-f])/i;
 
 /**
  * The Tagih HTTP API: health, accounts, campaigns, agencies, keys, vendor webhooks, the
@@ -60,22 +63,22 @@ export function createApp(deps: ApiDeps): App {
     return limit(c, next);
   });
   app.use("*", async (c, next) => {
-    // PostgreSQL's text and jsonb cannot hold a NUL character: a JSON body carrying one (it
-    // can only come escaped) is refused naming the field, where the write would fail with a
-    // 500. Webhooks check their own bodies (checkCallback); an import checks each row (its
-    // body, unlimited in size, is never read whole).
+    // PostgreSQL's text and jsonb cannot hold a NUL character or a lone surrogate: a JSON
+    // body carrying one (it can only come escaped) is refused naming the field, where the
+    // write would fail with a 500. Webhooks check their own bodies (checkCallback); an import
+    // checks each row (its body, unlimited in size, is never read whole).
     if (c.req.path.startsWith("/v1/webhooks/") || c.req.path === IMPORT_PATH) return next();
     if (!JSON_MEDIA_TYPE.test(c.req.header("content-type")?.split(";")[0]?.trim() ?? "")) return next();
     const text = await c.req.text();
-    if (!text.includes("\\u0000")) return next();
+    if (!UNSTORABLE_ESCAPE.test(text)) return next();
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       return next(); // the route's validation names what is malformed
     }
-    const withNul = nulFieldProblems(body);
-    return withNul.length > 0 ? validationProblem(c, withNul) : next();
+    const unstorable = unstorableTextProblems(body);
+    return unstorable.length > 0 ? validationProblem(c, unstorable) : next();
   });
   app.use("*", idempotency(deps.db));
   app.route("/", healthRoutes(deps));

@@ -4,6 +4,7 @@ import { checkCallback } from "./problem.ts";
 
 const schema = z.object({ id: z.string(), items: z.array(z.object({ note: z.string() })).optional() });
 const nul = (field: string) => ({ field, reason: "must not contain NUL characters" });
+const lone = (field: string) => ({ field, reason: "must not contain unpaired surrogates" });
 
 describe("checkCallback", () => {
   it.each([
@@ -13,6 +14,10 @@ describe("checkCallback", () => {
     ["a NUL in a key", { id: "a", "ex\u0000tra": "v" }, { success: false, problems: [nul("ex\u0000tra")] }],
     ["a NUL in a field the schema does not know", { id: "a", ErrorMessage: "\u0000" }, { success: false, problems: [nul("ErrorMessage")] }],
     ["a NUL-only body", "\u0000", { success: false, problems: [nul("(body)")] }],
+    ["a lone high surrogate", { id: "a\ud800" }, { success: false, problems: [lone("id")] }],
+    ["a lone low surrogate deep in an array", { id: "a", items: [{ note: "\udc00x" }] }, { success: false, problems: [lone("items.0.note")] }],
+    ["a lone surrogate in a key", { id: "a", ["\ud83d"]: "v" }, { success: false, problems: [lone("\ud83d")] }],
+    ["a surrogate pair (an emoji), which is fine", { id: "\ud83d\ude00" }, { success: true, data: { id: "\u{1F600}" } }],
     ["a schema problem, named as zod names it", { id: 7 }, { success: false, problems: [{ field: "id", reason: expect.any(String) }] }],
   ])("%s", (_what, value, expected) => {
     expect(checkCallback(schema, value)).toEqual(expected);

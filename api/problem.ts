@@ -1,3 +1,5 @@
+// String.prototype.isWellFormed is in Node 20 (engines) but in TypeScript's ES2024 lib, past the project's ES2023.
+/// <reference lib="es2024.string" />
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError, ZodType } from "zod";
@@ -64,23 +66,36 @@ export function validationProblem(c: Context, errors: FieldProblem[]) {
 }
 
 /**
- * Checks a vendor's parsed callback against its schema. Keys and strings holding a NUL
- * character are refused first: PostgreSQL's text and jsonb cannot store one, so the raw
- * event could not be kept (and, in a batch, would fail the callbacks it joined).
+ * Checks a vendor's parsed callback against its schema. Keys and strings PostgreSQL cannot
+ * store (see `unstorableTextProblems`) are refused first: the raw event could not be kept
+ * (and, in a batch, would fail the callbacks it joined).
  * @example const parsed = checkCallback(schema, params); if (!parsed.success) return validationProblem(c, parsed.problems);
  */
 export function checkCallback<T>(schema: ZodType<T>, value: unknown): { success: true; data: T } | { success: false; problems: FieldProblem[] } {
-  const withNul = nulFieldProblems(value);
-  if (withNul.length) return { success: false, problems: withNul };
+  const unstorable = unstorableTextProblems(value);
+  if (unstorable.length) return { success: false, problems: unstorable };
   const parsed = schema.safeParse(value);
   return parsed.success ? { success: true, data: parsed.data } : { success: false, problems: fieldProblems(parsed.error) };
 }
 
-/** A problem for every key or string of a parsed body holding a NUL character, by dotted path. */
-export function nulFieldProblems(value: unknown, path: string[] = []): FieldProblem[] {
-  if (typeof value === "string") return value.includes("\0") ? [{ field: path.join(".") || "(body)", reason: "must not contain NUL characters" }] : [];
+/**
+ * A problem for every key or string of a parsed body, by dotted path, that PostgreSQL's text
+ * and jsonb cannot store: one holding a NUL character, or a lone UTF-16 surrogate (valid
+ * JSON as `"\ud800"`, but no Unicode character).
+ * @example unstorableTextProblems(JSON.parse('{"note": "\\ud800"}')) // [{ field: "note", reason: "must not contain unpaired surrogates" }]
+ */
+export function unstorableTextProblems(value: unknown, path: string[] = []): FieldProblem[] {
+  if (typeof value === "string") return textProblems(value, path.join(".") || "(body)");
   if (typeof value !== "object" || value === null) return [];
-  return Object.entries(value).flatMap(([key, inner]) =>
-    key.includes("\0") ? [{ field: [...path, key].join("."), reason: "must not contain NUL characters" }] : nulFieldProblems(inner, [...path, key]),
-  );
+  return Object.entries(value).flatMap(([key, inner]) => {
+    const field = [...path, key];
+    const inKey = textProblems(key, field.join("."));
+    return inKey.length ? inKey : unstorableTextProblems(inner, field);
+  });
+}
+
+function textProblems(text: string, field: string): FieldProblem[] {
+  if (text.includes("\0")) return [{ field, reason: "must not contain NUL characters" }];
+  if (!text.isWellFormed()) return [{ field, reason: "must not contain unpaired surrogates" }];
+  return [];
 }

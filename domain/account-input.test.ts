@@ -125,6 +125,7 @@ describe("import rows", () => {
     [{ country: "IN" }, "country", "jurisdiction ID is in ID"],
     [{ consentWhatsapp: "maybe" }, "consentWhatsapp", "true or false"],
     [{ name: "Bu\u0000di" }, "name", "NUL"],
+    [{ name: "Bu\ud800di" }, "name", "unpaired surrogates"],
     [{ externalId: "1.23457E+11" }, "externalId", "a spreadsheet rounded"],
     [{ phone: "6.28123e+12" }, "phone", "a spreadsheet rounded"],
     [{ name: "" }, "name", "expected string"],

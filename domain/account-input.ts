@@ -283,6 +283,8 @@ export function accountFromRow(row: ImportRow): RowResult {
     const value = typeof raw === "string" ? unwrapSpreadsheetText(raw.trim()) : raw;
     if (value === "" || value === null || value === undefined) continue;
     if (typeof value === "string" && value.includes("\u0000")) problems.push({ field, reason: "contains a NUL character" });
+    // "\ud800" in a JSON line: valid JSON, but no text PostgreSQL can store.
+    else if (typeof value === "string" && !value.isWellFormed()) problems.push({ field, reason: "must not contain unpaired surrogates" });
     else if (DIGIT_FIELDS.has(field) && typeof value === "string" && ROUNDED_NUMBER.test(value)) {
       problems.push({ field, reason: `is ${value}, a long number a spreadsheet rounded: format the column as text and export again` });
     } else if (ASIDE.has(field)) aside[field as ImportColumn] = value;

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError, type Client } from "@temporalio/client";
 import { Prisma, type Payment, type PaymentResolution } from "../generated/prisma/client.ts";
+import { currencyCodeSchema } from "../domain/money.ts";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { PaymentSignal } from "../workflows/account-messages.ts";
@@ -131,9 +132,34 @@ export function paymentOf(notification: PaymentNotification, accountId: string):
     accountId,
     reference: notification.reference,
     amountMinor: String(notification.amountMinor),
-    currency: notification.currency,
+    // Stored as the gateway sent it ("idr"); accounts hold the code in capitals.
+    currency: currencyCodeSchema.parse(notification.currency),
     paidAt: notification.paidAt ? new Date(notification.paidAt) : undefined,
   };
+}
+
+/**
+ * The notification stored for a reference: the first one delivered, which is the one applied.
+ * @example const first = await storedNotification(db, "PAY-123")
+ */
+export async function storedNotification(db: Database, reference: string): Promise<PaymentNotification> {
+  const { payload } = await db.callback.findUniqueOrThrow({ where: { vendor_eventId: { vendor: "payments", eventId: reference } }, select: { payload: true } });
+  return payload as unknown as PaymentNotification;
+}
+
+/**
+ * Whether two notifications of one reference report the same payment: the account named
+ * the same way, the same amount and currency (`paidAt` and other fields aside, as for a
+ * recorded payment).
+ * @example sameNotifiedPayment(await storedNotification(db, n.reference), n)
+ */
+export function sameNotifiedPayment(a: PaymentNotification, b: PaymentNotification): boolean {
+  return (
+    a.accountExternalId === b.accountExternalId &&
+    a.accountId?.toLowerCase() === b.accountId?.toLowerCase() &&
+    String(a.amountMinor) === String(b.amountMinor) &&
+    currencyCodeSchema.parse(a.currency) === currencyCodeSchema.parse(b.currency)
+  );
 }
 
 /** How a payment names its account, as the gateway does: by external id, by id, or by both (which must agree). */
@@ -272,12 +298,13 @@ export async function assignPayment(deps: PaymentDeps, input: { reference: strin
       }
       if (notification.applied_at) return appliedElsewhere(tx, reference);
       if (!account) return { status: "no-account" };
-      const { currency } = notification.payload;
+      const payment = paymentOf(notification.payload, account.id);
+      const { currency } = payment;
       if (account.currency !== currency) return { status: "currency-mismatch", accountId: account.id, accountCurrency: account.currency, currency };
 
       // Recorded in its own transaction: if this one fails after it, a repeat finds it recorded
       // (a duplicate, told to the journeys again) and completes the assignment.
-      const applied = await applyPayment(deps, paymentOf(notification.payload, account.id), { resignal: true });
+      const applied = await applyPayment(deps, payment, { resignal: true });
       if (applied.status === "conflict") return { status: "conflict", payment: applied.payment };
       if (applied.status === "no-account") return { status: "no-account" };
       if (applied.status === "currency-mismatch")
@@ -288,7 +315,7 @@ export async function assignPayment(deps: PaymentDeps, input: { reference: strin
         actor: input.actor,
         action: "payment.assign",
         target: { type: "payment", id: reference },
-        detail: { accountId: account.id, amountMinor: String(notification.payload.amountMinor), currency },
+        detail: { accountId: account.id, amountMinor: payment.amountMinor, currency },
       });
       deps.logger.info({ reference, accountId: account.id, status: applied.status }, "unmatched payment assigned to an account by hand");
       return { status: "resolved", resolution };

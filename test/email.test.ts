@@ -433,6 +433,45 @@ describe("SendGrid event webhook signatures", () => {
     ]);
     expect(await storedEvents([good])).toBe(0);
   });
+
+  it("refuses an open or click timestamp past the year 9999 with 400 naming it, storing nothing, and applies the last one allowed", async () => {
+    const id = newMessageId();
+    const row = await attemptWithMessageId(id);
+    for (const timestamp of [10_000_000_000_000, Number.MAX_SAFE_INTEGER, 253_402_300_800]) {
+      for (const kind of ["open", "click"]) {
+        const events = [{ ...event(id, kind), timestamp }];
+        const response = await postEvents(events);
+        expect(response.status, `${kind} at ${timestamp}`).toBe(400);
+        expect(response.body.errors).toEqual([{ field: "0.timestamp", reason: "must be Unix seconds before the year 10000" }]);
+        expect(await storedEvents(events)).toBe(0);
+      }
+    }
+    expect(await attempt(row.id)).toMatchObject({ openedAt: null, clickedAt: null });
+
+    const last = [{ ...event(id, "open"), timestamp: 253_402_300_799 }];
+    expect((await postEvents(last)).status).toBe(204);
+    expect((await attempt(row.id)).openedAt).toEqual(new Date("9999-12-31T23:59:59Z"));
+  });
+
+  it("refuses a lone surrogate (valid JSON, but not storable by PostgreSQL) with 400 naming the field, storing nothing", async () => {
+    const id = newMessageId();
+    await attemptWithMessageId(id);
+    const inEmail = [event(id, "delivered"), event(id, "open", { email: "debtor\ud800@example.com" })];
+    const prefix = randomUUID();
+    const inEventId = [{ ...event(id, "click"), sg_event_id: `${prefix}\udc00` }];
+    for (const [events, field] of [
+      [inEmail, "1.email"],
+      [inEventId, "0.sg_event_id"],
+    ] as const) {
+      expect(JSON.stringify(events)).toMatch(/\\ud[89a-f]00/); // sent escaped, as JSON allows
+      const response = await postEvents(events);
+      expect(response.status, field).toBe(400);
+      expect(response.body.errors).toEqual([{ field, reason: "must not contain unpaired surrogates" }]);
+    }
+    expect(await storedEvents(inEmail)).toBe(0);
+    // Looked up by its well-formed part: the query could not carry the lone surrogate either.
+    expect(await signed.db.callback.count({ where: { vendor: "sendgrid", eventId: { startsWith: prefix } } })).toBe(0);
+  });
 });
 
 describe("SendGrid events applied", () => {

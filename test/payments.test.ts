@@ -274,6 +274,57 @@ describe("payment gateway notifications", () => {
     expect((await stack.db.payment.findUniqueOrThrow({ where: { reference: body.reference } })).amountMinor).toBe(1_000n);
   });
 
+  it("refuses a reference notified before with other details (409), applying nothing, and the first notification stays the one applied", async () => {
+    const existing = accountFixture();
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [existing] });
+    const waiting = accountFixture();
+    const first = payment(waiting.externalId, { amountMinor: 777 });
+    expect((await notifyPayment(first)).status).toBe(202);
+
+    // The same reference for an account that exists, with another amount: not the payment stored.
+    const other = await notifyPayment({ ...first, accountExternalId: existing.externalId, amountMinor: 5_000 });
+    expect(other.status, JSON.stringify(other.body)).toBe(409);
+    expect(other.body.detail).toBe(`payment ${first.reference} was notified before with another account, amount or currency`);
+    expect((await stack.db.account.findUniqueOrThrow({ where: { externalId: existing.externalId } })).balanceMinor).toBe(150_000_000n);
+    expect(await storedFor(first.reference)).toEqual({ callbacks: 1, payments: 0 });
+    expect(await stack.db.callback.findUniqueOrThrow({ where: { vendor_eventId: { vendor: "payments", eventId: first.reference } } })).toMatchObject({
+      payload: first,
+      appliedAt: null,
+    });
+    // Any other detail alone is refused too; a repeat of the first is still waiting.
+    for (const changed of [{ amountMinor: 778 }, { currency: "INR" }, { accountExternalId: `${waiting.externalId}-2` }, { accountId: randomUUID() }]) {
+      expect((await notifyPayment({ ...first, ...changed })).status, JSON.stringify(changed)).toBe(409);
+    }
+    expect((await notifyPayment(first)).status).toBe(202);
+    expect(await unmatchedReferences()).toContain(first.reference);
+
+    // Its account arrives: the first notification is applied, as stored.
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [waiting] })).status).toBe(200);
+    const created = await stack.db.account.findUniqueOrThrow({ where: { externalId: waiting.externalId } });
+    expect(created.balanceMinor).toBe(150_000_000n - 777n);
+    expect(await stack.db.payment.findUniqueOrThrow({ where: { reference: first.reference } })).toMatchObject({ accountId: created.id, amountMinor: 777n });
+
+    // Once applied, another account is a conflict too, not a repeat.
+    const elsewhere = await notifyPayment({ ...first, accountExternalId: `T-${randomUUID()}` });
+    expect(elsewhere.status).toBe(409);
+    expect((await notifyPayment(first)).body).toMatchObject({ status: "duplicate", accountId: created.id });
+    expect(await storedFor(first.reference)).toEqual({ callbacks: 1, payments: 1 });
+  });
+
+  it("applies a currency sent in lower case, as gateways do, on delivery and when its account arrives later", async () => {
+    const [now, later] = [accountFixture(), accountFixture()];
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [now] });
+    const direct = payment(now.externalId, { amountMinor: 1_000, currency: "idr" });
+    expect((await notifyPayment(direct)).body).toMatchObject({ status: "recorded" });
+    expect((await notifyPayment(direct)).body).toMatchObject({ status: "duplicate" });
+
+    const waiting = payment(later.externalId, { amountMinor: 2_000, currency: " idr" });
+    expect((await notifyPayment(waiting)).status).toBe(202);
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [later] })).status).toBe(200);
+    expect(await stack.db.payment.findUniqueOrThrow({ where: { reference: waiting.reference } })).toMatchObject({ amountMinor: 2_000n, currency: "IDR" });
+    expect(await unmatchedReferences()).not.toContain(waiting.reference);
+  });
+
   it("shares references with the ops route: a payment reported by both counts once", async () => {
     const { enrolments } = await runningJourneys([accountFixture()]);
     const [e] = enrolments;
@@ -416,6 +467,13 @@ describe("unmatched payments settled by ops", () => {
       ["an id that is not a UUID", (r) => assign(r, { accountId: "CC-1001" }), 400, [{ field: "accountId", reason: expect.any(String) }]],
       ["no reason", (r) => dismiss(r, {}), 400, [{ field: "reason", reason: expect.any(String) }]],
       ["a blank reason", (r) => dismiss(r, { reason: "  " }), 400, [{ field: "reason", reason: expect.any(String) }]],
+      // Valid JSON that PostgreSQL cannot store: refused like a NUL character on every route.
+      [
+        "a lone surrogate in the reason",
+        (r) => dismiss(r, { reason: "refunded \ud800" }),
+        400,
+        [{ field: "reason", reason: "must not contain unpaired surrogates" }],
+      ],
     ];
     for (const [what, call, status, errors] of cases) {
       const answer = await call(body.reference);

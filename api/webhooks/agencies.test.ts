@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../runtime/logger.ts";
+import { signTagihPayload } from "../../vendors/tagih-signature.ts";
 import type { ApiDeps } from "../types.ts";
 import { agencyEventSchema, agencyWebhookRoutes, eventUuid } from "./agencies.ts";
 
+const untouchable = new Proxy({}, { get: () => expect.unreachable("no database or Temporal call expected") }) as never;
+
 describe("agency callbacks", () => {
   it("refuses a request without an API key before touching anything", async () => {
-    const untouchable = new Proxy({}, { get: () => expect.unreachable("no database or Temporal call expected") }) as never;
     const app = agencyWebhookRoutes({
       db: untouchable,
       sql: untouchable,
@@ -23,6 +25,28 @@ describe("agency callbacks", () => {
       });
       expect(response.status, String(authorization)).toBe(401);
     }
+  });
+
+  it("refuses a lone surrogate (valid JSON, but not storable by PostgreSQL) with 400 naming the field, before storing anything", async () => {
+    const agency = { id: "agency-1", secret: "0123456789abcdef-agency" };
+    const app = agencyWebhookRoutes({
+      // Only the agency is looked up: storing anything would fail the request.
+      db: { agency: { findUnique: async () => agency } } as never,
+      sql: untouchable,
+      bulk: untouchable,
+      rowValidators: untouchable,
+      temporal: untouchable,
+      logger: createLogger("silent"),
+      settings: {} as ApiDeps["settings"],
+    });
+    const body = JSON.stringify({ eventId: "e1", placementId: "6f1c2a4e-0000-4000-8000-000000000000", type: "contact", outcome: "no-answer", note: "\ud800" });
+    const response = await app.request(`/v1/webhooks/agencies/${agency.id}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer key", "x-tagih-signature": signTagihPayload(agency.secret, body) },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errors: [{ field: "note", reason: "must not contain unpaired surrogates" }] });
   });
 
   it("derives a stable UUID per event, so a redelivery creates nothing new", () => {

@@ -63,6 +63,16 @@ describe("POST /v1/webhooks/payments refusals", () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ errors: [{ field: "accountExternalId", reason: "must not contain NUL characters" }] });
   });
+
+  it.each([
+    ["reference", { reference: "PAY-\ud800" }],
+    ["note", { note: "paid at the counter \udfff" }],
+  ])("answers a signed body with a lone surrogate in %s (valid JSON, but not storable by PostgreSQL) 400 naming it", async (field, extra) => {
+    const raw = JSON.stringify({ reference: "PAY-1", accountExternalId: "CC-1", amountMinor: 100, currency: "IDR", ...extra });
+    const response = await post(routes(secret), raw, signTagihPayload(secret, raw));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errors: [{ field, reason: "must not contain unpaired surrogates" }] });
+  });
 });
 
 describe("payment notification schema", () => {

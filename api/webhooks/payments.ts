@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import { currencyCodeSchema } from "../../domain/money.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
-import { accountNamed, applyPayment, paymentOf } from "../../store/payments.ts";
+import { accountNamed, applyPayment, paymentOf, sameNotifiedPayment, storedNotification } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature } from "../../vendors/tagih-signature.ts";
 import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
@@ -62,7 +62,7 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
       400: { description: "Malformed: the problem names every invalid field; nothing stored" },
       401: { description: "No signature; nothing stored" },
       403: { description: "Forged or stale signature; nothing stored" },
-      409: { description: "The reference was recorded with another account, amount or currency; stored, not applied" },
+      409: { description: "The reference was notified before, or recorded, with another account, amount or currency; not applied" },
       422: { description: "The currency is not the account's; stored, not applied" },
       503: { description: "Not configured, or stored but the account's journeys could not be told yet; retry" },
     },
@@ -90,6 +90,13 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
 
     // Stored before the account is looked up: an import that commits in between finds it waiting.
     const stored = await storeCallback(db, { vendor: "payments", eventId: n.reference, kind: "payment", payload: json as Prisma.InputJsonValue });
+    // A reference is stored once, as first notified, and only that notification is ever
+    // applied (here, by reconciliation or by ops): another payment under it changes nothing.
+    const notified = await storedNotification(db, n.reference);
+    if (!sameNotifiedPayment(notified, n)) {
+      logger.warn({ vendor: "payments", reference: n.reference }, "payment reference notified again with other details");
+      return problem(c, 409, "Conflict", `payment ${n.reference} was notified before with another account, amount or currency`);
+    }
     const account = await db.account.findFirst({ where: accountNamed(n), select: { id: true } });
     if (!account) {
       // Assigned to an account by hand since: a repeat.
@@ -102,7 +109,7 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
     let applied;
     try {
       // A first delivery, or a redelivery of one not yet applied: the journeys are told.
-      applied = await applyPayment({ db, temporal, logger }, paymentOf(n, account.id), { resignal: !stored.alreadyApplied });
+      applied = await applyPayment({ db, temporal, logger }, paymentOf(notified, account.id), { resignal: !stored.alreadyApplied });
     } catch (error) {
       logger.error({ err: error, vendor: "payments", reference: n.reference }, "could not apply a payment notification");
       return problem(c, 503, "Unavailable", "stored; the payment could not be applied yet, retry later");

@@ -76,6 +76,11 @@ describe("event batches", () => {
       { field: "1.sg_event_id", reason: "must be a string" },
     ]);
     expect(problems([{ ...valid, timestamp: 1766000000.5 }])).toEqual([{ field: "0.timestamp", reason: "must be whole Unix seconds" }]);
+    // Past 9999-12-31T23:59:59Z: no event time, and past JavaScript's dates no date at all.
+    for (const timestamp of [253402300800, 10000000000000, Number.MAX_SAFE_INTEGER]) {
+      expect(problems([{ ...valid, event: "open", timestamp }])).toEqual([{ field: "0.timestamp", reason: "must be Unix seconds before the year 10000" }]);
+    }
+    expect(parseSendgridBatch(utf8(JSON.stringify([{ ...valid, timestamp: 253402300799 }])))).toHaveProperty("events");
     expect(problems([{ ...valid, event: "open", sg_message_id: undefined }])).toEqual([{ field: "0.sg_message_id", reason: "is required for open events" }]);
     // An opt-out may come without its message when it names the account.
     expect(problems([{ ...valid, event: "unsubscribe", sg_message_id: undefined }])).toEqual([
@@ -87,6 +92,11 @@ describe("event batches", () => {
   it("refuses a NUL character anywhere, which PostgreSQL cannot store, naming the field", () => {
     const batch = [valid, { ...valid, sg_event_id: "e2", category: ["ok", "bro\u0000ken"] }];
     expect(parseSendgridBatch(utf8(JSON.stringify(batch)))).toEqual({ problems: [{ field: "1.category.1", reason: "must not contain NUL characters" }] });
+  });
+
+  it("refuses a lone surrogate, valid JSON that PostgreSQL cannot store, naming the field", () => {
+    const batch = [valid, { ...valid, sg_event_id: "e2", email: "a\ud800@example.com" }];
+    expect(parseSendgridBatch(utf8(JSON.stringify(batch)))).toEqual({ problems: [{ field: "1.email", reason: "must not contain unpaired surrogates" }] });
   });
 
   it("refuses a body that is not JSON, or not UTF-8", () => {

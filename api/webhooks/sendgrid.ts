@@ -20,12 +20,20 @@ import type { ApiDeps } from "../types.ts";
 export const SENDGRID_SIGNATURE_HEADER = "x-twilio-email-event-webhook-signature";
 export const SENDGRID_TIMESTAMP_HEADER = "x-twilio-email-event-webhook-timestamp";
 
+// 9999-12-31T23:59:59Z: a timestamp past it is no event time, and one past JavaScript's
+// dates (year 275760) could not even be applied as `opened_at`, failing every redelivery.
+const LAST_TIMESTAMP = 253_402_300_799;
+
 const required = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : `must be ${what}`) });
 const eventSchema = z
   .looseObject({
     event: z.string(required("a string")).min(1, "must not be empty"),
     sg_event_id: z.string(required("a string")).min(1, "must not be empty").max(255),
-    timestamp: z.number(required("a number of Unix seconds")).int("must be whole Unix seconds").nonnegative(),
+    timestamp: z
+      .number(required("a number of Unix seconds"))
+      .int("must be whole Unix seconds")
+      .nonnegative()
+      .max(LAST_TIMESTAMP, "must be Unix seconds before the year 10000"),
     sg_message_id: z.string("must be a string").min(1, "must not be empty").optional(),
   })
   .superRefine((e, ctx) => {
