@@ -126,15 +126,18 @@ export interface PaymentNotification {
   paidAt?: string;
 }
 
-/** The payment a notification reports, for the account it was matched with. */
-export function paymentOf(notification: PaymentNotification, accountId: string): PaymentInput {
+/**
+ * The payment a notification reports, for the account it was matched with. Without `paidAt`
+ * it was paid when the notification was received (`receivedAt`; absent: now).
+ */
+export function paymentOf(notification: PaymentNotification, accountId: string, receivedAt?: Date): PaymentInput {
   return {
     accountId,
     reference: notification.reference,
     amountMinor: String(notification.amountMinor),
     // Stored as the gateway sent it ("idr"); accounts hold the code in capitals.
     currency: currencyCodeSchema.parse(notification.currency),
-    paidAt: notification.paidAt ? new Date(notification.paidAt) : undefined,
+    paidAt: notification.paidAt ? new Date(notification.paidAt) : receivedAt,
   };
 }
 
@@ -210,12 +213,12 @@ interface WaitingPayment {
 export async function reconcilePayments(deps: PaymentDeps, externalIds?: readonly string[]): Promise<number> {
   const only = externalIds ? Prisma.sql`AND c.payload ->> 'accountExternalId' = ANY(${[...externalIds]}::text[])` : Prisma.empty;
   const waiting = await deps.db.$queryRaw<WaitingPayment[]>`
-    SELECT id, payload, account_id FROM (${WAITING_PAYMENTS} ${only}) w WHERE account_id IS NOT NULL ORDER BY received_at`;
+    SELECT id, payload, received_at, account_id FROM (${WAITING_PAYMENTS} ${only}) w WHERE account_id IS NOT NULL ORDER BY received_at`;
   let applied = 0;
-  for (const { id, payload, account_id: accountId } of waiting) {
+  for (const { id, payload, received_at: receivedAt, account_id: accountId } of waiting) {
     const context = { vendor: "payments", reference: payload.reference, accountId };
     try {
-      const result = await applyPayment(deps, paymentOf(payload, accountId!), { resignal: true });
+      const result = await applyPayment(deps, paymentOf(payload, accountId!, receivedAt), { resignal: true });
       if (result.status !== "recorded" && result.status !== "duplicate") {
         deps.logger.warn({ ...context, status: result.status }, "a payment waiting for its account could not be applied");
         continue;
@@ -261,12 +264,13 @@ interface LockedNotification {
   id: string;
   payload: PaymentNotification;
   applied_at: Date | null;
+  received_at: Date;
 }
 
 /** The stored notification of a reference, locked until the transaction ends: one settlement at a time. */
 async function lockNotification(tx: Prisma.TransactionClient, reference: string): Promise<LockedNotification | undefined> {
   const [row] = await tx.$queryRaw<LockedNotification[]>`
-    SELECT id, payload, applied_at FROM callbacks WHERE vendor = 'payments' AND event_id = ${reference} FOR UPDATE`;
+    SELECT id, payload, applied_at, received_at FROM callbacks WHERE vendor = 'payments' AND event_id = ${reference} FOR UPDATE`;
   return row;
 }
 
@@ -298,7 +302,7 @@ export async function assignPayment(deps: PaymentDeps, input: { reference: strin
       }
       if (notification.applied_at) return appliedElsewhere(tx, reference);
       if (!account) return { status: "no-account" };
-      const payment = paymentOf(notification.payload, account.id);
+      const payment = paymentOf(notification.payload, account.id, notification.received_at);
       const { currency } = payment;
       if (account.currency !== currency) return { status: "currency-mismatch", accountId: account.id, accountCurrency: account.currency, currency };
 

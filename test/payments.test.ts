@@ -219,6 +219,16 @@ describe("payment gateway notifications", () => {
     expect((await stack.db.account.findUniqueOrThrow({ where: { id: created.id } })).balanceMinor).toBe(100_000_000n);
   });
 
+  it("dates a payment notified without paidAt, applied when its account arrives later, at its receipt", async () => {
+    const account = accountFixture();
+    const { paidAt: _, ...body } = payment(account.externalId, { amountMinor: 1_000 });
+    expect((await notifyPayment(body)).status).toBe(202);
+    const received = (await stack.db.callback.findFirstOrThrow({ where: { vendor: "payments", eventId: body.reference } })).receivedAt;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] })).status).toBe(200);
+    expect((await stack.db.payment.findUniqueOrThrow({ where: { reference: body.reference } })).paidAt).toEqual(received);
+  });
+
   it("applies payments waiting for accounts when a portfolio import creates them, once each", async () => {
     const [a, b] = [accountFixture(), accountFixture()];
     const payments = [
