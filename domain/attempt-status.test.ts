@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { outcomeOf, statusRank } from "./attempt-status.ts";
+import { isKnownStatus, outcomeOf, statusRank } from "./attempt-status.ts";
 
 describe("attempt status", () => {
   it.each([
@@ -23,5 +23,12 @@ describe("attempt status", () => {
     ["queued", undefined],
   ])("%s has outcome %s", (status, outcome) => {
     expect(outcomeOf(status)).toBe(outcome);
+  });
+});
+
+describe("statuses a vendor may send that we do not know", () => {
+  it.each(["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "partially_delivered", ""])("%j ranks -1 and is unknown", (status) => {
+    expect(statusRank(status)).toBe(-1);
+    expect(isKnownStatus(status)).toBe(false);
   });
 });

@@ -14,6 +14,29 @@ describe("classifyInbound: single-word keywords", () => {
     expect(classifyInbound(text)).toEqual({ intent: "help", keyword });
   });
 
+  // Debtors quote the word they were told to send, in whatever quotes their keyboard makes.
+  const quoted = (word: string) => [
+    `'${word}'`,
+    `"${word}"`,
+    `‘${word}’`,
+    `“${word}”`,
+    `«${word}»`,
+    `„${word}“`,
+    `「${word}」`,
+    `\`${word}\``,
+    ` '${word}'. `,
+    `"${word.toLowerCase()}!"`,
+  ];
+  it.each(
+    [
+      ...OPT_OUT_KEYWORDS.map((k) => [k, "opt-out"] as const),
+      ...OPT_IN_KEYWORDS.map((k) => [k, "opt-in"] as const),
+      ...HELP_KEYWORDS.map((k) => [k, "help"] as const),
+    ].flatMap(([keyword, intent]) => quoted(keyword).map((text) => [text, intent, keyword])),
+  )("%j in quotes is %s (%s)", (text, intent, keyword) => {
+    expect(classifyInbound(text)).toEqual({ intent, keyword });
+  });
+
   it("covers exactly the keywords of the compliance reference", () => {
     expect([...OPT_OUT_KEYWORDS]).toEqual(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]);
     expect([...OPT_IN_KEYWORDS]).toEqual(["START", "UNSTOP", "YES"]);
@@ -52,6 +75,9 @@ describe("classifyInbound: longer messages", () => {
     "Usinitumie tena",
     "message mat bhejo",
     "sms band karo",
+    "'please stop'",
+    "'stop texting me'",
+    "‘unsubscribe me’",
   ])("%j is an opt-out", (text) => {
     expect(classifyInbound(text)).toEqual({ intent: "opt-out", keyword: null });
   });
@@ -73,6 +99,9 @@ describe("classifyInbound: longer messages", () => {
     "   ",
     "STOPP",
     "STARTING",
+    "'PAID'",
+    '"STOPP"',
+    "'end of month'",
     "saya sudah bayar",
   ])("%j is a reply", (text) => {
     expect(classifyInbound(text)).toEqual({ intent: "reply", keyword: null });
@@ -86,6 +115,8 @@ describe("keywordReply", () => {
     ["opt-in", "sms", "en-US", "Bank Contoh: you will receive text messages from us again. Reply STOP to opt out."],
     ["opt-out", "sms", "id-ID", "Bank Contoh: Anda tidak akan menerima SMS dari kami lagi. Balas START untuk berlangganan kembali."],
     ["opt-out", "sms", "fr-FR", "Bank Contoh: you will no longer receive text messages from us. Reply START to opt back in."],
+    ["opt-out", "sms", "constructor", "Bank Contoh: you will no longer receive text messages from us. Reply START to opt back in."],
+    ["help", "sms", "__proto__", "Bank Contoh account messages. Reply STOP to opt out, START to opt back in."],
   ] as const)("%s on %s in %s", (intent, channel, locale, expected) => {
     expect(keywordReply(intent, channel, locale, { creditor: "Bank Contoh" })).toBe(expected);
   });

@@ -1,6 +1,6 @@
 /**
  * What a debtor's inbound text (SMS or WhatsApp) asks for. Single-word keywords follow the
- * carriers' and Twilio's conventions (any case, surrounding spaces and trailing punctuation
+ * carriers' and Twilio's conventions (any case; surrounding spaces, quotes and punctuation
  * ignored); a longer message that clearly asks us to stop is an opt-out too, because
  * regulators expect "any reasonable means" to be honoured (12 CFR 1006.6(e)). Everything
  * else is a reply ("PAID", "PTP 25/12") for the account's journeys.
@@ -63,13 +63,17 @@ const STOP_PHRASES: RegExp[] = [
  */
 export function classifyInbound(text: string): InboundClassification {
   const trimmed = text.normalize("NFKC").trim();
-  const word = trimmed.replace(/[.!?¡¿,;:。！？]+$/u, "").toUpperCase();
+  // Punctuation and symbols around the word go, whichever quotes the debtor's keyboard made:
+  // 'STOP', "STOP", «STOP», `STOP`, STOP!
+  const word = trimmed.replace(/^[\p{P}\p{S}\s]+|[\p{P}\p{S}\s]+$/gu, "").toUpperCase();
   const keyword = KEYWORDS.get(word);
   if (keyword) return { intent: keyword, keyword: word };
 
   const phrase = trimmed
     .toLowerCase()
     .replace(/[’`´]/g, "'")
+    // An apostrophe inside a word stays ("don't"); one that quotes the message does not.
+    .replace(/'(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])'/gu, " ")
     .replace(/[^\p{L}\p{N}'\s]+/gu, " ")
     .replace(/\s+/g, " ")
     .trim();
@@ -129,6 +133,7 @@ const REPLIES: Record<Language, Replies> = {
  */
 export function keywordReply(intent: "opt-out" | "opt-in" | "help", channel: ReplyChannel, locale: string, ctx: KeywordReplyContext): string {
   const language = locale.split("-")[0]!.toLowerCase();
-  const replies = language in REPLIES ? REPLIES[language as Language] : REPLIES.en;
+  // An own property only: a locale of "constructor" is a language we do not write.
+  const replies = Object.hasOwn(REPLIES, language) ? REPLIES[language as Language] : REPLIES.en;
   return replies[intent](channel, ctx);
 }

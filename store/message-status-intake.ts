@@ -1,5 +1,5 @@
 import { outcomeOf, statusRank } from "../domain/attempt-status.ts";
-import { escapeLiteral, type Pool, type QueryResult } from "pg";
+import { DatabaseError, escapeLiteral, type Pool, type QueryResult } from "pg";
 import type { Database } from "../runtime/database.ts";
 import type { ContactOutcomeSignal } from "../workflows/account-messages.ts";
 import { applyTwilioMessageStatus, type TwilioMessageStatus } from "./twilio-status.ts";
@@ -61,24 +61,44 @@ export function createMessageStatusIntake(db: Database, sql: Pool): MessageStatu
       lastStart = performance.now();
       const batch = [...queue.entries()].slice(0, MAX_BATCH);
       for (const [eventId] of batch) queue.delete(eventId);
-      try {
-        const results = await retryOnDeadlock(() => storeBatch(db, sql, batch));
-        await applyLateKnownAttempts(db, batch, results);
-        for (const [eventId, pending] of batch) {
-          const result = results.get(eventId);
-          pending.waiters.forEach((waiter, i) => {
-            if (!result) waiter.reject(new Error(`callback twilio ${eventId} was neither stored nor found`));
-            // A copy that arrived while the first was queued repeats it: the signal is owed once.
-            else waiter.resolve(i === 0 ? result : { ...result, stored: false, signal: undefined });
-          });
-        }
-      } catch (error) {
-        // Every sender hears it and the vendor redelivers: the statement kept nothing, or (a
-        // failure after it) the events are stored and the redelivery finds them.
-        for (const [, pending] of batch) for (const waiter of pending.waiters) waiter.reject(error);
-      }
+      await commit(batch);
     }
     flushing = false;
+  }
+
+  /**
+   * Stores a batch and answers its senders. The statement is all or nothing, and when
+   * PostgreSQL refuses it for a value (one it cannot index, cast or hold) the fault is one
+   * event's: the batch is halved until that event fails alone, so it never costs the
+   * callbacks it joined. Any other failure is the statement's, and every sender hears it.
+   */
+  async function commit(batch: [string, Pending][]): Promise<void> {
+    let results: Awaited<ReturnType<typeof storeBatch>>;
+    try {
+      results = await retryOnDeadlock(() => storeBatch(db, sql, batch));
+    } catch (error) {
+      if (batch.length > 1 && isValueError(error)) {
+        const half = Math.ceil(batch.length / 2);
+        await commit(batch.slice(0, half));
+        await commit(batch.slice(half));
+        return;
+      }
+      // The vendor redelivers: the statement kept nothing.
+      for (const [, pending] of batch) fail(pending, error);
+      return;
+    }
+    for (const [eventId, pending] of batch) {
+      const result = results.get(eventId);
+      try {
+        if (!result) throw new Error(`callback twilio ${eventId} was neither stored nor found`);
+        await applyLateKnownAttempt(db, pending.event, result);
+        // A copy that arrived while the first was queued repeats it: the signal is owed once.
+        pending.waiters.forEach((waiter, i) => waiter.resolve(i === 0 ? result : { ...result, stored: false, signal: undefined }));
+      } catch (error) {
+        // The event is stored; the vendor's redelivery finds it.
+        fail(pending, error);
+      }
+    }
   }
 
   return {
@@ -175,16 +195,28 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
  * the SID and looked for pending events in between, before this one was visible to it.
  * Whichever of the two moves the attempt first owns the outcome; here that means the signal.
  */
-async function applyLateKnownAttempts(db: Database, batch: [string, Pending][], results: Map<string, StoredMessageStatus & { applied: boolean }>) {
-  for (const [eventId, { event }] of batch) {
-    const result = results.get(eventId);
-    if (!result?.stored || result.applied) continue;
-    const moved = await applyTwilioMessageStatus(db, result.callbackId, event);
-    if (!moved?.outcome) continue;
-    const signal: OwedSignal = { workflowId: moved.workflowId, attemptId: moved.attemptId, status: moved.status, outcome: moved.outcome };
-    await db.callback.update({ where: { id: result.callbackId }, data: { signal: { ...signal } } });
-    result.signal = signal;
-  }
+async function applyLateKnownAttempt(db: Database, event: TwilioMessageStatus, result: StoredMessageStatus & { applied: boolean }) {
+  if (!result.stored || result.applied) return;
+  const moved = await applyTwilioMessageStatus(db, result.callbackId, event);
+  if (!moved?.outcome) return;
+  const signal: OwedSignal = { workflowId: moved.workflowId, attemptId: moved.attemptId, status: moved.status, outcome: moved.outcome };
+  await db.callback.update({ where: { id: result.callbackId }, data: { signal: { ...signal } } });
+  result.signal = signal;
+}
+
+/** Rejects an event's senders with an error naming it; PostgreSQL's own is its cause. */
+function fail({ event, waiters }: Pending, error: unknown) {
+  const failure = new Error(`the Twilio status callback of ${event.MessageSid} failed`, { cause: error });
+  for (const waiter of waiters) waiter.reject(failure);
+}
+
+/**
+ * Whether PostgreSQL refused a statement for a value in it: a data exception (SQLSTATE class
+ * 22: a cast, an encoding), an integrity violation (23) or a limit (54: an index entry too
+ * large). Such a statement fails again for as long as that value is in it.
+ */
+function isValueError(error: unknown): boolean {
+  return error instanceof DatabaseError && ["22", "23", "54"].includes(error.code?.slice(0, 2) ?? "");
 }
 
 const DEADLOCK_RETRIES = 3;
@@ -195,7 +227,9 @@ async function retryOnDeadlock<T>(statement: () => Promise<T>): Promise<T> {
     try {
       return await statement();
     } catch (error) {
-      const code = (error as { meta?: { code?: string } }).meta?.code ?? /Code: `(\w+)`/.exec(String(error))?.[1];
+      // node-postgres carries the SQLSTATE as `code`; Prisma as `meta.code` or in its message.
+      const code =
+        error instanceof DatabaseError ? error.code : ((error as { meta?: { code?: string } }).meta?.code ?? /Code: `(\w+)`/.exec(String(error))?.[1]);
       if (code !== "40P01" || attempt > DEADLOCK_RETRIES) throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { outcomeOf, statusRank } from "../domain/attempt-status.ts";
-import { attemptStatusOfCall, isMachine } from "./voice.ts";
+import { attemptStatusOfCall, callSeconds, isMachine } from "./voice.ts";
 
 describe("Twilio call status → attempt status", () => {
   it.each([
@@ -48,5 +48,23 @@ describe("Twilio call status → attempt status", () => {
     [undefined, false],
   ])("%s is a machine: %s", (answeredBy, machine) => {
     expect(isMachine(answeredBy)).toBe(machine);
+  });
+
+  it.each([
+    ["0", 0],
+    ["61", 61],
+    ["86400", 86_400],
+    ["007", 7],
+    ["86401", undefined],
+    ["999999999999", undefined],
+    ["1e12", undefined],
+    ["1.5", undefined],
+    ["-1", undefined],
+    ["abc", undefined],
+    [" 30", undefined],
+    ["", undefined],
+    [undefined, undefined],
+  ])("a CallDuration of %j is %s seconds", (duration, seconds) => {
+    expect(callSeconds(duration)).toBe(seconds);
   });
 });

@@ -18,6 +18,24 @@ export interface CallAttemptStatus {
   errorCode?: string;
 }
 
+/**
+ * The longest call Twilio reports: it ends every call at its time limit, four hours unless
+ * set and never more than a day (which `units`, an int of minutes, holds with room to spare).
+ */
+export const MAX_CALL_SECONDS = 86_400;
+
+/**
+ * A call's duration as Twilio reports it, in whole seconds; undefined when it is not one
+ * Twilio could send.
+ * @example callSeconds("61") // 61
+ * @example callSeconds("1e12") // undefined
+ */
+export function callSeconds(duration: string | undefined): number | undefined {
+  if (duration === undefined || !/^\d{1,5}$/.test(duration)) return undefined;
+  const seconds = Number(duration);
+  return seconds <= MAX_CALL_SECONDS ? seconds : undefined;
+}
+
 /** @example isMachine("machine_end_beep") // true */
 export function isMachine(answeredBy: string | undefined): boolean {
   return answeredBy !== undefined && (answeredBy.startsWith("machine") || answeredBy === "fax");
@@ -58,7 +76,8 @@ export function attemptStatusOfCall(callStatus: string, answeredBy?: string): Ca
  * Applies a stored Twilio call status callback to its attempt. Returns the attempt when its
  * status moved forward; undefined when stale, unknown, or the attempt does not know this
  * call SID yet (the callback stays pending and is applied when it does). A final status
- * without AnsweredBy takes the one the first TwiML request carried.
+ * without AnsweredBy takes the one the first TwiML request carried. The call's minutes are
+ * billed only while the attempt stands at the status this completion gave it.
  */
 export async function applyTwilioCallStatus(db: Database, callbackId: string, event: TwilioCallStatus): Promise<AdvancedAttempt | undefined> {
   const answeredBy = event.AnsweredBy || (event.CallStatus === "completed" ? await answeredByOf(db, event.CallSid) : undefined);
@@ -68,10 +87,15 @@ export async function applyTwilioCallStatus(db: Database, callbackId: string, ev
     return undefined;
   }
   const { known, moved } = await advanceKnownAttempt(db, "twilio", event.CallSid, mapped.status, mapped.errorCode);
-  const seconds = Number(event.CallDuration);
-  if (event.CallStatus === "completed" && Number.isFinite(seconds) && seconds >= 0) {
-    // Billed by the started minute.
-    await db.$executeRaw`UPDATE contact_attempts SET units = ${Math.ceil(seconds / 60)} WHERE vendor = 'twilio' AND vendor_id = ${event.CallSid}`;
+  // A payload stored before the request schema bounded it may hold a duration Twilio could not send: it bills nothing.
+  const seconds = callSeconds(event.CallDuration);
+  if (known && event.CallStatus === "completed" && seconds !== undefined) {
+    // Billed by the started minute. A late completion of a call already failed or canceled
+    // did not move it, and must not bill it; a redelivery after a crash between the two
+    // statements still finds the status it set.
+    await db.$executeRaw`
+      UPDATE contact_attempts SET units = ${Math.ceil(seconds / 60)}
+       WHERE vendor = 'twilio' AND vendor_id = ${event.CallSid} AND status = ${mapped.status}`;
   }
   if (known) await markCallbackApplied(db, callbackId);
   return moved;

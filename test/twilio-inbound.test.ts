@@ -109,6 +109,17 @@ describe("inbound messages: signatures and input", () => {
     expect(JSON.parse(response.body).errors).toEqual([{ field: "From", reason: "must be an E.164 number, optionally prefixed whatsapp:" }]);
   });
 
+  it.each([
+    ["To", { To: "+".repeat(8_000) }],
+    ["AccountSid", { AccountSid: "A".repeat(8_000) }],
+  ])("answers an over-long %s with 400 naming it, and stores nothing", async (field, extra) => {
+    const params = { ...inbound("+6281234567890", "hi"), ...extra };
+    const response = await postInbound(params);
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body).errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    expect(await stack.db.callback.count({ where: { eventId: { startsWith: params.MessageSid } } })).toBe(0);
+  });
+
   it("answers a message with a NUL character (which PostgreSQL cannot store) 400 naming the field, and stores nothing", async () => {
     const params = inbound("+6281234567890", "PAID\u0000");
     const response = await postInbound(params);
@@ -179,6 +190,15 @@ describe("inbound keywords", () => {
     expect(messagesOf(answer.body)).toHaveLength(1);
     expect(await stack.db.optOut.findUnique({ where: { accountId_channel: { accountId: rows[0]!.id, channel: "sms" } } })).toMatchObject({
       source: "inbound:text",
+    });
+  });
+
+  it("takes 'STOP' in plain single quotes as the keyword STOP", async () => {
+    const { rows } = await accounts({ phone: "+62 812-1111-0009" });
+    const answer = await postInbound(inbound(rows[0]!.phone!, "'STOP'"));
+    expect(messagesOf(answer.body)).toHaveLength(1);
+    expect(await stack.db.optOut.findUnique({ where: { accountId_channel: { accountId: rows[0]!.id, channel: "sms" } } })).toMatchObject({
+      source: "inbound:STOP",
     });
   });
 

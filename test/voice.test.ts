@@ -3,6 +3,7 @@ import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { speechFor } from "../activities/channels/voice.ts";
 import { parseKeypadDate, promiseWindow } from "../api/webhooks/twilio-voice.ts";
+import { statusRank } from "../domain/attempt-status.ts";
 import type { OutcomeMix, VendorSandbox } from "../sandbox/index.ts";
 import { renderTemplate, resolveTemplate, type TemplateContext } from "../templates/render.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
@@ -67,6 +68,50 @@ async function call(voice: OutcomeMix["voice"], account: Record<string, unknown>
 }
 
 const attemptRow = (id: string) => stack.db.contactAttempt.findUniqueOrThrow({ where: { id } });
+const newCallSid = () => `CA${randomBytes(16).toString("hex")}`;
+
+/** Posts a form to a voice webhook (path and query), signed as Twilio signs it. */
+async function signedPost(pathAndQuery: string, params: Record<string, string>) {
+  const response = await fetch(`${stack.apiUrl}${pathAndQuery}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-twilio-signature": twilio.getExpectedTwilioSignature(authToken, `${stack.config.publicBaseUrl}${pathAndQuery}`, params),
+    },
+    body: new URLSearchParams(params).toString(),
+  });
+  return { status: response.status, contentType: response.headers.get("content-type"), body: await response.text() };
+}
+
+/** A voice attempt already at `status` for the call `sid`, written directly: no campaign runs. */
+async function voiceAttempt(sid: string, status: string) {
+  const account = await stack.db.account.create({
+    data: {
+      externalId: `V-${randomUUID()}`,
+      name: "Budi",
+      jurisdiction: "ID",
+      product: "loan",
+      currency: "IDR",
+      balanceMinor: 1000n,
+      daysPastDue: 3,
+      phone: "+6281234567890",
+    },
+  });
+  const campaign = await stack.db.campaign.create({ data: { name: "voice billing", strategy: { version: 1, steps: [] } } });
+  const enrolment = await stack.db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `wf-${randomUUID()}` } });
+  return stack.db.contactAttempt.create({
+    data: {
+      enrolmentId: enrolment.id,
+      accountId: account.id,
+      stepId: "call",
+      channel: "voice",
+      vendor: "twilio",
+      vendorId: sid,
+      status,
+      statusRank: statusRank(status),
+    },
+  });
+}
 
 describe("IVR calls through Twilio", () => {
   it("keypad 2 records a promise to pay, confirmed back, and pauses the account's journey", async () => {
@@ -250,6 +295,88 @@ describe("voice webhooks refuse what Twilio did not sign", () => {
     const response = await post(twimlPath, twimlParams, twilio.getExpectedTwilioSignature(authToken, `${stack.config.publicBaseUrl}${twimlPath}`, twimlParams));
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>');
+  });
+});
+
+describe("voice webhooks refuse malformed fields with 400 naming them, before storing anything", () => {
+  const statusPath = "/v1/webhooks/twilio/voice/status";
+  const callStatus = (extra: Record<string, string>) => ({
+    CallSid: newCallSid(),
+    CallStatus: "completed",
+    AccountSid: accountSid,
+    AnsweredBy: "human",
+    ...extra,
+  });
+
+  it.each([
+    ["CallStatus", "8,000 characters", { CallStatus: "x".repeat(8_000) }],
+    ["CallStatus", "33 letters", { CallStatus: "x".repeat(33) }],
+    ["AnsweredBy", "8,000 characters", { AnsweredBy: "m".repeat(8_000) }],
+    ["AccountSid", "8,000 characters", { AccountSid: "A".repeat(8_000) }],
+    ["CallDuration", "999999999999", { CallDuration: "999999999999" }],
+    ["CallDuration", "1e12", { CallDuration: "1e12" }],
+    ["CallDuration", "abc", { CallDuration: "abc" }],
+    ["CallDuration", "-1", { CallDuration: "-1" }],
+    ["CallDuration", "1.5", { CallDuration: "1.5" }],
+    ["CallDuration", "86401 (over a day)", { CallDuration: "86401" }],
+  ])("a call status with %s of %s", async (field, _what, extra) => {
+    const params = callStatus(extra);
+    const response = await signedPost(statusPath, params);
+    expect(response.status).toBe(400);
+    expect(response.contentType).toContain("application/problem+json");
+    expect(JSON.parse(response.body).errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    expect(await stack.db.callback.count({ where: { eventId: { startsWith: params.CallSid } } })).toBe(0);
+  });
+
+  it.each([
+    ["query", "an 8,000-character query on /menu", "/menu?x=" + "q".repeat(8_000), {}],
+    ["query", "a query /menu never carries", "/menu?tries=1", {}],
+    ["query.tries", "tries=abc", "/promise-date?tries=abc", {}],
+    ["query.tries", "tries=9", "/promise-date?tries=9", {}],
+    ["query.date", "date=2026-02-30", "/promise-confirm?date=2026-02-30", { Digits: "1" }],
+    ["query.date", "no date", "/promise-confirm", { Digits: "1" }],
+    ["Digits", "65 digits", "/menu", { Digits: "1".repeat(65) }],
+    ["AnsweredBy", "8,000 characters", "", { AnsweredBy: "h".repeat(8_000) }],
+  ])("a TwiML request with a bad %s: %s", async (field, _what, stage, extra: Record<string, string>) => {
+    const params = { CallSid: newCallSid(), AccountSid: accountSid, Digits: "2", ...extra };
+    const response = await signedPost(`/v1/webhooks/twilio/voice/attempts/${randomUUID()}${stage}`, params);
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body).errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    expect(await stack.db.callback.count({ where: { eventId: { startsWith: params.CallSid } } })).toBe(0);
+  });
+});
+
+describe("call status billing", () => {
+  const completed = (sid: string, seconds: string) => ({
+    CallSid: sid,
+    CallStatus: "completed",
+    AccountSid: accountSid,
+    AnsweredBy: "human",
+    CallDuration: seconds,
+  });
+
+  it.each([
+    ["0", 0],
+    ["30", 1],
+    ["61", 2],
+    ["86400", 1440],
+  ])("bills a call completed after %s s as %i started minutes", async (seconds, minutes) => {
+    const sid = newCallSid();
+    const attempt = await voiceAttempt(sid, "sent");
+    expect((await signedPost("/v1/webhooks/twilio/voice/status", completed(sid, seconds))).status).toBe(204);
+    expect(await attemptRow(attempt.id)).toMatchObject({ status: "delivered", units: minutes });
+  });
+
+  it.each(["failed", "canceled"])("a late completion of a call already %s changes nothing on the attempt", async (status) => {
+    const sid = newCallSid();
+    const attempt = await voiceAttempt(sid, status);
+    expect((await signedPost("/v1/webhooks/twilio/voice/status", completed(sid, "30"))).status).toBe(204);
+    const after = await attemptRow(attempt.id);
+    expect(after).toMatchObject({ status, units: null });
+    expect(after.updatedAt).toEqual(attempt.updatedAt);
+    // The event is kept all the same, and applied: it has nothing left to do.
+    const stored = await stack.db.callback.findUniqueOrThrow({ where: { vendor_eventId: { vendor: "twilio", eventId: `${sid}:completed` } } });
+    expect(stored.appliedAt).not.toBeNull();
   });
 });
 

@@ -92,7 +92,7 @@ describe("Twilio status callbacks", () => {
   });
 
   it("answers a signed but malformed callback with 400 naming the field", async () => {
-    const response = await postStatus({ MessageSid: "not-a-sid", MessageStatus: "delivered", AccountSid: "AC1" });
+    const response = await postStatus({ MessageSid: "not-a-sid", MessageStatus: "delivered", AccountSid: `AC${"1".repeat(32)}` });
     expect(response.status).toBe(400);
     expect(JSON.parse(response.body).errors).toEqual([{ field: "MessageSid", reason: "must be a Twilio message SID" }]);
   });
@@ -196,6 +196,60 @@ describe("Twilio status callbacks", () => {
     expect(accepted.status).toBe(204);
     expect(await callbacksFor(bad)).toBe(0);
     expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("sent");
+  });
+
+  // Event ids are built from these fields: one past PostgreSQL's index entry limit (~2.7 kB)
+  // failed the statement, and with it every callback batched alongside.
+  it.each([
+    ["MessageStatus", "3,000 characters", "x".repeat(3_000)],
+    ["MessageStatus", "33 letters", "x".repeat(33)],
+    ["MessageStatus", "two words", "deliv ered"],
+    ["AccountSid", "8,000 characters", "A".repeat(8_000)],
+    ["ErrorCode", "8,000 digits", "3".repeat(8_000)],
+  ])("refuses %s of %s with 400 naming it, storing nothing and failing none of its batch", async (field, _what, value) => {
+    const [bad, good] = [newSid(), newSid()];
+    await attemptWithSid(bad);
+    const attempt = await attemptWithSid(good);
+    const [refused, accepted] = await Promise.all([postStatus({ ...statusParams(bad, "sent"), [field]: value }), postStatus(statusParams(good, "sent"))]);
+    expect(refused.status).toBe(400);
+    expect(refused.contentType).toContain("application/problem+json");
+    expect(JSON.parse(refused.body).errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    expect(await callbacksFor(bad)).toBe(0);
+    expect(accepted.status).toBe(204);
+    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("sent");
+  });
+
+  it("stores a status it does not know, such as __proto__, ignores it, and fails none of the callbacks batched with it", async () => {
+    const sids = Array.from({ length: 40 }, newSid);
+    const attempts = await Promise.all(sids.map(attemptWithSid));
+    const [odd] = sids;
+    const events = sids.map((sid) => statusParams(sid, sid === odd ? "__proto__" : "delivered"));
+    const answers = await Promise.all(events.map((params) => postStatus(params)));
+    expect(answers.map((a) => a.status)).toEqual(events.map(() => 204));
+    const stored = await stack.db.callback.findUniqueOrThrow({ where: { vendor_eventId: { vendor: "twilio", eventId: `${odd}:__proto__` } } });
+    expect(stored.appliedAt).not.toBeNull();
+    expect(stored.signal).toBeNull();
+    const statuses = await stack.db.contactAttempt.findMany({ where: { id: { in: attempts.map((a) => a.id) } } });
+    expect(statuses.map((a) => [a.vendorId, a.status]).sort()).toEqual(sids.map((sid) => [sid, sid === odd ? "queued" : "delivered"]).sort());
+  });
+
+  it("fails only the event a statement could not store, not the callbacks batched with it", async () => {
+    const sids = Array.from({ length: 9 }, newSid);
+    await Promise.all(sids.map(attemptWithSid));
+    const { createMessageStatusIntake } = await import("../store/message-status-intake.ts");
+    const intake = createMessageStatusIntake(stack.db, stack.sql);
+    // Past the request schema, as a future field or a stored payload might be: an event id
+    // over PostgreSQL's index entry limit (random, so that compression cannot bring it under).
+    const tooLong = randomBytes(3_000).toString("base64url");
+    const events = sids.map((sid, i) => statusParams(sid, i === 4 ? tooLong : "delivered"));
+    // Submitted in one turn of the event loop: one statement, unless it fails.
+    const results = await Promise.allSettled(events.map((params) => intake.submit(params, params)));
+    expect(results.map((r) => r.status)).toEqual(sids.map((_, i) => (i === 4 ? "rejected" : "fulfilled")));
+    const { reason } = results[4] as PromiseRejectedResult;
+    expect(reason.message).toBe(`the Twilio status callback of ${sids[4]} failed`);
+    expect(String(reason.cause)).toMatch(/index row size/);
+    expect(await stack.db.callback.count({ where: { vendor: "twilio", eventId: { in: sids.map((sid) => `${sid}:delivered`) } } })).toBe(8);
+    expect(await callbacksFor(sids[4]!)).toBe(0);
   });
 
   it("checks the signature against PUBLIC_BASE_URL, as Twilio signs the public address it called", async () => {

@@ -17,6 +17,7 @@ import type { ReplySignal } from "../../workflows/account-messages.ts";
 import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps, TwilioChannelSettings } from "../types.ts";
+import { accountSid, messageSid } from "./twilio-fields.ts";
 
 /** Used when the process hands in no Twilio channel settings: no links, no agent, no IVR SMS. */
 export const FALLBACK_TWILIO_CHANNELS: TwilioChannelSettings = {
@@ -73,10 +74,11 @@ function twimlReply(c: Context, text?: string) {
 }
 
 const inboundSchema = z.object({
-  MessageSid: z.string().regex(/^(SM|MM)[0-9a-f]{32}$/, "must be a Twilio message SID"),
-  AccountSid: z.string().min(1),
+  MessageSid: messageSid,
+  AccountSid: accountSid,
   From: z.string().regex(/^(whatsapp:)?\+[1-9]\d{6,14}$/, "must be an E.164 number, optionally prefixed whatsapp:"),
-  To: z.string().min(1),
+  // Ours: a number, a short code or a messaging service's sender, perhaps prefixed whatsapp:.
+  To: z.string().min(1).max(64),
   Body: z.string().max(10_000).default(""),
 });
 
@@ -93,7 +95,7 @@ const inboundRoute = createRoute({
   security: [{ twilioSignature: [] }],
   responses: {
     200: { description: "TwiML: the confirmation or help text, or an empty response", content: { "text/xml": { schema: z.string() } } },
-    400: { description: "A required field is missing or malformed" },
+    400: { description: "A required field is missing, malformed or longer than Twilio sends it; nothing stored" },
     403: { description: "Missing or invalid signature; nothing stored" },
     503: { description: "Stored, but the account's journeys could not be told yet; Twilio retries" },
   },

@@ -8,13 +8,14 @@ import { outcomeOf } from "../../domain/attempt-status.ts";
 import { policyFor } from "../../domain/compliance/index.ts";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
-import { applyTwilioCallStatus, isMachine, markConversation, recordCallPromise } from "../../store/voice.ts";
+import { applyTwilioCallStatus, callSeconds, isMachine, MAX_CALL_SECONDS, markConversation, recordCallPromise } from "../../store/voice.ts";
 import { campaignTemplates, renderTemplate, resolveTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
 import { createTwilioClient } from "../../vendors/twilio.ts";
 import type { ContactOutcomeSignal, PromiseSignal } from "../../workflows/account-messages.ts";
-import { checkCallback, problem, validationProblem } from "../problem.ts";
+import { checkCallback, fieldProblems, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
+import { accountSid, callSid, statusWord } from "./twilio-fields.ts";
 import { FALLBACK_TWILIO_CHANNELS, tellAccountWorkflows, verifiedTwilioParams } from "./twilio-inbound.ts";
 
 /** The latest promise date the keypad accepts, in days from the debtor's today. */
@@ -47,22 +48,46 @@ export function promiseWindow(timeZone: string, now: Date): { today: string; lat
 const spokenNumber = (number: string) => number.replace(/\D/g, "").split("").join(" ");
 
 const callStatusSchema = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/, "must be a Twilio call SID"),
-  CallStatus: z.string().min(1),
-  AccountSid: z.string().min(1),
-  AnsweredBy: z.string().optional(),
-  CallDuration: z.string().optional(),
+  CallSid: callSid,
+  CallStatus: statusWord,
+  AccountSid: accountSid,
+  AnsweredBy: statusWord.optional(),
+  CallDuration: z
+    .string()
+    .refine((duration) => callSeconds(duration) !== undefined, `must be whole seconds from 0 to ${MAX_CALL_SECONDS} (a day)`)
+    .optional(),
 });
 const twimlRequestSchema = z.object({
-  CallSid: z.string().regex(/^CA[0-9a-f]{32}$/, "must be a Twilio call SID"),
-  AccountSid: z.string().min(1),
-  AnsweredBy: z.string().optional(),
+  CallSid: callSid,
+  AccountSid: accountSid,
+  AnsweredBy: statusWord.optional(),
   Digits: z.string().max(64).optional(),
 });
+const TRIES = `must be the count of earlier tries, 1 to ${MAX_DATE_TRIES - 1}`;
+/**
+ * What each stage's URL may carry in its query: only what `stageUrl` puts there. The event
+ * id of a keypress is built from it, so nothing else may come along.
+ */
+const STAGE_QUERIES = {
+  "voice-url": z.strictObject({}, "takes no query"),
+  menu: z.strictObject({}, "takes no query"),
+  "promise-date": z.strictObject(
+    {
+      tries: z.coerce
+        .number(TRIES)
+        .int(TRIES)
+        .min(1, TRIES)
+        .max(MAX_DATE_TRIES - 1, TRIES)
+        .optional(),
+    },
+    "takes only tries",
+  ),
+  "promise-confirm": z.strictObject({ date: z.iso.date("must be a date YYYY-MM-DD") }, "takes only date"),
+};
 
 const twimlResponses = {
   200: { description: "TwiML for the call", content: { "text/xml": { schema: z.string() } } },
-  400: { description: "A required field is missing or malformed" },
+  400: { description: "A required field is missing, malformed or longer than Twilio sends it, or the query is not one we gave Twilio; nothing stored" },
   403: { description: "Missing or invalid signature; nothing stored" },
 };
 const attemptParam = z.object({ attemptId: z.uuid() });
@@ -79,7 +104,7 @@ const statusRoute = createRoute({
   security: [{ twilioSignature: [] }],
   responses: {
     204: { description: "Stored (and applied, unless stale)" },
-    400: { description: "A required field is missing or malformed" },
+    400: { description: "A required field is missing, malformed or longer than Twilio sends it; nothing stored" },
     403: { description: "Missing or invalid signature; nothing stored" },
     503: { description: "Stored, but the workflow could not be told yet; Twilio retries" },
   },
@@ -171,7 +196,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
   app.openapi(twimlRoute("/promise-date", "IVR promise date keyed as DDMMYYYY then #; read back for confirmation"), (c) =>
     handle(c, "promise-date", async (call) => {
       const response = new twilio.twiml.VoiceResponse();
-      const tries = Number(c.req.query("tries") ?? "0") || 0;
+      const tries = call.query.tries ?? 0;
       const date = parseKeypadDate(call.request.Digits ?? "");
       const { today, latest } = promiseWindow(call.timeZone, new Date());
       if (!date || date < today || date > latest) {
@@ -188,10 +213,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
   app.openapi(twimlRoute("/promise-confirm", "IVR promise confirmation: 1 records the promise and pauses the account's journeys, 2 re-enters the date"), (c) =>
     handle(c, "promise-confirm", async (call) => {
       const response = new twilio.twiml.VoiceResponse();
-      const date = c.req.query("date") ?? "";
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !parseKeypadDate(date.split("-").reverse().join(""))) {
-        return validationProblem(c, [{ field: "query.date", reason: "must be a date YYYY-MM-DD" }]);
-      }
+      const { date } = call.query;
       const digit = call.request.Digits ?? "";
       if (digit === "1") {
         await recordPromise(call, date);
@@ -206,8 +228,9 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     }),
   );
 
-  interface Call {
+  interface Call<S extends Stage = Stage> {
     request: z.infer<typeof twimlRequestSchema>;
+    query: z.infer<(typeof STAGE_QUERIES)[S]>;
     params: Record<string, string>;
     attempt: { id: string; enrolmentId: string; stepTemplate: string };
     account: Account;
@@ -221,16 +244,21 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
    * for (the call must be that attempt's), storing it once, and marking a keypress as a
    * conversation. The script comes back as TwiML; a problem response passes through.
    */
-  async function handle(c: Context, stage: Stage, script: (call: Call) => Promise<VoiceResponse | Response>): Promise<Response> {
+  async function handle<S extends Stage>(c: Context, stage: S, script: (call: Call<S>) => Promise<VoiceResponse | Response>): Promise<Response> {
     const params = await verifiedTwilioParams(c, settings.twilioAuthToken, settings.publicBaseUrl);
     if (!params) return forbidden(c);
     const parsed = checkCallback(twimlRequestSchema, params);
     if (!parsed.success) return validationProblem(c, parsed.problems);
+    const queried = STAGE_QUERIES[stage].safeParse(Object.fromEntries(new URL(c.req.url).searchParams));
+    if (!queried.success) return validationProblem(c, fieldProblems(queried.error, "query"));
     const request = parsed.data;
+    const query = queried.data as Call<S>["query"];
     const attemptId = c.req.param("attemptId")!;
     const context = { vendor: "twilio", attemptId, vendorId: request.CallSid, stage };
 
-    const eventId = stage === "voice-url" ? `${request.CallSid}:voice-url` : `${request.CallSid}:${stage}:${request.Digits ?? ""}:${new URL(c.req.url).search}`;
+    // The query as stageUrl writes it, whatever order or repeats the request's had.
+    const search = new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)])).toString();
+    const eventId = stage === "voice-url" ? `${request.CallSid}:voice-url` : `${request.CallSid}:${stage}:${request.Digits ?? ""}:${search && `?${search}`}`;
     // The attempt id comes from the URL Twilio was given; kept so a retried send finds its call.
     const stored = await storeCallback(db, {
       vendor: "twilio",
@@ -249,8 +277,9 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     }
     if (stage !== "voice-url" && request.Digits) await markConversation(db, attempt.id, new Date());
     const { account, campaign } = attempt.enrolment;
-    const call: Call = {
+    const call: Call<S> = {
       request,
+      query,
       params,
       attempt: { id: attempt.id, enrolmentId: attempt.enrolmentId, stepTemplate: stepTemplateOf(campaign, attempt.enrolment.variant, attempt.stepId) },
       account,

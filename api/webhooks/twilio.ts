@@ -4,13 +4,14 @@ import { createOutcomeSignaller } from "../outcome-signals.ts";
 import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
+import { accountSid, errorCode, messageSid, statusWord } from "./twilio-fields.ts";
 import { verifiedTwilioParams } from "./twilio-inbound.ts";
 
 const messageStatusSchema = z.object({
-  MessageSid: z.string().regex(/^(SM|MM)[0-9a-f]{32}$/, "must be a Twilio message SID"),
-  MessageStatus: z.string().min(1),
-  AccountSid: z.string().min(1),
-  ErrorCode: z.string().optional(),
+  MessageSid: messageSid,
+  MessageStatus: statusWord,
+  AccountSid: accountSid,
+  ErrorCode: errorCode.optional(),
 });
 
 const statusRoute = createRoute({
@@ -19,13 +20,13 @@ const statusRoute = createRoute({
   tags: ["webhooks"],
   summary: "Twilio message status callback (signed with X-Twilio-Signature)",
   description:
-    "Form-encoded as Twilio sends it. The signature is checked against PUBLIC_BASE_URL plus this path. Each (MessageSid, MessageStatus) is stored once; statuses only move forward. " +
+    "Form-encoded as Twilio sends it. The signature is checked against PUBLIC_BASE_URL plus this path. Each (MessageSid, MessageStatus) is stored once; statuses only move forward, and one we do not know is stored and ignored. " +
     "The answer comes once the event is committed; the account workflow is told of an outcome right after, and again later if Temporal could not take it then.",
   security: [{ twilioSignature: [] }],
   responses: {
     204: { description: "Stored (and applied, unless stale)" },
     500: { description: "Nothing was stored; Twilio retries" },
-    400: { description: "A required field is missing or malformed, or a field holds a NUL character" },
+    400: { description: "A required field is missing, malformed or longer than Twilio sends it, or a field holds a NUL character; nothing stored" },
     403: { description: "Missing or invalid signature; nothing stored" },
   },
 });
