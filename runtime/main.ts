@@ -1,5 +1,6 @@
 // `npm start`: runs the whole product on embedded defaults until SIGINT or SIGTERM.
 import { ConfigError, loadConfig } from "./config.ts";
+import { handOverShutdownSignals } from "./embedded-postgres.ts";
 import { createLogger } from "./logger.ts";
 import { startStack } from "./stack.ts";
 
@@ -31,6 +32,8 @@ const lines = [
 console.log(lines.join("\n"));
 
 let stopping = false;
+// The stack stops in order, PostgreSQL and the Temporal dev server last, then the process exits.
+handOverShutdownSignals();
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) return;
