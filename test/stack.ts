@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { inject } from "vitest";
+import { statusRank } from "../domain/attempt-status.ts";
+import type { Database } from "../runtime/database.ts";
 import { loadConfig } from "../runtime/config.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { startStack, type Stack } from "../runtime/stack.ts";
@@ -141,4 +143,37 @@ export function accountFixture(overrides: Record<string, unknown> = {}) {
     dueDate: "2026-12-25",
     ...overrides,
   };
+}
+
+/**
+ * An account enrolled in a campaign with one attempt the vendor accepted as `vendorId`, at
+ * `status`, written directly: no campaign runs, so callbacks for it are all a test sends.
+ */
+export async function seedAttempt(db: Database, attempt: { vendorId: string; channel: "sms" | "voice"; status: string }) {
+  const account = await db.account.create({
+    data: {
+      externalId: `S-${randomUUID()}`,
+      name: "Asha",
+      jurisdiction: "IN",
+      product: "loan",
+      currency: "INR",
+      balanceMinor: 1000n,
+      daysPastDue: 3,
+      phone: "+919876543210",
+    },
+  });
+  const campaign = await db.campaign.create({ data: { name: "seeded attempt", strategy: { version: 1, steps: [] } } });
+  const enrolment = await db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `wf-${randomUUID()}` } });
+  return db.contactAttempt.create({
+    data: {
+      enrolmentId: enrolment.id,
+      accountId: account.id,
+      stepId: `${attempt.channel}-1`,
+      channel: attempt.channel,
+      vendor: "twilio",
+      vendorId: attempt.vendorId,
+      status: attempt.status,
+      statusRank: statusRank(attempt.status),
+    },
+  });
 }

@@ -3,12 +3,11 @@ import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { speechFor } from "../activities/channels/voice.ts";
 import { parseKeypadDate, promiseWindow } from "../api/webhooks/twilio-voice.ts";
-import { statusRank } from "../domain/attempt-status.ts";
 import type { OutcomeMix, VendorSandbox } from "../sandbox/index.ts";
 import { renderTemplate, resolveTemplate, type TemplateContext } from "../templates/render.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
 import type { startTestStack } from "./stack.ts";
-import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
+import { accountFixture, api, eventually, seedAttempt, startTestStackWithSandbox } from "./stack.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign requests as Twilio.
 let stack: Awaited<ReturnType<typeof startTestStack>>;
@@ -81,36 +80,6 @@ async function signedPost(pathAndQuery: string, params: Record<string, string>) 
     body: new URLSearchParams(params).toString(),
   });
   return { status: response.status, contentType: response.headers.get("content-type"), body: await response.text() };
-}
-
-/** A voice attempt already at `status` for the call `sid`, written directly: no campaign runs. */
-async function voiceAttempt(sid: string, status: string) {
-  const account = await stack.db.account.create({
-    data: {
-      externalId: `V-${randomUUID()}`,
-      name: "Budi",
-      jurisdiction: "ID",
-      product: "loan",
-      currency: "IDR",
-      balanceMinor: 1000n,
-      daysPastDue: 3,
-      phone: "+6281234567890",
-    },
-  });
-  const campaign = await stack.db.campaign.create({ data: { name: "voice billing", strategy: { version: 1, steps: [] } } });
-  const enrolment = await stack.db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `wf-${randomUUID()}` } });
-  return stack.db.contactAttempt.create({
-    data: {
-      enrolmentId: enrolment.id,
-      accountId: account.id,
-      stepId: "call",
-      channel: "voice",
-      vendor: "twilio",
-      vendorId: sid,
-      status,
-      statusRank: statusRank(status),
-    },
-  });
 }
 
 describe("IVR calls through Twilio", () => {
@@ -362,14 +331,14 @@ describe("call status billing", () => {
     ["86400", 1440],
   ])("bills a call completed after %s s as %i started minutes", async (seconds, minutes) => {
     const sid = newCallSid();
-    const attempt = await voiceAttempt(sid, "sent");
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "voice", status: "sent" });
     expect((await signedPost("/v1/webhooks/twilio/voice/status", completed(sid, seconds))).status).toBe(204);
     expect(await attemptRow(attempt.id)).toMatchObject({ status: "delivered", units: minutes });
   });
 
   it.each(["failed", "canceled"])("a late completion of a call already %s changes nothing on the attempt", async (status) => {
     const sid = newCallSid();
-    const attempt = await voiceAttempt(sid, status);
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "voice", status });
     expect((await signedPost("/v1/webhooks/twilio/voice/status", completed(sid, "30"))).status).toBe(204);
     const after = await attemptRow(attempt.id);
     expect(after).toMatchObject({ status, units: null });

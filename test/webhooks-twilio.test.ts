@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../runtime/logger.ts";
-import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+import { accountFixture, api, eventually, seedAttempt, startTestStack } from "./stack.ts";
 
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let authToken: string;
@@ -25,35 +25,6 @@ async function postStatus(params: Record<string, string>, signature: string | nu
   return { status: response.status, body: await response.text(), contentType: response.headers.get("content-type") };
 }
 
-/** An account enrolled in a campaign with one attempt that Twilio accepted as `sid`. */
-async function attemptWithSid(sid: string) {
-  const account = await stack.db.account.create({
-    data: {
-      externalId: `W-${randomUUID()}`,
-      name: "Asha",
-      jurisdiction: "IN",
-      product: "loan",
-      currency: "INR",
-      balanceMinor: 1000n,
-      daysPastDue: 3,
-      phone: "+919876543210",
-    },
-  });
-  const campaign = await stack.db.campaign.create({ data: { name: "webhook test", strategy: { version: 1, steps: [] } } });
-  const enrolment = await stack.db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `wf-${randomUUID()}` } });
-  return stack.db.contactAttempt.create({
-    data: {
-      enrolmentId: enrolment.id,
-      accountId: account.id,
-      stepId: "sms-1",
-      channel: "sms",
-      vendor: "twilio",
-      vendorId: sid,
-      status: "queued",
-      statusRank: 2,
-    },
-  });
-}
 const newSid = () => `SM${randomBytes(16).toString("hex")}`;
 const statusParams = (sid: string, status: string) => ({
   MessageSid: sid,
@@ -68,7 +39,7 @@ const callbacksFor = (sid: string) => stack.db.callback.count({ where: { vendor:
 describe("Twilio status callbacks", () => {
   it("refuses a forged signature with 403 and stores nothing", async () => {
     const sid = newSid();
-    const attempt = await attemptWithSid(sid);
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     const forged = twilio.getExpectedTwilioSignature("not-the-token", statusUrl(), statusParams(sid, "delivered"));
     const response = await postStatus(statusParams(sid, "delivered"), forged);
     expect(response.status).toBe(403);
@@ -79,14 +50,14 @@ describe("Twilio status callbacks", () => {
 
   it("refuses a missing signature with 403 and stores nothing", async () => {
     const sid = newSid();
-    await attemptWithSid(sid);
+    await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     expect((await postStatus(statusParams(sid, "delivered"), null)).status).toBe(403);
     expect(await callbacksFor(sid)).toBe(0);
   });
 
   it("refuses a body altered after signing", async () => {
     const sid = newSid();
-    await attemptWithSid(sid);
+    await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     const signature = twilio.getExpectedTwilioSignature(authToken, statusUrl(), statusParams(sid, "failed"));
     expect((await postStatus(statusParams(sid, "delivered"), signature)).status).toBe(403);
   });
@@ -99,7 +70,7 @@ describe("Twilio status callbacks", () => {
 
   it("applies a duplicate callback once", async () => {
     const sid = newSid();
-    const attempt = await attemptWithSid(sid);
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     expect((await postStatus(statusParams(sid, "delivered"))).status).toBe(204);
     const afterFirst = await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } });
     expect((await postStatus(statusParams(sid, "delivered"))).status).toBe(204);
@@ -111,7 +82,7 @@ describe("Twilio status callbacks", () => {
 
   it("never lets a late 'sent' overwrite 'delivered'", async () => {
     const sid = newSid();
-    const attempt = await attemptWithSid(sid);
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     await postStatus(statusParams(sid, "delivered"));
     await postStatus(statusParams(sid, "sent"));
     expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("delivered");
@@ -123,7 +94,7 @@ describe("Twilio status callbacks", () => {
     expect((await postStatus(statusParams(sid, "delivered"))).status).toBe(204);
     const stored = await stack.db.callback.findFirstOrThrow({ where: { eventId: `${sid}:delivered` } });
     expect(stored.appliedAt).toBeNull();
-    const attempt = await attemptWithSid(sid);
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     const { applyPendingTwilioStatuses } = await import("../store/twilio-status.ts");
     expect((await applyPendingTwilioStatuses(stack.db, sid))?.status).toBe("delivered");
     expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("delivered");
@@ -131,7 +102,7 @@ describe("Twilio status callbacks", () => {
 
   it("stores a concurrent burst of duplicated, reordered callbacks once each and moves every attempt to its latest status", async () => {
     const sids = Array.from({ length: 40 }, newSid);
-    const attempts = await Promise.all(sids.map(attemptWithSid));
+    const attempts = await Promise.all(sids.map((sid) => seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" })));
     // Each message: sent and delivered, half of them delivered first, every event twice.
     const events = sids.flatMap((sid, i) =>
       (i % 2 ? ["delivered", "sent"] : ["sent", "delivered"]).flatMap((status) => [statusParams(sid, status), statusParams(sid, status)]),
@@ -157,7 +128,7 @@ describe("Twilio status callbacks", () => {
 
   it("owes one outcome signal for copies of a delivery that arrive together", async () => {
     const sid = newSid();
-    await attemptWithSid(sid);
+    await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     const { createMessageStatusIntake } = await import("../store/message-status-intake.ts");
     const intake = createMessageStatusIntake(stack.db, stack.sql);
     const params = statusParams(sid, "delivered");
@@ -185,8 +156,8 @@ describe("Twilio status callbacks", () => {
 
   it("refuses a field with a NUL character with 400 without failing the callbacks batched with it", async () => {
     const [bad, good] = [newSid(), newSid()];
-    await attemptWithSid(bad);
-    const attempt = await attemptWithSid(good);
+    await seedAttempt(stack.db, { vendorId: bad, channel: "sms", status: "queued" });
+    const attempt = await seedAttempt(stack.db, { vendorId: good, channel: "sms", status: "queued" });
     const [refused, accepted] = await Promise.all([
       postStatus({ ...statusParams(bad, "sent"), ErrorMessage: "broken\u0000text" }),
       postStatus(statusParams(good, "sent")),
@@ -208,8 +179,8 @@ describe("Twilio status callbacks", () => {
     ["ErrorCode", "8,000 digits", "3".repeat(8_000)],
   ])("refuses %s of %s with 400 naming it, storing nothing and failing none of its batch", async (field, _what, value) => {
     const [bad, good] = [newSid(), newSid()];
-    await attemptWithSid(bad);
-    const attempt = await attemptWithSid(good);
+    await seedAttempt(stack.db, { vendorId: bad, channel: "sms", status: "queued" });
+    const attempt = await seedAttempt(stack.db, { vendorId: good, channel: "sms", status: "queued" });
     const [refused, accepted] = await Promise.all([postStatus({ ...statusParams(bad, "sent"), [field]: value }), postStatus(statusParams(good, "sent"))]);
     expect(refused.status).toBe(400);
     expect(refused.contentType).toContain("application/problem+json");
@@ -221,7 +192,7 @@ describe("Twilio status callbacks", () => {
 
   it("stores a status it does not know, such as __proto__, ignores it, and fails none of the callbacks batched with it", async () => {
     const sids = Array.from({ length: 40 }, newSid);
-    const attempts = await Promise.all(sids.map(attemptWithSid));
+    const attempts = await Promise.all(sids.map((sid) => seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" })));
     const [odd] = sids;
     const events = sids.map((sid) => statusParams(sid, sid === odd ? "__proto__" : "delivered"));
     const answers = await Promise.all(events.map((params) => postStatus(params)));
@@ -235,7 +206,7 @@ describe("Twilio status callbacks", () => {
 
   it("fails only the event a statement could not store, not the callbacks batched with it", async () => {
     const sids = Array.from({ length: 9 }, newSid);
-    await Promise.all(sids.map(attemptWithSid));
+    await Promise.all(sids.map((sid) => seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" })));
     const { createMessageStatusIntake } = await import("../store/message-status-intake.ts");
     const intake = createMessageStatusIntake(stack.db, stack.sql);
     // Past the request schema, as a future field or a stored payload might be: an event id
@@ -254,7 +225,7 @@ describe("Twilio status callbacks", () => {
 
   it("checks the signature against PUBLIC_BASE_URL, as Twilio signs the public address it called", async () => {
     const sid = newSid();
-    await attemptWithSid(sid);
+    await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     const localSignature = twilio.getExpectedTwilioSignature(authToken, `${stack.apiUrl}/v1/webhooks/twilio/status`, statusParams(sid, "sent"));
     expect(stack.apiUrl).not.toBe(stack.config.publicBaseUrl);
     expect((await postStatus(statusParams(sid, "sent"), localSignature)).status).toBe(403);
@@ -262,7 +233,7 @@ describe("Twilio status callbacks", () => {
 
   it("accepts a form that repeats a parameter, signed over every value as Twilio signs it", async () => {
     const sid = newSid();
-    const attempt = await attemptWithSid(sid);
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     const params = statusParams(sid, "delivered");
     const form = new URLSearchParams(params);
     form.append("AddOns", "b");

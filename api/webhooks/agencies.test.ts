@@ -6,17 +6,21 @@ import { agencyEventSchema, agencyWebhookRoutes, eventUuid } from "./agencies.ts
 
 const untouchable = new Proxy({}, { get: () => expect.unreachable("no database or Temporal call expected") }) as never;
 
+/** The agency webhook with `db` and nothing else to call. */
+const routesWith = (db: ApiDeps["db"]) =>
+  agencyWebhookRoutes({
+    db,
+    sql: untouchable,
+    bulk: untouchable,
+    rowValidators: untouchable,
+    temporal: untouchable,
+    logger: createLogger("silent"),
+    settings: {} as ApiDeps["settings"],
+  });
+
 describe("agency callbacks", () => {
   it("refuses a request without an API key before touching anything", async () => {
-    const app = agencyWebhookRoutes({
-      db: untouchable,
-      sql: untouchable,
-      bulk: untouchable,
-      rowValidators: untouchable,
-      temporal: untouchable,
-      logger: createLogger("silent"),
-      settings: {} as ApiDeps["settings"],
-    });
+    const app = routesWith(untouchable);
     for (const authorization of [undefined, "Basic abc", "Bearer "]) {
       const response = await app.request("/v1/webhooks/agencies/any", {
         method: "POST",
@@ -29,16 +33,8 @@ describe("agency callbacks", () => {
 
   it("refuses a lone surrogate (valid JSON, but not storable by PostgreSQL) with 400 naming the field, before storing anything", async () => {
     const agency = { id: "agency-1", secret: "0123456789abcdef-agency" };
-    const app = agencyWebhookRoutes({
-      // Only the agency is looked up: storing anything would fail the request.
-      db: { agency: { findUnique: async () => agency } } as never,
-      sql: untouchable,
-      bulk: untouchable,
-      rowValidators: untouchable,
-      temporal: untouchable,
-      logger: createLogger("silent"),
-      settings: {} as ApiDeps["settings"],
-    });
+    // Only the agency is looked up: storing anything would fail the request.
+    const app = routesWith({ agency: { findUnique: async () => agency } } as never);
     const body = JSON.stringify({ eventId: "e1", placementId: "6f1c2a4e-0000-4000-8000-000000000000", type: "contact", outcome: "no-answer", note: "\ud800" });
     const response = await app.request(`/v1/webhooks/agencies/${agency.id}`, {
       method: "POST",
