@@ -3,11 +3,16 @@ import { accountFromRow, type ImportRow } from "../domain/account-input.ts";
 import { namedColumns, upsertRow } from "./accounts.ts";
 import type { RowOutcome } from "./import-validation.ts";
 
+// A CSV's rows all have its header's columns: their named columns are worked out once.
+let lastKeys = "";
+let lastNamed = "";
+
 export default function validateRows(rows: ImportRow[]): RowOutcome[] {
   return rows.map((values) => {
     const result = accountFromRow(values);
-    return result.problems
-      ? { problems: result.problems }
-      : { externalId: result.account.externalId, json: upsertRow(result.account), named: namedColumns(Object.keys(values)) };
+    if (result.problems) return { problems: result.problems };
+    const keys = Object.keys(values).join();
+    if (keys !== lastKeys) [lastKeys, lastNamed] = [keys, namedColumns(Object.keys(values))];
+    return { externalId: result.account.externalId, json: upsertRow(result.account), named: lastNamed };
   });
 }
