@@ -28,13 +28,13 @@ const MIN_GAP_MS = 10;
 
 interface Pending {
   event: TwilioMessageStatus;
-  payload: Record<string, string>;
+  payload: Record<string, string | string[]>;
   waiters: { resolve: (result: StoredMessageStatus) => void; reject: (error: unknown) => void }[];
 }
 
 export interface MessageStatusIntake {
   /** Stores and applies one Twilio message status callback; resolves once it is committed. */
-  submit(event: TwilioMessageStatus, payload: Record<string, string>): Promise<StoredMessageStatus>;
+  submit(event: TwilioMessageStatus, payload: Record<string, string | string[]>): Promise<StoredMessageStatus>;
 }
 
 /**

@@ -249,6 +249,26 @@ describe("Twilio status callbacks", () => {
   });
 });
 
+describe("a signed form repeating a field the webhook reads", () => {
+  it("is refused with 400 naming it, and nothing is stored: the signature does not cover which value comes first", async () => {
+    const sid = newSid();
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
+    const params = statusParams(sid, "sent");
+    const form = new URLSearchParams(params);
+    form.append("MessageStatus", "delivered");
+    const signature = twilio.getExpectedTwilioSignature(authToken, statusUrl(), { ...params, MessageStatus: ["sent", "delivered"] });
+    const response = await fetch(`${stack.apiUrl}/v1/webhooks/twilio/status`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
+      body: form.toString(),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["MessageStatus"]);
+    expect(await stack.db.callback.count({ where: { vendor: "twilio", eventId: { startsWith: sid } } })).toBe(0);
+    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("queued");
+  });
+});
+
 describe("request validation", () => {
   it("answers malformed JSON with a 400 problem", async () => {
     const response = await api(stack.apiUrl, "POST", "/v1/accounts", '{"accounts": [');

@@ -28,21 +28,28 @@ export const FALLBACK_TWILIO_CHANNELS: TwilioChannelSettings = {
   voicemailName: "Alex",
 };
 
+/** A Twilio webhook's form; a parameter sent more than once holds all its values. */
+export type TwilioForm = Record<string, string | string[]>;
+
 /**
  * Verifies a Twilio webhook (X-Twilio-Signature: HMAC-SHA1 over the public URL Twilio
  * called, query included, plus the sorted form parameters) over its raw form body; returns
  * the parameters, or undefined when the signature is missing or wrong. A parameter the
- * form repeats is signed over all its values (the SDK takes them as an array); the handler
- * sees its last value.
+ * form repeats is signed over all its values in sorted order, so their order is not signed:
+ * it stays a list, which a schema reading that field refuses rather than take one value.
  */
-export async function verifiedTwilioParams(c: Context, authToken: string, publicBaseUrl: string): Promise<Record<string, string> | undefined> {
+export async function verifiedTwilioParams(c: Context, authToken: string, publicBaseUrl: string): Promise<TwilioForm | undefined> {
   const signature = c.req.header("x-twilio-signature");
   const form = new URLSearchParams(await c.req.text());
-  const params = Object.fromEntries(form);
-  const repeats = form.size > Object.keys(params).length;
-  const signed: Record<string, string | string[]> = repeats ? Object.fromEntries([...form.keys()].map((key) => [key, form.getAll(key)])) : params;
+  const params: TwilioForm = Object.fromEntries(form);
+  if (form.size > Object.keys(params).length) {
+    for (const key of Object.keys(params)) {
+      const values = form.getAll(key);
+      if (values.length > 1) params[key] = values;
+    }
+  }
   const url = `${publicBaseUrl}${c.req.path}${new URL(c.req.url).search}`;
-  return signature && twilio.validateRequest(authToken, signature, url, signed) ? params : undefined;
+  return signature && twilio.validateRequest(authToken, signature, url, params) ? params : undefined;
 }
 
 /**

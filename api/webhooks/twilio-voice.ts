@@ -16,7 +16,7 @@ import { checkCallback, fieldProblems, problem, validationProblem } from "../pro
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { accountSid, callSid, statusWord } from "./twilio-fields.ts";
-import { FALLBACK_TWILIO_CHANNELS, tellAccountWorkflows, verifiedTwilioParams } from "./twilio-inbound.ts";
+import { FALLBACK_TWILIO_CHANNELS, tellAccountWorkflows, verifiedTwilioParams, type TwilioForm } from "./twilio-inbound.ts";
 
 /** The latest promise date the keypad accepts, in days from the debtor's today. */
 export const MAX_PROMISE_DAYS = 60;
@@ -231,7 +231,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
   interface Call<S extends Stage = Stage> {
     request: z.infer<typeof twimlRequestSchema>;
     query: z.infer<(typeof STAGE_QUERIES)[S]>;
-    params: Record<string, string>;
+    params: TwilioForm;
     attempt: { id: string; enrolmentId: string; stepTemplate: string };
     account: Account;
     campaign: Campaign;
