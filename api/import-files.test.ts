@@ -211,6 +211,9 @@ describe("import files", () => {
   it("names the row a quote that never closes starts on, blank lines counted", async () => {
     const opened = rowsOf(`${header}\nA-1,x,IN,card,INR,1,1\n\n,,,\nA-2,"never closed,IN,card,INR,1,1\nA-3,x,IN,card,INR,1,1\n`);
     await expect(opened).rejects.toMatchObject({ status: 400, title: "Malformed CSV", message: expect.stringMatching(/^row 5 /) });
+    // Below Excel's hint, which a spreadsheet hides, the same row is one up.
+    const hinted = rowsOf(`sep=,\n${header}\nA-1,x,IN,card,INR,1,1\n\n,,,\nA-2,"never closed,IN,card,INR,1,1\nA-3,x,IN,card,INR,1,1\n`);
+    await expect(hinted).rejects.toMatchObject({ status: 400, title: "Malformed CSV", message: expect.stringMatching(/^row 5 /) });
   });
 
   it.each([

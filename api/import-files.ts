@@ -246,15 +246,14 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   const { line, number, text } = await peekLine(source);
   if (line.trim() === "") throw new ProblemError(400, "Empty file", "the file is empty", [{ field: "(body)", reason: "empty" }]);
   const hint = SEPARATOR_HINT.exec(line.replace(/^\uFEFF/, "").trim());
-  // The hint is not a row to read, and a spreadsheet hides it: the header is the row after
-  // any blank lines above the hint.
-  const firstRow = hint ? number + 1 : 1;
-  const hidden = hint ? 1 : 0;
+  // The hint is not a row to read, and a spreadsheet hides it: the header, the first record
+  // read, is the row after any blank lines above the hint.
+  const firstRow = hint ? number : 1;
   const parser = parse({
     delimiter: hint ? hint[1]! : csvDelimiterOf(line),
     // Any of the three, mixed in one file too (csv-parse would keep to the first it meets).
     record_delimiter: ["\r\n", "\n", "\r"],
-    from_line: firstRow,
+    from_line: hint ? number + 1 : 1,
     bom: true,
     relax_column_count: true,
     relax_quotes: true,
@@ -266,7 +265,7 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   // one). Blank rows and rows of separators only (",,,,", as spreadsheets leave below the
   // data) are skipped here, not by csv-parse, which would not count them.
   async function* records(): AsyncGenerator<{ row: number; cells: string[] }> {
-    let row = firstRow - 1 - hidden;
+    let row = firstRow - 1;
     try {
       for await (const cells of parser as AsyncIterable<string[]>) {
         row += 1;
