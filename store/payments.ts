@@ -142,19 +142,10 @@ export function paymentOf(notification: PaymentNotification, accountId: string, 
 }
 
 /**
- * The notification stored for a reference: the first one delivered, which is the one applied.
- * @example const first = await storedNotification(db, "PAY-123")
- */
-export async function storedNotification(db: Database, reference: string): Promise<PaymentNotification> {
-  const { payload } = await db.callback.findUniqueOrThrow({ where: { vendor_eventId: { vendor: "payments", eventId: reference } }, select: { payload: true } });
-  return payload as unknown as PaymentNotification;
-}
-
-/**
  * Whether two notifications of one reference report the same payment: the account named
  * the same way, the same amount and currency (`paidAt` and other fields aside, as for a
  * recorded payment).
- * @example sameNotifiedPayment(await storedNotification(db, n.reference), n)
+ * @example sameNotifiedPayment(stored.payload as PaymentNotification, n)
  */
 export function sameNotifiedPayment(a: PaymentNotification, b: PaymentNotification): boolean {
   return (

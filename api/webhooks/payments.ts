@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Prisma } from "../../generated/prisma/client.ts";
 import { currencyCodeSchema } from "../../domain/money.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
-import { accountNamed, applyPayment, paymentOf, sameNotifiedPayment, storedNotification } from "../../store/payments.ts";
+import { accountNamed, applyPayment, paymentOf, sameNotifiedPayment, type PaymentNotification } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature } from "../../vendors/tagih-signature.ts";
 import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
@@ -92,7 +92,7 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
     const stored = await storeCallback(db, { vendor: "payments", eventId: n.reference, kind: "payment", payload: json as Prisma.InputJsonValue });
     // A reference is stored once, as first notified, and only that notification is ever
     // applied (here, by reconciliation or by ops): another payment under it changes nothing.
-    const notified = await storedNotification(db, n.reference);
+    const notified = stored.payload as unknown as PaymentNotification;
     if (!sameNotifiedPayment(notified, n)) {
       logger.warn({ vendor: "payments", reference: n.reference }, "payment reference notified again with other details");
       return problem(c, 409, "Conflict", `payment ${n.reference} was notified before with another account, amount or currency`);
