@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classifySendgridError, createEmailSender } from "../activities/channels/email.ts";
 import { generateSendgridKeyPair } from "../sandbox/index.ts";
 import { createSendgridClient } from "../vendors/sendgrid.ts";
-import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
+import { accountFixture, api, eventually, seedAttempt, startTestStack } from "./stack.ts";
 
 // Two stacks: the product with SendGrid in the vendor sandbox (real @sendgrid/mail sends, the
 // sandbox's own signed event webhooks), and an API-only stack with SendGrid "credentials" whose
@@ -348,35 +348,8 @@ function event(messageId: string, kind: string, extra: Record<string, unknown> =
 }
 
 /** An account enrolled in a campaign with one email attempt SendGrid accepted as `messageId`. */
-async function attemptWithMessageId(messageId: string, vendorId: string | null = messageId) {
-  const db = signed.db;
-  const account = await db.account.create({
-    data: {
-      externalId: `E-${randomUUID()}`,
-      name: "Asha",
-      email: "debtor@example.com",
-      jurisdiction: "IN",
-      product: "loan",
-      currency: "INR",
-      balanceMinor: 1000n,
-      daysPastDue: 3,
-    },
-  });
-  const campaign = await db.campaign.create({ data: { name: "email webhook test", strategy: { version: 1, steps: [] } } });
-  const enrolment = await db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `wf-${randomUUID()}` } });
-  return db.contactAttempt.create({
-    data: {
-      enrolmentId: enrolment.id,
-      accountId: account.id,
-      stepId: "email-1",
-      channel: "email",
-      vendor: "sendgrid",
-      vendorId,
-      status: "queued",
-      statusRank: 2,
-    },
-  });
-}
+const attemptWithMessageId = (messageId: string, vendorId: string | null = messageId) =>
+  seedAttempt(signed.db, { vendorId, channel: "email", status: "queued" });
 const attempt = (id: string) => signed.db.contactAttempt.findUniqueOrThrow({ where: { id } });
 const storedEvents = (events: { sg_event_id: string }[]) =>
   signed.db.callback.count({ where: { vendor: "sendgrid", eventId: { in: events.map((e) => e.sg_event_id) } } });

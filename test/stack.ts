@@ -146,10 +146,11 @@ export function accountFixture(overrides: Record<string, unknown> = {}) {
 }
 
 /**
- * An account enrolled in a campaign with one attempt the vendor accepted as `vendorId`, at
- * `status`, written directly: no campaign runs, so callbacks for it are all a test sends.
+ * An account enrolled in a campaign with one attempt the vendor (Twilio, SendGrid for email)
+ * accepted as `vendorId`, at `status`, written directly: no campaign runs, so callbacks for it
+ * are all a test sends.
  */
-export async function seedAttempt(db: Database, attempt: { vendorId: string; channel: "sms" | "voice"; status: string }) {
+export async function seedAttempt(db: Database, attempt: { vendorId: string | null; channel: "sms" | "voice" | "email"; status: string }) {
   const account = await db.account.create({
     data: {
       externalId: `S-${randomUUID()}`,
@@ -160,6 +161,7 @@ export async function seedAttempt(db: Database, attempt: { vendorId: string; cha
       balanceMinor: 1000n,
       daysPastDue: 3,
       phone: "+919876543210",
+      email: "debtor@example.com",
     },
   });
   const campaign = await db.campaign.create({ data: { name: "seeded attempt", strategy: { version: 1, steps: [] } } });
@@ -170,7 +172,7 @@ export async function seedAttempt(db: Database, attempt: { vendorId: string; cha
       accountId: account.id,
       stepId: `${attempt.channel}-1`,
       channel: attempt.channel,
-      vendor: "twilio",
+      vendor: attempt.channel === "email" ? "sendgrid" : "twilio",
       vendorId: attempt.vendorId,
       status: attempt.status,
       statusRank: statusRank(attempt.status),
