@@ -15,12 +15,15 @@ afterAll(async () => {
 
 const statusUrl = () => `${stack.config.publicBaseUrl}/v1/webhooks/twilio/status`;
 
-/** Posts a status callback signed the way Twilio signs it (or with a given signature). */
-async function postStatus(params: Record<string, string>, signature: string | null = twilio.getExpectedTwilioSignature(authToken, statusUrl(), params)) {
+/** Posts a status callback signed the way Twilio signs it (or with a given signature); a list is a repeated parameter. */
+async function postStatus(
+  params: Record<string, string | string[]>,
+  signature: string | null = twilio.getExpectedTwilioSignature(authToken, statusUrl(), params),
+) {
   const response = await fetch(`${stack.apiUrl}/v1/webhooks/twilio/status`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", ...(signature === null ? {} : { "x-twilio-signature": signature }) },
-    body: new URLSearchParams(params).toString(),
+    body: new URLSearchParams(Object.entries(params).flatMap(([key, values]) => [values].flat().map((value): [string, string] => [key, value]))).toString(),
   });
   return { status: response.status, body: await response.text(), contentType: response.headers.get("content-type") };
 }
@@ -234,16 +237,7 @@ describe("Twilio status callbacks", () => {
   it("accepts a form that repeats a parameter, signed over every value as Twilio signs it", async () => {
     const sid = newSid();
     const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
-    const params = statusParams(sid, "delivered");
-    const form = new URLSearchParams(params);
-    form.append("AddOns", "b");
-    form.append("AddOns", "a");
-    const signature = twilio.getExpectedTwilioSignature(authToken, statusUrl(), { ...params, AddOns: ["b", "a"] });
-    const response = await fetch(`${stack.apiUrl}/v1/webhooks/twilio/status`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
-      body: form.toString(),
-    });
+    const response = await postStatus({ ...statusParams(sid, "delivered"), AddOns: ["b", "a"] });
     expect(response.status).toBe(204);
     expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("delivered");
   });
@@ -253,17 +247,9 @@ describe("a signed form repeating a field the webhook reads", () => {
   it("is refused with 400 naming it, and nothing is stored: the signature does not cover which value comes first", async () => {
     const sid = newSid();
     const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
-    const params = statusParams(sid, "sent");
-    const form = new URLSearchParams(params);
-    form.append("MessageStatus", "delivered");
-    const signature = twilio.getExpectedTwilioSignature(authToken, statusUrl(), { ...params, MessageStatus: ["sent", "delivered"] });
-    const response = await fetch(`${stack.apiUrl}/v1/webhooks/twilio/status`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
-      body: form.toString(),
-    });
+    const response = await postStatus({ ...statusParams(sid, "sent"), MessageStatus: ["sent", "delivered"] });
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["MessageStatus"]);
+    expect((JSON.parse(response.body) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["MessageStatus"]);
     expect(await stack.db.callback.count({ where: { vendor: "twilio", eventId: { startsWith: sid } } })).toBe(0);
     expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("queued");
   });
