@@ -3,11 +3,15 @@ import pMap from "p-map";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { OwedSignal } from "../store/message-status-intake.ts";
+import { applyStrandedTwilioStatuses } from "../store/stranded-callbacks.ts";
 
 export interface OutcomeSignaller {
   /** Sends signals owed by stored callbacks in the background; what fails stays owed. */
   send(owed: { callbackId: string; signal: OwedSignal }[]): void;
-  /** Sends the signals still owed from earlier (a failed send, a process that stopped). */
+  /**
+   * Sends the signals still owed from earlier (a failed send, a process that stopped), after
+   * applying the status callbacks a stopped process stored but never applied.
+   */
   sweep(): Promise<number>;
 }
 
@@ -71,6 +75,7 @@ export function createOutcomeSignaller({ db, temporal, logger }: { db: Database;
         .finally(() => (inFlight -= owed.length));
     },
     async sweep() {
+      await applyStrandedTwilioStatuses(db);
       const rows = await db.$queryRaw<{ id: string; signal: OwedSignal }[]>`
         SELECT id, signal FROM callbacks
          WHERE signal IS NOT NULL AND signalled_at IS NULL AND received_at < now() - make_interval(secs => ${SWEEP_AFTER_MS / 1000})

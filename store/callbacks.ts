@@ -42,14 +42,3 @@ export async function storeCallback(
 export async function markCallbackApplied(db: Database, id: string): Promise<void> {
   await db.callback.update({ where: { id }, data: { appliedAt: new Date() } });
 }
-
-/**
- * Callbacks for one vendor id that arrived before the attempt knew that id (the vendor
- * answered our webhook faster than we stored its response), oldest first.
- */
-export async function pendingCallbacks(db: Database, vendor: string, vendorIdField: string, vendorId: string) {
-  return db.$queryRaw<{ id: string; payload: Record<string, string> }[]>`
-    SELECT id, payload FROM callbacks
-     WHERE vendor = ${vendor} AND applied_at IS NULL AND payload ->> ${vendorIdField} = ${vendorId}
-     ORDER BY received_at`;
-}

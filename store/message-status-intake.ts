@@ -2,6 +2,7 @@ import { outcomeOf, statusRank } from "../domain/attempt-status.ts";
 import { DatabaseError, escapeLiteral, type Pool, type QueryResult } from "pg";
 import type { Database } from "../runtime/database.ts";
 import type { ContactOutcomeSignal } from "../workflows/account-messages.ts";
+import type { AdvancedAttempt } from "./attempts.ts";
 import { applyTwilioMessageStatus, type TwilioMessageStatus } from "./twilio-status.ts";
 
 /** A contactOutcome signal owed to an account workflow, stored with its callback until sent. */
@@ -170,12 +171,28 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
         LEFT JOIN moved m ON m.vendor_id = i.vendor_id AND m.status = i.status
         LEFT JOIN enrolments e ON e.id = m.enrolment_id
       ON CONFLICT (vendor, event_id) DO NOTHING
-      RETURNING event_id, id, applied_at IS NOT NULL AS applied, signal)
+      RETURNING event_id, id, applied_at IS NOT NULL AS applied, signal),
+    -- A redelivery of an event still pending applies it once its attempt is known, and owes
+    -- the signal its move owes: Twilio redelivers only what it was not answered for.
+    revived AS (
+      UPDATE callbacks c
+         SET applied_at = now(),
+             signal = CASE WHEN i.outcome IS NOT NULL AND m.id IS NOT NULL
+                           THEN jsonb_build_object('workflowId', e.workflow_id, 'attemptId', m.id, 'status', i.status, 'outcome', i.outcome) END
+        FROM incoming i
+        LEFT JOIN moved m ON m.vendor_id = i.vendor_id AND m.status = i.status
+        LEFT JOIN enrolments e ON e.id = m.enrolment_id
+       WHERE c.vendor = 'twilio' AND c.event_id = i.event_id AND c.applied_at IS NULL
+         AND (i.rank < 0 OR EXISTS (SELECT FROM contact_attempts k WHERE k.vendor = 'twilio' AND k.vendor_id = i.vendor_id))
+      RETURNING c.event_id, c.id, c.signal)
     SELECT event_id, id, true AS stored, applied, signal FROM inserted
+    UNION ALL
+    SELECT event_id, id, false, true, signal FROM revived
     UNION ALL
     -- The statement's snapshot predates its own inserts: this finds only earlier copies.
     SELECT c.event_id, c.id, false, true, NULL FROM callbacks c
-     WHERE c.vendor = 'twilio' AND c.event_id = ANY(ARRAY(SELECT event_id FROM incoming))`)) as unknown as [QueryResult, QueryResult<Row>];
+     WHERE c.vendor = 'twilio' AND c.event_id = ANY(ARRAY(SELECT event_id FROM incoming))
+       AND c.event_id NOT IN (SELECT event_id FROM revived)`)) as unknown as [QueryResult, QueryResult<Row>];
   const rows = replies[1].rows;
   const results = new Map(rows.map((r) => [r.event_id, { callbackId: r.id, stored: r.stored, applied: r.applied, signal: r.signal ?? undefined }]));
   // A concurrent copy of an event (another API process) may commit between our insert,
@@ -197,11 +214,18 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
  */
 async function applyLateKnownAttempt(db: Database, event: TwilioMessageStatus, result: StoredMessageStatus & { applied: boolean }) {
   if (!result.stored || result.applied) return;
-  const moved = await applyTwilioMessageStatus(db, result.callbackId, event);
-  if (!moved?.outcome) return;
+  result.signal = await oweSignal(db, result.callbackId, await applyTwilioMessageStatus(db, result.callbackId, event));
+}
+
+/**
+ * Records on a callback the contactOutcome signal its move owes (none when it moved no
+ * attempt to an outcome), for the outcome-signal sweeper to send should the sender stop.
+ */
+export async function oweSignal(db: Database, callbackId: string, moved: AdvancedAttempt | undefined): Promise<OwedSignal | undefined> {
+  if (!moved?.outcome) return undefined;
   const signal: OwedSignal = { workflowId: moved.workflowId, attemptId: moved.attemptId, status: moved.status, outcome: moved.outcome };
-  await db.callback.update({ where: { id: result.callbackId }, data: { signal: { ...signal } } });
-  result.signal = signal;
+  await db.callback.update({ where: { id: callbackId }, data: { signal: { ...signal } } });
+  return signal;
 }
 
 /** Rejects an event's senders with an error naming it; PostgreSQL's own is its cause. */

@@ -1,7 +1,7 @@
 import { isKnownStatus } from "../domain/attempt-status.ts";
 import type { Database } from "../runtime/database.ts";
 import { advanceKnownAttempt, type AdvancedAttempt } from "./attempts.ts";
-import { markCallbackApplied, pendingCallbacks } from "./callbacks.ts";
+import { markCallbackApplied } from "./callbacks.ts";
 
 /** Twilio message status callback fields we act on (form-encoded, Twilio's names). */
 export interface TwilioMessageStatus {
@@ -30,9 +30,12 @@ export async function applyTwilioMessageStatus(db: Database, callbackId: string,
  * the latest state an applied callback moved the attempt to.
  */
 export async function applyPendingTwilioStatuses(db: Database, messageSid: string): Promise<AdvancedAttempt | undefined> {
+  // Found by callbacks_pending_twilio_messages_idx, which holds only pending status callbacks.
+  const pending = await db.$queryRaw<{ id: string; payload: TwilioMessageStatus }[]>`
+    SELECT id, payload FROM callbacks
+     WHERE vendor = 'twilio' AND kind = 'message-status' AND applied_at IS NULL AND payload ->> 'MessageSid' = ${messageSid}
+     ORDER BY received_at`;
   let latest: AdvancedAttempt | undefined;
-  for (const pending of await pendingCallbacks(db, "twilio", "MessageSid", messageSid)) {
-    latest = (await applyTwilioMessageStatus(db, pending.id, pending.payload as unknown as TwilioMessageStatus)) ?? latest;
-  }
+  for (const { id, payload } of pending) latest = (await applyTwilioMessageStatus(db, id, payload)) ?? latest;
   return latest;
 }

@@ -103,6 +103,65 @@ describe("Twilio status callbacks", () => {
     expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("delivered");
   });
 
+  // A process that stops after storing an event as pending leaves it there although the send
+  // has stored the SID (and looked for pending events) meanwhile: the seeded attempt below.
+  it("applies a redelivered event left pending once its attempt knows the SID, and owes its outcome signal", async () => {
+    const sid = newSid();
+    expect((await postStatus(statusParams(sid, "delivered"))).status).toBe(204);
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "sent" });
+    expect((await postStatus(statusParams(sid, "delivered"))).status).toBe(204);
+    expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("delivered");
+    const stored = await stack.db.callback.findFirstOrThrow({ where: { eventId: `${sid}:delivered` } });
+    expect(stored.appliedAt).not.toBeNull();
+    expect(stored.signal).toMatchObject({ attemptId: attempt.id, status: "delivered", outcome: "delivered" });
+    expect(await callbacksFor(sid)).toBe(1);
+  });
+
+  it("applies status events a stopped process left pending on the outcome sweep, messages and calls alike", async () => {
+    const [message, call] = [newSid(), `CA${randomBytes(16).toString("hex")}`];
+    const longAgo = new Date(Date.now() - 60_000);
+    const stranded = await Promise.all([
+      stack.db.callback.create({
+        data: {
+          vendor: "twilio",
+          eventId: `${message}:undelivered`,
+          kind: "message-status",
+          payload: { ...statusParams(message, "undelivered"), ErrorCode: "30003" },
+          receivedAt: longAgo,
+        },
+      }),
+      stack.db.callback.create({
+        data: { vendor: "twilio", eventId: `${call}:busy`, kind: "call-status", payload: { CallSid: call, CallStatus: "busy" }, receivedAt: longAgo },
+      }),
+    ]);
+    // Pending and recent: still the storing request's to apply.
+    const recentSid = newSid();
+    const recent = await stack.db.callback.create({
+      data: { vendor: "twilio", eventId: `${recentSid}:delivered`, kind: "message-status", payload: statusParams(recentSid, "delivered") },
+    });
+    const attempts = await Promise.all([
+      seedAttempt(stack.db, { vendorId: message, channel: "sms", status: "sent" }),
+      seedAttempt(stack.db, { vendorId: call, channel: "voice", status: "queued" }),
+      seedAttempt(stack.db, { vendorId: recentSid, channel: "sms", status: "sent" }),
+    ]);
+    const { createOutcomeSignaller } = await import("../api/outcome-signals.ts");
+    await createOutcomeSignaller({ db: stack.db, temporal: stack.temporal, logger: createLogger("warn") }).sweep();
+
+    const moved = await stack.db.contactAttempt.findMany({ where: { id: { in: attempts.map((a) => a.id) } } });
+    expect(Object.fromEntries(moved.map((a) => [a.vendorId, [a.status, a.errorCode]]))).toEqual({
+      [message]: ["undelivered", "30003"],
+      [call]: ["failed", "busy"],
+      [recentSid]: ["sent", null],
+    });
+    const after = await stack.db.callback.findMany({ where: { id: { in: stranded.map((c) => c.id) } } });
+    // Applied, and (their workflows do not exist: Temporal answers so) the owed signals count as sent.
+    expect(after.map((c) => [c.appliedAt !== null, c.signal !== null, c.signalledAt !== null])).toEqual([
+      [true, true, true],
+      [true, true, true],
+    ]);
+    expect((await stack.db.callback.findUniqueOrThrow({ where: { id: recent.id } })).appliedAt).toBeNull();
+  });
+
   it("stores a concurrent burst of duplicated, reordered callbacks once each and moves every attempt to its latest status", async () => {
     const sids = Array.from({ length: 40 }, newSid);
     const attempts = await Promise.all(sids.map((sid) => seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" })));
