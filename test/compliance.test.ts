@@ -64,6 +64,17 @@ describe("POST /v1/compliance/evaluate", () => {
     expect(response.body.nextAllowedAt).toBe(next);
   });
 
+  // ISO 8601 spells offsets and precision several ways; an allowed answer is `at` itself, to the millisecond.
+  it.each([
+    ["2026-12-07T18:30:00.750+05:30", "2026-12-07T13:00:00.750Z"],
+    ["2026-12-07T18:30+0530", "2026-12-07T13:00:00Z"],
+    ["2026-12-07t13:00:00z", "2026-12-07T13:00:00Z"],
+  ])("reads at %s as %s", async (at, next) => {
+    const response = await api(stack.apiUrl, "POST", "/v1/compliance/evaluate", { jurisdiction: "US", timeZone: "America/New_York", channel: "email", at });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ allowed: true, nextAllowedAt: next });
+  });
+
   it("treats several possible zones as all having to allow", async () => {
     // 08:30 in New York is 05:30 in Los Angeles.
     const response = await api(stack.apiUrl, "POST", "/v1/compliance/evaluate", {
@@ -79,6 +90,7 @@ describe("POST /v1/compliance/evaluate", () => {
     [{ jurisdiction: "XX", channel: "sms", at: "2026-12-07T12:00:00Z" }, "jurisdiction"],
     [{ jurisdiction: "ID", channel: "fax", at: "2026-12-07T12:00:00Z" }, "channel"],
     [{ jurisdiction: "ID", channel: "sms", at: "tomorrow" }, "at"],
+    [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00" }, "at"], // no offset: not an instant
     [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00Z", timeZone: "Jakarta" }, "timeZone"],
     [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00Z", holds: ["vacation"] }, "holds.0"],
     [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00Z", history: [{ channel: "sms", at: "x", kind: "attempt" }] }, "history.0.at"],

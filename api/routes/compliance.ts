@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CHANNELS } from "../../domain/channel.ts";
-import { evaluateContact, HOLDS, InvalidGateInputError, UnknownJurisdictionError, type GateDecision } from "../../domain/compliance/index.ts";
+import { evaluateContact, HOLDS, InvalidGateInputError, readInstant, UnknownJurisdictionError, type GateDecision } from "../../domain/compliance/index.ts";
 import { jurisdictionSchema, timeZoneSchema } from "../../domain/account-input.ts";
 import { gateInputFor } from "../../store/gate-input.ts";
 import { ProblemError } from "../problem.ts";
@@ -8,7 +8,11 @@ import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
 const RULES = ["contact-hours", "contact-days", "holiday", "frequency-cap", "cool-off", "opt-out", "consent", "hold"] as const;
-const instant = z.iso.datetime({ offset: true, message: "must be an ISO-8601 instant such as 2026-12-06T03:00:00Z" });
+// What the gate reads: ISO 8601 with an offset in any of its spellings (`+0530`, `z`, no seconds).
+const instant = z
+  .string()
+  .refine((value) => readInstant(value) !== null, "must be an ISO-8601 instant with an offset, such as 2026-12-06T03:00:00Z")
+  .openapi({ format: "date-time", example: "2026-12-06T03:00:00Z" });
 
 // The request and response shapes are a public contract: keep them exactly.
 const evaluateRequest = z
@@ -84,7 +88,7 @@ export function complianceRoutes({ sql }: ApiDeps) {
   app.openapi(forAccount, async (c) => {
     const { id } = c.req.valid("param");
     const { channel, at } = c.req.valid("query");
-    const input = await gateInputFor(sql, id, channel, at ? new Date(at) : new Date());
+    const input = await gateInputFor(sql, id, channel, at ? readInstant(at)!.toJSDate() : new Date());
     if (!input) throw new ProblemError(404, "Not found", `no account ${id}`);
     return c.json(present(ask(input)), 200);
   });

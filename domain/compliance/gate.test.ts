@@ -85,7 +85,11 @@ describe("contact hours in UTC", () => {
     ["ID 20:00 WIB", ask("ID", "email", "2026-12-08T13:00:00Z", { timeZone: "Asia/Jakarta" }), blocked(["contact-hours"], "2026-12-09T01:00:00Z")],
     ["US-WA 20:59:59 PST", ask("US-WA", "email", "2026-12-09T04:59:59Z"), open("2026-12-09T04:59:59Z")],
     ["SG 07:59:59 given with an offset", ask("SG", "email", "2026-12-08T07:59:59+08:00"), blocked(["contact-hours"], "2026-12-08T00:00:00Z")],
-    ["GB milliseconds are dropped", ask("GB", "email", "2026-12-08T12:00:00.750Z"), open("2026-12-08T12:00:00Z")],
+    // Allowed now is `at` itself, never a moment before it.
+    ["GB keeps milliseconds", ask("GB", "email", "2026-12-08T12:00:00.750Z"), open("2026-12-08T12:00:00.750Z")],
+    ["US 07:59:59.999 EST", ask("US", "email", "2026-12-08T12:59:59.999Z", { timeZone: NY }), blocked(["contact-hours"], "2026-12-08T13:00:00Z")],
+    ["IN 08:00 IST given as +0530 without seconds", ask("IN", "email", "2026-12-08T08:00+0530"), open("2026-12-08T02:30:00Z")],
+    ["SG with a lower-case z", ask("SG", "email", "2026-12-08T02:00:00z"), open("2026-12-08T02:00:00Z")],
   ])("%s", check);
 });
 

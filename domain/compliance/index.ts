@@ -2,5 +2,6 @@
 export { evaluateContact, evaluateContactUnder, HORIZON_DAYS } from "./gate.ts";
 export { InvalidGateInputError, UnknownJurisdictionError } from "./errors.ts";
 export { JURISDICTIONS, policyFor } from "./policies/index.ts";
+export { readInstant } from "./time.ts";
 export { HOLDS } from "./types.ts";
 export type * from "./types.ts";

@@ -23,11 +23,17 @@ export function viewIn(instant: DateTime, zone: string): LocalView {
   return { zone, local, day, clock: Math.floor((wallClockMs - day * DAY_MS) / 1000) };
 }
 
-/** Parses an ISO-8601 instant that carries an offset or `Z`, in UTC, to whole seconds. */
-export function parseInstant(field: string, value: string): DateTime {
+/** An ISO-8601 instant that carries an offset or `Z` (`+05:30` or `+0530`, `z`, minutes without seconds), in UTC; null if not one. */
+export function readInstant(value: string): DateTime | null {
   const instant = HAS_OFFSET.test(value) ? DateTime.fromISO(value, { zone: "utc" }) : null;
-  if (!instant?.isValid) throw new InvalidGateInputError(field, value);
-  return instant.startOf("second");
+  return instant?.isValid ? instant : null;
+}
+
+/** `readInstant`, to the millisecond, or an error naming the field. */
+export function parseInstant(field: string, value: string): DateTime {
+  const instant = readInstant(value);
+  if (!instant) throw new InvalidGateInputError(field, value);
+  return instant;
 }
 
 /** "2026-12-07T01:00:00Z": UTC, no milliseconds. */
