@@ -108,6 +108,20 @@ describe("import files", () => {
     ]);
   });
 
+  // Before, only LF ended a line for the 1 MiB guard: a file of CR line breaks was one long row.
+  it.each([
+    ["CR", "\r"],
+    ["CRLF split across chunks", "\r\n"],
+  ])("reads a JSON lines file of more than 1 MiB with %s line breaks", async (_, lineBreak) => {
+    const line = (i: number) =>
+      JSON.stringify({ externalId: `J-${i}`, name: "Budi", jurisdiction: "ID", product: "card", currency: "IDR", balance: "1", daysPastDue: 1 });
+    const text = Array.from({ length: 12_000 }, (_, i) => line(i + 1)).join(lineBreak);
+    expect(text.length).toBeGreaterThan(1024 * 1024);
+    const rows = await rowsOf(text, "jsonl", undefined, 4_099);
+    expect(rows).toHaveLength(12_000);
+    expect(rows.at(-1)).toMatchObject({ row: 12_000, values: { externalId: "J-12000" } });
+  });
+
   it("numbers JSON lines as an editor does: blank lines count, whatever the line break", async () => {
     const line = (i: number) => JSON.stringify({ externalId: `J-${i}`, daysPastDue: i });
     const rows = await rowsOf(`\n${line(2)}\r\n\r\n${line(4)}\r  \r${line(6)}\n`, "jsonl");

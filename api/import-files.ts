@@ -370,18 +370,25 @@ function jsonLineValues(line: string): { values: ImportRow; problems: RowProblem
   return { values, problems };
 }
 
-/** The text as it comes, refused (400) once a line grows past MAX_ROW_BYTES (counted in characters, which never outnumber bytes). */
+/**
+ * The text as it comes, refused (400) once a line grows past MAX_ROW_BYTES (counted in
+ * characters, which never outnumber bytes). Lines end as readline ends them: CRLF, LF or CR.
+ */
 async function* withShortLines(source: AsyncGenerator<string>): AsyncGenerator<string> {
+  const lineBreak = /\r\n?|\n/g;
   let row = 1;
   let open = 0; // characters since the last line break
+  let endedInCR = false; // a chunk's leading LF then completes a CRLF, and starts no line
   for await (const text of source) {
-    let start = 0;
-    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
-      if (open + end - start > MAX_ROW_BYTES) break;
+    let start = endedInCR && text.startsWith("\n") ? 1 : 0;
+    lineBreak.lastIndex = start;
+    for (let found = lineBreak.exec(text); found; found = lineBreak.exec(text)) {
+      if (open + found.index - start > MAX_ROW_BYTES) break;
       row += 1;
       open = 0;
-      start = end + 1;
+      start = found.index + found[0].length;
     }
+    endedInCR = text.endsWith("\r");
     open += text.length - start;
     if (open > MAX_ROW_BYTES) {
       const reason = `row ${row} ${TOO_LONG}: is the file a JSON document rather than JSON lines (one object per line)?`;
