@@ -16,10 +16,12 @@ export interface AdvancedAttempt {
  * @example await advanceAttemptStatus(db, "twilio", "SM123", "delivered")
  */
 async function advanceAttemptStatus(db: Database, vendor: string, vendorId: string, status: string, errorCode?: string): Promise<AdvancedAttempt | undefined> {
+  // A read receipt proves delivery: the code of a failure reported before it no longer holds.
+  const keepEarlierCode = status !== "read";
   const rows = await db.$queryRaw<{ id: string; workflow_id: string }[]>`
     UPDATE contact_attempts a
        SET status = ${status}, status_rank = ${statusRank(status)},
-           error_code = COALESCE(${errorCode ?? null}, a.error_code), updated_at = now()
+           error_code = CASE WHEN ${keepEarlierCode} THEN COALESCE(${errorCode ?? null}, a.error_code) ELSE ${errorCode ?? null} END, updated_at = now()
       FROM enrolments e
      WHERE a.vendor = ${vendor} AND a.vendor_id = ${vendorId} AND a.status_rank < ${statusRank(status)}
        AND e.id = a.enrolment_id

@@ -154,7 +154,9 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
         FROM incoming WHERE rank >= 0 ORDER BY vendor_id, rank DESC),
     moved AS (
       UPDATE contact_attempts a
-         SET status = l.status, status_rank = l.rank, error_code = COALESCE(l.error_code, a.error_code), updated_at = now()
+         -- A read receipt proves delivery: the code of a failure reported before it no longer holds.
+         SET status = l.status, status_rank = l.rank, error_code = CASE WHEN l.status = 'read' THEN l.error_code ELSE COALESCE(l.error_code, a.error_code) END,
+             updated_at = now()
         FROM latest l
        WHERE a.vendor = 'twilio' AND a.vendor_id = l.vendor_id AND a.status_rank < l.rank
       RETURNING a.id, a.vendor_id, a.status, a.enrolment_id),

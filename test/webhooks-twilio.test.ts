@@ -83,6 +83,16 @@ describe("Twilio status callbacks", () => {
     expect(afterSecond.updatedAt).toEqual(afterFirst.updatedAt);
   });
 
+  // WhatsApp: the handset's read receipt is proof of delivery, whatever Twilio concluded before it.
+  it("moves an attempt reported undelivered to read on a read receipt, without the failure's error code", async () => {
+    const sid = newSid();
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "sent" });
+    await postStatus({ ...statusParams(sid, "undelivered"), ErrorCode: "30006" });
+    expect(await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).toMatchObject({ status: "undelivered", errorCode: "30006" });
+    await postStatus(statusParams(sid, "read"));
+    expect(await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).toMatchObject({ status: "read", errorCode: null });
+  });
+
   it("never lets a late 'sent' overwrite 'delivered'", async () => {
     const sid = newSid();
     const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
