@@ -51,6 +51,7 @@ export const ACCESS: readonly AccessRule[] = [
   rule("GET", "/v1/imports/{id}/rejections", READ),
   // Compliance what-if: a POST that reads, but managers are read-only by method.
   rule("POST", "/v1/compliance/evaluate", OPERATE),
+  rule("GET", "/v1/compliance/policies/{jurisdiction}", READ),
   // Campaigns
   rule("GET", "/v1/campaigns", READ),
   rule("POST", "/v1/campaigns", OPERATE),

@@ -11,6 +11,11 @@ describe("maskPersonalData", () => {
     [{ detail: "sending to +91 98765 43210 failed" }, { detail: "sending to +91******3210 failed" }],
     [{ nested: [{ phone: "+254712345678" }] }, { nested: [{ phone: "+25******5678" }] }],
     [
+      { detail: "promise due 2026-12-25 (2026-12-01 to 2026-12-31) by 0812-3456-7890" },
+      { detail: "promise due 2026-12-25 (2026-12-01 to 2026-12-31) by 08******7890" },
+    ],
+    [{ coveredUntil: "2027-12-31" }, { coveredUntil: "2027-12-31" }],
+    [
       { accountId: "6f1c", count: 3 },
       { accountId: "6f1c", count: 3 },
     ],

@@ -5,8 +5,9 @@ export type Logger = PinoLogger;
 // Keys whose values are personal data wherever they appear in a log record.
 const PERSONAL_KEYS = new Set(["name", "firstname", "lastname", "phone", "to", "from", "email", "whatsapp", "body", "address"]);
 const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-// Not inside identifiers: UUIDs and vendor SIDs contain digit runs too.
-const PHONE = /(?<![\w-])\+?\d[\d\s().-]{6,}\d(?![\w-])/g;
+// Not inside identifiers: UUIDs and vendor SIDs contain digit runs too. Not a date either
+// (2027-12-31): due dates and holidays stay readable.
+const PHONE = /(?<![\w-])(?!\d{4}-\d{2}-\d{2}(?!\d))\+?\d[\d\s().-]{6,}\d(?![\w-])/g;
 
 /**
  * Masks personal data: values under personal keys, and any email address or phone

@@ -12,6 +12,7 @@ import type { Config } from "./config.ts";
 import { createRowValidators } from "../store/import-validation.ts";
 import { createBulkPool, createDatabase, createPool, type Database } from "./database.ts";
 import type { Pool } from "pg";
+import { watchHolidayCalendars } from "./calendar-watch.ts";
 import { startEmbeddedPostgres } from "./embedded-postgres.ts";
 import type { Logger } from "./logger.ts";
 import { migrate } from "./migrate.ts";
@@ -125,6 +126,8 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         await running;
       });
       await ensureSchedules(temporal, config.taskQueue, logger);
+      const stopWatch = watchHolidayCalendars(logger.child({ component: "compliance" }));
+      stops.push(() => Promise.resolve(stopWatch()));
     }
 
     let generatedAdminKey: string | undefined;

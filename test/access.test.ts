@@ -41,6 +41,7 @@ const EXPECTED: Record<string, Role[] | "public"> = {
   "POST /v1/payments/unmatched/{reference}/dismiss": OPERATE,
   "GET /v1/accounts/{id}/compliance": READ,
   "POST /v1/compliance/evaluate": OPERATE,
+  "GET /v1/compliance/policies/{jurisdiction}": READ,
   "GET /v1/campaigns": READ,
   "POST /v1/campaigns": OPERATE,
   "GET /v1/campaigns/{id}": READ,

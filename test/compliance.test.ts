@@ -117,6 +117,35 @@ describe("POST /v1/compliance/evaluate", () => {
   });
 });
 
+describe("GET /v1/compliance/policies/{jurisdiction}", () => {
+  it("shows the rules in force with their sources, and how far the holiday calendar reaches", async () => {
+    const response = await api(stack.apiUrl, "GET", "/v1/compliance/policies/id");
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      jurisdiction: "ID",
+      version: expect.any(String),
+      timeZones: ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"],
+      windows: { sms: { start: "08:00", end: "20:00", kind: "law" } },
+      holidays: { calendar: "ID", coveredUntil: "2027-12-31", years: [2026, 2027] },
+    });
+    expect(response.body.holidays.dates).toContainEqual(expect.objectContaining({ date: "2026-08-17" }));
+    expect(response.body.sources.length).toBeGreaterThan(0);
+  });
+
+  it("gives a state's policy with its country's rules, and no calendar where holidays are not checked", async () => {
+    const [us, ma] = await Promise.all(["US", "US-MA"].map((j) => api(stack.apiUrl, "GET", `/v1/compliance/policies/${j}`)));
+    expect(ma.body.frequencyCaps).toEqual(expect.arrayContaining(us.body.frequencyCaps));
+    expect(ma.body.frequencyCaps.length).toBeGreaterThan(us.body.frequencyCaps.length);
+    expect(us.body.holidays).toBeNull();
+  });
+
+  it("answers an unknown jurisdiction with 400 naming it", async () => {
+    const response = await api(stack.apiUrl, "GET", "/v1/compliance/policies/XX");
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ field: "param.jurisdiction", reason: expect.stringContaining("must be one of") }]);
+  });
+});
+
 describe("the gate on stored accounts", () => {
   async function storedAccount(overrides: Record<string, unknown> = {}) {
     const fixture = accountFixture({ jurisdiction: "GB", timeZone: zoneAtLocalHour(12), ...overrides });

@@ -1,6 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CHANNELS } from "../../domain/channel.ts";
-import { evaluateContact, HOLDS, InvalidGateInputError, readInstant, UnknownJurisdictionError, type GateDecision } from "../../domain/compliance/index.ts";
+import {
+  evaluateContact,
+  holidayCalendar,
+  HOLDS,
+  InvalidGateInputError,
+  lastCoveredDate,
+  policyFor,
+  readInstant,
+  UnknownJurisdictionError,
+  type GateDecision,
+} from "../../domain/compliance/index.ts";
 import { jurisdictionSchema, timeZoneSchema } from "../../domain/account-input.ts";
 import { gateInputFor } from "../../store/gate-input.ts";
 import { ProblemError } from "../problem.ts";
@@ -67,6 +77,54 @@ const forAccount = createRoute({
   responses: { 200: { description: "The gate's answer", content: { "application/json": { schema: decision } } }, 404: { description: "No such account" } },
 });
 
+const sourced = { kind: z.enum(["law", "house"]), source: z.string() };
+const window = z.object({ start: z.string(), end: z.string(), ...sourced });
+const windows = z.object(Object.fromEntries(CHANNELS.map((channel) => [channel, window])) as Record<(typeof CHANNELS)[number], typeof window>);
+const policy = z
+  .object({
+    jurisdiction: z.string(),
+    version: z.string(),
+    timeZones: z.array(z.string()).describe("all of them apply to an account without a time zone"),
+    windows,
+    productWindows: z.record(z.string(), windows).optional().describe("windows of particular products, e.g. India's microfinance"),
+    contactDays: z.object({ weekdays: z.array(z.string()), ...sourced }),
+    holidays: z
+      .object({
+        calendar: z.string(),
+        ...sourced,
+        coveredUntil: z.string().describe("the last local date the calendar is complete for: later dates are blocked until the next year's calendar ships"),
+        years: z.array(z.number()),
+        sources: z.array(z.string()),
+        dates: z.array(z.object({ date: z.string(), name: z.string(), type: z.string(), status: z.enum(["published", "provisional"]) })),
+      })
+      .nullable(),
+    frequencyCaps: z.array(z.object({ channels: z.array(z.enum(CHANNELS)), max: z.number(), days: z.number(), ...sourced })),
+    coolOffs: z.array(z.object({ channels: z.array(z.enum(CHANNELS)), days: z.number(), afterKind: z.literal("conversation"), ...sourced })),
+    consent: z.array(z.object({ channel: z.enum(CHANNELS), consent: z.string(), source: z.string() })),
+    sources: z.array(z.string()),
+  })
+  .openapi("CompliancePolicy");
+
+const policyRoute = createRoute({
+  method: "get",
+  path: "/v1/compliance/policies/{jurisdiction}",
+  tags: ["compliance"],
+  summary: "The rules the gate applies in a jurisdiction (a US state's include the country's), with their sources and holiday calendar",
+  request: { params: z.object({ jurisdiction: jurisdictionSchema.openapi({ example: "ID" }) }) },
+  responses: { 200: { description: "The policy in force", content: { "application/json": { schema: policy } } }, 400: { description: "No such jurisdiction" } },
+});
+
+/** A policy as ops read it: its holiday rule with the calendar's reach and dates. */
+function presentPolicy(jurisdiction: string) {
+  const { holidays, ...rules } = policyFor(jurisdiction);
+  if (!holidays) return { ...rules, holidays: null };
+  const calendar = holidayCalendar(holidays.calendar);
+  return {
+    ...rules,
+    holidays: { ...holidays, coveredUntil: lastCoveredDate(holidays.calendar), years: calendar.years, sources: calendar.sources, dates: calendar.holidays },
+  };
+}
+
 const present = (d: GateDecision) => ({ allowed: d.allowed, reasons: d.reasons, nextAllowedAt: d.nextAllowedAt });
 
 /** Turns the gate's input errors into 400s that name the field. */
@@ -85,6 +143,7 @@ function ask(input: Parameters<typeof evaluateContact>[0]): GateDecision {
 export function complianceRoutes({ sql }: ApiDeps) {
   const app = router();
   app.openapi(evaluate, (c) => c.json(present(ask(c.req.valid("json"))), 200));
+  app.openapi(policyRoute, (c) => c.json(presentPolicy(c.req.valid("param").jurisdiction), 200));
   app.openapi(forAccount, async (c) => {
     const { id } = c.req.valid("param");
     const { channel, at } = c.req.valid("query");

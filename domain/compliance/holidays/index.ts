@@ -5,6 +5,13 @@ import { SG_HOLIDAYS } from "./SG.ts";
 
 const CALENDARS = new Map<string, HolidayCalendar>([ID_HOLIDAYS, KE_HOLIDAYS, SG_HOLIDAYS].map((c) => [c.id, c]));
 
+/** A holiday calendar's data: the years it is complete for, its sources and its holidays. */
+export function holidayCalendar(calendarId: string): HolidayCalendar {
+  const calendar = CALENDARS.get(calendarId);
+  if (!calendar) throw new Error(`No holiday calendar ${calendarId}`);
+  return calendar;
+}
+
 /** What a calendar says about a date: nothing (a year without data), or the holiday or null. */
 export type HolidayLookup = { covered: false } | { covered: true; holiday: Holiday | null };
 
@@ -14,8 +21,7 @@ export type HolidayLookup = { covered: false } | { covered: true; holiday: Holid
  * @example lookUpHoliday("ID", "2026-08-17") // { covered: true, holiday: { name: "Hari Proklamasi ..." } }
  */
 export function lookUpHoliday(calendarId: string, date: string): HolidayLookup {
-  const calendar = CALENDARS.get(calendarId);
-  if (!calendar) throw new Error(`No holiday calendar ${calendarId}`);
+  const calendar = holidayCalendar(calendarId);
   if (!calendar.years.includes(Number(date.slice(0, 4)))) return { covered: false };
   return { covered: true, holiday: calendar.holidays.find((h) => h.date === date) ?? null };
 }
