@@ -235,11 +235,11 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
 
   app.openapi(list, async (c) => {
     const { limit, cursor, status } = c.req.valid("query");
-    const after = decodeCursor(cursor, 2);
+    const after = decodeCursor(cursor, ["timestamp", "uuid"]);
     const rows = await db.campaign.findMany({
       where: {
         ...(status ? { status } : {}),
-        ...(after ? { OR: [{ createdAt: { lt: new Date(String(after[0])) } }, { createdAt: new Date(String(after[0])), id: { lt: String(after[1]) } }] } : {}),
+        ...(after ? { OR: [{ createdAt: { lt: after[0] } }, { createdAt: after[0], id: { lt: after[1] } }] } : {}),
       },
       orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       take: limit + 1,
