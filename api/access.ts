@@ -33,8 +33,9 @@ const rule = (method: Method, path: string, roles: readonly Role[]): AccessRule 
 export const ACCESS: readonly AccessRule[] = [
   // Accounts and their actions
   rule("POST", "/v1/accounts", OPERATE),
-  rule("GET", "/v1/accounts", READ),
-  rule("GET", "/v1/accounts/{id}", READ),
+  // Debtors' names, phones and emails: those who work accounts, not those who read the numbers.
+  rule("GET", "/v1/accounts", OPERATE),
+  rule("GET", "/v1/accounts/{id}", OPERATE),
   rule("POST", "/v1/accounts/import", OPERATE),
   rule("GET", "/v1/accounts/{id}/compliance", READ),
   rule("POST", "/v1/accounts/{id}/holds", OPERATE),
@@ -66,9 +67,9 @@ export const ACCESS: readonly AccessRule[] = [
   rule("GET", "/v1/templates", READ),
   rule("POST", "/v1/templates", OPERATE),
   rule("GET", "/v1/templates/{name}/{channel}/{locale}", READ),
-  // Previews write nothing; they show an account's data rendered, which readers may see.
-  rule("POST", "/v1/templates/preview", READ),
-  rule("POST", "/v1/templates/{name}/{channel}/{locale}/preview", READ),
+  // Previews write nothing, but render an account's personal data: as reading accounts.
+  rule("POST", "/v1/templates/preview", OPERATE),
+  rule("POST", "/v1/templates/{name}/{channel}/{locale}/preview", OPERATE),
   rule("GET", "/v1/campaigns/{id}/report", READ),
   rule("GET", "/v1/campaigns/{id}/report/variants", READ),
   rule("GET", "/v1/reports/roll-rates", READ),
@@ -76,6 +77,7 @@ export const ACCESS: readonly AccessRule[] = [
   rule("GET", "/v1/reports/agencies", READ),
   rule("POST", "/v1/reports/snapshots", OPERATE),
   rule("GET", "/v1/reports/settings", READ),
+  // Reporting zone, SLA and unit costs change every figure managers read: admins set them.
   rule("PUT", "/v1/reports/settings", ADMIN),
   rule("GET", "/v1/reports/unit-costs", READ),
   rule("POST", "/v1/reports/unit-costs", ADMIN),
