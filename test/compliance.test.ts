@@ -133,7 +133,8 @@ describe("GET /v1/compliance/policies/{jurisdiction}", () => {
   });
 
   it("gives a state's policy with its country's rules, and no calendar where holidays are not checked", async () => {
-    const [us, ma] = await Promise.all(["US", "US-MA"].map((j) => api(stack.apiUrl, "GET", `/v1/compliance/policies/${j}`)));
+    const us = await api(stack.apiUrl, "GET", "/v1/compliance/policies/US");
+    const ma = await api(stack.apiUrl, "GET", "/v1/compliance/policies/US-MA");
     expect(ma.body.frequencyCaps).toEqual(expect.arrayContaining(us.body.frequencyCaps));
     expect(ma.body.frequencyCaps.length).toBeGreaterThan(us.body.frequencyCaps.length);
     expect(us.body.holidays).toBeNull();

@@ -161,6 +161,7 @@ describe("payment gateway notifications", () => {
     ["currency", { currency: "RUPIAH" }],
     ["reference", { reference: "" }],
     ["paidAt", { paidAt: "yesterday" }],
+    ["paidAt", { paidAt: "2099-01-01T00:00:00Z" }], // in the future: a wrong date
     ["accountExternalId", { accountExternalId: undefined }],
     ["accountId", { accountId: "not-a-uuid" }],
   ])("refuses a malformed %s with 400 naming it and stores nothing", async (field, overrides) => {
@@ -169,6 +170,19 @@ describe("payment gateway notifications", () => {
     expect(answer.status).toBe(400);
     expect(answer.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     expect(await stack.db.callback.count({ where: { vendor: "payments", eventId: String(body.reference) } })).toBe(0);
+  });
+
+  it("refuses a payment whose accountId and accountExternalId name two different accounts (422), applying it to neither", async () => {
+    const [first, second] = [accountFixture(), accountFixture()];
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [first, second] });
+    const secondId = (await stack.db.account.findUniqueOrThrow({ where: { externalId: second.externalId } })).id;
+    const body = payment(first.externalId, { accountId: secondId });
+    const answer = await notifyPayment(body);
+    expect(answer.status).toBe(422);
+    expect(answer.body.errors).toEqual([{ field: "accountId", reason: `is not the account with accountExternalId ${first.externalId}` }]);
+    expect((await storedFor(body.reference)).payments).toBe(0);
+    const balances = await stack.db.account.findMany({ where: { externalId: { in: [first.externalId, second.externalId] } }, select: { balanceMinor: true } });
+    expect(balances.map((b) => b.balanceMinor)).toEqual([150_000_000n, 150_000_000n]);
   });
 
   it("refuses a body that is not JSON with 400", async () => {

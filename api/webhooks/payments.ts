@@ -24,7 +24,11 @@ export const paymentNotificationSchema = z
     accountId: z.uuid().optional(),
     amountMinor: minorAmount,
     currency: currencyCodeSchema,
-    paidAt: z.iso.datetime({ offset: true }).optional(),
+    // A day of grace for a gateway's clock; a payment dated later than that is a wrong date.
+    paidAt: z.iso
+      .datetime({ offset: true })
+      .refine((at) => Date.parse(at) <= Date.now() + 86_400_000, "must not be in the future")
+      .optional(),
   })
   .refine((n) => n.accountExternalId !== undefined || n.accountId !== undefined, {
     path: ["accountExternalId"],
@@ -63,7 +67,7 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
       401: { description: "No signature; nothing stored" },
       403: { description: "Forged or stale signature; nothing stored" },
       409: { description: "The reference was notified before, or recorded, with another account, amount or currency; not applied" },
-      422: { description: "The currency is not the account's; stored, not applied" },
+      422: { description: "The currency is not the account's, or accountId and accountExternalId name different accounts; stored, not applied" },
       503: { description: "Not configured, or stored but the account's journeys could not be told yet; retry" },
     },
   });
@@ -102,6 +106,16 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
       // Assigned to an account by hand since: a repeat.
       const assigned = stored.alreadyApplied ? await db.payment.findUnique({ where: { reference: n.reference }, select: { accountId: true } }) : null;
       if (assigned) return c.json({ reference: n.reference, accountId: assigned.accountId, status: "duplicate" as const, signalled: 0 }, 200);
+      // Named by id and external id that are not one account: no import can ever match it.
+      if (n.accountId && n.accountExternalId) {
+        const other = await db.account.findFirst({ where: { OR: [{ id: n.accountId }, { externalId: n.accountExternalId }] }, select: { id: true } });
+        if (other) {
+          logger.warn({ vendor: "payments", reference: n.reference }, "payment names two different accounts; stored, not applied");
+          return problem(c, 422, "Unprocessable", `payment ${n.reference}: accountId and accountExternalId name different accounts`, [
+            { field: "accountId", reason: `is not the account with accountExternalId ${n.accountExternalId}` },
+          ]);
+        }
+      }
       logger.warn({ vendor: "payments", reference: n.reference }, "payment for an unknown account kept for reconciliation");
       return c.json({ reference: n.reference, status: "unmatched" as const, signalled: 0 }, 202);
     }
