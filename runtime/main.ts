@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { handOverShutdownSignals } from "./embedded-postgres.ts";
 import { createLogger } from "./logger.ts";
 import { startStack } from "./stack.ts";
+import { installTemporalLogs } from "./temporal-logs.ts";
 
 let config;
 try {
@@ -13,6 +14,7 @@ try {
   process.exit(1);
 }
 const logger = createLogger(config.logLevel);
+installTemporalLogs(logger);
 const stack = await startStack(config, logger).catch((error: unknown) => {
   logger.fatal({ err: error }, "Tagih could not start");
   process.exit(1);
