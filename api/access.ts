@@ -84,6 +84,9 @@ export const ACCESS: readonly AccessRule[] = [
   // Agencies and their placements
   rule("POST", "/v1/agencies", OPERATE),
   rule("GET", "/v1/agencies", READ),
+  // Callback credentials are keys: managed by admins, as API keys are.
+  rule("POST", "/v1/agencies/{id}/credentials", ADMIN),
+  rule("DELETE", "/v1/agencies/{id}/credentials", ADMIN),
   rule("GET", "/v1/placements", PLACEMENTS),
   // Keys and the audit log
   rule("POST", "/v1/api-keys", ADMIN),

@@ -81,6 +81,8 @@ const EXPECTED: Record<string, Role[] | "public"> = {
   "POST /v1/unsubscribe/{token}": "public",
   "POST /v1/agencies": OPERATE,
   "GET /v1/agencies": READ,
+  "POST /v1/agencies/{id}/credentials": ADMIN,
+  "DELETE /v1/agencies/{id}/credentials": ADMIN,
   "GET /v1/placements": ["admin", "ops", "manager", "agency"],
   "POST /v1/api-keys": ADMIN,
   "GET /v1/api-keys": ADMIN,

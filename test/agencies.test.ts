@@ -110,16 +110,20 @@ async function placedAndWaiting(answer?: (n: number) => number) {
   return { endpoint, agency, journey };
 }
 
-/** Posts an agency callback with its API key and signature (each replaceable, or left out with null). */
+/**
+ * Posts an agency callback with its API key and signature (each replaceable, or left out with
+ * null; `signature` sends that header as is). A string body is sent as written.
+ */
 async function callback(
   agencyId: string,
   body: unknown,
-  auth: { apiKey: string | null; secret: string | null; at?: number },
+  auth: { apiKey: string | null; secret: string | null; at?: number; signature?: string },
 ): Promise<{ status: number; body: any }> {
-  const raw = JSON.stringify(body);
+  const raw = typeof body === "string" ? body : JSON.stringify(body);
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (auth.apiKey !== null) headers.authorization = `Bearer ${auth.apiKey}`;
-  if (auth.secret !== null) headers["x-tagih-signature"] = signTagihPayload(auth.secret, raw, auth.at);
+  if (auth.signature !== undefined) headers["x-tagih-signature"] = auth.signature;
+  else if (auth.secret !== null) headers["x-tagih-signature"] = signTagihPayload(auth.secret, raw, auth.at);
   const response = await fetch(`${stack.apiUrl}/v1/webhooks/agencies/${agencyId}`, { method: "POST", headers, body: raw });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
@@ -150,7 +154,17 @@ describe("agency registry", () => {
     const list = await api(stack.apiUrl, "GET", "/v1/agencies?limit=500");
     expect(list.status).toBe(200);
     const listed = list.body.items.find((a: { id: string }) => a.id === agency.id);
-    expect(Object.keys(listed).sort()).toEqual(["commissionBps", "createdAt", "endpoint", "id", "name"]);
+    expect(listed).toMatchObject({ credentialsRotatedAt: null, previousCredentialsValidUntil: null, credentialsRevokedAt: null });
+    expect(Object.keys(listed).sort()).toEqual([
+      "commissionBps",
+      "createdAt",
+      "credentialsRevokedAt",
+      "credentialsRotatedAt",
+      "endpoint",
+      "id",
+      "name",
+      "previousCredentialsValidUntil",
+    ]);
     expect(JSON.stringify(list.body)).not.toMatch(/tagih_ak_|tagih_whsec_/);
 
     expect((await api(stack.apiUrl, "POST", "/v1/agencies", { name: agency.name, endpoint: "https://x.example.com", commissionBps: 0 })).status).toBe(409);
@@ -375,7 +389,7 @@ describe("placement with an agency", () => {
     expect(endpoint.notices).toHaveLength(3);
   });
 
-  it("refuses a missing or wrong API key, a forged or stale signature, and another agency's placement, storing nothing", async () => {
+  it("refuses a missing or wrong API key, a forged, malformed or stale signature, and another agency's placement (as an unknown one), storing nothing", async () => {
     const endpoint = await agencyEndpoint();
     await endpoint.listen();
     const [a, b] = [await registerAgency(endpoint.url), await registerAgency(endpoint.url)];
@@ -388,13 +402,21 @@ describe("placement with an agency", () => {
       ["no signature", a, event(), { apiKey: a.apiKey, secret: null }, 401],
       ["a signature with another agency's secret", a, event(), { apiKey: a.apiKey, secret: b.secret }, 403],
       ["a stale signature", a, event(), { apiKey: a.apiKey, secret: a.secret, at: Math.floor(Date.now() / 1000) - 600 }, 403],
-      ["another agency's placement", b, event("recall"), as(b), 403],
+      ["a signature header that is not one", a, event(), { apiKey: a.apiKey, secret: null, signature: "garbage" }, 403],
+      ["a signature header without v1", a, event(), { apiKey: a.apiKey, secret: null, signature: `t=${Math.floor(Date.now() / 1000)}` }, 403],
+      // Answered as an unknown placement, so another agency's placement ids cannot be probed.
+      ["another agency's placement", b, event("recall"), as(b), 404],
     ];
     for (const [what, agency, body, auth, status] of cases) {
       const answer = await callback(agency.id, body, auth);
       expect(answer.status, what).toBe(status);
       expect(await stack.db.callback.count({ where: { eventId: body.eventId } }), what).toBe(0);
     }
+    const theirs = await callback(b.id, event("recall"), as(b));
+    const unknownId = randomUUID();
+    const unknownPlacement = await callback(b.id, { ...event("recall"), placementId: unknownId }, as(b));
+    expect(theirs.body.detail).toBe(`no placement ${journey.placement.id} with this agency`);
+    expect(unknownPlacement).toMatchObject({ status: 404, body: { detail: `no placement ${unknownId} with this agency` } });
     expect((await stack.db.placement.findUniqueOrThrow({ where: { id: journey.placement.id } })).status).not.toBe("recalled");
 
     // Authenticated but malformed: 400 naming the field, nothing stored.
@@ -409,9 +431,190 @@ describe("placement with an agency", () => {
       expect(answer.status, field).toBe(400);
       expect(answer.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     }
+    // No type: every other invalid field is named too.
+    const untyped = await callback(a.id, { eventId: "", placementId: "x" }, as(a));
+    expect(untyped.status).toBe(400);
+    expect(untyped.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["eventId", "placementId", "type"]);
     expect(await stack.db.callback.count({ where: { vendor: `agency:${a.id}` } })).toBe(0);
     const unknown = await callback(a.id, { eventId: "u-1", placementId: randomUUID(), type: "recall" }, as(a));
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe("late and redelivered agency events", () => {
+  it("ignores a late recall of a placement a hold closed: the journey stays placed with the next agency, which keeps the account", async () => {
+    const endpoint = await agencyEndpoint();
+    await endpoint.listen();
+    const [first, second] = [await registerAgency(endpoint.url), await registerAgency(endpoint.url)];
+    const product = `loan-${randomUUID()}`;
+    const account = accountFixture({ product });
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] });
+    const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "two agencies",
+      strategy: {
+        steps: [
+          { id: "place-first", kind: "action", action: "place-with-agency", agency: first.name },
+          { id: "place-second", kind: "action", action: "place-with-agency", agency: second.name },
+          { id: "after-recall", kind: "contact", channel: "sms", template: "reminder" },
+        ],
+      },
+      segment: { products: [product] },
+    });
+    expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`)).status).toBe(202);
+    const enrolment = await eventually(
+      () => stack.db.enrolment.findFirst({ where: { campaignId: campaign.body.id } }).then((e) => e ?? undefined),
+      "the enrolment",
+    );
+    const handle = stack.temporal.workflow.getHandle(enrolment.workflowId);
+    const waitingFor = (what: string) =>
+      eventually(async () => ((await handle.query<AccountState>("accountState")).waitingFor === what ? true : undefined), what);
+    await waitingFor(`recall by ${first.name}`);
+    const placementOf = (agency: Registered) =>
+      eventually(() => stack.db.placement.findFirst({ where: { enrolmentId: enrolment.id, agencyId: agency.id } }).then((p) => p ?? undefined), agency.name);
+    const withFirst = await placementOf(first);
+
+    // A dispute closes the first agency's placement; after the release the journey places the account with the second.
+    expect((await api(stack.apiUrl, "POST", `/v1/accounts/${enrolment.accountId}/holds`, { kind: "dispute" })).status).toBe(200);
+    await closureDelivered(withFirst.id);
+    expect((await api(stack.apiUrl, "DELETE", `/v1/accounts/${enrolment.accountId}/holds/dispute`)).status).toBe(200);
+    await waitingFor(`recall by ${second.name}`);
+    const withSecond = await eventually(async () => {
+      const p = await placementOf(second);
+      return p.status === "acknowledged" ? p : undefined;
+    }, "the second agency's acknowledgement");
+
+    // The first agency recalls its closed placement late: nothing changes, nobody is told.
+    const late = { eventId: `ev-${randomUUID()}`, placementId: withFirst.id, type: "recall", reason: "no contact in 30 days" };
+    for (const delivery of [1, 2]) {
+      const answer = await callback(first.id, late, as(first));
+      expect(answer, `delivery ${delivery}`).toMatchObject({ status: 200, body: { status: "ignored", signalled: 0, placementId: withFirst.id } });
+    }
+    expect(await stack.db.placement.findUniqueOrThrow({ where: { id: withFirst.id } })).toMatchObject({
+      status: "closed",
+      closeReason: "hold:dispute",
+      recalledAt: null,
+    });
+    expect(await stack.db.placement.findUniqueOrThrow({ where: { id: withSecond.id } })).toMatchObject({ status: "acknowledged", closedAt: null });
+    // Still the second agency's: the journey sent nothing in house and told that agency of no closure.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await handle.query<AccountState>("accountState")).waitingFor).toBe(`recall by ${second.name}`);
+    expect(await stack.db.contactAttempt.count({ where: { enrolmentId: enrolment.id } })).toBe(0);
+    expect(closureNotices(endpoint.notices).map((n) => JSON.parse(n.body).placementId)).toEqual([withFirst.id]);
+
+    // The second agency's own recall still hands the account back.
+    const recall = { eventId: `ev-${randomUUID()}`, placementId: withSecond.id, type: "recall" };
+    expect((await callback(second.id, recall, as(second))).body).toMatchObject({ status: "applied", signalled: 1 });
+    expect(await handle.result()).toBe("contacted");
+    // A second recall event of that placement, now recalled, is ignored as well.
+    const again = await callback(second.id, { ...recall, eventId: `ev-${randomUUID()}` }, as(second));
+    expect(again.body).toMatchObject({ status: "ignored", signalled: 0 });
+  });
+
+  it("applies only the event as first stored: a redelivery with other content is 409 naming the fields, an exact one gets the first answer", async () => {
+    const { agency, journey } = await placedAndWaiting();
+    const eventId = `ev-${randomUUID()}`;
+    const wrongCurrency = { eventId, placementId: journey.placement.id, type: "payment", amountMinor: "777", currency: "USD" };
+    const refused = await callback(agency.id, wrongCurrency, as(agency));
+    expect(refused.status).toBe(422);
+
+    // The same eventId, now paying the account in full in its currency: refused, nothing applied.
+    const rewritten = { eventId, placementId: journey.placement.id, type: "payment", amountMinor: "150000000", currency: "IDR" };
+    const conflict = await callback(agency.id, rewritten, as(agency));
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.detail).toContain(eventId);
+    expect(conflict.body.errors.map((e: { field: string }) => e.field)).toEqual(["amountMinor", "currency"]);
+    expect((await stack.db.account.findUniqueOrThrow({ where: { id: journey.account.id } })).balanceMinor).toBe(150_000_000n);
+    expect(await stack.db.payment.count({ where: { accountId: journey.account.id } })).toBe(0);
+    expect((await journey.handle.query<AccountState>("accountState")).paidMinor).toBe("0");
+
+    // The first event again, in another key order, spelling and whitespace: the same refusal, not a 409.
+    const respelled = `{ "currency": "usd", "amountMinor": 777, "type": "payment", "placementId": "${journey.placement.id.toUpperCase()}", "eventId": "${eventId}" }`;
+    for (const body of [wrongCurrency, respelled]) {
+      const again = await callback(agency.id, body, as(agency));
+      expect(again.status).toBe(422);
+      expect(again.body.errors).toEqual(refused.body.errors);
+    }
+    const stored = await stack.db.callback.findMany({ where: { vendor: `agency:${agency.id}`, eventId } });
+    expect(stored).toEqual([expect.objectContaining({ payload: wrongCurrency, appliedAt: null })]);
+
+    // An applied event rewritten later is refused too, not answered as a duplicate.
+    const contact = { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "contact", outcome: "no-answer" };
+    expect((await callback(agency.id, contact, as(agency))).body).toMatchObject({ status: "applied" });
+    const recontact = await callback(agency.id, { ...contact, outcome: "right-party-contact", type: "contact" }, as(agency));
+    expect(recontact).toMatchObject({ status: 409, body: { errors: [expect.objectContaining({ field: "outcome" })] } });
+    const { outcome, ...rest } = contact;
+    expect((await callback(agency.id, { ...rest, note: undefined, outcome }, as(agency))).body).toMatchObject({ status: "duplicate" });
+  });
+});
+
+describe("agency credentials", () => {
+  it("rotates the key and secret (the replaced ones work 24 hours), revokes them all, audits both, and signs notices with the current secret", async () => {
+    const { endpoint, agency, journey } = await placedAndWaiting();
+    const contact = () => ({ eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "contact", outcome: "no-answer" });
+    const ops = (await api(stack.apiUrl, "POST", "/v1/api-keys", { name: "ops", role: "ops" })).body.key as string;
+    expect((await api(stack.apiUrl, "POST", `/v1/agencies/${agency.id}/credentials`, undefined, { key: ops })).status).toBe(403);
+    expect((await api(stack.apiUrl, "POST", `/v1/agencies/${randomUUID()}/credentials`)).status).toBe(404);
+
+    const rotated = await api(stack.apiUrl, "POST", `/v1/agencies/${agency.id}/credentials`);
+    expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+    const current: Registered = { ...agency, apiKey: rotated.body.apiKey, secret: rotated.body.secret };
+    expect(current.apiKey).toMatch(/^tagih_ak_[\w-]{43}$/);
+    expect(current.apiKey).not.toBe(agency.apiKey);
+    expect(current.secret).not.toBe(agency.secret);
+    const graceEnds = Date.parse(rotated.body.previousCredentialsValidUntil);
+    expect(Math.abs(graceEnds - (Date.now() + 24 * 3600_000))).toBeLessThan(60_000);
+    const row = await stack.db.agency.findUniqueOrThrow({ where: { id: agency.id } });
+    expect(row.apiKeyHash).toBe(createHash("sha256").update(current.apiKey).digest("hex"));
+    expect(JSON.stringify(row)).not.toContain(current.apiKey);
+
+    // Within the grace: the old key and secret, the new ones, and any mix verify.
+    for (const auth of [as(agency), as(current), { apiKey: current.apiKey, secret: agency.secret }, { apiKey: agency.apiKey, secret: current.secret }]) {
+      expect((await callback(agency.id, contact(), auth)).body).toMatchObject({ status: "applied" });
+    }
+    // Notices go out signed with the new secret.
+    const paid = await api(stack.apiUrl, "POST", `/v1/accounts/${journey.account.id}/payments`, {
+      reference: `PAY-${randomUUID()}`,
+      amountMinor: 150_000_000,
+      currency: "IDR",
+    });
+    expect(paid.status).toBe(200);
+    await closureDelivered(journey.placement.id);
+    const [closure] = closureNotices(endpoint.notices);
+    expect(verifyTagihSignature(current.secret, closure!.headers["x-tagih-signature"] as string, closure!.body).ok).toBe(true);
+    expect(verifyTagihSignature(agency.secret, closure!.headers["x-tagih-signature"] as string, closure!.body).ok).toBe(false);
+
+    // Once the 24 hours are over, only the new credentials verify.
+    await stack.db.agency.update({ where: { id: agency.id }, data: { previousValidUntil: new Date(Date.now() - 1000) } });
+    const expired = await callback(agency.id, contact(), as(agency));
+    expect(expired.status).toBe(403);
+    expect(expired.body.detail).toContain("replaced");
+    expect((await callback(agency.id, contact(), { apiKey: current.apiKey, secret: agency.secret })).status).toBe(403);
+    expect((await callback(agency.id, contact(), as(current))).status).toBe(200);
+
+    // Revoked: no callback at all, with any key; a repeat changes nothing.
+    const revoked = await api(stack.apiUrl, "DELETE", `/v1/agencies/${agency.id}/credentials`);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.credentialsRevokedAt).not.toBeNull();
+    expect(JSON.stringify(revoked.body)).not.toMatch(/tagih_ak_|tagih_whsec_/);
+    const refused = contact();
+    const answer = await callback(agency.id, refused, as(current));
+    expect(answer.status).toBe(403);
+    expect(answer.body.detail).toContain("revoked");
+    expect(await storedEvents(agency, refused.eventId)).toBe(0);
+    expect((await api(stack.apiUrl, "DELETE", `/v1/agencies/${agency.id}/credentials`)).body.credentialsRevokedAt).toBe(revoked.body.credentialsRevokedAt);
+
+    // A rotation after a revocation gives the revoked credentials no grace.
+    const renewed = await api(stack.apiUrl, "POST", `/v1/agencies/${agency.id}/credentials`);
+    expect(renewed.body).toMatchObject({ previousCredentialsValidUntil: null, credentialsRevokedAt: null });
+    expect((await callback(agency.id, contact(), as(current))).status).toBe(403);
+    expect((await callback(agency.id, contact(), { apiKey: renewed.body.apiKey, secret: renewed.body.secret })).status).toBe(200);
+
+    const listed = (await api(stack.apiUrl, "GET", "/v1/agencies?limit=500")).body.items.find((a: { id: string }) => a.id === agency.id);
+    expect(listed).toMatchObject({ credentialsRotatedAt: expect.any(String), previousCredentialsValidUntil: null, credentialsRevokedAt: null });
+    const audit = await api(stack.apiUrl, "GET", "/v1/audit?limit=200");
+    const entries = audit.body.items.filter((e: { target: { id: string } }) => e.target.id === agency.id).map((e: { action: string }) => e.action);
+    expect(entries).toEqual(["agency.rotate-credentials", "agency.revoke-credentials", "agency.rotate-credentials", "agency.register"]);
   });
 });
 

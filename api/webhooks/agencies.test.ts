@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createLogger } from "../../runtime/logger.ts";
 import { signTagihPayload } from "../../vendors/tagih-signature.ts";
 import type { ApiDeps } from "../types.ts";
-import { agencyEventSchema, agencyWebhookRoutes, eventUuid } from "./agencies.ts";
+import { agencyEventSchema, agencyWebhookRoutes, differingFields, eventUuid, parseAgencyEvent, type AgencyEvent } from "./agencies.ts";
 
 const untouchable = new Proxy({}, { get: () => expect.unreachable("no database or Temporal call expected") }) as never;
 
@@ -43,6 +43,53 @@ describe("agency callbacks", () => {
     });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ errors: [{ field: "note", reason: "must not contain unpaired surrogates" }] });
+  });
+
+  it("answers a signature header that is there but unreadable 403 (a wrong signature), a missing one 401, before storing anything", async () => {
+    const agency = { id: "agency-1", secret: "0123456789abcdef-agency", previousSecret: null, previousValidUntil: null, credentialsRevokedAt: null };
+    const app = routesWith({ agency: { findUnique: async () => agency } } as never);
+    const send = (signature?: string) =>
+      app.request(`/v1/webhooks/agencies/${agency.id}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer key", ...(signature === undefined ? {} : { "x-tagih-signature": signature }) },
+        body: "{}",
+      });
+    for (const signature of ["garbage", "t=1767225600", "v1=abc", "sha256=0123"]) {
+      const response = await send(signature);
+      expect(response.status, signature).toBe(403);
+      expect(((await response.json()) as { detail: string }).detail, signature).toMatch(/malformed X-Tagih-Signature/);
+    }
+    expect((await send()).status).toBe(401);
+  });
+
+  it("names every invalid field when the type is missing or unknown, not only the type", () => {
+    const fields = (body: unknown) => {
+      const parsed = parseAgencyEvent(body);
+      return parsed.success ? undefined : parsed.problems.map((p) => p.field).sort();
+    };
+    expect(fields({ eventId: "", placementId: "x" })).toEqual(["eventId", "placementId", "type"]);
+    expect(fields({ eventId: "", placementId: "x", type: "visit" })).toEqual(["eventId", "placementId", "type"]);
+    expect(fields({ placementId: "6f1c2a4e-0000-4000-8000-000000000000", type: "contact" })).toEqual(["eventId", "outcome"]);
+    expect(fields({ eventId: "e", placementId: "6f1c2a4e-0000-4000-8000-000000000000", type: "recall" })).toBeUndefined();
+  });
+
+  it("compares two deliveries of an event by meaning: order, spelling and unknown keys do not count", () => {
+    const parse = (body: unknown) => agencyEventSchema.parse(body) as AgencyEvent;
+    const placementId = "6f1c2a4e-0000-4000-8000-000000000000";
+    const first = parse({ eventId: "ev-1", placementId, type: "payment", amountMinor: "777", currency: "USD", paidAt: "2026-12-20T10:15:00+07:00" });
+    const same = parse({
+      paidAt: "2026-12-20T03:15:00Z",
+      currency: "usd",
+      amountMinor: 777,
+      type: "payment",
+      placementId: placementId.toUpperCase(),
+      eventId: "ev-1",
+      x: 1,
+    });
+    expect(differingFields(first, same)).toEqual([]);
+    const other = parse({ eventId: "ev-1", placementId, type: "payment", amountMinor: "400032623", currency: "IDR" });
+    expect(differingFields(first, other)).toEqual(["amountMinor", "currency", "paidAt"]);
+    expect(differingFields(first, parse({ eventId: "ev-1", placementId, type: "recall" }))).toEqual(["amountMinor", "currency", "paidAt", "type"]);
   });
 
   it("derives a stable UUID per event, so a redelivery creates nothing new", () => {
