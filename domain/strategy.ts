@@ -129,6 +129,18 @@ export type Condition = z.output<typeof conditionSchema>;
 export type Variant = z.output<typeof variantSchema>;
 
 /**
+ * The agencies a campaign's placement steps name, each with where it stands in the plan.
+ * @example agencyStepsOf(plan) // [{ variant: 0, step: 2, agency: "Acme Recoveries" }]
+ */
+export function agencyStepsOf(plan: CampaignStrategy): { variant: number; step: number; agency: string }[] {
+  return plan.variants.flatMap((v, variant) =>
+    "strategy" in v
+      ? v.strategy.steps.flatMap((s, step) => (s.kind === "action" && s.action === "place-with-agency" ? [{ variant, step, agency: s.agency }] : []))
+      : [],
+  );
+}
+
+/**
  * The template names a campaign's contact steps use, in every variant: what it pins from the
  * template library at launch (on every channel, since fallbacks reuse the step's template).
  * @example templateNamesOf({ variants: [{ name: "champion", weight: 1, strategy }] }) // ["reminder"]

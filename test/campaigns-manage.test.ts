@@ -185,6 +185,72 @@ describe("draft campaigns", () => {
   });
 });
 
+describe("controls racing each other", () => {
+  // Before, the launch recorded "running" after a cancel that came while it started the
+  // workflow, and the cancel, finding a draft, signalled nobody: the campaign ran on.
+  it("a cancel sent with the launch leaves the campaign cancelled and its workflow ended, whichever comes first", async () => {
+    for (let i = 0; i < 6; i++) {
+      const campaign = await createCampaign({ segment: { products: [`none-${randomUUID()}`] } });
+      const [launch, cancel] = await Promise.all([
+        api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.id}/launch`),
+        api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.id}/cancel`),
+      ]);
+      expect(cancel.status, JSON.stringify(cancel.body)).toBe(200);
+      expect(cancel.body.status).toBe("cancelled");
+      // A launch that lost is refused; one that won is cancelled right after.
+      expect([202, 409]).toContain(launch.status);
+      expect((await api(stack.apiUrl, "GET", `/v1/campaigns/${campaign.id}`)).body.status).toBe("cancelled");
+      if (launch.status === 202) {
+        const result = await stack.temporal.workflow.getHandle(campaignWorkflowId(campaign.id)).result();
+        expect(result).toMatchObject({ phase: "cancelled" });
+      }
+    }
+  });
+
+  it("a pause sent with a cancel never leaves a cancelled campaign paused, and it cannot be resumed", async () => {
+    for (let i = 0; i < 4; i++) {
+      const campaign = await createCampaign({ segment: { products: [`none-${randomUUID()}`] } });
+      expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.id}/launch`)).status).toBe(202);
+      const [pause, cancel] = await Promise.all([
+        api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.id}/pause`),
+        api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.id}/cancel`),
+      ]);
+      expect(cancel.body.status).toBe("cancelled");
+      expect([200, 409]).toContain(pause.status);
+      expect((await api(stack.apiUrl, "GET", `/v1/campaigns/${campaign.id}`)).body.status).toBe("cancelled");
+      expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.id}/resume`)).status).toBe(409);
+    }
+  });
+});
+
+describe("placement steps", () => {
+  const placing = (agency: string) => ({ steps: [{ id: "place", kind: "action", action: "place-with-agency", agency }] });
+
+  it("refuses a strategy naming an agency that is not registered, at creation and on a change, naming the step", async () => {
+    const missing = `No such agency ${randomUUID()}`;
+    const created = await api(stack.apiUrl, "POST", "/v1/campaigns", { name: "Placements", strategy: placing(missing), segment: {} });
+    expect(created.status).toBe(400);
+    expect(created.body.errors).toEqual([{ field: "strategy.steps.0.agency", reason: `names no registered agency: ${missing}` }]);
+    const variants = [
+      { name: "champion", weight: 1, strategy: sms },
+      { name: "challenger", weight: 1, strategy: placing(missing) },
+    ];
+    const draft = await createCampaign();
+    const before = (await api(stack.apiUrl, "GET", `/v1/campaigns/${draft.id}`)).body.strategy;
+    const patched = await api(stack.apiUrl, "PATCH", `/v1/campaigns/${draft.id}`, { variants });
+    expect(patched.status).toBe(400);
+    expect(patched.body.errors).toEqual([{ field: "variants.1.strategy.steps.0.agency", reason: `names no registered agency: ${missing}` }]);
+    expect((await api(stack.apiUrl, "GET", `/v1/campaigns/${draft.id}`)).body.strategy).toEqual(before);
+
+    const agency = await api(stack.apiUrl, "POST", "/v1/agencies", {
+      name: `Registered ${randomUUID()}`,
+      endpoint: "http://127.0.0.1:9/notices",
+      commissionBps: 1000,
+    });
+    expect((await api(stack.apiUrl, "POST", "/v1/campaigns", { name: "Placements", strategy: placing(agency.body.name), segment: {} })).status).toBe(201);
+  });
+});
+
 describe("scheduled campaigns", () => {
   it("contacts nobody before startAt, then enrols and sends once it passes", async () => {
     const { product, phones } = await accountsOfOwnProduct(2);

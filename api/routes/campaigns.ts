@@ -4,7 +4,7 @@ import { WorkflowIdReusePolicy } from "@temporalio/common";
 import { attributionSchema, type Attribution } from "../../domain/attribution.ts";
 import { launchRefusal, scheduleSchema, startAtOf, type Schedule } from "../../domain/schedule.ts";
 import { segmentSchema } from "../../domain/segment.ts";
-import { campaignStrategySchema, strategySchema, templateNamesOf, type CampaignStrategy } from "../../domain/strategy.ts";
+import { agencyStepsOf, campaignStrategySchema, strategySchema, templateNamesOf, type CampaignStrategy } from "../../domain/strategy.ts";
 import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
 import { CampaignStatus, type Prisma } from "../../generated/prisma/client.ts";
 import { campaignCounts } from "../../store/campaign-progress.ts";
@@ -15,7 +15,7 @@ import type { CampaignControl, CampaignProgress, campaignWorkflow } from "../../
 import { recordAudit } from "../../store/audit.ts";
 import { principalOf } from "../access.ts";
 import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
-import { fieldProblems, ProblemError, validationProblem } from "../problem.ts";
+import { fieldProblems, ProblemError, validationProblem, type FieldProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
@@ -44,7 +44,7 @@ const campaignInput = campaignFields.strict().transform(({ strategy, variants, .
     for (const issue of plan.error.issues) ctx.addIssue({ code: "custom", path: issue.path.map(String), message: issue.message });
     return z.NEVER;
   }
-  return { ...rest, plan: plan.data };
+  return { ...rest, plan: plan.data, variantsGiven: variants !== undefined };
 });
 
 const campaignSchema = z.object({
@@ -217,8 +217,23 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     return campaign;
   };
 
+  /** Placement steps naming no registered agency: their journeys could never place anyone. */
+  const unknownAgencies = async (plan: CampaignStrategy, givenAs: "strategy" | "variants"): Promise<FieldProblem[]> => {
+    const steps = agencyStepsOf(plan);
+    if (steps.length === 0) return [];
+    const known = new Set((await db.agency.findMany({ where: { name: { in: steps.map((s) => s.agency) } }, select: { name: true } })).map((a) => a.name));
+    return steps
+      .filter((s) => !known.has(s.agency))
+      .map((s) => ({
+        field: givenAs === "strategy" ? `strategy.steps.${s.step}.agency` : `variants.${s.variant}.strategy.steps.${s.step}.agency`,
+        reason: `names no registered agency: ${s.agency}`,
+      }));
+  };
+
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
+    const unknown = await unknownAgencies(input.plan, input.variantsGiven ? "variants" : "strategy");
+    if (unknown.length > 0) return validationProblem(c, unknown);
     const campaign = await db.$transaction(async (tx) => {
       const created = await tx.campaign.create({ data: stored(input) });
       await recordAudit(tx, {
@@ -272,6 +287,8 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     if ("strategy" in changes && !("variants" in changes)) delete merged.variants;
     const input = campaignInput.safeParse(merged);
     if (!input.success) return validationProblem(c, fieldProblems(input.error));
+    const unknown = await unknownAgencies(input.data.plan, input.data.variantsGiven ? "variants" : "strategy");
+    if (unknown.length > 0) return validationProblem(c, unknown);
     // Only a draft changes: a launch between the read and this write wins.
     const { count } = await db.$transaction(async (tx) => {
       const updated = await tx.campaign.updateMany({ where: { id: campaign.id, status: "draft" }, data: stored(input.data) });
@@ -307,6 +324,15 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
 
   app.openapi(read, async (c) => c.json(present(await find(c.req.valid("param").id)), 200));
 
+  /** Tells a campaign's workflow; one not started yet is told by the launch that starts it. */
+  const signalControl = (workflowId: string, action: CampaignControl) =>
+    temporal.workflow
+      .getHandle(workflowId)
+      .signal<[CampaignControl]>("campaignControl", action)
+      .catch((error: unknown) => {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      });
+
   app.openapi(launch, async (c) => {
     const campaign = await find(c.req.valid("param").id);
     if (campaign.status === "cancelled") throw new ProblemError(409, "Conflict", `campaign ${campaign.id} was cancelled and cannot be launched`);
@@ -314,29 +340,18 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     const schedule = campaign.schedule as Schedule;
     const refusal = launchRefusal(schedule, new Date());
     if (refusal) throw new ProblemError(409, "Conflict", `campaign ${campaign.id} cannot be launched: ${refusal}`);
+    const plan = campaign.strategy as unknown as CampaignStrategy;
+    const unknown = await unknownAgencies(plan, "variants");
+    if (unknown.length > 0) throw new ProblemError(409, "Conflict", `campaign ${campaign.id} cannot be launched: ${unknown.map((u) => u.reason).join("; ")}`);
     // Pinned before the workflow starts, so no account renders before the versions are fixed.
-    const pinned = await templatesToPin(db, templateNamesOf(campaign.strategy as unknown as CampaignStrategy));
-    const { count } = await db.campaign.updateMany({
-      where: { id: campaign.id, status: "draft" },
-      data: { pinnedTemplates: pinned as unknown as Prisma.InputJsonValue },
-    });
-    if (count === 0) return c.json({ ...present(await find(campaign.id)), alreadyLaunched: true }, 200);
+    const pinned = await templatesToPin(db, templateNamesOf(plan));
     const workflowId = campaignWorkflowId(campaign.id);
-    try {
-      await temporal.workflow.start<typeof campaignWorkflow>("campaignWorkflow", {
-        taskQueue: settings.taskQueue,
-        workflowId,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [{ campaignId: campaign.id, startAt: startAtOf(schedule, new Date()), endAt: schedule.endAt }],
-      });
-    } catch (error) {
-      // A concurrent or earlier launch started it; recording the launch below is idempotent.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    }
-    const recorded = await db.$transaction(async (tx) => {
+    // The draft becomes running before its workflow exists: a pause or cancel from then on
+    // finds it running and is passed on below, and one before wins over this launch.
+    const claimed = await db.$transaction(async (tx) => {
       const updated = await tx.campaign.updateMany({
-        where: { id: campaign.id },
-        data: { status: "running", workflowId, launchedAt: campaign.launchedAt ?? new Date() },
+        where: { id: campaign.id, status: "draft" },
+        data: { status: "running", workflowId, launchedAt: new Date(), pinnedTemplates: pinned as unknown as Prisma.InputJsonValue },
       });
       if (updated.count > 0) {
         await recordAudit(tx, {
@@ -346,14 +361,41 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
           detail: { workflowId },
         });
       }
-      return updated;
+      return updated.count > 0;
     });
-    if (recorded.count === 0) {
-      // The draft was deleted while it was being launched: stop its workflow before it enrols anyone.
-      await temporal.workflow.getHandle(workflowId).terminate(`campaign ${campaign.id} was deleted`);
-      throw new ProblemError(404, "Not found", `campaign ${campaign.id} was deleted`);
+    if (!claimed) {
+      const now = await find(campaign.id);
+      if (now.status === "cancelled") throw new ProblemError(409, "Conflict", `campaign ${campaign.id} was cancelled and cannot be launched`);
+      return c.json({ ...present(now), alreadyLaunched: true }, 200);
     }
+    try {
+      await temporal.workflow.start<typeof campaignWorkflow>("campaignWorkflow", {
+        taskQueue: settings.taskQueue,
+        workflowId,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: [{ campaignId: campaign.id, startAt: startAtOf(schedule, new Date()), endAt: schedule.endAt }],
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
+        // Nothing runs: back to a draft, so a retry launches it.
+        await db.$transaction(async (tx) => {
+          const reverted = await tx.campaign.updateMany({
+            where: { id: campaign.id, status: "running", workflowId },
+            data: { status: "draft", workflowId: null, launchedAt: null, pinnedTemplates: [] },
+          });
+          if (reverted.count > 0) {
+            const detail = { workflowId, error: (error as Error).message };
+            await recordAudit(tx, { actor: principalOf(c).keyId, action: "campaign.launch-failed", target: { type: "campaign", id: campaign.id }, detail });
+          }
+        });
+        throw error;
+      }
+    }
+    // A pause or cancel that came while the workflow was being started found nothing to signal.
     const launched = await find(campaign.id);
+    if (launched.status === "paused" || launched.status === "cancelled") {
+      await signalControl(workflowId, launched.status === "paused" ? "pause" : "cancel");
+    }
     logger.info({ campaignId: campaign.id, workflowId }, "campaign launched");
     return c.json({ ...present(launched), alreadyLaunched: false }, 202);
   });
@@ -366,28 +408,33 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     app.openapi(control(action, text), async (c) => {
       const campaign = await find(c.req.valid("param").id);
       const { from, to } = TRANSITIONS[action];
-      if (campaign.status === to) return c.json(present(campaign), 200);
-      if (!from.includes(campaign.status)) throw new ProblemError(409, "Conflict", `cannot ${action} campaign ${campaign.id}: it is ${campaign.status}`);
-      const updated = await db.$transaction(async (tx) => {
-        const row = await tx.campaign.update({ where: { id: campaign.id }, data: { status: to } });
-        await recordAudit(tx, {
-          actor: principalOf(c).keyId,
-          action: `campaign.${action}`,
-          target: { type: "campaign", id: campaign.id },
-          detail: { from: campaign.status },
+      // Compare and set from the status read: a launch or another control in between changes
+      // it, and the move is decided again on the new one (a cancel of a draft being launched
+      // cancels the running campaign).
+      let now = campaign;
+      for (;;) {
+        if (now.status === to) return c.json(present(now), 200);
+        if (!from.includes(now.status)) throw new ProblemError(409, "Conflict", `cannot ${action} campaign ${campaign.id}: it is ${now.status}`);
+        const was = now.status;
+        const moved = await db.$transaction(async (tx) => {
+          const updated = await tx.campaign.updateMany({ where: { id: campaign.id, status: was }, data: { status: to } });
+          if (updated.count > 0) {
+            await recordAudit(tx, {
+              actor: principalOf(c).keyId,
+              action: `campaign.${action}`,
+              target: { type: "campaign", id: campaign.id },
+              detail: { from: was },
+            });
+          }
+          return updated.count > 0;
         });
-        return row;
-      });
-      if (campaign.workflowId) {
-        await temporal.workflow
-          .getHandle(campaign.workflowId)
-          .signal<[CampaignControl]>("campaignControl", action)
-          .catch((error: unknown) => {
-            if (!(error instanceof WorkflowNotFoundError)) throw error;
-          });
+        now = await find(campaign.id);
+        if (moved) break;
       }
+      // A launch still starting the workflow signals what it finds once the workflow exists.
+      if (now.workflowId) await signalControl(now.workflowId, action);
       logger.info({ campaignId: campaign.id, action }, `campaign ${action}d`);
-      return c.json(present(updated), 200);
+      return c.json(present(now), 200);
     });
   }
 
