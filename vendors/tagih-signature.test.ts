@@ -33,12 +33,18 @@ describe("X-Tagih-Signature", () => {
   it.each([
     ["no header", undefined],
     ["an empty header", ""],
+  ])("treats %s as missing credentials (401)", (_what, header) => {
+    expect(verifyTagihSignature(secret, header, body, now)).toEqual({ ok: false, reason: "missing" });
+  });
+
+  // Credentials were presented, and they are wrong (403), not absent.
+  it.each([
     ["no timestamp", `v1=${"a".repeat(64)}`],
     ["no v1", `t=${now}`],
     ["a timestamp that is not a number", `t=soon,v1=${"a".repeat(64)}`],
     ["another scheme", `sha256=${"a".repeat(64)}`],
-  ])("treats %s as missing credentials", (_what, header) => {
-    expect(verifyTagihSignature(secret, header, body, now)).toEqual({ ok: false, reason: "missing" });
+  ])("treats a header with %s as malformed", (_what, header) => {
+    expect(verifyTagihSignature(secret, header, body, now)).toEqual({ ok: false, reason: "malformed" });
   });
 
   it.each([

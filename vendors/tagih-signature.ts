@@ -18,10 +18,10 @@ export function signTagihPayload(secret: string, rawBody: string, unixSeconds = 
 export type SignatureCheck =
   /** Signed with the secret, within the tolerance. */
   | { ok: true; timestamp: number }
-  /** No header, or one that carries no `t=` and `v1=`: the caller presented no credentials (401). */
+  /** No header: the caller presented no credentials (401). */
   | { ok: false; reason: "missing" }
-  /** Well-formed but wrong, or outside the tolerance (403). */
-  | { ok: false; reason: "forged" | "stale" };
+  /** A header that carries no `t=` and `v1=`, one that is wrong, or one outside the tolerance (403). */
+  | { ok: false; reason: "malformed" | "forged" | "stale" };
 
 /**
  * Checks a signature header against the raw body in constant time. Several `v1=` values
@@ -36,7 +36,7 @@ export function verifyTagihSignature(
   nowSeconds = Math.floor(Date.now() / 1000),
 ): SignatureCheck {
   const parsed = parseHeader(header);
-  if (!parsed) return { ok: false, reason: "missing" };
+  if (!parsed) return { ok: false, reason: header?.trim() ? "malformed" : "missing" };
   // Checked whatever the timestamp, so a stale and a forged request take the same time.
   const expected = Buffer.from(hmacHex(secret, parsed.timestamp, rawBody), "hex");
   let matched = false;

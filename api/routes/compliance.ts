@@ -110,7 +110,7 @@ const policyRoute = createRoute({
   path: "/v1/compliance/policies/{jurisdiction}",
   tags: ["compliance"],
   summary: "The rules the gate applies in a jurisdiction (a US state's include the country's), with their sources and holiday calendar",
-  request: { params: z.object({ jurisdiction: jurisdictionSchema.openapi({ example: "ID" }) }) },
+  request: { params: z.object({ jurisdiction: jurisdictionSchema }) },
   responses: { 200: { description: "The policy in force", content: { "application/json": { schema: policy } } }, 400: { description: "No such jurisdiction" } },
 });
 

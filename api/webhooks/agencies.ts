@@ -172,8 +172,7 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
     const header = c.req.header(SIGNATURE_HEADER);
     const check = verifyWithAny(validSecrets(agency), header, bytes);
     if (!check.ok) {
-      // A header that is there but unreadable is a wrong signature, not a missing one.
-      const reason = check.reason === "missing" && header?.trim() ? "malformed" : check.reason;
+      const { reason } = check;
       logger.warn({ vendor: "agency", agencyId, reason }, "rejected an agency callback");
       if (reason === "missing") return problem(c, 401, "Unauthorized", "missing X-Tagih-Signature (t=<unix seconds>,v1=<hex HMAC-SHA256>)");
       const detail = {

@@ -84,7 +84,16 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
       logger.warn({ vendor: "payments", reason: check.reason }, "rejected a payment notification");
       return check.reason === "missing"
         ? problem(c, 401, "Unauthorized", "missing X-Tagih-Signature (t=<unix seconds>,v1=<hex HMAC-SHA256>)")
-        : problem(c, 403, "Forbidden", check.reason === "stale" ? "X-Tagih-Signature timestamp is more than 5 minutes off" : "invalid X-Tagih-Signature");
+        : problem(
+            c,
+            403,
+            "Forbidden",
+            {
+              stale: "X-Tagih-Signature timestamp is more than 5 minutes off",
+              malformed: "malformed X-Tagih-Signature: expected t=<unix seconds>,v1=<hex HMAC-SHA256>",
+              forged: "invalid X-Tagih-Signature",
+            }[check.reason],
+          );
     }
     const json = parseJson(bytes);
     if (json === undefined) return validationProblem(c, [{ field: "(body)", reason: "must be a JSON object" }]);
