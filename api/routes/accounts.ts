@@ -169,9 +169,9 @@ export function accountRoutes({ db, temporal, logger }: ApiDeps) {
 
   app.openapi(listAccounts, async (c) => {
     const { limit, cursor, externalId } = c.req.valid("query");
-    const after = decodeCursor(cursor, 1);
+    const after = decodeCursor(cursor, ["uuid"]);
     const rows = await db.account.findMany({
-      where: { ...(externalId ? { externalId } : {}), ...(after ? { id: { gt: String(after[0]) } } : {}) },
+      where: { ...(externalId ? { externalId } : {}), ...(after ? { id: { gt: after[0] } } : {}) },
       orderBy: { id: "asc" },
       take: limit + 1,
     });

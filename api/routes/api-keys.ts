@@ -118,9 +118,9 @@ export function apiKeyRoutes({ db, logger }: ApiDeps) {
 
   app.openapi(listKeys, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const after = decodeCursor(cursor, 2);
+    const after = decodeCursor(cursor, ["timestamp", "uuid"]);
     const rows = await db.apiKey.findMany({
-      where: after ? { OR: [{ createdAt: { gt: new Date(String(after[0])) } }, { createdAt: new Date(String(after[0])), id: { gt: String(after[1]) } }] } : {},
+      where: after ? { OR: [{ createdAt: { gt: after[0] } }, { createdAt: after[0], id: { gt: after[1] } }] } : {},
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
       take: limit + 1,
     });

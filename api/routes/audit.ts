@@ -37,12 +37,11 @@ export function auditRoutes({ db }: ApiDeps) {
   const app = router();
   app.openapi(listAudit, async (c) => {
     const { limit, cursor, action } = c.req.valid("query");
-    const after = decodeCursor(cursor, 2);
-    const before = after && new Date(String(after[0]));
+    const after = decodeCursor(cursor, ["timestamp", "uuid"]);
     const rows = await db.auditEntry.findMany({
       where: {
         ...(action ? { action } : {}),
-        ...(before ? { OR: [{ at: { lt: before } }, { at: before, id: { lt: String(after[1]) } }] } : {}),
+        ...(after ? { OR: [{ at: { lt: after[0] } }, { at: after[0], id: { lt: after[1] } }] } : {}),
       },
       orderBy: [{ at: "desc" }, { id: "desc" }],
       take: limit + 1,

@@ -219,11 +219,9 @@ export function importRoutes({ db, temporal, bulk, rowValidators, logger }: ApiD
 
   app.openapi(listImports, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const after = decodeCursor(cursor, 2);
-    const at = after ? new Date(String(after[0])) : undefined;
-    if (at && Number.isNaN(at.getTime())) throw badCursor();
+    const after = decodeCursor(cursor, ["timestamp", "uuid"]);
     const rows = await db.import.findMany({
-      where: at ? { OR: [{ startedAt: { lt: at } }, { startedAt: at, id: { lt: String(after![1]) } }] } : {},
+      where: after ? { OR: [{ startedAt: { lt: after[0] } }, { startedAt: after[0], id: { lt: after[1] } }] } : {},
       orderBy: [{ startedAt: "desc" }, { id: "desc" }],
       take: limit + 1,
     });
@@ -236,11 +234,10 @@ export function importRoutes({ db, temporal, bulk, rowValidators, logger }: ApiD
   app.openapi(listRejections, async (c) => {
     const { id } = c.req.valid("param");
     const { limit, cursor } = c.req.valid("query");
-    const after = decodeCursor(cursor, 1);
-    if (after && !/^\d+$/.test(String(after[0]))) throw badCursor();
+    const after = decodeCursor(cursor, ["integer"]);
     if (!(await db.import.findUnique({ where: { id }, select: { id: true } }))) throw new ProblemError(404, "Not found", `no import ${id}`);
     const rows = await db.importRejection.findMany({
-      where: { importId: id, ...(after ? { id: { gt: BigInt(after[0]!) } } : {}) },
+      where: { importId: id, ...(after ? { id: { gt: after[0] } } : {}) },
       orderBy: { id: "asc" },
       take: limit + 1,
     });
@@ -269,8 +266,6 @@ function uploadOf(c: Context): AsyncIterable<Uint8Array> | undefined {
   if (incoming) return incoming;
   return c.req.raw.body ? Readable.fromWeb(c.req.raw.body as WebReadableStream<Uint8Array>) : undefined;
 }
-
-const badCursor = () => new ProblemError(400, "Invalid request", "invalid cursor", [{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
 
 async function sha256Of(body: AsyncIterable<Uint8Array>): Promise<string> {
   const hash = createHash("sha256");

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { PaymentResolution } from "../../generated/prisma/client.ts";
 import { assignPayment, dismissPayment, unmatchedPayments, type AccountSelector, type Settlement } from "../../store/payments.ts";
 import { principalOf } from "../access.ts";
-import { decodeCursor, invalidCursor, page, pageOf, pageQuery } from "../pagination.ts";
+import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -139,9 +139,8 @@ export function paymentRoutes({ db, temporal, logger }: ApiDeps) {
   const app = router();
   app.openapi(listUnmatched, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const after = decodeCursor(cursor, 2);
-    const before = after && { receivedAt: new Date(String(after[0])), id: String(after[1]) };
-    if (before && (Number.isNaN(before.receivedAt.getTime()) || !z.uuid().safeParse(before.id).success)) throw invalidCursor();
+    const after = decodeCursor(cursor, ["timestamp", "uuid"]);
+    const before = after && { receivedAt: after[0], id: after[1] };
     const rows = await unmatchedPayments(db, limit + 1, before);
     return c.json(
       page(

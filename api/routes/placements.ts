@@ -62,13 +62,12 @@ export function placementRoutes({ db }: ApiDeps) {
     const principal = principalOf(c);
     // An agency key asking for another agency's placements gets an empty page, not theirs.
     const agencies = [principal.role === "agency" ? principal.agencyId : undefined, agencyId].filter((a): a is string => Boolean(a));
-    const after = decodeCursor(cursor, 2);
-    const before = after && new Date(String(after[0]));
+    const after = decodeCursor(cursor, ["timestamp", "uuid"]);
     const rows = await db.placement.findMany({
       where: {
         AND: [
           ...agencies.map((id) => ({ agencyId: id })),
-          ...(before ? [{ OR: [{ placedAt: { lt: before } }, { placedAt: before, id: { lt: String(after[1]) } }] }] : []),
+          ...(after ? [{ OR: [{ placedAt: { lt: after[0] } }, { placedAt: after[0], id: { lt: after[1] } }] }] : []),
         ],
       },
       orderBy: [{ placedAt: "desc" }, { id: "desc" }],

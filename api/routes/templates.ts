@@ -170,8 +170,8 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
 
   app.openapi(list, async (c) => {
     const { limit, cursor, ...filter } = c.req.valid("query");
-    const after = decodeCursor(cursor, 3)?.map(String);
-    const rows = await latestTemplates(db, filter, after && { name: after[0]!, channel: after[1]!, locale: after[2]! }, limit + 1);
+    const after = decodeCursor(cursor, ["text", "text", "text"]);
+    const rows = await latestTemplates(db, filter, after && { name: after[0], channel: after[1], locale: after[2] }, limit + 1);
     return c.json(
       page(rows, limit, (t) => [t.name, t.channel, t.locale], view),
       200,

@@ -1,6 +1,4 @@
-import { z } from "zod";
 import { decodeCursor, page } from "../../api/pagination.ts";
-import { ProblemError } from "../../api/problem.ts";
 import { Prisma } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { campaignCounts, type CampaignCounts } from "../../store/campaign-progress.ts";
@@ -23,13 +21,9 @@ export interface CampaignListing {
  * @example const { items, nextCursor } = await loadCampaignsOverview(db, { limit: 50 });
  */
 export async function loadCampaignsOverview(db: Database, query: { limit: number; cursor?: string }) {
-  const after = decodeCursor(query.cursor, 2);
-  const createdAt = after && new Date(after[0]!);
-  if (after && (Number.isNaN(createdAt!.getTime()) || !z.uuid().safeParse(after[1]).success)) {
-    throw new ProblemError(400, "Invalid request", "invalid cursor", [{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
-  }
+  const after = decodeCursor(query.cursor, ["timestamp", "uuid"]);
   const rows = await db.campaign.findMany({
-    where: after ? { OR: [{ createdAt: { lt: createdAt! } }, { createdAt: createdAt!, id: { lt: String(after[1]) } }] } : {},
+    where: after ? { OR: [{ createdAt: { lt: after[0] } }, { createdAt: after[0], id: { lt: after[1] } }] } : {},
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: query.limit + 1,
   });
