@@ -1,5 +1,6 @@
 import type { AccountInput } from "../domain/account-input.ts";
 import type { Database } from "../runtime/database.ts";
+import { recordAudit, type AuditEvent } from "./audit.ts";
 
 export interface UpsertedAccount {
   id: string;
@@ -92,9 +93,15 @@ export function upsertRow(a: AccountInput): string {
 /**
  * Creates or updates accounts by external id (all or nothing), answering in input order.
  * `named` gives, for each account, the optional columns its input named (`namedColumns`);
- * accounts naming different ones go in separate statements of one transaction.
+ * accounts naming different ones go in separate statements of one transaction. `audit`, given
+ * what was stored, is the audit entry recorded in that transaction.
  */
-export async function upsertAccounts(db: Database, accounts: readonly AccountInput[], named: readonly string[]): Promise<UpsertedAccount[]> {
+export async function upsertAccounts(
+  db: Database,
+  accounts: readonly AccountInput[],
+  named: readonly string[],
+  audit?: (stored: UpsertedAccount[]) => AuditEvent,
+): Promise<UpsertedAccount[]> {
   if (accounts.length === 0) return [];
   const groups = new Map<string, string[]>();
   accounts.forEach((a, i) => {
@@ -102,13 +109,17 @@ export async function upsertAccounts(db: Database, accounts: readonly AccountInp
     rows.push(upsertRow(a));
     groups.set(named[i]!, rows);
   });
-  const statements = [...groups].map(([columns, rows]) =>
-    db.$queryRawUnsafe<{ id: string; external_id: string; created: boolean }[]>(UPSERT_ACCOUNTS_SQL, upsertParameter(rows), columns ? columns.split(",") : []),
-  );
-  const results = statements.length === 1 ? [await statements[0]!] : await db.$transaction(statements);
-  const byExternalId = new Map(results.flat().map((r) => [r.external_id, r]));
-  return accounts.map((a) => {
-    const row = byExternalId.get(a.externalId)!;
-    return { id: row.id, externalId: a.externalId, created: row.created };
+  return db.$transaction(async (tx) => {
+    const results: { id: string; external_id: string; created: boolean }[] = [];
+    for (const [columns, rows] of groups) {
+      results.push(...(await tx.$queryRawUnsafe<typeof results>(UPSERT_ACCOUNTS_SQL, upsertParameter(rows), columns ? columns.split(",") : [])));
+    }
+    const byExternalId = new Map(results.map((r) => [r.external_id, r]));
+    const stored = accounts.map((a) => {
+      const row = byExternalId.get(a.externalId)!;
+      return { id: row.id, externalId: a.externalId, created: row.created };
+    });
+    if (audit) await recordAudit(tx, audit(stored));
+    return stored;
   });
 }

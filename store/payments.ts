@@ -40,9 +40,11 @@ export interface PaymentDeps {
 /**
  * Records a payment once per reference and lowers the account's balance in the same
  * transaction. A repeat with the same details is a duplicate; with other details a conflict.
+ * With an `actor` (an API key id: ops recorded it by hand) a recorded payment is also
+ * audited as `payment.record`, in that transaction; a repeat changes nothing and is not.
  * @example await recordPayment(db, { accountId, reference: "PAY-1", amountMinor: "150000", currency: "IDR" })
  */
-export async function recordPayment(db: Database, input: PaymentInput): Promise<PaymentRecord> {
+export async function recordPayment(db: Database, input: PaymentInput, audit?: { actor: string }): Promise<PaymentRecord> {
   return db.$transaction(async (tx) => {
     const account = await tx.account.findUnique({ where: { id: input.accountId }, select: { currency: true } });
     if (!account) return { status: "no-account" };
@@ -58,6 +60,14 @@ export async function recordPayment(db: Database, input: PaymentInput): Promise<
       return { status: same ? "duplicate" : "conflict", payment };
     }
     await tx.account.update({ where: { id: input.accountId }, data: { balanceMinor: { decrement: amount } } });
+    if (audit) {
+      await recordAudit(tx, {
+        actor: audit.actor,
+        action: "payment.record",
+        target: { type: "payment", id: input.reference },
+        detail: { accountId: input.accountId, amountMinor: input.amountMinor, currency: input.currency, paidAt: payment.paidAt.toISOString() },
+      });
+    }
     return { status: "recorded", payment };
   });
 }
@@ -69,11 +79,11 @@ export async function recordPayment(db: Database, input: PaymentInput): Promise<
  * have stored it without reaching them; the workflow counts a reference once). Journeys
  * enrolled later started from the lowered balance and are never told.
  * Throws when a running journey could not be signalled: the payment stays recorded and a
- * retry with `resignal` completes the delivery.
+ * retry with `resignal` completes the delivery. `actor` audits a recorded payment (see `recordPayment`).
  * @example await applyPayment({ db, temporal, logger }, input, { resignal: true })
  */
-export async function applyPayment(deps: PaymentDeps, input: PaymentInput, options: { resignal: boolean }): Promise<AppliedPayment> {
-  const recorded = await recordPayment(deps.db, input);
+export async function applyPayment(deps: PaymentDeps, input: PaymentInput, options: { resignal: boolean; actor?: string }): Promise<AppliedPayment> {
+  const recorded = await recordPayment(deps.db, input, options.actor === undefined ? undefined : { actor: options.actor });
   const signal = (enrolledBefore?: Date) =>
     signalRunningJourneys(deps, input.accountId, "payment", { reference: input.reference, amountMinor: input.amountMinor } satisfies PaymentSignal, {
       enrolledBefore,

@@ -66,7 +66,11 @@ const promise = createRoute({
       content: { "application/json": { schema: z.object({ amountMinor: minor, dueDate: z.iso.date(), source: z.string().max(100).default("ops") }).strict() } },
     },
   },
-  responses: { 200: ok("Recorded"), 404: { description: "No such account" } },
+  responses: {
+    200: ok("Recorded"),
+    400: { description: "Invalid fields, a dueDate before today (UTC) or an amountMinor above the account's balance" },
+    404: { description: "No such account" },
+  },
 });
 const pay = createRoute({
   method: "post",
@@ -150,8 +154,33 @@ export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     const found = await account(id);
-    const created = await db.paymentPromise.create({
-      data: { accountId: id, amountMinor: BigInt(body.amountMinor), currency: found.currency, dueDate: new Date(body.dueDate), source: body.source },
+    // A promise due before today is broken already: pausing the journey for it only delays
+    // contact. Days are UTC days (the API's dates carry no zone), so a debtor ahead of UTC
+    // may promise "today" in their own calendar and be refused until UTC midnight passes.
+    const today = new Date().toISOString().slice(0, 10);
+    if (body.dueDate < today) {
+      throw new ProblemError(400, "Invalid request", `invalid dueDate`, [{ field: "dueDate", reason: `must be today (${today}, UTC) or later` }]);
+    }
+    // More than is owed cannot be what the debtor will pay: it is a keying slip (an extra
+    // zero), and the journey would wait for a payment larger than the balance while a full
+    // payment ends it as paid anyway. A balance refreshed later (fees) takes a new promise.
+    const amount = BigInt(body.amountMinor);
+    if (amount > found.balanceMinor) {
+      throw new ProblemError(400, "Invalid request", `invalid amountMinor`, [
+        { field: "amountMinor", reason: `must not exceed the account's balance ${found.balanceMinor} ${found.currency}` },
+      ]);
+    }
+    const created = await db.$transaction(async (tx) => {
+      const row = await tx.paymentPromise.create({
+        data: { accountId: id, amountMinor: amount, currency: found.currency, dueDate: new Date(body.dueDate), source: body.source },
+      });
+      await recordAudit(tx, {
+        actor: principalOf(c).keyId,
+        action: "account.promise",
+        target: { type: "account", id },
+        detail: { promiseId: row.id, amountMinor: body.amountMinor, currency: found.currency, dueDate: body.dueDate, source: body.source },
+      });
+      return row;
     });
     return c.json(await tell(id, "promiseToPay", { promiseId: created.id, amountMinor: body.amountMinor, dueDate: body.dueDate }), 200);
   });
@@ -172,7 +201,7 @@ export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
         currency: body.currency,
         paidAt: body.paidAt ? new Date(body.paidAt) : undefined,
       },
-      { resignal: true },
+      { resignal: true, actor: principalOf(c).keyId },
     );
     if (applied.status === "conflict") throw new ProblemError(409, "Conflict", `payment ${body.reference} was recorded with other details`);
     return c.json({ accountId: id, signalled: applied.signalled }, 200);

@@ -3,6 +3,7 @@ import type { Account } from "../../generated/prisma/client.ts";
 import { accountInputSchema } from "../../domain/account-input.ts";
 import { namedColumns, upsertAccounts } from "../../store/accounts.ts";
 import { reconcilePayments } from "../../store/payments.ts";
+import { principalOf } from "../access.ts";
 import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
 import { ProblemError, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
@@ -153,10 +154,21 @@ export function accountRoutes({ db, temporal, logger }: ApiDeps) {
     if (duplicate >= 0) return validationProblem(c, [{ field: `accounts.${duplicate}.externalId`, reason: "appears twice in this batch" }]);
     // The optional fields each account names: the ones it leaves out keep what is stored.
     const raw = (await c.req.json<{ accounts: Record<string, unknown>[] }>()).accounts;
+    // Audited with the upsert: it can rewrite a stored balance. Ids only, no personal data.
     const stored = await upsertAccounts(
       db,
       accounts,
       raw.map((a) => namedColumns(Object.keys(a))),
+      (rows) => ({
+        actor: principalOf(c).keyId,
+        action: "account.upsert",
+        target: { type: "account", id: rows.length === 1 ? rows[0]!.id : null },
+        detail: {
+          created: rows.filter((r) => r.created).length,
+          updated: rows.filter((r) => !r.created).length,
+          accounts: rows.map((r) => ({ id: r.id, externalId: r.externalId, created: r.created })),
+        },
+      }),
     );
     // A retry of this request upserts the same accounts and applies what is still waiting.
     await reconcilePayments(
