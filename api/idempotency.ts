@@ -3,21 +3,54 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Database } from "../runtime/database.ts";
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey, type IdempotencyClaim, type IdempotencyScope } from "../store/idempotency.ts";
-import { problem, ProblemError } from "./problem.ts";
+import { problem, ProblemError, type Problem } from "./problem.ts";
 import { findRoute, type RoutePattern } from "./route-pattern.ts";
 
 export const IDEMPOTENCY_HEADER = "Idempotency-Key";
 
 /**
+ * A route whose success answer carries a secret shown once (an API key, an HMAC secret).
+ * Its answer is never stored: a retry learns what the first request created, not the secret.
+ */
+export interface SecretAnswer {
+  /** What the first request created, as the replay names it ("API key"). */
+  created: string;
+  /** What became of the secrets ("its key was shown once, in that answer, and is never shown again"). */
+  shown: string;
+  /** What to do when the first answer was lost; `{id}` is the created thing's id. */
+  ifLost: string;
+}
+
+export interface IdempotentRoute extends RoutePattern {
+  secret?: SecretAnswer;
+}
+
+/**
  * Routes that honour `Idempotency-Key`: JSON-bodied requests that create or start something.
  * Add a route here to give it replays. (The streamed import uses the store functions itself.)
  */
-export const IDEMPOTENT_ROUTES: readonly RoutePattern[] = [
+export const IDEMPOTENT_ROUTES: readonly IdempotentRoute[] = [
   { method: "POST", path: "/v1/accounts" },
   { method: "POST", path: "/v1/campaigns" },
   { method: "POST", path: "/v1/campaigns/{id}/launch" },
-  { method: "POST", path: "/v1/agencies" },
-  { method: "POST", path: "/v1/api-keys" },
+  {
+    method: "POST",
+    path: "/v1/agencies",
+    secret: {
+      created: "agency",
+      shown: "its apiKey and secret were shown once, in that answer, and are never shown again",
+      ifLost: "an admin rotates its credentials (POST /v1/agencies/{id}/credentials) and gives the agency the new ones",
+    },
+  },
+  {
+    method: "POST",
+    path: "/v1/api-keys",
+    secret: {
+      created: "API key",
+      shown: "its key was shown once, in that answer, and is never shown again",
+      ifLost: "revoke it (DELETE /v1/api-keys/{id}) and create another",
+    },
+  },
   { method: "POST", path: "/v1/templates" },
 ];
 
@@ -29,9 +62,11 @@ const KEY = /^[\x20-\x7e]{1,255}$/;
  * `Idempotent-Replayed: true`); the same key with another request is a 422, and while the first
  * request is still running a 409. A 5xx or an exception releases the key so the retry runs
  * again. Keys are per principal and route; requests without the header run as usual.
+ * A route with a `secret` answer keeps, for a success, only the 409 its retries get (see
+ * `secretReplay`): the secret is never written to `idempotency_keys`.
  * @example app.use("*", idempotency(db)); // after requireAccess, which sets the principal
  */
-export function idempotency(db: Database, routes: readonly RoutePattern[] = IDEMPOTENT_ROUTES): MiddlewareHandler {
+export function idempotency(db: Database, routes: readonly IdempotentRoute[] = IDEMPOTENT_ROUTES): MiddlewareHandler {
   return async (c, next) => {
     const route = findRoute(routes, c.req.method, c.req.path);
     if (!route) return next();
@@ -57,8 +92,41 @@ export function idempotency(db: Database, routes: readonly RoutePattern[] = IDEM
       await releaseIdempotencyKey(db, claim);
       return;
     }
-    await completeIdempotencyKey(db, { ...claim, fingerprint, status: c.res.status, body: await c.res.clone().text() });
+    const answer =
+      route.secret && c.res.ok ? secretReplay(c, route.secret, await c.res.clone().text()) : { status: c.res.status, body: await c.res.clone().text() };
+    await completeIdempotencyKey(db, { ...claim, fingerprint, ...answer });
   };
+}
+
+/**
+ * What a retry of a request that created a secret gets instead of the first answer: a 409
+ * naming what was created (its `id`, also as an extension member) and that the secret was
+ * shown once. Only this is stored, so the database never holds the secret for 24 hours and
+ * a replay (or anyone reading the table) cannot show it again.
+ * @example secretReplay(c, route.secret, '{"id":"…","key":"tagih_ops_…"}') // { status: 409, body: '{"type":…,"id":"…"}' }
+ */
+export function secretReplay(c: Context, secret: SecretAnswer, firstAnswer: string): { status: number; body: string } {
+  let id: string | undefined;
+  try {
+    const parsed = JSON.parse(firstAnswer) as { id?: unknown };
+    if (typeof parsed.id === "string") id = parsed.id;
+  } catch {
+    // Without an id the replay still says what happened, only not to what.
+  }
+  const created = id === undefined ? secret.created : `${secret.created} ${id}`;
+  const detail =
+    `${created} was created by the first request with ${IDEMPOTENCY_HEADER} ${c.req.header(IDEMPOTENCY_HEADER)}; ` +
+    `${secret.shown}. If that answer was lost, ${secret.ifLost.replaceAll("{id}", id ?? "{id}")}.`;
+  const body = {
+    type: "https://tagih.dev/problems/conflict",
+    title: "Conflict",
+    status: 409,
+    detail,
+    ...(id === undefined ? {} : { id }),
+  } satisfies Problem & {
+    id?: string;
+  };
+  return { status: 409, body: JSON.stringify(body) };
 }
 
 /**

@@ -44,15 +44,18 @@ function describeAccess(doc: Document): Document {
         403: { description: "The key's role may not call this" },
       };
       // The streamed import claims its key itself (see IMPORT_PATH's route).
-      if (findRoute(IDEMPOTENT_ROUTES, method, path) || (method === "post" && path === IMPORT_PATH)) {
+      const idempotent = findRoute(IDEMPOTENT_ROUTES, method, path);
+      if (idempotent || (method === "post" && path === IMPORT_PATH)) {
+        const replay = idempotent?.secret
+          ? "gets 409 naming the `id` it created (`Idempotent-Replayed: true`; the secrets are shown in the first answer only and never kept for a replay)"
+          : "gets the first response again (`Idempotent-Replayed: true`)";
         operation.parameters = [
           ...(operation.parameters ?? []),
           {
             name: IDEMPOTENCY_HEADER,
             in: "header",
             required: false,
-            description:
-              "1–255 printable characters. A retry of the same request (body, path, query string, Content-Type) gets the first response again (`Idempotent-Replayed: true`) for 24 hours; another request under the key gets 422; while the first request runs, 409.",
+            description: `1–255 printable characters. A retry of the same request (body, path, query string, Content-Type) ${replay} for 24 hours; another request under the key gets 422; while the first request runs, 409.`,
             schema: { type: "string", minLength: 1, maxLength: 255 },
           },
         ];
