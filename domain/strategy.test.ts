@@ -42,6 +42,41 @@ describe("strategy", () => {
   });
 });
 
+describe("loops", () => {
+  const sms = (id: string) => ({ id, kind: "contact", channel: "sms", template: "reminder" });
+  const branch = (id: string, then: string, otherwise?: string) => ({
+    id,
+    kind: "branch",
+    when: { paid: true },
+    then,
+    ...(otherwise ? { else: otherwise } : {}),
+  });
+  const wait = (id: string) => ({ id, kind: "wait", duration: "PT15M" });
+  const notify = (id: string) => ({ id, kind: "action", action: "notify", purpose: "escalate", url: "https://ops.example.com/hook" });
+
+  it.each([
+    ["a branch to itself", [branch("b", "b", "b")], ["steps.0.then", "steps.0.else"], "b → b"],
+    ["two branches to each other", [branch("a", "b"), branch("b", "a")], ["steps.1.then"], "a → b → a"],
+    ["a contact step and a branch back to it", [sms("s"), branch("again", "done", "s"), { id: "done", kind: "end" }], ["steps.1.else"], "s → again → s"],
+    ["an action and a branch back to it", [notify("n"), branch("again", "n")], ["steps.1.then"], "n → again → n"],
+    ["a loop past a wait step that skips it", [sms("s"), branch("skip", "back"), wait("w"), branch("back", "s")], ["steps.3.then"], "s → skip → back → s"],
+  ])("refuses %s, naming the branch that closes it", (_, steps, paths, loop) => {
+    const result = strategySchema.safeParse({ steps });
+    expect(result.success).toBe(false);
+    const issues = result.error!.issues.filter((i) => i.message.includes("loops back"));
+    expect(issues.map((i) => i.path.join("."))).toEqual(paths);
+    expect(issues[0]!.message).toContain(`(${loop})`);
+  });
+
+  it.each([
+    ["a retry after a wait", [sms("s"), branch("delivered", "done", "w"), wait("w"), branch("again", "done", "s"), { id: "done", kind: "end" }]],
+    ["a wait step as the loop's target", [wait("w"), sms("s"), branch("again", "w")]],
+    ["branches that only go forward", [branch("a", "c", "b"), sms("b"), sms("c")]],
+  ])("accepts %s", (_, steps) => {
+    expect(strategySchema.safeParse({ steps }).error?.issues).toBeUndefined();
+  });
+});
+
 describe("templateNamesOf", () => {
   const contact = (id: string, template: string) => ({ id, kind: "contact", channel: "sms", template });
   it.each([

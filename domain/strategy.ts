@@ -107,7 +107,58 @@ export const strategySchema = z
     if (s.brokenPromiseStep && !known.has(s.brokenPromiseStep)) {
       ctx.addIssue({ code: "custom", path: ["brokenPromiseStep"], message: `names no step of this strategy: ${s.brokenPromiseStep}` });
     }
+    for (const loop of loopsWithoutWait(s.steps)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["steps", loop.step, loop.key],
+        message: `loops back to step ${loop.path[0]!} with no wait step on the way (${[...loop.path, loop.path[0]!].join(" → ")}): a loop must pass through a wait step`,
+      });
+    }
   });
+
+/**
+ * The branches that close a loop with no `wait` step in it: an account walking such a loop
+ * would go round without pausing (a contact's wait for its outcome does not count, since an
+ * outcome known at once, or a channel never lawful, does not wait at all). Other steps only
+ * go forward, so every loop has a branch going back to an earlier step or to itself.
+ * @example loopsWithoutWait([{ id: "b", kind: "branch", when: { paid: true }, then: "b" }]) // [{ step: 0, key: "then", path: ["b"] }]
+ */
+export function loopsWithoutWait(
+  steps: readonly { id: string; kind: string; then?: string; else?: string }[],
+): { step: number; key: "then" | "else"; path: string[] }[] {
+  const index = new Map(steps.map((step, i) => [step.id, i]));
+  const next = (i: number): number[] => {
+    const step = steps[i]!;
+    if (step.kind === "end") return [];
+    if (step.kind !== "branch") return [i + 1];
+    return [index.get(step.then!), step.else === undefined ? i + 1 : index.get(step.else)].filter((j): j is number => j !== undefined);
+  };
+  const loops: { step: number; key: "then" | "else"; path: string[] }[] = [];
+  steps.forEach((step, from) => {
+    if (step.kind !== "branch") return;
+    for (const key of ["then", "else"] as const) {
+      const target = step[key];
+      const to = target === undefined ? undefined : index.get(target);
+      if (to === undefined || to > from || steps[to]!.kind === "wait") continue;
+      // Breadth-first from the target, never through a wait step, looking for the branch itself.
+      const cameFrom = new Map<number, number>([[to, -1]]);
+      const queue = [to];
+      while (queue.length > 0 && !cameFrom.has(from)) {
+        const at = queue.shift()!;
+        for (const j of next(at)) {
+          if (j >= steps.length || cameFrom.has(j) || steps[j]!.kind === "wait") continue;
+          cameFrom.set(j, at);
+          queue.push(j);
+        }
+      }
+      if (!cameFrom.has(from)) continue;
+      const path: string[] = [];
+      for (let at = from; at !== -1; at = cameFrom.get(at)!) path.unshift(steps[at]!.id);
+      loops.push({ step: from, key, path });
+    }
+  });
+  return loops;
+}
 
 export const variantSchema = z.union([
   z.object({ name: z.string().min(1).max(50), weight: z.number().positive(), strategy: strategySchema }).strict(),

@@ -1,4 +1,4 @@
-import { condition, continueAsNew, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from "@temporalio/workflow";
+import { condition, continueAsNew, log, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { AttemptOutcome } from "../domain/attempt-status.ts";
 import { durationMs } from "../domain/duration.ts";
@@ -59,6 +59,9 @@ const { notifyAgency, closePlacement } = proxyActivities<Activities>(agencyNotic
 // Fresh history well before Temporal's limits; state carries over intact.
 const MAX_HISTORY = 2_000;
 
+/** The outcome of a journey ended because its strategy loops without ever waiting. */
+const LOOP_OUTCOME = "strategy-loop";
+
 /** Walks one account through its campaign's strategy, reacting to what it is told. */
 export async function accountWorkflow(input: AccountWorkflowInput): Promise<string> {
   const { strategy } = input;
@@ -104,7 +107,14 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   /** Something that stops the strategy where it stands. */
   const interrupted = () => paid() || state.cancelled || state.paused || state.holds.length > 0 || state.promise !== null;
 
+  // Steps walked since the journey last waited for time to pass or for news. A strategy
+  // validated today cannot walk more than it has steps in a row (every loop passes a wait
+  // step); one stored before loops were refused could go round forever, without yielding
+  // when the loop is all branches, which once took the whole worker down.
+  let walkedWithoutWaiting = 0;
+
   const waitFor = async (what: string, until: number | null, done: () => boolean): Promise<boolean> => {
+    if (!done()) walkedWithoutWaiting = 0;
     Object.assign(state, { waitingFor: what, waitingUntil: until === null ? null : new Date(until).toISOString() });
     const met = until === null ? (await condition(done), true) : await condition(done, Math.max(0, until - Date.now()));
     Object.assign(state, { waitingFor: null, waitingUntil: null });
@@ -247,6 +257,12 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
       await continueAsNew<typeof accountWorkflow>({ ...input, state, paymentReferences: [...references], stepDeadline });
     }
     const step = strategy.steps[state.position]!;
+    // Only where it stops a journey: histories that walked such a loop replay as they ran.
+    if (++walkedWithoutWaiting > strategy.steps.length && patched("strategy-loop-ends-journey")) {
+      log.warn("the strategy loops without waiting: journey ended", { enrolmentId: input.enrolmentId, stepId: step.id });
+      outcome = LOOP_OUTCOME;
+      break;
+    }
     state.stepId = step.id;
     const result = await runStep(step);
     if (result === "interrupted") continue;
