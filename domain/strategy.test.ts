@@ -42,6 +42,34 @@ describe("strategy", () => {
   });
 });
 
+describe("unknown keys", () => {
+  const sms = { id: "s", kind: "contact", channel: "sms", template: "reminder" };
+  it.each([
+    [{ steps: [{ ...sms, fallback: ["email"], waitForOutcom: "PT1H" }] }, "steps.0", ["fallback", "waitForOutcom"]],
+    [{ steps: [sms], brokenPromiseSteps: "s" }, "", ["brokenPromiseSteps"]],
+    [{ steps: [{ id: "w", kind: "wait", duration: "PT1H", durationn: "P1D" }] }, "steps.0", ["durationn"]],
+    [
+      {
+        steps: [
+          { id: "b", kind: "branch", when: { paid: true }, then: "e", otherwise: "e" },
+          { id: "e", kind: "end" },
+        ],
+      },
+      "steps.0",
+      ["otherwise"],
+    ],
+    [{ steps: [{ id: "n", kind: "action", action: "notify", purpose: "escalate", url: "https://ops.example.com/h", secret: "x" }] }, "steps.0", ["secret"]],
+    [{ steps: [{ id: "p", kind: "action", action: "place-with-agency", agency: "Acme", comission: 10 }] }, "steps.0", ["comission"]],
+    [{ steps: [{ id: "e", kind: "end", outcom: "done" }] }, "steps.0", ["outcom"]],
+  ])("refuses %j at %j, naming %j", (input, path, keys) => {
+    const result = strategySchema.safeParse(input);
+    expect(result.success).toBe(false);
+    const issue = result.error!.issues.find((i) => i.code === "unrecognized_keys");
+    expect(issue?.path.join(".")).toBe(path);
+    for (const key of keys) expect(issue!.message).toContain(`"${key}"`);
+  });
+});
+
 describe("loops", () => {
   const sms = (id: string) => ({ id, kind: "contact", channel: "sms", template: "reminder" });
   const branch = (id: string, then: string, otherwise?: string) => ({

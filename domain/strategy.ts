@@ -21,7 +21,7 @@ const minorAmount = z.union([z.number().int().nonnegative(), z.string().regex(/^
 export const SENDABLE_CHANNELS = ["sms", "email", "whatsapp", "voice"] as const;
 const sendable = z.enum(SENDABLE_CHANNELS, { error: `must be one of ${SENDABLE_CHANNELS.join(", ")} (other channels are not available yet)` });
 
-export const contactStepSchema = z.object({
+export const contactStepSchema = z.strictObject({
   id: stepId,
   kind: z.literal("contact"),
   channel: sendable,
@@ -33,7 +33,7 @@ export const contactStepSchema = z.object({
 });
 
 export const waitStepSchema = z
-  .object({
+  .strictObject({
     id: stepId,
     kind: z.literal("wait"),
     duration: duration.optional(),
@@ -53,7 +53,7 @@ export const conditionSchema = z.union([
   z.object({ lastOutcome: z.enum(["delivered", "failed", "not-allowed", "no-outcome"]) }).strict(),
 ]);
 
-export const branchStepSchema = z.object({
+export const branchStepSchema = z.strictObject({
   id: stepId,
   kind: z.literal("branch"),
   when: conditionSchema,
@@ -63,7 +63,7 @@ export const branchStepSchema = z.object({
 });
 
 export const actionStepSchema = z.discriminatedUnion("action", [
-  z.object({
+  z.strictObject({
     id: stepId,
     kind: z.literal("action"),
     action: z.literal("notify"),
@@ -71,7 +71,7 @@ export const actionStepSchema = z.discriminatedUnion("action", [
     purpose: z.enum(["suspend-service", "recommend-write-off", "escalate"]),
     url: z.url({ protocol: /^https?$/ }),
   }),
-  z.object({
+  z.strictObject({
     id: stepId,
     kind: z.literal("action"),
     /** Place the account with a collection agency; the strategy waits until the agency recalls it. */
@@ -80,12 +80,12 @@ export const actionStepSchema = z.discriminatedUnion("action", [
   }),
 ]);
 
-export const endStepSchema = z.object({ id: stepId, kind: z.literal("end"), outcome: z.string().min(1).max(50).default("ended") });
+export const endStepSchema = z.strictObject({ id: stepId, kind: z.literal("end"), outcome: z.string().min(1).max(50).default("ended") });
 
 export const stepSchema = z.discriminatedUnion("kind", [contactStepSchema, waitStepSchema, branchStepSchema, actionStepSchema, endStepSchema]);
 
 export const strategySchema = z
-  .object({
+  .strictObject({
     version: z.literal(1).default(1),
     steps: z.array(stepSchema).min(1).max(100),
     /** Where the strategy resumes when a promise to pay is broken (default: where it paused). */
@@ -168,7 +168,7 @@ export const variantSchema = z.union([
 
 /** What a campaign stores: its variants (a single strategy is the one champion). */
 export const campaignStrategySchema = z
-  .object({ variants: z.array(variantSchema).min(1).max(10) })
+  .strictObject({ variants: z.array(variantSchema).min(1).max(10) })
   .refine((s) => new Set(s.variants.map((v) => v.name)).size === s.variants.length, { message: "variant names must be unique", path: ["variants"] })
   .refine((s) => s.variants.some((v) => !("holdout" in v)), { message: "at least one variant must contact accounts", path: ["variants"] });
 
