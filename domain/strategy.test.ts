@@ -42,6 +42,26 @@ describe("strategy", () => {
   });
 });
 
+describe("durations", () => {
+  const wait = (duration: string) => ({ steps: [{ id: "w", kind: "wait", duration }] });
+  const sms = (waitForOutcome: string) => ({ steps: [{ id: "s", kind: "contact", channel: "sms", template: "t", waitForOutcome }] });
+  it.each([
+    [wait("P99999999999D"), "steps.0.duration", "at most 366 days"],
+    [wait("P367D"), "steps.0.duration", "at most 366 days"],
+    [wait("PT8785H"), "steps.0.duration", "at most 366 days"],
+    [wait(`P${"9".repeat(400)}D`), "steps.0.duration", "at most 366 days"],
+    [wait("PT0S"), "steps.0.duration", "longer than zero"],
+    [sms("P1000D"), "steps.0.waitForOutcome", "at most 366 days"],
+  ])("refuses %j at %s: %s", (input, path, message) => {
+    const issues = strategySchema.safeParse(input).error?.issues ?? [];
+    expect(issues.map((i) => [i.path.join("."), i.message])).toContainEqual([path, expect.stringContaining(message)]);
+  });
+
+  it.each([wait("P366D"), wait("PT8784H"), sms("P366D")])("accepts %j", (input) => {
+    expect(strategySchema.safeParse(input).error?.issues).toBeUndefined();
+  });
+});
+
 describe("unknown keys", () => {
   const sms = { id: "s", kind: "contact", channel: "sms", template: "reminder" };
   it.each([

@@ -1,15 +1,23 @@
 import { z } from "zod";
 import { durationMs } from "./duration.ts";
 
+/** The longest wait a strategy may ask for: a year, leap day included. */
+export const MAX_DURATION_DAYS = 366;
+
 // ISO-8601 durations as ops write them ("PT4H", "P2D"), kept as strings in the strategy so
-// the workflow that runs it keeps the exact definition it was started with.
-const duration = z.string().refine((v) => {
+// the workflow that runs it keeps the exact definition it was started with. Bounded: a wait
+// of billions of days is no instant a timer can reach.
+const duration = z.string().superRefine((v, ctx) => {
+  let ms: number;
   try {
-    return durationMs(v) > 0;
+    ms = durationMs(v);
   } catch {
-    return false;
+    ctx.addIssue({ code: "custom", message: 'must be an ISO-8601 duration such as "PT4H" or "P2D"' });
+    return;
   }
-}, 'must be an ISO-8601 duration such as "PT4H" or "P2D"');
+  if (ms <= 0) ctx.addIssue({ code: "custom", message: "must be longer than zero" });
+  else if (ms > MAX_DURATION_DAYS * 86_400_000) ctx.addIssue({ code: "custom", message: `must be at most ${MAX_DURATION_DAYS} days (P${MAX_DURATION_DAYS}D)` });
+});
 const stepId = z
   .string()
   .min(1)

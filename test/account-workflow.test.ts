@@ -345,6 +345,20 @@ describe("account workflow (time skipping)", () => {
     const next = await start({ steps: [{ id: "done", kind: "end", outcome: "still-working" }] }, "Europe/London");
     expect(await next.handle.result()).toBe("still-working");
   });
+  it("a wait of billions of days stored before durations were bounded waits (a century at most) and still answers a cancel", async () => {
+    const steps = [
+      { id: "forever", kind: "wait", duration: "P99999999999D" },
+      { id: "sms", kind: "contact", channel: "sms", template: "reminder", fallbacks: [], waitForOutcome: "P1D" },
+    ];
+    const w = await start({ version: 1, promiseGraceDays: 2, steps }, "Europe/London", { stored: true });
+    const waiting = await w.until("waiting", (s) => s.waitingFor === "wait step forever", 0);
+    const years = (Date.parse(waiting.waitingUntil!) - (await env.currentTimeMs())) / (365 * 86_400_000);
+    expect(years).toBeGreaterThan(99);
+    expect(years).toBeLessThanOrEqual(100);
+    await w.handle.signal("cancel");
+    expect(await w.handle.result()).toBe("cancelled");
+    expect(await db.contactAttempt.count({ where: { enrolmentId: w.e.id } })).toBe(0);
+  });
 });
 
 describe("journeys recorded before the strategy fixes", () => {

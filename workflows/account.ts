@@ -62,6 +62,10 @@ const MAX_HISTORY = 2_000;
 /** The outcome of a journey ended because its strategy loops without ever waiting. */
 const LOOP_OUTCOME = "strategy-loop";
 
+// Longer than any journey: a wait stored before durations were bounded (billions of days)
+// is held to it, since no Date or timer reaches its end.
+const FOREVER_MS = 100 * 365 * 86_400_000;
+
 /** Walks one account through its campaign's strategy, reacting to what it is told. */
 export async function accountWorkflow(input: AccountWorkflowInput): Promise<string> {
   const { strategy } = input;
@@ -113,8 +117,9 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   // when the loop is all branches, which once took the whole worker down.
   let walkedWithoutWaiting = 0;
 
-  const waitFor = async (what: string, until: number | null, done: () => boolean): Promise<boolean> => {
+  const waitFor = async (what: string, deadline: number | null, done: () => boolean): Promise<boolean> => {
     if (!done()) walkedWithoutWaiting = 0;
+    const until = deadline === null ? null : Math.min(deadline, Date.now() + FOREVER_MS);
     Object.assign(state, { waitingFor: what, waitingUntil: until === null ? null : new Date(until).toISOString() });
     const met = until === null ? (await condition(done), true) : await condition(done, Math.max(0, until - Date.now()));
     Object.assign(state, { waitingFor: null, waitingUntil: null });
