@@ -13,6 +13,13 @@ export function isCurrency(code: string): boolean {
   return digitsByCode.has(code);
 }
 
+/** A positive integer amount in minor units, as a JSON number or a digit string (within PostgreSQL's bigint), kept as a string so nothing rounds. */
+export const minorAmountSchema = z
+  .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,17}$/, "must be a positive integer in minor units")], {
+    error: "must be a positive integer in minor units (a number or a digit string)",
+  })
+  .transform(String);
+
 /** An ISO 4217 code in any case ("idr", as some gateways send it), given back in capitals. */
 export const currencyCodeSchema = z.string().trim().toUpperCase().refine(isCurrency, "must be an ISO 4217 currency code such as IDR");
 

@@ -87,18 +87,40 @@ describe("the audit log of account actions", () => {
 });
 
 describe("POST /v1/accounts/{id}/promises", () => {
-  it("refuses a dueDate before today (UTC) with a 400 naming dueDate, and stores nothing", async () => {
+  // "Today" is the date where the day is earliest (UTC-12): a debtor anywhere may promise for their own today.
+  it("refuses a dueDate before today or more than a year out with a 400 naming dueDate, and stores nothing", async () => {
     const account = await newAccount();
-    for (const dueDate of ["2020-01-01", day(-1)]) {
+    const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const earliestToday = dayOf(Date.now() - 12 * 3_600_000);
+    const yearOut = dayOf(Date.now() + 366 * 86_400_000);
+    for (const [dueDate, reason] of [
+      ["2020-01-01", `must be today (${earliestToday} where the day is earliest, UTC-12) or later`],
+      [dayOf(Date.now() - 12 * 3_600_000 - 86_400_000), `must be today (${earliestToday} where the day is earliest, UTC-12) or later`],
+      ["9999-12-31", `must be within a year (by ${yearOut})`],
+      [day(400), `must be within a year (by ${yearOut})`],
+    ] as const) {
       const refused = await api(stack.apiUrl, "POST", `/v1/accounts/${account.id}/promises`, { amountMinor: "1000", dueDate }, asOps());
       expect(refused.status).toBe(400);
       expect(refused.contentType).toBe("application/problem+json");
-      expect(refused.body.errors).toEqual([{ field: "dueDate", reason: `must be today (${day(0)}, UTC) or later` }]);
+      expect(refused.body.errors).toEqual([{ field: "dueDate", reason }]);
     }
     expect((await api(stack.apiUrl, "GET", `/v1/accounts/${account.id}`)).body.promises).toEqual([]);
     expect((await audit("account.promise")).filter((e) => e.target.id === account.id)).toEqual([]);
-    // Today is still a day to pay on.
-    expect((await api(stack.apiUrl, "POST", `/v1/accounts/${account.id}/promises`, { amountMinor: "1000", dueDate: day(0) }, asOps())).status).toBe(200);
+    // Today is still a day to pay on, wherever it is today.
+    expect((await api(stack.apiUrl, "POST", `/v1/accounts/${account.id}/promises`, { amountMinor: "1000", dueDate: earliestToday }, asOps())).status).toBe(200);
+  });
+
+  it("refuses an amount PostgreSQL cannot hold with a 400 naming amountMinor, not a 500", async () => {
+    const account = await newAccount();
+    for (const path of ["promises", "payments"]) {
+      const body =
+        path === "promises"
+          ? { amountMinor: "99999999999999999999999", dueDate: day(1) }
+          : { reference: `R-${account.id}`, amountMinor: "99999999999999999999999", currency: "IDR" };
+      const refused = await api(stack.apiUrl, "POST", `/v1/accounts/${account.id}/${path}`, body, asOps());
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors.map((e: { field: string }) => e.field)).toEqual(["amountMinor"]);
+    }
   });
 
   it("refuses an amount above the account's balance with a 400 naming amountMinor", async () => {

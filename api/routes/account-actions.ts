@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CHANNELS } from "../../domain/channel.ts";
-import { currencyCodeSchema } from "../../domain/money.ts";
+import { currencyCodeSchema, minorAmountSchema } from "../../domain/money.ts";
 import { HOLDS } from "../../domain/compliance/index.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
@@ -10,7 +10,6 @@ import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
 const idParam = z.object({ id: z.uuid() });
-const minor = z.union([z.number().int().positive(), z.string().regex(/^[1-9]\d*$/, "must be a positive integer")]).transform(String);
 const ok = (description: string) => ({ description, content: { "application/json": { schema: z.object({ accountId: z.string(), signalled: z.number() }) } } });
 
 const placeHold = createRoute({
@@ -63,12 +62,18 @@ const promise = createRoute({
     params: idParam,
     body: {
       required: true,
-      content: { "application/json": { schema: z.object({ amountMinor: minor, dueDate: z.iso.date(), source: z.string().max(100).default("ops") }).strict() } },
+      content: {
+        "application/json": {
+          schema: z.object({ amountMinor: minorAmountSchema, dueDate: z.iso.date(), source: z.string().max(100).default("ops") }).strict(),
+        },
+      },
     },
   },
   responses: {
     200: ok("Recorded"),
-    400: { description: "Invalid fields, a dueDate before today (UTC) or an amountMinor above the account's balance" },
+    400: {
+      description: "Invalid fields, a dueDate before today (where the day is earliest) or more than a year out, or an amountMinor above the account's balance",
+    },
     404: { description: "No such account" },
   },
 });
@@ -86,7 +91,7 @@ const pay = createRoute({
           schema: z
             .object({
               reference: z.string().min(1).max(200),
-              amountMinor: minor,
+              amountMinor: minorAmountSchema,
               currency: currencyCodeSchema,
               paidAt: z.iso.datetime({ offset: true }).optional(),
             })
@@ -155,11 +160,14 @@ export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
     const body = c.req.valid("json");
     const found = await account(id);
     // A promise due before today is broken already: pausing the journey for it only delays
-    // contact. Days are UTC days (the API's dates carry no zone), so a debtor ahead of UTC
-    // may promise "today" in their own calendar and be refused until UTC midnight passes.
-    const today = new Date().toISOString().slice(0, 10);
-    if (body.dueDate < today) {
-      throw new ProblemError(400, "Invalid request", `invalid dueDate`, [{ field: "dueDate", reason: `must be today (${today}, UTC) or later` }]);
+    // contact. The API's dates carry no zone, so "today" is the date where it is earliest
+    // (UTC-12): a debtor anywhere may promise for their own today. A year out is a slip of
+    // the keyboard (9999), and would pause the journey for good.
+    const today = new Date(Date.now() - 12 * 3_600_000).toISOString().slice(0, 10);
+    const yearOut = new Date(Date.now() + 366 * 86_400_000).toISOString().slice(0, 10);
+    if (body.dueDate < today || body.dueDate > yearOut) {
+      const reason = body.dueDate < today ? `must be today (${today} where the day is earliest, UTC-12) or later` : `must be within a year (by ${yearOut})`;
+      throw new ProblemError(400, "Invalid request", `invalid dueDate`, [{ field: "dueDate", reason }]);
     }
     // More than is owed cannot be what the debtor will pay: it is a keying slip (an extra
     // zero), and the journey would wait for a payment larger than the balance while a full

@@ -157,7 +157,7 @@ export function agencyRoutes({ db, logger }: ApiDeps) {
   });
   app.openapi(listAgencies, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const after = decodeCursor(cursor, 1);
+    const after = decodeCursor(cursor, ["text"]);
     const rows = await db.agency.findMany({
       where: after ? { name: { gt: String(after[0]) } } : {},
       orderBy: { name: "asc" },

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { WorkflowNotFoundError } from "@temporalio/client";
 import { createHash } from "node:crypto";
 import type { Agency, Prisma } from "../../generated/prisma/client.ts";
-import { currencyCodeSchema } from "../../domain/money.ts";
+import { currencyCodeSchema, minorAmountSchema } from "../../domain/money.ts";
 import { apiKeyHash } from "../../store/api-keys.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature, type SignatureCheck } from "../../vendors/tagih-signature.ts";
@@ -11,7 +11,7 @@ import { checkCallback, fieldProblems, problem, validationProblem, type FieldPro
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
-import { minorAmount, parseJson } from "./payments.ts";
+import { parseJson } from "./payments.ts";
 
 const PATH = "/v1/webhooks/agencies/{agencyId}";
 
@@ -33,11 +33,11 @@ export const agencyEventSchema = z.discriminatedUnion("type", [
     channel: z.string().min(1).max(50).optional(),
     note: z.string().max(2000).optional(),
   }),
-  z.object({ ...base, type: z.literal("promise"), amountMinor: minorAmount, dueDate: z.iso.date(), currency: currencyCodeSchema.optional() }),
+  z.object({ ...base, type: z.literal("promise"), amountMinor: minorAmountSchema, dueDate: z.iso.date(), currency: currencyCodeSchema.optional() }),
   z.object({
     ...base,
     type: z.literal("payment"),
-    amountMinor: minorAmount,
+    amountMinor: minorAmountSchema,
     currency: currencyCodeSchema.optional(),
     /** The payment's reference (the gateway's, when the agency knows it); else `agency:<agencyId>:<eventId>`. */
     reference: z.string().min(1).max(200).optional(),

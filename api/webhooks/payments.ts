@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Prisma } from "../../generated/prisma/client.ts";
-import { currencyCodeSchema } from "../../domain/money.ts";
+import { currencyCodeSchema, minorAmountSchema } from "../../domain/money.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
 import { accountNamed, applyPayment, paymentOf, sameNotifiedPayment, type PaymentNotification } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature } from "../../vendors/tagih-signature.ts";
@@ -10,19 +10,12 @@ import type { ApiDeps } from "../types.ts";
 
 const PATH = "/v1/webhooks/payments";
 
-/** A positive integer amount in minor units, as a JSON number or a digit string (within PostgreSQL's bigint). */
-export const minorAmount = z
-  .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,17}$/, "must be a positive integer in minor units")], {
-    error: "must be a positive integer in minor units (a number or a digit string)",
-  })
-  .transform(String);
-
 export const paymentNotificationSchema = z
   .object({
     reference: z.string().min(1).max(200),
     accountExternalId: z.string().min(1).max(200).optional(),
     accountId: z.uuid().optional(),
-    amountMinor: minorAmount,
+    amountMinor: minorAmountSchema,
     currency: currencyCodeSchema,
     // A day of grace for a gateway's clock; a payment dated later than that is a wrong date.
     paidAt: z.iso
