@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { strategySchema, variantSchema } from "./strategy.ts";
+import { campaignStrategySchema, strategySchema, variantSchema, type Variant } from "./strategy.ts";
 import { conditionHolds, nextLocalTime, promiseBrokenAt, type AccountFacts } from "./strategy-rules.ts";
 import { assignVariant } from "./variant.ts";
 
@@ -63,6 +63,34 @@ describe("variant assignment", () => {
 
   it("is stable for the same campaign and account", () => {
     expect(assignVariant("c1", "a1", variants).name).toBe(assignVariant("c1", "a1", variants).name);
+  });
+
+  it.each([
+    ["account-0", "champion"],
+    ["account-20", "challenger"],
+    ["account-220", "holdout"],
+  ])("keeps giving %s the variant it always had: %s", (account, name) => {
+    expect(assignVariant("campaign-7", account, variants).name).toBe(name);
+  });
+
+  it.each([
+    [1e308, "variants.0.weight"],
+    [1_000_001, "variants.0.weight"],
+    [0, "variants.0.weight"],
+    [-1, "variants.0.weight"],
+  ])("refuses a weight of %d at %s", (weight, path) => {
+    const result = campaignStrategySchema.safeParse({ variants: [{ name: "a", weight, strategy: { steps: [{ id: "e", kind: "end" }] } }] });
+    expect(result.error?.issues.map((i) => i.path.join("."))).toContain(path);
+  });
+
+  it("splits a plan stored with weights summing to Infinity by their ratio, not all to the last variant", () => {
+    const huge = [
+      { name: "a", weight: 1e308, strategy },
+      { name: "b", weight: 1e308, strategy },
+    ] as Variant[];
+    let a = 0;
+    for (let i = 0; i < 10_000; i++) if (assignVariant("campaign-7", `account-${i}`, huge).name === "a") a++;
+    expect(a / 10_000).toBeCloseTo(0.5, 1);
   });
 
   it("follows the weights over many accounts", () => {

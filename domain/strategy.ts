@@ -168,10 +168,13 @@ export function loopsWithoutWait(
   return loops;
 }
 
+/** A variant's share, relative to the others' (80 and 20, or 4 and 1). */
+const weight = z.number().positive().max(1_000_000);
+
 export const variantSchema = z.union([
-  z.object({ name: z.string().min(1).max(50), weight: z.number().positive(), strategy: strategySchema }).strict(),
+  z.object({ name: z.string().min(1).max(50), weight, strategy: strategySchema }).strict(),
   /** No contact at all: measures what the campaign adds over doing nothing. */
-  z.object({ name: z.string().min(1).max(50), weight: z.number().positive(), holdout: z.literal(true) }).strict(),
+  z.object({ name: z.string().min(1).max(50), weight, holdout: z.literal(true) }).strict(),
 ]);
 
 /** What a campaign stores: its variants (a single strategy is the one champion). */

@@ -18,10 +18,16 @@ function unitHash(text: string): number {
  * @example assignVariant("c1", "a1", [{ name: "champion", weight: 80, strategy }, { name: "holdout", weight: 20, holdout: true }]).name
  */
 export function assignVariant(campaignId: string, accountId: string, variants: Variant[]): Variant {
-  const total = variants.reduce((sum, v) => sum + v.weight, 0);
-  let point = unitHash(`${campaignId}:${accountId}`) * total;
-  for (const variant of variants) {
-    point -= variant.weight;
+  // Weights are bounded when a campaign is written; a plan stored before could sum to
+  // Infinity (two weights of 1e308), which sent every account to the last variant. Such
+  // weights count relative to the largest; sane ones as they are, so no account of a
+  // running campaign changes variant (a page enrolled again must pick what it stored).
+  const sum = variants.reduce((total, v) => total + v.weight, 0);
+  const scale = Number.isFinite(sum) ? 1 : Math.max(...variants.map((v) => v.weight));
+  const weights = variants.map((v) => (Number.isFinite(v.weight) && v.weight > 0 ? v.weight / scale : 0));
+  let point = unitHash(`${campaignId}:${accountId}`) * weights.reduce((total, w) => total + w, 0);
+  for (const [i, variant] of variants.entries()) {
+    point -= weights[i]!;
     if (point < 0) return variant;
   }
   return variants.at(-1)!;
