@@ -1,4 +1,5 @@
 import { ApplicationFailure } from "@temporalio/common";
+import { TemplateError } from "../templates/render.ts";
 
 export interface VendorFailure {
   /** Timeouts, throttling and server errors: retry with backoff. Anything else: do not. */
@@ -15,9 +16,23 @@ export interface VendorFailure {
  * @example classifyTwilioError({ status: 400, code: 21211, message: "Invalid 'To'" }).transient // false
  */
 export function classifyTwilioError(error: unknown): VendorFailure {
+  const own = classifyOwnError("twilio", error);
+  if (own) return own;
   const e = error as { status?: number; code?: number | string; message?: string };
   const status = typeof e.status === "number" ? e.status : undefined;
   return vendorFailure("twilio", status, String(e.code ?? status ?? "network"), e.message ?? String(error));
+}
+
+/**
+ * An error of ours before the vendor was called, which no retry can mend: a template missing
+ * or not rendering for the account is permanent (`template-error`), so the attempt fails and
+ * the step goes on to its fallbacks. Without this it would look like a network error (no HTTP
+ * status) and be retried for ever, the attempt stuck in `dispatching`.
+ * @example classifyOwnError("twilio", new TemplateNotFoundError("no sms template …"))?.transient // false
+ */
+export function classifyOwnError(vendor: string, error: unknown): VendorFailure | undefined {
+  if (error instanceof TemplateError) return vendorFailure(vendor, 422, "template-error", error.message);
+  return undefined;
 }
 
 /**

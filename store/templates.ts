@@ -1,6 +1,8 @@
 import { Prisma, type Template } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
 import type { Channel } from "../domain/channel.ts";
+import { templateNamesOf, type CampaignStrategy } from "../domain/strategy.ts";
+import { strategyTemplateProblems, type TemplateFieldProblem } from "../templates/check.ts";
 import type { CampaignTemplate } from "../templates/render.ts";
 import type { TemplateInput } from "../templates/input.ts";
 import { recordAudit } from "./audit.ts";
@@ -21,8 +23,9 @@ export async function createTemplateVersion(db: Database, input: TemplateInput, 
   return db.$transaction(async (tx) => {
     // Concurrent creations of one template take turns, so each gets its own next version.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`template:${input.name}:${input.channel}:${input.locale}`}, 0))`;
+    // Versions stored before locales were canonicalised (`id-id`) count as this template's.
     const latest = await tx.template.findFirst({
-      where: { name: input.name, channel: input.channel, locale: input.locale },
+      where: { name: input.name, channel: input.channel, locale: { equals: input.locale, mode: "insensitive" } },
       orderBy: { version: "desc" },
       select: { version: true },
     });
@@ -64,8 +67,9 @@ export async function latestTemplates(db: Database, filter: TemplateFilter, afte
   const conditions = [
     filter.name === undefined ? undefined : Prisma.sql`name = ${filter.name}`,
     filter.channel === undefined ? undefined : Prisma.sql`channel = ${filter.channel}`,
-    filter.locale === undefined ? undefined : Prisma.sql`locale = ${filter.locale}`,
-    after === undefined ? undefined : Prisma.sql`(name, channel, locale) > (${after.name}, ${after.channel}, ${after.locale})`,
+    // Locales compare without regard to case: `id-id` stored before canonicalisation is `id-ID`.
+    filter.locale === undefined ? undefined : Prisma.sql`lower(locale) = lower(${filter.locale})`,
+    after === undefined ? undefined : Prisma.sql`(name, channel, lower(locale)) > (${after.name}, ${after.channel}, lower(${after.locale}))`,
   ].filter((c) => c !== undefined);
   const where = conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
   const rows = await db.$queryRaw<
@@ -81,9 +85,9 @@ export async function latestTemplates(db: Database, filter: TemplateFilter, afte
       created_at: Date;
       created_by: string | null;
     }[]
-  >`SELECT DISTINCT ON (name, channel, locale) id, name, channel, locale, version, body, content_sid, content_variables, created_at, created_by
+  >`SELECT DISTINCT ON (name, channel, lower(locale)) id, name, channel, locale, version, body, content_sid, content_variables, created_at, created_by
       FROM templates ${where}
-     ORDER BY name, channel, locale, version DESC
+     ORDER BY name, channel, lower(locale), version DESC
      LIMIT ${take}`;
   return rows.map((r) => ({
     id: r.id,
@@ -121,4 +125,19 @@ export function asCampaignTemplate(t: Template): CampaignTemplate {
     ...(t.contentSid ? { contentSid: t.contentSid } : {}),
     ...(t.contentVariables ? { contentVariables: t.contentVariables as Record<string, string> } : {}),
   };
+}
+
+/**
+ * Why a campaign (being created or changed) could not send its contact steps: a template
+ * missing for a step's channel or a fallback's, or one that would not render, among its own
+ * templates, the library's latest versions (what a launch now would pin) and the shipped ones.
+ * @example await campaignTemplateProblems(db, input.plan, input.templates, "strategy") // [{ field: "strategy.steps.0.template", reason: "no sms template …" }]
+ */
+export async function campaignTemplateProblems(
+  db: Database,
+  plan: CampaignStrategy,
+  own: CampaignTemplate[],
+  givenAs: "strategy" | "variants",
+): Promise<TemplateFieldProblem[]> {
+  return strategyTemplateProblems(plan, { own, library: await templatesToPin(db, templateNamesOf(plan)) }, givenAs);
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CHANNELS } from "../domain/channel.ts";
-import { emailSections, validateTemplate } from "./render.ts";
+import { smsLengthProblem, sourceProblems, variablesFor } from "./check.ts";
+import { canonicalTemplateLocale, emailSections, validateTemplate } from "./render.ts";
 
 /** Why a Handlebars source does not compile: the parse error's first line and where it is. */
 function parseError(source: string): string | undefined {
@@ -16,6 +17,15 @@ function parseError(source: string): string | undefined {
 }
 
 /**
+ * A template's locale, stored as BCP 47 writes it whatever case ops typed (`id-id` is the
+ * `id-ID` accounts have), so one locale is one template and debtors find it.
+ */
+export const templateLocaleSchema = z
+  .string()
+  .regex(/^[a-z]{2,3}(-[a-z]{2,4})?$/i, 'must be a language ("id") or a locale ("id-ID")')
+  .transform(canonicalTemplateLocale);
+
+/**
  * A template as ops write it (a campaign's own, or a library version): Handlebars checked for
  * syntax, email bodies for their sections, WhatsApp Content SIDs and variables for shape.
  */
@@ -28,7 +38,7 @@ export const templateInputSchema = z
       .max(100)
       .regex(/^[A-Za-z0-9_-]+$/, "may hold only letters, digits, - and _"),
     channel: z.enum(CHANNELS),
-    locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z]{2,4})?$/, 'must be a language ("id") or a locale ("id-ID")'),
+    locale: templateLocaleSchema,
     body: z.string().min(1).max(20_000),
     /** WhatsApp: the approved Twilio Content template sent outside the 24-hour window. */
     contentSid: z
@@ -42,12 +52,18 @@ export const templateInputSchema = z
   .superRefine((t, ctx) => {
     const error = parseError(t.body);
     if (error) ctx.addIssue({ code: "custom", path: ["body"], message: `is not a valid Handlebars template: ${error}` });
-    else if (t.channel === "email") {
-      try {
-        emailSections(t.body);
-      } catch (sections) {
-        ctx.addIssue({ code: "custom", path: ["body"], message: (sections as Error).message });
+    else {
+      // Refused now rather than failing every send (or sending a blank) later.
+      for (const problem of sourceProblems(t.body, variablesFor(t.channel))) ctx.addIssue({ code: "custom", path: ["body"], message: problem });
+      if (t.channel === "email") {
+        try {
+          emailSections(t.body);
+        } catch (sections) {
+          ctx.addIssue({ code: "custom", path: ["body"], message: (sections as Error).message });
+        }
       }
+      const tooLong = t.channel === "sms" ? smsLengthProblem(t.body) : undefined;
+      if (tooLong) ctx.addIssue({ code: "custom", path: ["body"], message: tooLong });
     }
     if (t.channel !== "whatsapp") {
       for (const key of ["contentSid", "contentVariables"] as const) {
@@ -58,6 +74,9 @@ export const templateInputSchema = z
     for (const [key, source] of Object.entries(t.contentVariables ?? {})) {
       const variableError = parseError(source);
       if (variableError) ctx.addIssue({ code: "custom", path: ["contentVariables", key], message: `is not a valid Handlebars template: ${variableError}` });
+      else
+        for (const problem of sourceProblems(source, variablesFor(t.channel)))
+          ctx.addIssue({ code: "custom", path: ["contentVariables", key], message: problem });
     }
   });
 

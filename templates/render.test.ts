@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { formatMoney } from "./format.ts";
+import { smsLengthProblem, sourceProblems, variablesFor } from "./check.ts";
 import { templateInputSchema } from "./input.ts";
-import { renderFailure, renderTemplate, resolveTemplate, type TemplateContext } from "./render.ts";
+import { localeChain, renderFailure, renderTemplate, resolveTemplate, TemplateRenderError, type TemplateContext } from "./render.ts";
 
 const budi: TemplateContext = {
   name: "Budi Santoso",
@@ -115,5 +116,52 @@ describe("template input", () => {
       contentVariables: { "1": "{{firstName}}", "2": "{{money amountDue currency}}" },
     };
     expect(templateInputSchema.parse(whatsapp)).toEqual(whatsapp);
+  });
+});
+
+describe("what a template may use", () => {
+  it("names an unknown variable or helper, a misused helper and a partial, wherever they are written", () => {
+    const sms = variablesFor("sms");
+    expect(sourceProblems("Hi {{firstName}}, {{money amountDue currency}} {{#if dueDate}}by {{date dueDate}}{{/if}}", sms)).toEqual([]);
+    // Strict rendering lets a typo inside a helper's arguments through as a blank: the source is read whole.
+    expect(renderTemplate("{{#if dueDtae}}due{{/if}}", budi)).toBe("");
+    expect(sourceProblems("Hi\n{{#if dueDtae}}due{{/if}}", sms)).toEqual([
+      expect.stringMatching(/^unknown variable "dueDtae" at line 2, column 7 \(variables: name, /),
+    ]);
+    expect(sourceProblems("{{frobnicate name}}", sms)).toEqual([expect.stringMatching(/^unknown helper "frobnicate" at line 1, column 3/)]);
+    expect(sourceProblems("{{date}}", sms)).toEqual(["the date helper takes one date, as in {{date dueDate}} (given 0) at line 1, column 1"]);
+    expect(sourceProblems("{{> footer}}", sms)).toEqual([expect.stringMatching(/^partials/)]);
+    // Email has its unsubscribe link; SMS has none.
+    expect(sourceProblems("{{unsubscribeUrl}}", variablesFor("email"))).toEqual([]);
+    expect(sourceProblems("{{unsubscribeUrl}}", sms)).toHaveLength(1);
+  });
+
+  it("says which helper a call without its arguments misuses, instead of a TypeError", () => {
+    expect(() => renderTemplate("Due {{date}}", budi)).toThrow("the date helper takes one date, as in {{date dueDate}} (given 0) at line 1, column 5");
+    expect(() => renderTemplate("{{money amountDue}}", budi)).toThrow(/^the money helper takes an amount and a currency/);
+    expect(() => renderTemplate("{{date}}", budi)).toThrow(TemplateRenderError);
+  });
+
+  it("measures an SMS's fixed text against Twilio's 1,600 characters, the longer side of each block", () => {
+    expect(smsLengthProblem(`${"x".repeat(1600)} {{firstName}}`)).toBeUndefined();
+    expect(smsLengthProblem("x".repeat(2000))).toBe("is 2000 characters without its variables; Twilio refuses an SMS over 1600 (error 21617)");
+    expect(smsLengthProblem(`{{#if dueDate}}${"a".repeat(900)}{{else}}${"b".repeat(1601)}{{/if}}`)).toMatch(/^is 1601 characters/);
+  });
+
+  it("refuses at input an unknown variable in the body or a Content variable, an SMS too long, and stores the locale as BCP 47 writes it", () => {
+    const sms = { name: "reminder", channel: "sms", locale: "id", body: "Halo {{firstName}}" };
+    const issues = (input: unknown) => templateInputSchema.safeParse(input).error?.issues.map((i) => [i.path.join("."), i.message]);
+    expect(issues({ ...sms, body: "Halo {{nmae}}" })).toEqual([["body", expect.stringMatching(/^unknown variable "nmae" at line 1, column 8/)]]);
+    expect(issues({ ...sms, body: "x".repeat(1700) })).toEqual([["body", expect.stringMatching(/^is 1700 characters/)]]);
+    const whatsapp = { ...sms, channel: "whatsapp", contentSid: `HX${"a".repeat(32)}`, contentVariables: { "1": "{{nmae}}" } };
+    expect(issues(whatsapp)).toEqual([["contentVariables.1", expect.stringMatching(/^unknown variable "nmae"/)]]);
+    expect(templateInputSchema.parse({ ...sms, locale: "id-id" }).locale).toBe("id-ID");
+    expect(templateInputSchema.parse({ ...sms, locale: "ID" }).locale).toBe("id");
+  });
+
+  it("finds a stored template whatever the case of its locale", async () => {
+    const stored = [{ name: "reminder", channel: "sms" as const, locale: "id-id", body: "stored lower" }];
+    expect((await resolveTemplate("reminder", "sms", "id-ID", stored)).body).toBe("stored lower");
+    expect(localeChain("ID-id")).toEqual(["id-ID", "id", "en"]);
   });
 });

@@ -1,5 +1,5 @@
 import Handlebars from "handlebars";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Channel } from "../domain/channel.ts";
 import { repoRoot } from "../runtime/config.ts";
@@ -71,19 +71,83 @@ export interface ResolvedTemplate {
   stored?: CampaignTemplate;
 }
 
-export class TemplateNotFoundError extends Error {
+/**
+ * A template of ours that cannot be sent: none found, or it does not render for the account.
+ * Our fault, not the vendor's: a send fails permanently on it (no retry) and the step falls back.
+ */
+export class TemplateError extends Error {
+  override name = "TemplateError";
+}
+
+export class TemplateNotFoundError extends TemplateError {
   override name = "TemplateNotFoundError";
 }
 
+/** A template that does not render for an account: an unknown variable or helper, a helper misused. */
+export class TemplateRenderError extends TemplateError {
+  override name = "TemplateRenderError";
+  constructor(
+    message: string,
+    /** The part of the template that failed when it is not the body (`contentVariables.1`), and why, without the template's name. */
+    readonly part?: { field: string; reason: string },
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A template locale as BCP 47 writes it (language lower case, region upper case), so `id-id`
+ * typed by ops is the `id-ID` accounts have; unchanged when it is not a tag.
+ * @example canonicalTemplateLocale("id-id") // "id-ID"
+ */
+export function canonicalTemplateLocale(locale: string): string {
+  try {
+    return Intl.getCanonicalLocales(locale)[0] ?? locale;
+  } catch {
+    return locale;
+  }
+}
+
+/** Locales compare without regard to case: a version stored as `id-id` serves `id-ID`. */
+export const sameLocale = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
 const handlebars = Handlebars.create();
+
+/** The helpers templates may call, ours and Handlebars' built-in ones, with how to call them. */
+export const TEMPLATE_HELPERS: Record<string, { args?: number; takes?: string }> = {
+  money: { args: 2, takes: "an amount and a currency, as in {{money amountDue currency}}" },
+  date: { args: 1, takes: "one date, as in {{date dueDate}}" },
+  if: { args: 1, takes: "one value, as in {{#if dueDate}}" },
+  unless: { args: 1, takes: "one value, as in {{#unless dueDate}}" },
+  each: { args: 1, takes: "one list" },
+  with: { args: 1, takes: "one value" },
+  lookup: { args: 2, takes: "a value and a key" },
+  log: {},
+};
+
+// Handlebars passes its options last, after however many arguments the template gave: a
+// helper called with too few would otherwise read them from the wrong place and fail obscurely.
+const argumentsOf = (helper: string, args: unknown[]): { args: unknown[]; options: Handlebars.HelperOptions } => {
+  const options = args.at(-1) as Handlebars.HelperOptions;
+  const given = args.slice(0, -1);
+  if (given.length !== TEMPLATE_HELPERS[helper]!.args) {
+    const loc = (options as { loc?: { start: { line: number; column: number } } }).loc?.start;
+    const where = loc ? ` at line ${loc.line}, column ${loc.column + 1}` : "";
+    throw new TemplateRenderError(`the ${helper} helper takes ${TEMPLATE_HELPERS[helper]!.takes} (given ${given.length})${where}`);
+  }
+  return { args: given, options };
+};
 // Helpers read the debtor's locale and zone from the root context so a template writes
 // {{money amountDue currency}} without repeating them.
-handlebars.registerHelper("money", function (this: unknown, amount: bigint | number, currency: string, options: Handlebars.HelperOptions) {
+handlebars.registerHelper("money", function (this: unknown, ...all: unknown[]) {
+  const { args, options } = argumentsOf("money", all);
   const root = options.data.root as TemplateContext;
-  return formatMoney(amount, currency, root.locale);
+  return formatMoney(args[0] as bigint | number, args[1] as string, root.locale);
 });
-handlebars.registerHelper("date", function (this: unknown, value: Date | string | null, options: Handlebars.HelperOptions) {
+handlebars.registerHelper("date", function (this: unknown, ...all: unknown[]) {
+  const { args, options } = argumentsOf("date", all);
   const root = options.data.root as TemplateContext;
+  const value = args[0] as Date | string | null;
   return value ? formatDate(value, root.locale) : "";
 });
 
@@ -103,7 +167,8 @@ function compile(source: string): Handlebars.TemplateDelegate {
  * @example localeChain("id-ID") // ["id-ID", "id", "en"]
  */
 export function localeChain(locale: string): string[] {
-  return [...new Set([locale, locale.split("-")[0]!, "en"])];
+  const canonical = canonicalTemplateLocale(locale);
+  return [...new Set([canonical, canonical.split("-")[0]!, "en"])];
 }
 
 /**
@@ -115,7 +180,7 @@ export function localeChain(locale: string): string[] {
  */
 export async function resolveTemplate(name: string, channel: Channel, locale: string, stored: CampaignTemplate[]): Promise<ResolvedTemplate> {
   for (const candidate of localeChain(locale)) {
-    const own = stored.find((t) => t.name === name && t.channel === channel && t.locale === candidate);
+    const own = stored.find((t) => t.name === name && t.channel === channel && sameLocale(t.locale, candidate));
     if (own) return { body: own.body, locale: candidate, stored: own };
     if (!/^[a-z]{2,3}(-[A-Za-z]{2,4})?$/.test(candidate) || !/^[A-Za-z0-9_-]+$/.test(name)) continue;
     try {
@@ -128,11 +193,54 @@ export async function resolveTemplate(name: string, channel: Channel, locale: st
 }
 
 /**
+ * The shipped files of a template on a channel, in every locale shipped.
+ * @example await shippedTemplates("reminder", "sms") // [{ locale: "en", body: "Hi {{firstName}}, …" }, …]
+ */
+export async function shippedTemplates(name: string, channel: Channel): Promise<{ locale: string; body: string }[]> {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) return [];
+  let locales: string[];
+  try {
+    locales = (await readdir(join(templatesDir, channel), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+  const found = await Promise.all(
+    locales.sort().map(async (locale) => {
+      try {
+        return { locale, body: await readFile(join(templatesDir, channel, locale, `${name}.hbs`), "utf8") };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return found.filter((t) => t !== undefined);
+}
+
+/**
  * Renders a Handlebars template against an account's context.
  * @example renderTemplate("{{money amountDue currency}}", { ...ctx, amountDue: 150000n, currency: "USD", locale: "en-US" }) // "$1,500.00"
  */
 export function renderTemplate(source: string, context: TemplateContext): string {
-  return compile(source)(context).trim();
+  try {
+    return compile(source)(context).trim();
+  } catch (error) {
+    throw asRenderError(error);
+  }
+}
+
+/**
+ * A render failure saying which template it is, and which part when not the body (a missing
+ * template names itself already).
+ * @example namedTemplateError(error, 'sms template "reminder" for id-ID') // 'sms template "reminder" for id-ID: unknown variable "nmae" at line 1, column 6'
+ */
+export function namedTemplateError(error: unknown, template: string, field?: string): Error {
+  if (error instanceof TemplateNotFoundError || !(error instanceof TemplateError)) return error as Error;
+  return new TemplateRenderError(`${template}${field ? ` ${field}` : ""}: ${error.message}`, field ? { field, reason: error.message } : undefined);
+}
+
+/** Any failure to compile or render, as a TemplateRenderError in words (see renderFailure). */
+function asRenderError(error: unknown): TemplateError {
+  return error instanceof TemplateError ? error : new TemplateRenderError(renderFailure(error as Error));
 }
 
 /**
@@ -188,16 +296,25 @@ export function emailSections(source: string): { subject: string; text: string; 
  * @example renderEmailTemplate("{{!-- subject --}}\nHi\n{{!-- text --}}\nHi {{name}}", ctx) // { subject: "Hi", text: "Hi Budi", html: "<p>Hi Budi</p>" }
  */
 export function renderEmailTemplate(source: string, context: TemplateContext & Record<string, unknown>): RenderedEmail {
-  const sections = emailSections(source);
+  let sections;
+  try {
+    sections = emailSections(source);
+  } catch (error) {
+    throw asRenderError(error);
+  }
   const subject = renderTemplate(sections.subject, context).replace(/\s+/g, " ");
   const text = renderTemplate(sections.text, context);
   if (sections.html === undefined) return { subject, text, html: textToHtml(text) };
   let template = compiledHtml.get(sections.html);
-  if (!template) {
-    template = handlebars.compile(sections.html, { strict: true });
-    compiledHtml.set(sections.html, template);
+  try {
+    if (!template) {
+      template = handlebars.compile(sections.html, { strict: true });
+      compiledHtml.set(sections.html, template);
+    }
+    return { subject, text, html: template(context).trim() };
+  } catch (error) {
+    throw asRenderError(error);
   }
-  return { subject, text, html: template(context).trim() };
 }
 
 const UNSUBSCRIBE_FOOTER: Record<string, string> = {

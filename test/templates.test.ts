@@ -118,7 +118,8 @@ describe("previews", () => {
   it("previews a chosen version and email parts, and names a variable accounts do not have", async () => {
     const name = uniqueName();
     await createTemplate({ name, channel: "sms", locale: "id", body: "Halo {{firstName}}" });
-    await createTemplate({ name, channel: "sms", locale: "id", body: "Halo\n{{firstName}} {{nmae}}" });
+    // Saving refuses an unknown variable now: version 2 is one stored before that check.
+    await stack.db.template.create({ data: { name, channel: "sms", locale: "id", version: 2, body: "Halo\n{{firstName}} {{nmae}}" } });
     await createTemplate({
       name,
       channel: "email",
@@ -225,5 +226,209 @@ describe("WhatsApp approved templates from the library", () => {
     expect(message).toMatchObject({ channel: "whatsapp", contentSid, body: "" });
     const variables = JSON.parse(message!.contentVariables!);
     expect({ ...variables, "2": variables["2"].replace(/\u00a0/g, " ") }).toEqual({ "1": "Budi Santoso", "2": "Rp 1.500.000" });
+  });
+});
+
+/** A contact step on SMS naming `template`, with fallback channels. */
+const smsStep = (template: string, fallbacks: string[] = []) => ({ id: "first", kind: "contact", channel: "sms", template, fallbacks });
+const missingReason = (channel: string, name: string, role: string) =>
+  `no ${channel} template "${name}" (${role}) in any locale of the campaign's templates, the library or the shipped ones`;
+
+describe("steps whose template cannot be sent", () => {
+  it("are refused at creation and update, naming the step, when the template is found nowhere for its channel or a fallback's, or does not render", async () => {
+    const { product } = await storeAccounts([accountFixture()]);
+    const name = uniqueName();
+    const create = (body: Record<string, unknown>) =>
+      api(stack.apiUrl, "POST", "/v1/campaigns", { name: "Checked", segment: { products: [product] }, ...body });
+
+    const nowhere = await create({ strategy: { steps: [smsStep(name, ["email"])] } });
+    expect(nowhere.status).toBe(400);
+    expect(nowhere.body.errors).toEqual([
+      { field: "strategy.steps.0.template", reason: missingReason("sms", name, "its channel") },
+      { field: "strategy.steps.0.template", reason: missingReason("email", name, "a fallback") },
+    ]);
+
+    // In the library for SMS only: the email fallback is what is missing, named in the variant it is in.
+    await createTemplate({ name, channel: "sms", locale: "en", body: "Hi {{firstName}}" });
+    const variants = await create({
+      variants: [
+        { name: "champion", weight: 1, strategy: { steps: [smsStep("reminder", ["email"])] } },
+        { name: "challenger", weight: 1, strategy: { steps: [smsStep(name, ["email"])] } },
+      ],
+    });
+    expect(variants.status).toBe(400);
+    expect(variants.body.errors).toEqual([{ field: "variants.1.strategy.steps.0.template", reason: missingReason("email", name, "a fallback") }]);
+
+    // The campaign's own email template completes it, once it uses only what rendering provides.
+    const email = (text: string) => ({ name, channel: "email", locale: "en", body: `{{!-- subject --}}\nReminder\n{{!-- text --}}\n${text}` });
+    const typo = await create({ strategy: { steps: [smsStep(name, ["email"])] }, templates: [email("Hi {{nmae}}")] });
+    expect(typo.status).toBe(400);
+    expect(typo.body.errors).toEqual([
+      { field: "templates.0.body", reason: expect.stringMatching(/^unknown variable "nmae" at line 4, column 6 \(variables: /) },
+    ]);
+    const created = await create({ strategy: { steps: [smsStep(name, ["email"])] }, templates: [email("Hi {{firstName}}")] });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+
+    const other = uniqueName();
+    const update = await api(stack.apiUrl, "PATCH", `/v1/campaigns/${created.body.id}`, { strategy: { steps: [smsStep(other)] } });
+    expect(update.status).toBe(400);
+    expect(update.body.errors).toEqual([{ field: "strategy.steps.0.template", reason: missingReason("sms", other, "its channel") }]);
+  });
+
+  it("are refused at launch (409 naming the step and the template) when stored before these checks, and the campaign stays a draft", async () => {
+    const { product } = await storeAccounts([accountFixture()]);
+    const name = uniqueName();
+    await createTemplate({ name, channel: "sms", locale: "en", body: "Hi {{firstName}}" });
+    const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "Pins a broken version",
+      strategy: { steps: [smsStep(name)] },
+      segment: { products: [product] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    // A version stored before saving checked variables: the one a launch now would pin.
+    await stack.db.template.create({ data: { name, channel: "sms", locale: "en", version: 2, body: "Hi {{nmae}}" } });
+    const broken = await api(stack.apiUrl, "POST", `/v1/campaigns/${created.body.id}/launch`);
+    expect(broken.status).toBe(409);
+    expect(broken.body.errors).toEqual([
+      {
+        field: "variants.0.strategy.steps.0.template",
+        reason: expect.stringMatching(
+          new RegExp(`^library template ${name}/sms/en version 2 \\(sms: its channel\\) body unknown variable "nmae" at line 1, column 6`),
+        ),
+      },
+    ]);
+    expect((await api(stack.apiUrl, "GET", `/v1/campaigns/${created.body.id}`)).body).toMatchObject({ status: "draft", pinnedTemplates: [] });
+
+    // A draft stored before creation checked templates: its step's template exists nowhere.
+    const missing = uniqueName();
+    const steps = [{ id: "first", kind: "contact", channel: "sms", template: missing, fallbacks: [], waitForOutcome: "P1D" }];
+    const old = await stack.db.campaign.create({
+      data: {
+        name: "Old draft",
+        strategy: { variants: [{ name: "champion", weight: 1, strategy: { version: 1, steps, promiseGraceDays: 2 } }] },
+        segment: { products: [product] },
+      },
+    });
+    const nowhere = await api(stack.apiUrl, "POST", `/v1/campaigns/${old.id}/launch`);
+    expect(nowhere.status).toBe(409);
+    expect(nowhere.body.errors).toEqual([{ field: "variants.0.strategy.steps.0.template", reason: missingReason("sms", missing, "its channel") }]);
+  });
+
+  it("fail that attempt for good at send time (no retry) when the debtor's locale has none, and the step falls back", async () => {
+    const name = uniqueName();
+    const address = `budi-${randomUUID().slice(0, 8)}@example.com`;
+    const { product } = await storeAccounts([accountFixture({ email: address })]);
+    // SMS only in Swahili, so the Indonesian debtor (id-ID, then id, then en) finds none at send time.
+    const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "Falls back",
+      strategy: { steps: [smsStep(name, ["email"])] },
+      templates: [
+        { name, channel: "sms", locale: "sw", body: "Habari {{firstName}}" },
+        { name, channel: "email", locale: "id", body: "{{!-- subject --}}\nTagihan {{creditor}}\n{{!-- text --}}\nHalo {{firstName}}" },
+      ],
+      segment: { products: [product] },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${created.body.id}/launch`)).status).toBe(202);
+
+    const attempts = await eventually(async () => {
+      const rows = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId: created.body.id } }, orderBy: { createdAt: "asc" } });
+      return rows.length === 2 && rows[1]!.vendorId ? rows : undefined;
+    }, "the failed SMS attempt and the email fallback");
+    expect(attempts.map((a) => [a.channel, a.status, a.errorCode])).toEqual([
+      ["sms", "failed", "template-error"],
+      ["email", expect.any(String), null],
+    ]);
+    const sent = stack.sandbox!.emails().filter((e) => e.recipients.some((r) => r.email === address));
+    expect(sent.map((e) => e.subject)).toEqual(["Tagihan Tagih Demo Lender"]);
+  });
+});
+
+describe("template locales", () => {
+  it("are stored as BCP 47 writes them, and a version typed in another case serves the debtor's locale", async () => {
+    const name = uniqueName();
+    const first = await api(stack.apiUrl, "POST", "/v1/templates", { name, channel: "sms", locale: "id-id", body: "Satu {{firstName}}" });
+    expect(first.body).toMatchObject({ locale: "id-ID", version: 1 });
+    expect((await createTemplate({ name, channel: "sms", locale: "ID-ID", body: "Dua {{firstName}}" })).version).toBe(2);
+    const { accounts } = await storeAccounts([accountFixture({ locale: "id-id" })]);
+    const budi = accounts[0]!;
+    // Accounts already store their locale canonically.
+    expect(budi.locale).toBe("id-ID");
+    const preview = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name, channel: "sms" });
+    expect(preview.body).toEqual({ source: "library", locale: "id-ID", version: 2, text: "Dua Budi" });
+    expect((await api(stack.apiUrl, "GET", `/v1/templates/${name}/sms/id-id`)).body).toMatchObject({ locale: "id-ID", version: 2 });
+
+    // A version stored as typed before canonicalisation is the same template, for preview, versions and listing.
+    const legacy = uniqueName();
+    await stack.db.template.create({ data: { name: legacy, channel: "sms", locale: "id-id", version: 1, body: "Lama {{firstName}}" } });
+    const old = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name: legacy, channel: "sms" });
+    expect(old.body).toMatchObject({ source: "library", version: 1, text: "Lama Budi" });
+    expect((await createTemplate({ name: legacy, channel: "sms", locale: "id-ID", body: "Baru {{firstName}}" })).version).toBe(2);
+    const listed = await api(stack.apiUrl, "GET", `/v1/templates?name=${legacy}&locale=ID-ID`);
+    expect(listed.body.items.map((t: { locale: string; version: number }) => [t.locale, t.version])).toEqual([["id-ID", 2]]);
+
+    // A campaign's own templates too.
+    const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "Own locale",
+      strategy: { steps: [smsStep(name)] },
+      templates: [{ name, channel: "sms", locale: "id-id", body: "Sendiri {{firstName}}" }],
+      segment: { products: ["none"] },
+    });
+    expect(campaign.body.templates).toMatchObject([{ locale: "id-ID" }]);
+  });
+});
+
+describe("preview gaps", () => {
+  it("renders WhatsApp Content variables, naming one that does not render", async () => {
+    const name = uniqueName();
+    const contentSid = `HX${"ab12".repeat(8)}`;
+    const approved = { name, channel: "whatsapp", locale: "id", body: "Halo {{firstName}}", contentSid };
+    await createTemplate({ ...approved, contentVariables: { "1": "{{name}}", "2": "{{money amountDue currency}}" } });
+    const budi = (await storeAccounts([accountFixture()])).accounts[0]!;
+    const preview = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name, channel: "whatsapp" });
+    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    expect(preview.body).toMatchObject({
+      text: "Halo Budi",
+      contentSid,
+      contentVariables: { "1": "Budi Santoso", "2": expect.stringMatching(/^Rp\s1\.500\.000$/) },
+    });
+
+    const typo = await api(stack.apiUrl, "POST", "/v1/templates", { ...approved, contentVariables: { "1": "{{nmae}}" } });
+    expect(typo.status).toBe(400);
+    expect(typo.body.errors).toEqual([{ field: "contentVariables.1", reason: expect.stringMatching(/^unknown variable "nmae" at line 1, column 3/) }]);
+    // One stored before saving checked them is named by the preview, as the send would fail on it.
+    await stack.db.template.create({ data: { ...approved, version: 2, contentVariables: { "1": "{{nmae}}" } } });
+    const broken = await api(stack.apiUrl, "POST", `/v1/templates/${name}/whatsapp/id/preview`, { accountId: budi.id });
+    expect(broken.status).toBe(400);
+    expect(broken.body.errors).toEqual([{ field: "contentVariables.1", reason: 'unknown variable "nmae" at line 1, column 3' }]);
+    expect(broken.body.detail).toContain(`${name}/whatsapp/id version 2`);
+  });
+
+  it("refuses an SMS over Twilio's 1,600 characters at saving and flags one that renders past them", async () => {
+    const long = await api(stack.apiUrl, "POST", "/v1/templates", { name: uniqueName(), channel: "sms", locale: "id", body: "x".repeat(2000) });
+    expect(long.status).toBe(400);
+    expect(long.body.errors).toEqual([{ field: "body", reason: "is 2000 characters without its variables; Twilio refuses an SMS over 1600 (error 21617)" }]);
+
+    const name = uniqueName();
+    await createTemplate({ name, channel: "sms", locale: "id", body: `${"x".repeat(1590)} {{name}}` });
+    const budi = (await storeAccounts([accountFixture()])).accounts[0]!;
+    const preview = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name, channel: "sms" });
+    expect(preview.status).toBe(200);
+    expect(preview.body.warnings).toEqual(["text is 1603 characters; Twilio refuses an SMS over 1600 (error 21617), so this account's send would fail"]);
+    const short = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name: "reminder", channel: "sms" });
+    expect(short.body.warnings).toBeUndefined();
+  });
+
+  it("names the date helper called without its date", async () => {
+    const name = uniqueName();
+    const reason = "the date helper takes one date, as in {{date dueDate}} (given 0) at line 1, column 5";
+    const refused = await api(stack.apiUrl, "POST", "/v1/templates", { name, channel: "sms", locale: "id", body: "Due {{date}}" });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ field: "body", reason }]);
+    await stack.db.template.create({ data: { name, channel: "sms", locale: "id", version: 1, body: "Due {{date}}" } });
+    const budi = (await storeAccounts([accountFixture()])).accounts[0]!;
+    const preview = await api(stack.apiUrl, "POST", `/v1/templates/${name}/sms/id/preview`, { accountId: budi.id });
+    expect(preview.status).toBe(400);
+    expect(preview.body.errors).toEqual([{ field: "body", reason }]);
   });
 });

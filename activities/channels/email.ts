@@ -3,7 +3,7 @@ import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingSendgridEvents, messageIdReportedFor } from "../../store/sendgrid-events.ts";
 import { campaignTemplates, renderEmailTemplate, resolveTemplate, type RenderedEmail, contextFor, withUnsubscribeFooter } from "../../templates/render.ts";
-import { vendorFailure, type VendorFailure } from "../vendor-errors.ts";
+import { classifyOwnError, vendorFailure, type VendorFailure } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
 /** Ends well inside the contact activity's 30 s start-to-close timeout, so a retry never races a request still in flight. */
@@ -96,6 +96,8 @@ export function createEmailSender(deps: {
  * @example classifySendgridError({ code: 400, message: "Bad Request" }).transient // false
  */
 export function classifySendgridError(error: unknown): VendorFailure {
+  const own = classifyOwnError("sendgrid", error);
+  if (own) return own;
   const e = error as { code?: unknown; message?: unknown; response?: { body?: { errors?: { message?: string; field?: string | null }[] } } };
   const status = httpStatusOf(error);
   const code = typeof e.code === "string" ? e.code : String(status ?? "network");

@@ -1,6 +1,7 @@
 import type twilio from "twilio";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
+import { namedTemplateError } from "../../templates/render.ts";
 import { renderFor } from "../render-for.ts";
 import { classifyTwilioError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
@@ -17,7 +18,9 @@ export function createSmsSender(deps: { db: Database; twilio: twilio.Twilio; fro
     applyPending: (sid) => applyPendingTwilioStatuses(db, sid),
     async send({ account, campaign, template, mayHaveSent, since }) {
       if (!account.phone) throw Object.assign(new Error(`account ${account.id} has no phone number`), { status: 400, code: "no-phone" });
-      const body = await renderFor("sms", template, account, campaign, deps.creditorName);
+      const body = await renderFor("sms", template, account, campaign, deps.creditorName).catch((error: unknown) => {
+        throw namedTemplateError(error, `sms template "${template}" for ${account.locale}`);
+      });
       if (mayHaveSent) {
         // Twilio has no idempotency key for messages: find what we sent this number since.
         const recent = await twilio.messages.list({ to: account.phone, dateSentAfter: new Date(since.getTime() - 60_000), limit: 50 });

@@ -3,7 +3,16 @@ import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
 import { formatDate, formatMoney } from "../../templates/format.ts";
-import { campaignTemplates, contextFor, localeChain, renderTemplate, TemplateNotFoundError, type CampaignTemplate } from "../../templates/render.ts";
+import {
+  campaignTemplates,
+  contextFor,
+  localeChain,
+  namedTemplateError,
+  renderTemplate,
+  sameLocale,
+  TemplateNotFoundError,
+  type CampaignTemplate,
+} from "../../templates/render.ts";
 import { renderFor } from "../render-for.ts";
 import { classifyTwilioError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
@@ -29,9 +38,17 @@ export function whatsappWindowOpen(lastInboundAt: Date | null, now: Date): boole
  * else any locale.
  */
 export function contentTemplateFor(campaign: Campaign, name: string, locale: string): CampaignTemplate | undefined {
-  const templates = campaignTemplates(campaign).filter((t) => t.channel === "whatsapp" && t.name === name && t.contentSid);
+  return approvedTemplateFor(campaignTemplates(campaign), name, locale);
+}
+
+/**
+ * contentTemplateFor among given templates (the preview's: the library's latest versions).
+ * @example approvedTemplateFor(await templatesToPin(db, ["reminder"]), "reminder", "id-ID")
+ */
+export function approvedTemplateFor(stored: CampaignTemplate[], name: string, locale: string): CampaignTemplate | undefined {
+  const templates = stored.filter((t) => t.channel === "whatsapp" && t.name === name && t.contentSid);
   for (const candidate of localeChain(locale)) {
-    const found = templates.find((t) => t.locale === candidate);
+    const found = templates.find((t) => sameLocale(t.locale, candidate));
     if (found) return found;
   }
   return templates[0];
@@ -46,7 +63,14 @@ export function contentTemplateFor(campaign: Campaign, name: string, locale: str
 export function contentVariables(account: Account, template: CampaignTemplate, creditor: string): string {
   if (template.contentVariables) {
     const context = contextFor(account, creditor);
-    return JSON.stringify(Object.fromEntries(Object.entries(template.contentVariables).map(([key, source]) => [key, renderTemplate(source, context)])));
+    const render = (key: string, source: string) => {
+      try {
+        return renderTemplate(source, context);
+      } catch (error) {
+        throw namedTemplateError(error, `whatsapp template "${template.name}" (${template.locale})`, `contentVariables.${key}`);
+      }
+    };
+    return JSON.stringify(Object.fromEntries(Object.entries(template.contentVariables).map(([key, source]) => [key, render(key, source)])));
   }
   return JSON.stringify({
     "1": account.name.split(/\s+/)[0] ?? account.name,
@@ -90,7 +114,7 @@ export function createWhatsappSender(deps: {
           body = await renderFor("whatsapp", template, account, campaign, deps.creditorName);
         } catch (error) {
           // No free-form text for this template: the approved one does inside the window too.
-          if (!(error instanceof TemplateNotFoundError) || !approved) throw error;
+          if (!(error instanceof TemplateNotFoundError) || !approved) throw namedTemplateError(error, `whatsapp template "${template}" for ${account.locale}`);
         }
       }
       if (body === undefined && !approved?.contentSid) {

@@ -8,7 +8,8 @@ import { agencyStepsOf, campaignStrategySchema, strategySchema, templateNamesOf,
 import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
 import { CampaignStatus, type Prisma } from "../../generated/prisma/client.ts";
 import { campaignCounts } from "../../store/campaign-progress.ts";
-import { templatesToPin } from "../../store/templates.ts";
+import { campaignTemplateProblems, templatesToPin } from "../../store/templates.ts";
+import { strategyTemplateProblems } from "../../templates/check.ts";
 import { templateInputSchema } from "../../templates/input.ts";
 import type { CampaignTemplate } from "../../templates/render.ts";
 import type { CampaignControl, CampaignProgress, campaignWorkflow } from "../../workflows/campaign.ts";
@@ -232,7 +233,9 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
 
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
-    const unknown = await unknownAgencies(input.plan, input.variantsGiven ? "variants" : "strategy");
+    const givenAs = input.variantsGiven ? "variants" : "strategy";
+    // A step whose template is missing or does not render would fail every send it makes.
+    const unknown = [...(await unknownAgencies(input.plan, givenAs)), ...(await campaignTemplateProblems(db, input.plan, input.templates, givenAs))];
     if (unknown.length > 0) return validationProblem(c, unknown);
     const campaign = await db.$transaction(async (tx) => {
       const created = await tx.campaign.create({ data: stored(input) });
@@ -287,7 +290,11 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     if ("strategy" in changes && !("variants" in changes)) delete merged.variants;
     const input = campaignInput.safeParse(merged);
     if (!input.success) return validationProblem(c, fieldProblems(input.error));
-    const unknown = await unknownAgencies(input.data.plan, input.data.variantsGiven ? "variants" : "strategy");
+    const givenAs = input.data.variantsGiven ? "variants" : "strategy";
+    const unknown = [
+      ...(await unknownAgencies(input.data.plan, givenAs)),
+      ...(await campaignTemplateProblems(db, input.data.plan, input.data.templates, givenAs)),
+    ];
     if (unknown.length > 0) return validationProblem(c, unknown);
     // Only a draft changes: a launch between the read and this write wins.
     const { count } = await db.$transaction(async (tx) => {
@@ -345,6 +352,11 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     if (unknown.length > 0) throw new ProblemError(409, "Conflict", `campaign ${campaign.id} cannot be launched: ${unknown.map((u) => u.reason).join("; ")}`);
     // Pinned before the workflow starts, so no account renders before the versions are fixed.
     const pinned = await templatesToPin(db, templateNamesOf(plan));
+    // Checked against the very versions pinned: a draft, or the library, may predate the checks at saving.
+    const broken = await strategyTemplateProblems(plan, { own: campaign.templates as unknown as CampaignTemplate[], library: pinned }, "variants");
+    if (broken.length > 0) {
+      throw new ProblemError(409, "Conflict", `campaign ${campaign.id} cannot be launched: ${broken.map((b) => `${b.field} ${b.reason}`).join("; ")}`, broken);
+    }
     const workflowId = campaignWorkflowId(campaign.id);
     // The draft becomes running before its workflow exists: a pause or cancel from then on
     // finds it running and is passed on below, and one before wins over this launch.

@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CHANNELS, type Channel } from "../../domain/channel.ts";
 import type { Account, Template } from "../../generated/prisma/client.ts";
-import { createTemplateVersion, latestTemplates, templatesToPin } from "../../store/templates.ts";
+import { approvedTemplateFor, contentVariables } from "../../activities/channels/whatsapp.ts";
+import { asCampaignTemplate, createTemplateVersion, latestTemplates, templatesToPin } from "../../store/templates.ts";
+import { SMS_MAX_CHARS, smsLength } from "../../templates/check.ts";
 import { templateInputSchema } from "../../templates/input.ts";
 import {
   contextFor,
@@ -11,6 +13,8 @@ import {
   resolveTemplate,
   TemplateNotFoundError,
   withUnsubscribeFooter,
+  type CampaignTemplate,
+  type TemplateRenderError,
 } from "../../templates/render.ts";
 import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
 import { ProblemError } from "../problem.ts";
@@ -43,6 +47,12 @@ const view = (t: Template) => ({
   createdAt: t.createdAt.toISOString(),
   createdBy: t.createdBy,
 });
+// Versions stored before locales were canonicalised (`id-id`) are found as `id-ID`.
+const keyWhere = (key: { name: string; channel: string; locale: string }) => ({
+  name: key.name,
+  channel: key.channel,
+  locale: { equals: key.locale, mode: "insensitive" as const },
+});
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const keyParams = z.object({
   name: templateInputSchema.shape.name,
@@ -58,6 +68,11 @@ const rendered = z.object({
   text: z.string().optional(),
   /** Email: subject, plain-text and HTML parts. */
   email: z.object({ subject: z.string(), text: z.string(), html: z.string() }).optional(),
+  /** WhatsApp with an approved template: what goes outside the 24-hour window instead of the text. */
+  contentSid: z.string().optional(),
+  contentVariables: z.record(z.string(), z.string()).optional(),
+  /** What the vendor would refuse though it renders: an SMS over Twilio's 1,600 characters. */
+  warnings: z.array(z.string()).optional(),
 });
 
 const create = createRoute({
@@ -141,16 +156,37 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
     return account;
   };
   const findVersion = async (key: { name: string; channel: string; locale: string }, version: number | undefined) => {
-    const found = await db.template.findFirst({ where: { ...key, ...(version === undefined ? {} : { version }) }, orderBy: { version: "desc" } });
+    const found = await db.template.findFirst({ where: { ...keyWhere(key), ...(version === undefined ? {} : { version }) }, orderBy: { version: "desc" } });
     const label = `${key.name}/${key.channel}/${key.locale}`;
     if (!found) throw new ProblemError(404, "Not found", version === undefined ? `no template ${label}` : `no version ${version} of template ${label}`);
     return found;
   };
   /** Renders with the worker's renderers; a strict-mode failure is the template's fault: a 400 naming the variable. */
-  const render = (channel: Channel, body: string, account: Account) => {
+  const render = (channel: Channel, body: string, account: Account, label: string, approved?: CampaignTemplate) => {
     const context = contextFor(account, creditor);
+    let content: { contentSid: string; contentVariables: Record<string, string> } | undefined;
+    if (approved?.contentSid) {
+      // Rendered as the sender does outside the 24-hour window, so a typo there shows now.
+      try {
+        content = { contentSid: approved.contentSid, contentVariables: JSON.parse(contentVariables(account, approved, creditor)) as Record<string, string> };
+      } catch (error) {
+        const { field, reason } = (error as TemplateRenderError).part ?? { field: "contentVariables", reason: renderFailure(error as Error) };
+        const approvedLabel = `${approved.name}/whatsapp/${approved.locale}${approved.version ? ` version ${approved.version}` : ""}`;
+        throw new ProblemError(400, "Invalid request", `${field} of ${approvedLabel} does not render for account ${account.id}: ${reason}`, [
+          { field, reason },
+        ]);
+      }
+    }
     try {
-      if (channel !== "email") return { text: renderTemplate(body, context) };
+      if (channel !== "email") {
+        const text = renderTemplate(body, context);
+        const length = smsLength(text);
+        const warnings =
+          channel === "sms" && length > SMS_MAX_CHARS
+            ? [`text is ${length} characters; Twilio refuses an SMS over ${SMS_MAX_CHARS} (error 21617), so this account's send would fail`]
+            : [];
+        return { text, ...content, ...(warnings.length > 0 ? { warnings } : {}) };
+      }
       const unsubscribe = settings.unsubscribeSecret
         ? unsubscribeUrl(settings.publicBaseUrl, settings.unsubscribeSecret, account.id)
         : `${settings.publicBaseUrl}/v1/unsubscribe/preview`;
@@ -158,7 +194,7 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
       return { email: withUnsubscribeFooter(renderEmailTemplate(body, { ...context, unsubscribeUrl: unsubscribe }), unsubscribe, account.locale) };
     } catch (error) {
       const reason = renderFailure(error as Error);
-      throw new ProblemError(400, "Invalid request", `the template does not render for account ${account.id}: ${reason}`, [{ field: "body", reason }]);
+      throw new ProblemError(400, "Invalid request", `${label} does not render for account ${account.id}: ${reason}`, [{ field: "body", reason }]);
     }
   };
 
@@ -181,7 +217,11 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
   app.openapi(read, async (c) => {
     const key = c.req.valid("param");
     const found = await findVersion(key, c.req.valid("query").version);
-    const versions = await db.template.findMany({ where: key, orderBy: { version: "desc" }, select: { version: true, createdAt: true, createdBy: true } });
+    const versions = await db.template.findMany({
+      where: keyWhere(key),
+      orderBy: { version: "desc" },
+      select: { version: true, createdAt: true, createdBy: true },
+    });
     return c.json({ ...view(found), versions: versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })) }, 200);
   });
 
@@ -189,21 +229,37 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
     const key = c.req.valid("param");
     const { accountId, version } = c.req.valid("json");
     const [found, account] = await Promise.all([findVersion(key, version), findAccount(accountId)]);
-    return c.json({ source: "library" as const, locale: found.locale, version: found.version, ...render(key.channel, found.body, account) }, 200);
+    return c.json(
+      {
+        source: "library" as const,
+        locale: found.locale,
+        version: found.version,
+        ...render(key.channel, found.body, account, `${found.name}/${found.channel}/${found.locale} version ${found.version}`, asCampaignTemplate(found)),
+      },
+      200,
+    );
   });
 
   app.openapi(preview, async (c) => {
     const { accountId, name, channel } = c.req.valid("json");
     const account = await findAccount(accountId);
     let resolved;
+    const library = await templatesToPin(db, [name]);
     try {
-      resolved = await resolveTemplate(name, channel, account.locale, await templatesToPin(db, [name]));
+      resolved = await resolveTemplate(name, channel, account.locale, library);
     } catch (error) {
       if (error instanceof TemplateNotFoundError) throw new ProblemError(404, "Not found", error.message);
       throw error;
     }
     const source = resolved.stored ? ("library" as const) : ("shipped" as const);
-    return c.json({ source, locale: resolved.locale, version: resolved.stored?.version ?? null, ...render(channel, resolved.body, account) }, 200);
+    const approved = channel === "whatsapp" ? approvedTemplateFor(library, name, account.locale) : undefined;
+    const label = resolved.stored
+      ? `${name}/${channel}/${resolved.locale} version ${resolved.stored.version}`
+      : `shipped ${channel}/${resolved.locale}/${name}.hbs`;
+    return c.json(
+      { source, locale: resolved.locale, version: resolved.stored?.version ?? null, ...render(channel, resolved.body, account, label, approved) },
+      200,
+    );
   });
   return app;
 }
