@@ -45,12 +45,7 @@ export function encodeCursor(key: CursorKey[]): string {
  * @example const after = decodeCursor(query.cursor, ["timestamp", "uuid"]); // [Date, string] | undefined
  */
 export function decodeCursor<const K extends readonly CursorKind[]>(cursor: string | undefined, kinds: K): CursorKeys<K> | undefined;
-/**
- * @deprecated Declare each key's kind (`decodeCursor(cursor, ["text"])`): with only a count,
- * a key that is not the column's type still reaches the query.
- */
-export function decodeCursor(cursor: string | undefined, arity: number): CursorKey[] | undefined;
-export function decodeCursor(cursor: string | undefined, kinds: readonly CursorKind[] | number): unknown[] | undefined {
+export function decodeCursor(cursor: string | undefined, kinds: readonly CursorKind[]): unknown[] | undefined {
   if (cursor === undefined) return undefined;
   let keys: unknown;
   try {
@@ -58,12 +53,7 @@ export function decodeCursor(cursor: string | undefined, kinds: readonly CursorK
   } catch {
     throw invalidCursor();
   }
-  const arity = typeof kinds === "number" ? kinds : kinds.length;
-  if (!Array.isArray(keys) || keys.length !== arity) throw invalidCursor();
-  if (typeof kinds === "number") {
-    if (keys.every((v) => typeof v === "number" || storableText(v))) return keys as CursorKey[];
-    throw invalidCursor();
-  }
+  if (!Array.isArray(keys) || keys.length !== kinds.length) throw invalidCursor();
   return kinds.map((kind, i) => {
     const value = cursorValue(kind, keys[i]);
     if (value === undefined) throw invalidCursor();
