@@ -7,6 +7,12 @@ import type { ActivityDeps } from "./types.ts";
 export interface ReserveInput {
   enrolmentId: string;
   stepId: string;
+  /**
+   * Which arrival at the step this is (1 for the first): a strategy that comes back to a
+   * contact step contacts again, while a retry of the same arrival finds its reservation.
+   * Absent from journeys recorded before visits were counted.
+   */
+  visit?: number;
   channel: Channel;
   /** The workflow's clock; the gate is asked at the later of it and the worker's clock. */
   at: number;
@@ -23,22 +29,22 @@ export function createComplianceActivities({ sql, clock }: ActivityDeps) {
      * workflows (of any campaigns) racing for the debtor's last slot in a frequency window
      * get one slot between them. The decision is recorded either way.
      */
-    async reserveContact({ enrolmentId, stepId, channel, at }: ReserveInput): Promise<Reservation> {
+    async reserveContact({ enrolmentId, stepId, visit = 1, channel, at }: ReserveInput): Promise<Reservation> {
       // Three statements in one transaction, on node-postgres: the contact runs this for every
       // account, and the Prisma client's interactive transaction cost the worker about six
       // times the CPU (0.8–1.3 ms against 0.12 for the same three statements).
       return inTransaction(sql, async (tx) => {
         const when = new Date(Math.max(at, clock().getTime()));
-        const found = await lockedGateInputFor(tx, { enrolmentId, stepId, channel }, when);
-        if (!found) throw new Error(`enrolment ${enrolmentId} (step ${stepId}, ${channel}) or its account no longer exists`);
+        const found = await lockedGateInputFor(tx, { enrolmentId, stepId, visit, channel }, when);
+        if (!found) throw new Error(`enrolment ${enrolmentId} (step ${stepId}, visit ${visit}, ${channel}) or its account no longer exists`);
         // A retry after the reservation committed finds its attempt.
         if (found.reservedAttemptId) return { allowed: true as const, attemptId: found.reservedAttemptId, decisionId: null };
 
         const decision = evaluateContact(found.input);
         const { rows } = await tx.query<{ decision_id: string; attempt_id: string | null }>(
           `WITH attempt AS (
-             INSERT INTO contact_attempts (id, enrolment_id, account_id, step_id, channel, vendor, status, updated_at)
-             SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3, $4, $5, 'pending', now()
+             INSERT INTO contact_attempts (id, enrolment_id, account_id, step_id, visit, channel, vendor, status, updated_at)
+             SELECT gen_random_uuid(), $1::uuid, $2::uuid, $3, $11::integer, $4, $5, 'pending', now()
               WHERE $6::boolean
              RETURNING id)
            INSERT INTO compliance_decisions (id, account_id, enrolment_id, step_id, channel, evaluated_at, allowed, reasons, next_allowed_at, policy, attempt_id)
@@ -55,6 +61,7 @@ export function createComplianceActivities({ sql, clock }: ActivityDeps) {
             JSON.stringify(decision.reasons),
             decision.nextAllowedAt,
             `${decision.policy.jurisdiction}@${decision.policy.version}`,
+            visit,
           ],
         );
         const recorded = rows[0]!;

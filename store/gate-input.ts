@@ -35,14 +35,15 @@ export async function gateInputFor(sql: Queryable, accountId: string, channel: C
 /**
  * The gate's input for an enrolment's next contact, read with its debtor's row locked until
  * the transaction ends (so two workflows of any campaigns racing for the debtor's last slot
- * take turns), together with the attempt a retry already reserved for this step and channel.
+ * take turns), together with the attempt a retry already reserved for this visit of the step
+ * and this channel.
  * The lock is its own statement: a statement reads the history as it was when it began, so
  * one that waited for the lock would miss the attempt its rival just recorded.
- * @example const found = await inTransaction(sql, (tx) => lockedGateInputFor(tx, { enrolmentId, stepId, channel }, new Date()))
+ * @example const found = await inTransaction(sql, (tx) => lockedGateInputFor(tx, { enrolmentId, stepId, visit: 1, channel }, new Date()))
  */
 export async function lockedGateInputFor(
   tx: Queryable,
-  { enrolmentId, stepId, channel }: { enrolmentId: string; stepId: string; channel: Channel },
+  { enrolmentId, stepId, visit, channel }: { enrolmentId: string; stepId: string; visit: number; channel: Channel },
   at: Date,
 ): Promise<{ accountId: string; reservedAttemptId: string | null; input: GateInput } | undefined> {
   const locked = await tx.query<{ id: string }>(
@@ -52,9 +53,11 @@ export async function lockedGateInputFor(
   const accountId = locked.rows[0]?.id;
   if (!accountId) return undefined;
   const { rows } = await tx.query<GateRow & { reserved_attempt_id: string | null }>(
-    `${gateSelect(", (SELECT r.id::text FROM contact_attempts r WHERE r.enrolment_id = $3::uuid AND r.step_id = $4 AND r.channel = $5) AS reserved_attempt_id")}
+    `${gateSelect(
+      ", (SELECT r.id::text FROM contact_attempts r WHERE r.enrolment_id = $3::uuid AND r.step_id = $4 AND r.channel = $5 AND r.visit = $6) AS reserved_attempt_id",
+    )}
       WHERE a.id = $2::uuid`,
-    [historySince(at), accountId, enrolmentId, stepId, channel],
+    [historySince(at), accountId, enrolmentId, stepId, channel, visit],
   );
   const row = rows[0];
   return row && { accountId: row.account_id, reservedAttemptId: row.reserved_attempt_id, input: gateInput(row, channel, at) };

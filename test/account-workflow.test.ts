@@ -30,6 +30,7 @@ let worker: Worker;
 let running: Promise<void>;
 let receiver: Server;
 let receiverUrl: string;
+let activities: ReturnType<typeof createActivities>;
 const notifications: unknown[] = [];
 const taskQueue = `time-skipping-${randomUUID()}`;
 
@@ -50,28 +51,24 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`;
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: inject("workflowBundlePath") },
-    activities: createActivities({
-      db,
-      sql,
-      senders: {
-        sms: createSmsSender({
-          db,
-          twilio: createTwilioClient({ ...twilio, apiBaseUrl: sandbox.url }),
-          from: "+15005550006",
-          creditorName: "Bank Contoh",
-          statusCallback: "http://127.0.0.1:9/v1/webhooks/twilio/status",
-        }),
-      },
-      temporal: env.client,
-      logger: createLogger("warn"),
-      clock: () => new Date(),
-      settings: { publicBaseUrl: "http://127.0.0.1:9", taskQueue, enrolPageSize: 10 },
-    }),
+  activities = createActivities({
+    db,
+    sql,
+    senders: {
+      sms: createSmsSender({
+        db,
+        twilio: createTwilioClient({ ...twilio, apiBaseUrl: sandbox.url }),
+        from: "+15005550006",
+        creditorName: "Bank Contoh",
+        statusCallback: "http://127.0.0.1:9/v1/webhooks/twilio/status",
+      }),
+    },
+    temporal: env.client,
+    logger: createLogger("warn"),
+    clock: () => new Date(),
+    settings: { publicBaseUrl: "http://127.0.0.1:9", taskQueue, enrolPageSize: 10 },
   });
+  worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject("workflowBundlePath") }, activities });
   running = worker.run();
 });
 
@@ -345,6 +342,50 @@ describe("account workflow (time skipping)", () => {
     const next = await start({ steps: [{ id: "done", kind: "end", outcome: "still-working" }] }, "Europe/London");
     expect(await next.handle.result()).toBe("still-working");
   });
+  it("retries until delivered: coming back to a contact step after a wait sends again, as a new attempt", async () => {
+    const w = await start(
+      {
+        steps: [
+          contact("sms", "PT1H"),
+          { id: "if-delivered", kind: "branch", when: { lastOutcome: "delivered" }, then: "done", else: "pause" },
+          { id: "pause", kind: "wait", duration: "PT2H" },
+          { id: "again", kind: "branch", when: { paid: true }, then: "done", else: "sms" },
+          { id: "done", kind: "end", outcome: "reached" },
+        ],
+      },
+      "Europe/London",
+    );
+    const sent = () => db.contactAttempt.findMany({ where: { enrolmentId: w.e.id, vendorId: { not: null } }, orderBy: { createdAt: "asc" } });
+    await w.until("the first SMS out", (s) => s.stepId === "sms" && s.waitingFor === "outcome of sms attempt");
+    const [first] = await sent();
+    await w.handle.signal("contactOutcome", { attemptId: first!.id, status: "failed", outcome: "failed" });
+    await w.until("the pause after it", (s) => s.stepId === "pause", 0);
+    await w.until("the SMS again", (s) => s.stepId === "sms" && s.waitingFor === "outcome of sms attempt", 3);
+    const attempts = await sent();
+    expect(attempts.map((a) => [a.stepId, a.visit])).toEqual([
+      ["sms", 1],
+      ["sms", 2],
+    ]);
+    expect(attempts[1]!.vendorId).not.toBe(first!.vendorId);
+    await w.handle.signal("contactOutcome", { attemptId: attempts[1]!.id, status: "delivered", outcome: "delivered" });
+    expect(await w.handle.result()).toBe("reached");
+  });
+
+  it("a contact's reservation is one per visit: a retry of a visit finds its attempt, the next visit gets its own", async () => {
+    const e = await enrol("Europe/London");
+    const at = DateTime.now().setZone("Europe/London").plus({ days: 1 }).set({ hour: 12, minute: 0 }).toMillis();
+    const reserve = (visit?: number) => activities.reserveContact({ enrolmentId: e.id, stepId: "sms", ...(visit ? { visit } : {}), channel: "sms", at });
+    const first = await reserve(1);
+    expect(first).toMatchObject({ allowed: true });
+    // A journey recorded before visits were counted names none: its first.
+    for (const again of [await reserve(1), await reserve()])
+      expect(again).toMatchObject({ allowed: true, attemptId: (first as { attemptId: string }).attemptId });
+    const second = await reserve(2);
+    expect(second).toMatchObject({ allowed: true });
+    expect((second as { attemptId: string }).attemptId).not.toBe((first as { attemptId: string }).attemptId);
+    expect(await db.contactAttempt.count({ where: { enrolmentId: e.id } })).toBe(2);
+  });
+
   it("a wait of billions of days stored before durations were bounded waits (a century at most) and still answers a cancel", async () => {
     const steps = [
       { id: "forever", kind: "wait", duration: "P99999999999D" },

@@ -36,6 +36,8 @@ export interface AccountWorkflowInput {
   paymentReferences?: string[];
   /** Absolute deadline of the step in progress (a wait), so an interruption resumes it. */
   stepDeadline?: number | null;
+  /** Arrivals at each step so far, by step id, carried over by continue-as-new. */
+  visits?: Record<string, number>;
 }
 
 const contactOptions = {
@@ -88,6 +90,14 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   const references = new Set(input.paymentReferences ?? []);
   const outcomes = new Map<string, AttemptOutcome>();
   let stepDeadline = input.stepDeadline ?? null;
+  // A strategy that comes back to a contact step ("retry until delivered") contacts again:
+  // each arrival is a visit of its own, and its attempts are reserved under that visit.
+  const visits: Record<string, number> = { ...input.visits };
+  const arriveAt = (position: number) => {
+    const id = strategy.steps[position]?.id;
+    if (id !== undefined) visits[id] = (visits[id] ?? 0) + 1;
+  };
+  if (!input.state) arriveAt(0);
 
   setHandler(accountState, () => state);
   setHandler(contactOutcome, (s) => void outcomes.set(s.attemptId, s.outcome));
@@ -138,7 +148,10 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
         await settlePromise({ promiseId: state.promise.promiseId, status: kept ? "kept" : "broken" });
         if (kept) return "paid";
         state.promise = null;
-        if (strategy.brokenPromiseStep) state.position = stepIndex(strategy, strategy.brokenPromiseStep);
+        if (strategy.brokenPromiseStep) {
+          state.position = stepIndex(strategy, strategy.brokenPromiseStep);
+          arriveAt(state.position);
+        }
         stepDeadline = null;
         continue;
       }
@@ -158,12 +171,14 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   };
 
   const runContact = async (step: ContactStep): Promise<"done" | "interrupted"> => {
+    // Journeys continued from runs that did not count visits are on their step's first.
+    const visit = Math.max(1, visits[step.id] ?? 0);
     let last = "not-allowed";
     for (const channel of [...new Set([step.channel, ...step.fallbacks])]) {
       for (;;) {
         const at = Date.now();
         const { reserveContact, sendContact } = contactActivities();
-        const reservation = await reserveContact({ enrolmentId: input.enrolmentId, stepId: step.id, channel, at });
+        const reservation = await reserveContact({ enrolmentId: input.enrolmentId, stepId: step.id, visit, channel, at });
         if (!reservation.allowed) {
           state.lastDecision = {
             channel,
@@ -259,7 +274,7 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
       break;
     }
     if (workflowInfo().historyLength > MAX_HISTORY || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof accountWorkflow>({ ...input, state, paymentReferences: [...references], stepDeadline });
+      await continueAsNew<typeof accountWorkflow>({ ...input, state, paymentReferences: [...references], stepDeadline, visits });
     }
     const step = strategy.steps[state.position]!;
     // Only where it stops a journey: histories that walked such a loop replay as they ran.
@@ -272,7 +287,10 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
     const result = await runStep(step);
     if (result === "interrupted") continue;
     if (typeof result === "object") outcome = result.end;
-    else state.position = result;
+    else {
+      state.position = result;
+      arriveAt(result);
+    }
   }
   await finishEnrolment({ enrolmentId: input.enrolmentId, outcome, cancelled: outcome === "cancelled" });
   return outcome;
