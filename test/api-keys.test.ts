@@ -33,7 +33,7 @@ describe("API keys", () => {
     expect(JSON.stringify(listed.body)).not.toContain(key);
     expect(JSON.stringify(listed.body)).not.toContain(row.keyHash);
 
-    const campaign = { name: "By ops", strategy: { steps: [{ id: "s", kind: "contact", channel: "sms", template: "t" }] }, segment: {} };
+    const campaign = { name: "By ops", strategy: { steps: [{ id: "s", kind: "contact", channel: "sms", template: "reminder" }] }, segment: {} };
     expect((await api(stack.apiUrl, "POST", "/v1/campaigns", campaign, { key })).status).toBe(201);
     await eventually(async () => (await stack.db.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt ?? undefined, "the key's last use");
     const revoked = await api(stack.apiUrl, "DELETE", `/v1/api-keys/${id}`);

@@ -204,15 +204,19 @@ describe("IVR calls through Twilio", () => {
 });
 
 describe("IVR calls that cannot be scripted", () => {
-  it("fail permanently before the phone rings when the greeting template does not exist", async () => {
+  it("fail permanently before the phone rings when the greeting template does not exist in the debtor's language", async () => {
     const product = `loan-${randomUUID()}`;
     const fixture = accountFixture({ product });
     await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [fixture] });
+    // A step naming a script that exists nowhere is refused at creation; one only in Swahili
+    // passes and finds nothing for this Indonesian debtor (id-ID, id, en) at send time.
     const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
       name: "no script",
       strategy: { steps: [{ id: "call", kind: "contact", channel: "voice", template: "no-such-script" }] },
+      templates: [{ name: "no-such-script", channel: "voice", locale: "sw", body: "Habari {{firstName}}" }],
       segment: { products: [product] },
     });
+    expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
     await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`);
     const attempt = await eventually(
       async () => (await stack.db.contactAttempt.findFirst({ where: { enrolment: { campaignId: campaign.body.id }, status: "failed" } })) ?? undefined,
