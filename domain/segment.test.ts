@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { segmentSchema } from "./segment.ts";
+import { segmentSchema, segmentWhere } from "./segment.ts";
+
+const fieldsOf = (value: unknown) => segmentSchema.safeParse(value).error?.issues.map((i) => i.path.join("."));
 
 describe("segment", () => {
   it("reads codes in any case as accounts store them, in capitals", () => {
@@ -7,7 +9,38 @@ describe("segment", () => {
   });
 
   it("refuses a currency that is not an ISO 4217 code, naming it", () => {
-    const result = segmentSchema.safeParse({ currency: "RPH" });
-    expect(result.error?.issues.map((i) => i.path.join("."))).toEqual(["currency"]);
+    expect(fieldsOf({ currency: "RPH" })).toEqual(["currency"]);
+  });
+
+  // Before, a misspelled bound was dropped: {"daysPastDue":{"from":100}} was stored as {} and
+  // the campaign enrolled every account.
+  it("refuses a misspelled range bound, naming it", () => {
+    expect(fieldsOf({ daysPastDue: { from: 100 } })).toEqual(["daysPastDue.from"]);
+    expect(segmentSchema.safeParse({ daysPastDue: { from: 100 } }).error?.issues[0]?.message).toBe("is not one of min, max");
+    expect(fieldsOf({ balanceMinor: { minimum: "999999", max: "1" } })).toEqual(["balanceMinor.minimum"]);
+    expect(fieldsOf({ bucket: "late", products: ["card"] })).toEqual(["bucket"]);
+  });
+
+  it("refuses bounds beyond what the accounts' columns hold, so enrolment cannot fail on them", () => {
+    expect(fieldsOf({ balanceMinor: { min: "999999999999999999999999999" } })).toEqual(["balanceMinor.min"]);
+    expect(fieldsOf({ balanceMinor: { max: 2 ** 60 } })).toEqual(["balanceMinor.max"]);
+    expect(fieldsOf({ daysPastDue: { min: 3_000_000_000 } })).toEqual(["daysPastDue.min"]);
+    expect(segmentSchema.parse({ balanceMinor: { max: "9223372036854775807" } })).toEqual({ balanceMinor: { max: "9223372036854775807" } });
+  });
+
+  it("refuses a range whose max is below its min (it could match nobody), naming max", () => {
+    expect(fieldsOf({ daysPastDue: { min: 30, max: 1 } })).toEqual(["daysPastDue.max"]);
+    // Compared as numbers, not as strings ("30" > "100" as text).
+    expect(fieldsOf({ balanceMinor: { min: "30", max: "1" } })).toEqual(["balanceMinor.max"]);
+    expect(segmentSchema.parse({ balanceMinor: { min: "30", max: "100" } })).toEqual({ balanceMinor: { min: "30", max: "100" } });
+    expect(segmentSchema.parse({ daysPastDue: { min: 5, max: 5 } })).toEqual({ daysPastDue: { min: 5, max: 5 } });
+  });
+
+  it("refuses a jurisdiction the compliance gate does not know, naming it", () => {
+    expect(fieldsOf({ jurisdictions: ["ID", "ZZ"] })).toEqual(["jurisdictions.1"]);
+  });
+
+  it("matches products whatever their case", () => {
+    expect(segmentWhere(segmentSchema.parse({ products: [" Card "] }))).toEqual({ product: { in: ["Card"], mode: "insensitive" } });
   });
 });
