@@ -8,8 +8,10 @@ import { contactTotals } from "./reports.ts";
  * currencies, so the summary and the report never disagree.
  */
 export interface CampaignCounts {
+  /** Always running + finished. */
   enrolled: number;
   running: number;
+  /** Ended journeys, cancelled ones included; `outcomes` splits them. */
   finished: number;
   /** Attempts that left the compliance gate: handed to the vendor, or refused on the way (the report's `attempted`). */
   attempted: number;
@@ -36,7 +38,9 @@ export async function campaignCounts(db: Database, campaignIds: string[]): Promi
     db.$queryRaw<{ campaign_id: string; enrolled: bigint; running: bigint; finished: bigint }[]>`
       SELECT campaign_id::text, count(*) AS enrolled,
              count(*) FILTER (WHERE status IN ('enrolled', 'running')) AS running,
-             count(*) FILTER (WHERE status = 'finished') AS finished
+             -- A cancelled journey (a cancel, the schedule's end) has finished too, with outcome
+             -- "cancelled": without it enrolled would not be running + finished.
+             count(*) FILTER (WHERE status IN ('finished', 'cancelled')) AS finished
         FROM enrolments WHERE campaign_id IN (${ids}) GROUP BY campaign_id`,
     contactTotals(db, campaignIds),
     db.enrolment.groupBy({ by: ["campaignId", "outcome"], where: { campaignId: { in: campaignIds }, outcome: { not: null } }, _count: true }),

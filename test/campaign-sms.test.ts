@@ -218,7 +218,8 @@ describe("campaign variants and controls", () => {
       const s = await api(stack.apiUrl, "GET", `/v1/campaigns/${id}/summary`);
       return s.body.outcomes.cancelled === 3 ? s.body : undefined;
     }, "every account cancelled");
-    expect(summary).toMatchObject({ status: "cancelled", phase: "cancelled", attempted: 0 });
+    // Cancelled journeys have finished: enrolled is running + finished, whatever the outcome.
+    expect(summary).toMatchObject({ status: "cancelled", phase: "cancelled", enrolled: 3, running: 0, finished: 3, attempted: 0 });
     expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/resume`)).status).toBe(409);
     expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${id}/launch`)).status).toBe(409);
   });
