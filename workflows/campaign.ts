@@ -38,8 +38,13 @@ const { signalEnrolments, completeCampaignIfDone } = proxyActivities<Activities>
 
 // Each page adds a handful of events; a fresh run every 100 pages keeps history small.
 const PAGES_PER_RUN = 100;
-// How often a running campaign checks whether every account has finished.
-const COMPLETION_CHECK_MS = 3600_000;
+// How often a running campaign checks whether every account has finished: soon after its
+// enrolment ends (many journeys are a message or two), then less often, at most a half
+// minute after the last account finishes. About a dozen history events per check, so a run
+// still reaches the history limit below only after hours. (Checks were hourly before: a
+// timer's duration is not compared on replay, so those histories replay as they ran.)
+const FIRST_COMPLETION_CHECK_MS = 5_000;
+const COMPLETION_CHECK_MS = 30_000;
 // After the schedule's end, how soon to look again: the cancelled accounts finish within moments.
 const ENDED_CHECK_MS = 5_000;
 
@@ -118,11 +123,13 @@ export async function campaignWorkflow(input: CampaignWorkflowInput): Promise<Ca
     else if (++pages >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) await fresh();
   }
 
+  let check = FIRST_COMPLETION_CHECK_MS;
   while (!cancelled) {
     await applyControls();
     if (cancelled) break;
     if (!ended && untilMs(input.endAt) <= 0) await end();
-    const wait = ended ? ENDED_CHECK_MS : Math.min(COMPLETION_CHECK_MS, untilMs(input.endAt));
+    const wait = ended ? ENDED_CHECK_MS : Math.min(check, untilMs(input.endAt));
+    check = Math.min(check * 2, COMPLETION_CHECK_MS);
     if (await condition(() => controls.length > 0, wait)) continue;
     if (await completeCampaignIfDone({ campaignId: input.campaignId })) {
       progress.phase = "completed";
