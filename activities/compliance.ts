@@ -19,7 +19,14 @@ export interface ReserveInput {
 }
 
 export type Reservation =
-  { allowed: true; attemptId: string; decisionId: string | null } | { allowed: false; reasons: GateReason[]; nextAllowedAt: string | null; decisionId: string };
+  | { allowed: true; attemptId: string; decisionId: string | null }
+  | { allowed: false; reasons: GateReason[]; nextAllowedAt: string | null; decisionId: string }
+  /** No contact while the campaign is paused or cancelled, or the journey is over: ask again after `nextAllowedAt`, unless its signal came. */
+  | { allowed: false; stopped: string; reasons: []; nextAllowedAt: string; decisionId: null };
+
+// How soon a journey whose campaign was paused or cancelled asks again: its signal normally
+// comes within seconds and ends the wait; this only bounds a signal that never came.
+const STOPPED_RETRY_MS = 10 * 60_000;
 
 export function createComplianceActivities({ sql, clock }: ActivityDeps) {
   return {
@@ -37,6 +44,22 @@ export function createComplianceActivities({ sql, clock }: ActivityDeps) {
         const when = new Date(Math.max(at, clock().getTime()));
         const found = await lockedGateInputFor(tx, { enrolmentId, stepId, visit, channel }, when);
         if (!found) throw new Error(`enrolment ${enrolmentId} (step ${stepId}, visit ${visit}, ${channel}) or its account no longer exists`);
+        // The campaign's pause or cancel is stored before its signals reach every journey: a
+        // journey that has not heard yet must not start a contact (or a fallback) meanwhile.
+        const stopped =
+          found.campaignStatus === "paused" || found.campaignStatus === "cancelled"
+            ? `campaign ${found.campaignStatus}`
+            : found.enrolmentStatus === "finished" || found.enrolmentStatus === "cancelled"
+              ? `journey ${found.enrolmentStatus}`
+              : null;
+        if (stopped)
+          return {
+            allowed: false as const,
+            stopped,
+            reasons: [] as [],
+            nextAllowedAt: new Date(when.getTime() + STOPPED_RETRY_MS).toISOString(),
+            decisionId: null,
+          };
         // A retry after the reservation committed finds its attempt.
         if (found.reservedAttemptId) return { allowed: true as const, attemptId: found.reservedAttemptId, decisionId: null };
 

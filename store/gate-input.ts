@@ -36,7 +36,7 @@ export async function gateInputFor(sql: Queryable, accountId: string, channel: C
  * The gate's input for an enrolment's next contact, read with its debtor's row locked until
  * the transaction ends (so two workflows of any campaigns racing for the debtor's last slot
  * take turns), together with the attempt a retry already reserved for this visit of the step
- * and this channel.
+ * and this channel, and where the enrolment and its campaign stand (read after the lock).
  * The lock is its own statement: a statement reads the history as it was when it began, so
  * one that waited for the lock would miss the attempt its rival just recorded.
  * @example const found = await inTransaction(sql, (tx) => lockedGateInputFor(tx, { enrolmentId, stepId, visit: 1, channel }, new Date()))
@@ -45,22 +45,32 @@ export async function lockedGateInputFor(
   tx: Queryable,
   { enrolmentId, stepId, visit, channel }: { enrolmentId: string; stepId: string; visit: number; channel: Channel },
   at: Date,
-): Promise<{ accountId: string; reservedAttemptId: string | null; input: GateInput } | undefined> {
+): Promise<{ accountId: string; reservedAttemptId: string | null; enrolmentStatus: string; campaignStatus: string; input: GateInput } | undefined> {
   const locked = await tx.query<{ id: string }>(
     "SELECT a.id::text FROM accounts a WHERE a.id = (SELECT e.account_id FROM enrolments e WHERE e.id = $1::uuid) FOR UPDATE",
     [enrolmentId],
   );
   const accountId = locked.rows[0]?.id;
   if (!accountId) return undefined;
-  const { rows } = await tx.query<GateRow & { reserved_attempt_id: string | null }>(
+  const { rows } = await tx.query<GateRow & { reserved_attempt_id: string | null; enrolment_status: string; campaign_status: string }>(
     `${gateSelect(
-      ", (SELECT r.id::text FROM contact_attempts r WHERE r.enrolment_id = $3::uuid AND r.step_id = $4 AND r.channel = $5 AND r.visit = $6) AS reserved_attempt_id",
+      `, (SELECT r.id::text FROM contact_attempts r WHERE r.enrolment_id = $3::uuid AND r.step_id = $4 AND r.channel = $5 AND r.visit = $6) AS reserved_attempt_id,
+         en.status::text AS enrolment_status, ca.status::text AS campaign_status`,
     )}
-      WHERE a.id = $2::uuid`,
+      JOIN enrolments en ON en.id = $3::uuid JOIN campaigns ca ON ca.id = en.campaign_id
+     WHERE a.id = $2::uuid`,
     [historySince(at), accountId, enrolmentId, stepId, channel, visit],
   );
   const row = rows[0];
-  return row && { accountId: row.account_id, reservedAttemptId: row.reserved_attempt_id, input: gateInput(row, channel, at) };
+  return (
+    row && {
+      accountId: row.account_id,
+      reservedAttemptId: row.reserved_attempt_id,
+      enrolmentStatus: row.enrolment_status,
+      campaignStatus: row.campaign_status,
+      input: gateInput(row, channel, at),
+    }
+  );
 }
 
 const historySince = (at: Date) => new Date(at.getTime() - HISTORY_DAYS * 24 * 3600 * 1000);

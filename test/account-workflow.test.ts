@@ -386,6 +386,59 @@ describe("account workflow (time skipping)", () => {
     expect(await db.contactAttempt.count({ where: { enrolmentId: e.id } })).toBe(2);
   });
 
+  describe("a fallback channel after its contact waited for the outcome", () => {
+    const smsThenEmail = { steps: [{ id: "sms", kind: "contact", channel: "sms", template: "reminder", fallbacks: ["email"], waitForOutcome: "PT1H" }] };
+    const emails = (enrolmentId: string) => db.contactAttempt.count({ where: { enrolmentId, channel: "email" } });
+    const smsOut = async (w: Awaited<ReturnType<typeof start>>) => {
+      await w.until("the SMS out", (s) => s.waitingFor === "outcome of sms attempt");
+      return (await w.attempt("sms"))!;
+    };
+
+    it("is not tried after a cancel", async () => {
+      const w = await start(smsThenEmail, "Europe/London");
+      await smsOut(w);
+      await w.handle.signal("cancel");
+      expect(await w.handle.result()).toBe("cancelled");
+      expect(await emails(w.e.id)).toBe(0);
+    });
+
+    it("is not tried after a full payment", async () => {
+      const w = await start(smsThenEmail, "Europe/London");
+      await smsOut(w);
+      await w.handle.signal("payment", { reference: `FULL-${w.e.id}`, amountMinor: "100000" });
+      expect(await w.handle.result()).toBe("paid");
+      expect(await emails(w.e.id)).toBe(0);
+    });
+
+    it("waits out a pause that came meanwhile, and is tried after the resume", async () => {
+      const w = await start(smsThenEmail, "Europe/London");
+      const sms = await smsOut(w);
+      await w.handle.signal("pause");
+      await w.handle.signal("contactOutcome", { attemptId: sms.id, status: "failed", outcome: "failed" });
+      await w.until("paused before the fallback", (s) => s.waitingFor === "campaign resumed", 0);
+      await env.sleep("6 hours");
+      expect(await emails(w.e.id)).toBe(0);
+      await w.handle.signal("resume");
+      // The test worker sends no email: the fallback's attempt is recorded and fails.
+      expect(await w.handle.result()).toBe("not-contacted");
+      expect(await emails(w.e.id)).toBe(1);
+      expect(await db.contactAttempt.count({ where: { enrolmentId: w.e.id, channel: "sms" } })).toBe(1);
+    });
+
+    it("is not reserved while the campaign is stored as cancelled and its signal has not come yet", async () => {
+      const w = await start(smsThenEmail, "Europe/London");
+      const sms = await smsOut(w);
+      await db.campaign.update({ where: { id: w.e.campaignId }, data: { status: "cancelled" } });
+      await w.handle.signal("contactOutcome", { attemptId: sms.id, status: "failed", outcome: "failed" });
+      await w.until("held back", (s) => s.waitingFor === "campaign cancelled", 0);
+      await env.sleep("1 hour");
+      expect(await emails(w.e.id)).toBe(0);
+      await w.handle.signal("cancel");
+      expect(await w.handle.result()).toBe("cancelled");
+      expect(await emails(w.e.id)).toBe(0);
+    });
+  });
+
   it("a wait of billions of days stored before durations were bounded waits (a century at most) and still answers a cancel", async () => {
     const steps = [
       { id: "forever", kind: "wait", duration: "P99999999999D" },
@@ -407,6 +460,9 @@ describe("journeys recorded before the strategy fixes", () => {
     // Ten laps of a contact refused by the gate and a branch back to it, with no wait, then delivered:
     // fails if ending such a loop loses its patched() guard.
     "contact-loop-without-wait.json",
+    // A cancel while the SMS waited for its outcome; the email fallback was still reserved and sent:
+    // fails if the check before a fallback loses its patched() guard.
+    "contact-fallback-after-cancel.json",
   ])("replay as they ran: %s", async (file) => {
     const recorded: unknown = JSON.parse(readFileSync(new URL(`histories/${file}`, import.meta.url), "utf8"));
     const history = temporal.api.history.v1.History.fromObject(recorded as Record<string, unknown>);

@@ -176,9 +176,19 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
     let last = "not-allowed";
     for (const channel of [...new Set([step.channel, ...step.fallbacks])]) {
       for (;;) {
+        // Before every contact, fallbacks included: a cancel, payment, pause, hold or promise
+        // that came while the last channel waited for its outcome stops it here. Journeys that
+        // went on to the fallback replay as they ran.
+        if (interrupted() && patched("contact-rechecks-journey")) return "interrupted";
         const at = Date.now();
         const { reserveContact, sendContact } = contactActivities();
         const reservation = await reserveContact({ enrolmentId: input.enrolmentId, stepId: step.id, visit, channel, at });
+        if (!reservation.allowed && "stopped" in reservation) {
+          // The campaign was paused or cancelled and its signal is on its way: wait for it.
+          await waitFor(reservation.stopped, Date.parse(reservation.nextAllowedAt), interrupted);
+          if (interrupted()) return "interrupted";
+          continue;
+        }
         if (!reservation.allowed) {
           state.lastDecision = {
             channel,
