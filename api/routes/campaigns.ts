@@ -20,6 +20,17 @@ import { fieldProblems, ProblemError, validationProblem, type FieldProblem } fro
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
+/** Two templates for the same name, channel and locale: which one a step renders would be arbitrary. */
+function uniqueTemplates(templates: { name: string; channel: string; locale: string }[], ctx: z.RefinementCtx) {
+  const seen = new Map<string, number>();
+  templates.forEach((t, i) => {
+    const key = JSON.stringify([t.name, t.channel, t.locale.toLowerCase()]);
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, i);
+    else ctx.addIssue({ code: "custom", path: [i], message: `repeats templates.${first} (the same name, channel and locale)` });
+  });
+}
+
 // The fields of a campaign as ops write them; a draft's update is validated by the same rules
 // after merging it into the stored draft.
 const campaignFields = z.object({
@@ -30,7 +41,7 @@ const campaignFields = z.object({
   variants: campaignStrategySchema.shape.variants.optional(),
   segment: segmentSchema,
   /** The campaign's own templates; they win over the library's and the shipped ones. */
-  templates: z.array(templateInputSchema).max(200).default([]),
+  templates: z.array(templateInputSchema).max(200).superRefine(uniqueTemplates).default([]),
   schedule: scheduleSchema.default({}),
   attribution: attributionSchema.prefault({}),
 });
@@ -47,6 +58,47 @@ const campaignInput = campaignFields.strict().transform(({ strategy, variants, .
   }
   return { ...rest, plan: plan.data, variantsGiven: variants !== undefined };
 });
+
+// A change to a draft is a JSON Merge Patch (RFC 7386) of its fields: objects merge key by
+// key, null removes a key, arrays (variants, templates) replace. The merged draft is then
+// validated as a whole, exactly like a new campaign, so a 400 names every invalid field at
+// once: here the fields are only described.
+const asAtCreation = (description: string) => z.unknown().describe(description);
+const campaignPatch = z
+  .object({
+    name: asAtCreation("the new name"),
+    strategy: asAtCreation("a strategy as at creation; replaces the draft's strategy or variants"),
+    variants: asAtCreation("variants as at creation; replace the draft's strategy or variants"),
+    segment: asAtCreation("merged into the draft's segment: the criteria given replace theirs, null removes one (null for the whole segment: every account)"),
+    templates: asAtCreation("templates as at creation; replace the draft's (null: none)"),
+    schedule: asAtCreation("merged into the draft's schedule: null removes startAt or endAt"),
+    attribution: asAtCreation("merged into the draft's attribution settings: the windows given replace theirs, null restores a default"),
+  })
+  .partial();
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * RFC 7386 JSON Merge Patch.
+ * @example mergePatch({ a: 1, b: { c: 2, d: 3 } }, { b: { c: null, e: 4 } }) // { a: 1, b: { d: 3, e: 4 } }
+ */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return patch;
+  const merged: Record<string, unknown> = isObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    // Own properties only, and defined rather than assigned: a "__proto__" key stays a key
+    // (which validation then refuses) instead of replacing the object's prototype.
+    if (value === null) delete merged[key];
+    else
+      Object.defineProperty(merged, key, {
+        value: mergePatch(Object.hasOwn(merged, key) ? merged[key] : undefined, value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+  }
+  return merged;
+}
 
 const campaignSchema = z.object({
   id: z.string(),
@@ -92,8 +144,10 @@ const update = createRoute({
   tags: ["campaigns"],
   summary: "Change a draft campaign",
   description:
-    "Give any of the fields of a new campaign; `strategy` or `variants` replaces the strategy. The result is validated like a new campaign. Launched campaigns cannot change (409).",
-  request: { params: idParam, body: { required: true, content: { "application/json": { schema: campaignFields.partial().strict() } } } },
+    "A JSON Merge Patch (RFC 7386) of the fields of a new campaign: `segment`, `schedule` and `attribution` merge into the draft's (null removes a key), " +
+    "`strategy` or `variants` replaces the strategy, `templates` the templates. The result is validated like a new campaign. " +
+    "Launched campaigns cannot change (409, whatever the body).",
+  request: { params: idParam, body: { required: true, content: { "application/json": { schema: campaignPatch } } } },
   responses: {
     200: json(campaignSchema, "The campaign after the change"),
     400: { description: "Invalid fields" },
@@ -271,21 +325,30 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
   const notDraft = (campaign: CampaignRow, what: string) =>
     new ProblemError(409, "Conflict", `campaign ${campaign.id} is ${campaign.status}; only drafts ${what}`);
 
+  // A launched campaign cannot change whatever the body: say that before the route's
+  // validation says what is wrong with the body.
+  app.patch("/v1/campaigns/:id", async (c, next) => {
+    const id = idParam.shape.id.safeParse(c.req.param("id"));
+    const campaign = id.success ? await db.campaign.findUnique({ where: { id: id.data } }) : null;
+    if (campaign && campaign.status !== "draft") throw notDraft(campaign, "change");
+    await next();
+  });
+
   app.openapi(update, async (c) => {
     const campaign = await find(c.req.valid("param").id);
     if (campaign.status !== "draft") throw notDraft(campaign, "change");
     // The raw body says which fields were given (the parsed one fills defaults in).
     const changes = (await c.req.json()) as Record<string, unknown>;
     const plan = campaign.strategy as unknown as CampaignStrategy;
-    const merged: Record<string, unknown> = {
+    const draft = {
       name: campaign.name,
       variants: plan.variants,
       segment: campaign.segment,
       templates: campaign.templates,
       schedule: campaign.schedule,
       attribution: campaign.attribution,
-      ...changes,
     };
+    const merged = mergePatch(draft, changes) as Record<string, unknown>;
     // A strategy replaces the stored variants (giving both is refused like at creation).
     if ("strategy" in changes && !("variants" in changes)) delete merged.variants;
     const input = campaignInput.safeParse(merged);
@@ -359,10 +422,12 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     }
     const workflowId = campaignWorkflowId(campaign.id);
     // The draft becomes running before its workflow exists: a pause or cancel from then on
-    // finds it running and is passed on below, and one before wins over this launch.
+    // finds it running and is passed on below, and one before wins over this launch. Only the
+    // draft as read is claimed: the pins, the schedule and the checks above were made from it,
+    // so a change committed since (its updatedAt moved) must not be launched with them.
     const claimed = await db.$transaction(async (tx) => {
       const updated = await tx.campaign.updateMany({
-        where: { id: campaign.id, status: "draft" },
+        where: { id: campaign.id, status: "draft", updatedAt: campaign.updatedAt },
         data: { status: "running", workflowId, launchedAt: new Date(), pinnedTemplates: pinned as unknown as Prisma.InputJsonValue },
       });
       if (updated.count > 0) {
@@ -378,6 +443,13 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     if (!claimed) {
       const now = await find(campaign.id);
       if (now.status === "cancelled") throw new ProblemError(409, "Conflict", `campaign ${campaign.id} was cancelled and cannot be launched`);
+      if (now.status === "draft") {
+        throw new ProblemError(
+          409,
+          "Conflict",
+          `campaign ${campaign.id} was changed while it was being launched; nothing was launched: launch it again to launch the change`,
+        );
+      }
       return c.json({ ...present(now), alreadyLaunched: true }, 200);
     }
     try {
