@@ -237,6 +237,29 @@ describe("account workflow (time skipping)", () => {
     expect(days).toBeGreaterThan(14);
   });
 
+  // Before, the gate's deadline left by the pause was taken as the wait step's: it ended at once.
+  it("a wait step after a contact whose gate wait was paused waits its whole duration", async () => {
+    const zone = zoneAtLocalHour(3, await env.currentTimeMs());
+    const w = await start({ steps: [contact("first"), { id: "cool-down", kind: "wait", duration: "P3D" }, contact("second")] }, zone);
+    await w.until("a blocked gate decision", (s) => s.waitingFor === "compliance gate (sms)", 0);
+    await w.handle.signal("pause");
+    await w.until("paused", (s) => s.waitingFor === "campaign resumed", 0);
+    // Resumed after the gate's hour has passed: the contact goes out at once.
+    await env.sleep("8 hours");
+    await w.handle.signal("resume");
+    await w.until("first sent", (s) => s.lastDecision?.allowed === true, 0);
+    const first = (await w.attempt("first"))!;
+    await w.handle.signal("contactOutcome", { attemptId: first.id, status: "delivered", outcome: "delivered" });
+    const waiting = await w.until("the cool-down wait", (s) => s.stepId === "cool-down" && s.waitingUntil !== null, 1);
+    const delivered = await env.currentTimeMs();
+    expect(Date.parse(waiting.waitingUntil!) - delivered).toBeGreaterThan(3 * 86_400_000 - 3_600_000);
+    await w.until("second sent", (s) => s.stepId === "second" && s.lastDecision?.allowed === true, 10);
+    // Decisions are dated in workflow time (the test server's clock), rows in real time.
+    const decidedAt = async (attemptId: string) => (await db.complianceDecision.findFirstOrThrow({ where: { attemptId } })).evaluatedAt.getTime();
+    const second = (await w.attempt("second"))!;
+    expect((await decidedAt(second.id)) - (await decidedAt(first.id))).toBeGreaterThanOrEqual(3 * 86_400_000);
+  });
+
   it("a kept promise ends the journey as paid", async () => {
     const w = await start({ steps: [{ id: "wait", kind: "wait", duration: "P30D" }, contact("sms-after")] }, "Europe/London");
     await w.until("waiting", (s) => s.stepId === "wait" && s.waitingUntil !== null, 0);

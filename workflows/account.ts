@@ -227,8 +227,13 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   const runStep = async (step: Step): Promise<number | { end: string } | "interrupted"> => {
     const next = state.position + 1;
     switch (step.kind) {
-      case "contact":
-        return (await runContact(step)) === "interrupted" ? "interrupted" : next;
+      case "contact": {
+        if ((await runContact(step)) === "interrupted") return "interrupted";
+        // A gate wait interrupted inside the contact (pause, hold) left its deadline: the next
+        // wait step must time its own. Journeys that waited out the stale one replay as they ran.
+        if (stepDeadline !== null && patched("contact-clears-gate-deadline")) stepDeadline = null;
+        return next;
+      }
       case "wait": {
         const deadline = stepDeadline ?? (step.duration ? Date.now() + durationMs(step.duration) : nextLocalTime(step.until!, input.timeZone, Date.now()));
         return (await waitUntil(deadline, `wait step ${step.id}`)) ? next : "interrupted";
