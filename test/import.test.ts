@@ -195,7 +195,8 @@ describe("portfolio import", () => {
     const id = found.body.items[0].id as string;
     await api(stack.apiUrl, "POST", `/v1/accounts/${id}/holds`, { kind: "dispute", note: "says paid" });
     await api(stack.apiUrl, "POST", `/v1/accounts/${id}/opt-outs`, { channel: "sms" });
-    await api(stack.apiUrl, "POST", `/v1/accounts/${id}/promises`, { amountMinor: 10000, dueDate: "2027-01-15" });
+    const dueDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await api(stack.apiUrl, "POST", `/v1/accounts/${id}/promises`, { amountMinor: 10000, dueDate });
     const read = await api(stack.apiUrl, "GET", `/v1/accounts/${id}`);
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({
@@ -203,7 +204,7 @@ describe("portfolio import", () => {
       name: "Asha Rao",
       holds: [{ kind: "dispute", note: "says paid" }],
       optOuts: [{ channel: "sms", source: "ops" }],
-      promises: [{ amountMinor: "10000", currency: "INR", dueDate: "2027-01-15", status: "open" }],
+      promises: [{ amountMinor: "10000", currency: "INR", dueDate, status: "open" }],
       journeys: [],
       attempts: [],
     });
