@@ -245,7 +245,8 @@ describe("placement with an agency", () => {
   it("records an agency's promise and payment; a full payment ends the journey paid, once", async () => {
     const { agency, journey } = await placedAndWaiting();
 
-    const promise = { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "promise", amountMinor: "150000000", dueDate: "2026-12-31" };
+    const dueDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const promise = { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "promise", amountMinor: "150000000", dueDate };
     expect((await callback(agency.id, promise, as(agency))).body).toMatchObject({ status: "applied", signalled: 1 });
     expect((await callback(agency.id, promise, as(agency))).body).toMatchObject({ status: "duplicate" });
     const promises = await stack.db.paymentPromise.findMany({ where: { accountId: journey.account.id } });
@@ -258,7 +259,7 @@ describe("placement with an agency", () => {
         enrolmentId: journey.enrolment.id,
       }),
     ]);
-    expect((await journey.state((s) => s.promise !== null, "the promise")).promise).toMatchObject({ promiseId: promises[0]!.id, dueDate: "2026-12-31" });
+    expect((await journey.state((s) => s.promise !== null, "the promise")).promise).toMatchObject({ promiseId: promises[0]!.id, dueDate });
 
     const pay = { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "payment", amountMinor: 150_000_000 };
     const answers = await Promise.all([callback(agency.id, pay, as(agency)), callback(agency.id, pay, as(agency))]);
