@@ -426,6 +426,8 @@ describe("placement with an agency", () => {
       [{ eventId: "m-2", placementId: journey.placement.id, type: "promise", amountMinor: 10 }, "dueDate"],
       [{ eventId: "m-3", placementId: "P-1", type: "recall" }, "placementId"],
       [{ placementId: journey.placement.id, type: "payment", amountMinor: "1.5" }, "amountMinor"],
+      // Dated on a day yet to come, the reports would count it then.
+      [{ eventId: "m-5", placementId: journey.placement.id, type: "payment", amountMinor: "15", paidAt: "2099-01-01T00:00:00Z" }, "paidAt"],
     ];
     for (const [body, field] of malformed) {
       const answer = await callback(a.id, body, as(a));

@@ -275,25 +275,68 @@ describe("a campaign's MIS report", () => {
   });
 });
 
+describe("report periods", () => {
+  // Impossible dates reached PostgreSQL (a 500); from after to answered an empty report, which reads as "nothing happened".
+  it.each([
+    ["/v1/reports/agencies?from=2026-02-31", "query.from"],
+    ["/v1/reports/agencies?to=2026-04-31", "query.to"],
+    ["/v1/reports/agencies?from=0000-01-01", "query.from"],
+    ["/v1/reports/agencies?from=2026-12-10&to=2026-12-01", "query.from"],
+    ["/v1/reports/roll-rates?from=2027-01&to=2026-11", "query.from"],
+    ["/v1/reports/cure?from=2027-01&to=2026-11", "query.from"],
+    ["/v1/reports/cure?from=0000-01", "query.from"],
+  ])("answers %s with 400 naming %s", async (path, field) => {
+    const response = await api(stack.apiUrl, "GET", path);
+    expect(response.status).toBe(400);
+    expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+  });
+
+  it("refuses a campaign report period with an impossible date, naming the parameter", async () => {
+    const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: `Periods ${randomUUID()}`,
+      strategy: { steps: [{ id: "end", kind: "end", outcome: "none" }] },
+      segment: {},
+    });
+    for (const [query, field] of [
+      ["from=2026-02-30", "query.from"],
+      ["to=2026-02-31", "query.to"],
+    ]) {
+      const response = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaign.body.id}/report?${query}`);
+      expect(response.status).toBe(400);
+      expect(response.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    }
+  });
+
+  it("refuses unit costs from a date that does not exist, and a snapshot of a month that has not begun", async () => {
+    const costs = await api(stack.apiUrl, "POST", "/v1/reports/unit-costs", { market: "ID", effectiveFrom: "2027-02-30", costs: { sms: 0.01 } });
+    expect(costs.status).toBe(400);
+    expect(costs.body.errors.map((e: { field: string }) => e.field)).toContain("effectiveFrom");
+    const nextYear = `${new Date().getUTCFullYear() + 1}-01`;
+    const snapshot = await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month: nextYear });
+    expect(snapshot.status).toBe(400);
+    expect(snapshot.body.errors).toEqual([{ field: "month", reason: expect.stringContaining("must not be after") }]);
+  });
+});
+
 describe("portfolio reports", () => {
   it("rolls and cures between two monthly bucket snapshots", async () => {
     const product = `loan-${randomUUID()}`;
     const accounts = [5, 5, 5, 45, 45, 95].map((daysPastDue) => accountFixture({ product, daysPastDue }));
     await api(stack.apiUrl, "POST", "/v1/accounts", { accounts });
-    expect((await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month: "2031-01" })).status).toBe(200);
+    expect((await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month: "2001-01" })).status).toBe(200);
     const rows = await stack.db.account.findMany({ where: { product }, orderBy: { externalId: "asc" } });
     // One 1-30 account rolls to 31-60, one cures; one 31-60 account rolls to 61-90.
     await stack.db.account.update({ where: { id: rows[0]!.id }, data: { daysPastDue: 35 } });
     await stack.db.account.update({ where: { id: rows[1]!.id }, data: { daysPastDue: 0 } });
     await stack.db.account.update({ where: { id: rows[3]!.id }, data: { daysPastDue: 75 } });
-    await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month: "2031-02" });
+    await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month: "2001-02" });
 
     const expected = await stack.db.$queryRaw<{ from_bucket: string; n: bigint; rolled: bigint }[]>`
       SELECT prev.dpd_bucket AS from_bucket, count(*) AS n,
              count(*) FILTER (WHERE (prev.dpd_bucket, cur.dpd_bucket) IN (('current', '1-30'), ('1-30', '31-60'), ('31-60', '61-90'), ('61-90', '90+'))) AS rolled
-        FROM account_bucket_snapshots prev JOIN account_bucket_snapshots cur ON cur.account_id = prev.account_id AND cur.month = '2031-02-01'
-       WHERE prev.month = '2031-01-01' AND prev.dpd_bucket <> '90+' GROUP BY 1`;
-    const roll = await api(stack.apiUrl, "GET", "/v1/reports/roll-rates?from=2031-02&to=2031-02");
+        FROM account_bucket_snapshots prev JOIN account_bucket_snapshots cur ON cur.account_id = prev.account_id AND cur.month = '2001-02-01'
+       WHERE prev.month = '2001-01-01' AND prev.dpd_bucket <> '90+' GROUP BY 1`;
+    const roll = await api(stack.apiUrl, "GET", "/v1/reports/roll-rates?from=2001-02&to=2001-02");
     expect(roll.status).toBe(200);
     // Rows are per currency (other test files' accounts share the database): add them up per bucket.
     for (const want of expected) {
@@ -307,11 +350,11 @@ describe("portfolio reports", () => {
       );
       expect(got).toEqual({ n: Number(want.n), rolled: Number(want.rolled) });
     }
-    const cure = await api(stack.apiUrl, "GET", "/v1/reports/cure?from=2031-02&to=2031-02");
+    const cure = await api(stack.apiUrl, "GET", "/v1/reports/cure?from=2001-02&to=2001-02");
     const cured = await stack.db.$queryRaw<{ n: bigint; cured: bigint }[]>`
       SELECT count(*) AS n, count(*) FILTER (WHERE cur.dpd_bucket = 'current') AS cured
-        FROM account_bucket_snapshots prev JOIN account_bucket_snapshots cur ON cur.account_id = prev.account_id AND cur.month = '2031-02-01'
-       WHERE prev.month = '2031-01-01' AND prev.dpd_bucket <> 'current'`;
+        FROM account_bucket_snapshots prev JOIN account_bucket_snapshots cur ON cur.account_id = prev.account_id AND cur.month = '2001-02-01'
+       WHERE prev.month = '2001-01-01' AND prev.dpd_bucket <> 'current'`;
     const total = cure.body.rows.reduce(
       (s: { n: number; cured: number }, r: { delinquentAtStart: number; curedAtEnd: number }) => ({
         n: s.n + r.delinquentAtStart,

@@ -13,11 +13,14 @@ import type { ApiDeps } from "../types.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { principalOf } from "../access.ts";
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date YYYY-MM-DD")
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), "must be a real date");
-const isoMonth = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "must be a month YYYY-MM");
+// A calendar date that exists: Date.parse rolled 2026-02-30 over to March 2 and took year 0,
+// which PostgreSQL refuses (a 500).
+const isoDate = z.iso.date({ error: "must be a real date YYYY-MM-DD" }).refine((d) => !d.startsWith("0000-"), "must be a real date YYYY-MM-DD");
+/** An empty report for from after to reads as "nothing happened": refused instead. */
+function assertOrdered(period: { from: string; to: string }): void {
+  if (period.from > period.to) throw new ProblemError(400, "Invalid request", "from is after to", [{ field: "query.from", reason: "must not be after to" }]);
+}
+const isoMonth = z.string().regex(/^(?!0000)\d{4}-(0[1-9]|1[0-2])$/, "must be a month YYYY-MM");
 const format = z.enum(["json", "csv"]).optional().describe("csv: the rows as CSV with a header row (also with Accept: text/csv)");
 const reportResponses = (what: string) => ({
   200: {
@@ -179,7 +182,7 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
       from: query.from ?? new Intl.DateTimeFormat("en-CA", { timeZone }).format(found.createdAt),
       to: query.to ?? today(timeZone),
     };
-    if (period.from > period.to) throw new ProblemError(400, "Invalid request", "from is after to", [{ field: "query.from", reason: "must not be after to" }]);
+    assertOrdered(period);
     const report = await campaignReport({ db, bulk }, { campaignId: id, by, ...period });
     const body = {
       campaignId: id,
@@ -240,7 +243,9 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
   const months = async (query: { from?: string; to?: string }) => {
     const { timeZone } = await settings();
     const thisMonth = today(timeZone).slice(0, 7);
-    return { from: `${query.from ?? thisMonth}-01`, to: `${query.to ?? thisMonth}-01`, timeZone };
+    const range = { from: `${query.from ?? thisMonth}-01`, to: `${query.to ?? thisMonth}-01`, timeZone };
+    assertOrdered(range);
+    return range;
   };
   app.openapi(rollRoute, async (c) => {
     const query = c.req.valid("query");
@@ -258,13 +263,18 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
     const query = c.req.valid("query");
     const current = await settings();
     const period = { from: query.from ?? "1970-01-01", to: query.to ?? today(current.timeZone), timeZone: current.timeZone };
+    assertOrdered(period);
     const slaDays = query.slaDays ?? current.firstContactSlaDays;
     const rows = (await agencyPerformance(db, { ...period, slaDays, now: new Date() })).map(strings);
     return send(c, { grain: ["agency", "currency"], period, slaDays, generatedAt: new Date().toISOString(), rows }, rows, query.format);
   });
   app.openapi(snapshotRoute, async (c) => {
     const body = (c.req.header("content-type")?.includes("json") ? c.req.valid("json") : undefined) ?? {};
-    const month = body.month ?? today((await settings()).timeZone).slice(0, 7);
+    const thisMonth = today((await settings()).timeZone).slice(0, 7);
+    const month = body.month ?? thisMonth;
+    // A snapshot is of balances as they stand: a later month's would be taken before it began.
+    if (month > thisMonth)
+      throw new ProblemError(400, "Invalid request", `${month} has not begun`, [{ field: "month", reason: `must not be after ${thisMonth}` }]);
     const accounts = await takeBucketSnapshot(db, month, { actor: principalOf(c).keyId });
     return c.json({ month, accounts }, 200);
   });

@@ -10,6 +10,9 @@ import type { ApiDeps } from "../types.ts";
 
 const PATH = "/v1/webhooks/payments";
 
+/** When a payment was made: a day of grace for the sender's clock; one dated later is a wrong date (the reports would count it on a day yet to come). */
+export const paidAtSchema = z.iso.datetime({ offset: true }).refine((at) => Date.parse(at) <= Date.now() + 86_400_000, "must not be in the future");
+
 export const paymentNotificationSchema = z
   .object({
     reference: z.string().min(1).max(200),
@@ -17,11 +20,7 @@ export const paymentNotificationSchema = z
     accountId: z.uuid().optional(),
     amountMinor: minorAmountSchema,
     currency: currencyCodeSchema,
-    // A day of grace for a gateway's clock; a payment dated later than that is a wrong date.
-    paidAt: z.iso
-      .datetime({ offset: true })
-      .refine((at) => Date.parse(at) <= Date.now() + 86_400_000, "must not be in the future")
-      .optional(),
+    paidAt: paidAtSchema.optional(),
   })
   .refine((n) => n.accountExternalId !== undefined || n.accountId !== undefined, {
     path: ["accountExternalId"],
