@@ -55,7 +55,7 @@ const sumOf = (name: (typeof MEASURE_NAMES)[number]) => Prisma.raw(`sum(f.${COLU
 const costOf = (channel: Channel) => `COALESCE(sum(f.units * p.price) FILTER (WHERE f.channel = '${channel}'), 0)::float8`;
 /**
  * What a report cell sums, in the order its comma-separated figures text lists them: the
- * measures; calls placed, digital delivered and digital undelivered (ChannelSplit); the cost
+ * measures; calls placed, digital delivered and undelivered, openable and clickable delivered (ChannelSplit); the cost
  * per channel (units × the price joined from the unit costs in force).
  */
 const FIGURES = {
@@ -63,6 +63,8 @@ const FIGURES = {
   callsPlaced: "COALESCE(sum(f.attempted) FILTER (WHERE f.channel = 'voice'), 0)",
   digitalDelivered: "COALESCE(sum(f.delivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
   digitalUndelivered: "COALESCE(sum(f.undelivered) FILTER (WHERE f.channel NOT IN ('voice', '')), 0)",
+  openableDelivered: "COALESCE(sum(f.delivered) FILTER (WHERE f.channel IN ('email', 'whatsapp')), 0)",
+  clickableDelivered: "COALESCE(sum(f.delivered) FILTER (WHERE f.channel = 'email'), 0)",
   costSms: costOf("sms"),
   costWhatsapp: costOf("whatsapp"),
   costVoice: costOf("voice"),
@@ -269,6 +271,8 @@ function finish(cells: Cell[], at: number[], width: number, fx: Record<string, n
     callsPlaced: count(f, "callsPlaced"),
     digitalDelivered: count(f, "digitalDelivered"),
     digitalUndelivered: count(f, "digitalUndelivered"),
+    openableDelivered: count(f, "openableDelivered"),
+    clickableDelivered: count(f, "clickableDelivered"),
   };
   const r = rates(m, split);
   const sms = count(f, "costSms");

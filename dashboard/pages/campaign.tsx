@@ -24,8 +24,8 @@ const COUNTS: Record<Count, { label: string; means: string }> = {
 };
 const RATES: Record<keyof Rates, { label: string; means: string }> = {
   deliveryRate: { label: "Delivery rate", means: "delivered ÷ (delivered + undelivered), SMS, WhatsApp and email" },
-  openRate: { label: "Open / read rate", means: "opened ÷ SMS, WhatsApp and email delivered" },
-  clickRate: { label: "Click rate", means: "clicked ÷ SMS, WhatsApp and email delivered" },
+  openRate: { label: "Open / read rate", means: "emails opened and WhatsApps read ÷ email and WhatsApp delivered" },
+  clickRate: { label: "Click rate", means: "emails clicked ÷ email delivered (clicks are tracked in email only)" },
   replyRate: { label: "Reply rate", means: "replied ÷ SMS, WhatsApp and email delivered" },
   optOutRate: { label: "Opt-out rate", means: "opt-outs ÷ SMS, WhatsApp and email delivered" },
   connectRate: { label: "Connect rate", means: "calls answered by a person or a machine ÷ calls placed" },

@@ -18,8 +18,9 @@ describe("funnel rates", () => {
   };
   it.each([
     ["deliveryRate", 85 / 95],
-    ["openRate", 30 / 85],
-    ["clickRate", 9 / 85],
+    // An SMS can be neither opened nor clicked: 40 of the 85 deliveries are email or WhatsApp, 25 email.
+    ["openRate", 30 / 40],
+    ["clickRate", 9 / 25],
     ["replyRate", 4 / 85],
     ["optOutRate", 1 / 85],
     ["connectRate", 6 / 10],
@@ -27,18 +28,23 @@ describe("funnel rates", () => {
     ["contactRate", 20 / 80],
   ] as const)("%s", (name, expected) => {
     // 10 calls placed (5 answered by a person), 85 digital deliveries and 10 failures.
-    expect(rates(m, { callsPlaced: 10, digitalDelivered: 85, digitalUndelivered: 10 })[name]).toBeCloseTo(expected, 12);
+    expect(rates(m, { callsPlaced: 10, digitalDelivered: 85, digitalUndelivered: 10, openableDelivered: 40, clickableDelivered: 25 })[name]).toBeCloseTo(
+      expected,
+      12,
+    );
   });
 
   it("outcome rates, and null rather than a division by zero", () => {
     const outcome = { ...m, promises: 11, promisesDue: 10, promisesKept: 7, conversions: 8, collectedMinor: "250", outstandingMinor: "1000" };
-    expect(rates(outcome, { callsPlaced: 10, digitalDelivered: 85, digitalUndelivered: 10 })).toMatchObject({
+    expect(rates(outcome, { callsPlaced: 10, digitalDelivered: 85, digitalUndelivered: 10, openableDelivered: 40, clickableDelivered: 25 })).toMatchObject({
       ptpRate: 11 / 88,
       keptRate: 0.7,
       conversionRate: 0.1,
       recoveryRate: 0.25,
     });
-    expect(rates(emptyMeasures(), { callsPlaced: 0, digitalDelivered: 0, digitalUndelivered: 0 }).deliveryRate).toBeNull();
+    expect(
+      rates(emptyMeasures(), { callsPlaced: 0, digitalDelivered: 0, digitalUndelivered: 0, openableDelivered: 0, clickableDelivered: 0 }).deliveryRate,
+    ).toBeNull();
   });
 });
 

@@ -101,6 +101,10 @@ export interface ChannelSplit {
   /** Delivered and undelivered SMS, WhatsApp and email (terminal states). */
   digitalDelivered: number;
   digitalUndelivered: number;
+  /** Delivered email and WhatsApp: what can be opened or read (an SMS cannot). */
+  openableDelivered: number;
+  /** Delivered email: the only channel whose clicks are tracked. */
+  clickableDelivered: number;
 }
 
 export interface Rates {
@@ -119,17 +123,18 @@ export interface Rates {
 }
 
 /**
- * The rates of a cell (null where the denominator is zero). Delivery, open, click, reply and
- * opt-out rates are over digital messages (voice has connect and RPC rates over calls
- * placed); PTP rate is promises over RPCs plus digital deliveries; contact and conversion
+ * The rates of a cell (null where the denominator is zero). Delivery, reply and opt-out rates
+ * are over digital messages; open / read rate over delivered email and WhatsApp, click rate
+ * over delivered email (the messages that can be opened or clicked; voice has connect and RPC
+ * rates over calls placed); PTP rate is promises over RPCs plus digital deliveries; contact and conversion
  * rates are per account worked; recovery rate is collected over outstanding at enrolment.
- * @example rates({ ...emptyMeasures(), delivered: 9 }, { callsPlaced: 0, digitalDelivered: 9, digitalUndelivered: 1 }).deliveryRate // 0.9
+ * @example rates({ ...emptyMeasures(), delivered: 9 }, { callsPlaced: 0, digitalDelivered: 9, digitalUndelivered: 1, openableDelivered: 0, clickableDelivered: 0 }).deliveryRate // 0.9
  */
 export function rates(m: Measures, split: ChannelSplit): Rates {
   return {
     deliveryRate: ratio(split.digitalDelivered, split.digitalDelivered + split.digitalUndelivered),
-    openRate: ratio(m.opened, split.digitalDelivered),
-    clickRate: ratio(m.clicked, split.digitalDelivered),
+    openRate: ratio(m.opened, split.openableDelivered),
+    clickRate: ratio(m.clicked, split.clickableDelivered),
     replyRate: ratio(m.replied, split.digitalDelivered),
     optOutRate: ratio(m.optedOut, split.digitalDelivered),
     connectRate: ratio(m.connected, split.callsPlaced),
