@@ -3,19 +3,51 @@ import { compareMeans, compareProportions, MIN_ARM_SIZE } from "./compare.ts";
 
 describe("two-proportion z-test", () => {
   // Worked by hand: pooled p = 270/2000 = 0.135, SE = √(0.135·0.865·(2/1000)) = 0.015282,
-  // z = 0.03 / 0.015282 = 1.96305, p = 2(1 − Φ(1.96305)) = 0.049640; unpooled SE 0.015268,
-  // 95 % CI 0.03 ± 1.959964·0.015268 = [0.000076, 0.059924].
+  // z = 0.03 / 0.015282 = 1.96305, p = 2(1 − Φ(1.96305)) = 0.049640.
   it.each([
-    { a: { successes: 120, n: 1000 }, b: { successes: 150, n: 1000 }, z: 1.96305, p: 0.04964, low: 0.000076, high: 0.059924, small: true },
-    { a: { successes: 150, n: 1000 }, b: { successes: 120, n: 1000 }, z: -1.96305, p: 0.04964, low: -0.059924, high: -0.000076, small: true },
-    { a: { successes: 500, n: 5000 }, b: { successes: 500, n: 5000 }, z: 0, p: 1, low: -0.01176, high: 0.01176, small: false },
-  ])("$a.successes/$a.n vs $b.successes/$b.n", ({ a, b, z, p, low, high, small }) => {
+    { a: { successes: 120, n: 1000 }, b: { successes: 150, n: 1000 }, z: 1.96305, p: 0.04964, small: true },
+    { a: { successes: 150, n: 1000 }, b: { successes: 120, n: 1000 }, z: -1.96305, p: 0.04964, small: true },
+    { a: { successes: 500, n: 5000 }, b: { successes: 500, n: 5000 }, z: 0, p: 1, small: false },
+  ])("$a.successes/$a.n vs $b.successes/$b.n", ({ a, b, z, p, small }) => {
     const result = compareProportions(a, b);
     expect(result.z).toBeCloseTo(z, 4);
     expect(result.pValue).toBeCloseTo(p, 4);
-    expect(result.interval!.low).toBeCloseTo(low, 5);
-    expect(result.interval!.high).toBeCloseTo(high, 5);
     expect(result.tooSmall).toBe(small);
+  });
+
+  // Newcombe (1998), table II, method 10: examples (a) to (h) as p1 − p2, here b − a, and
+  // reversed; then the arms a Wald interval took beyond ±1 or to zero width.
+  it.each([
+    { a: "48/80", b: "56/70", low: 0.0524, high: 0.3339 },
+    { a: "3/10", b: "9/10", low: 0.1705, high: 0.809 },
+    { a: "2/7", b: "6/7", low: 0.0582, high: 0.8062 },
+    { a: "0/29", b: "5/56", low: -0.0381, high: 0.1926 },
+    { a: "0/20", b: "0/10", low: -0.1611, high: 0.2775 },
+    { a: "0/10", b: "0/10", low: -0.2775, high: 0.2775 },
+    { a: "0/20", b: "10/10", low: 0.6791, high: 1 },
+    { a: "0/10", b: "10/10", low: 0.6075, high: 1 },
+    { a: "56/70", b: "48/80", low: -0.3339, high: -0.0524 },
+    { a: "10/10", b: "0/20", low: -1, high: -0.6791 },
+    { a: "1/7", b: "3/4", low: 0.0249, high: 0.8428 },
+    { a: "0/1", b: "0/7", low: -0.7935, high: 0.3543 },
+  ])("95 % interval of $b − $a is [$low, $high]", ({ a, b, low, high }) => {
+    const arm = (x: string) => ({ successes: Number(x.split("/")[0]), n: Number(x.split("/")[1]) });
+    const { interval } = compareProportions(arm(a), arm(b));
+    expect(interval!.low).toBeCloseTo(low, 4);
+    expect(interval!.high).toBeCloseTo(high, 4);
+  });
+
+  it("keeps every interval within ±1, around the difference and wider than zero, for all arms up to 20", () => {
+    const wrong: string[] = [];
+    for (let na = 1; na <= 20; na++)
+      for (let nb = 1; nb <= 20; nb++)
+        for (let xa = 0; xa <= na; xa++)
+          for (let xb = 0; xb <= nb; xb++) {
+            const { difference: d, interval } = compareProportions({ successes: xa, n: na }, { successes: xb, n: nb });
+            const { low, high } = interval!;
+            if (!(-1 <= low && low <= d! && d! <= high && high <= 1 && low < high)) wrong.push(`${xb}/${nb} − ${xa}/${na}: [${low}, ${high}]`);
+          }
+    expect(wrong).toEqual([]);
   });
 
   it("has no test when an arm is empty or nobody differs", () => {

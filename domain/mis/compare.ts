@@ -23,7 +23,11 @@ export interface ProportionComparison {
   b: { successes: number; n: number; rate: number | null };
   /** rate(b) − rate(a). */
   difference: number | null;
-  /** Confidence interval of the difference (unpooled standard error). */
+  /**
+   * Confidence interval of the difference: Newcombe's hybrid score interval (Newcombe 1998,
+   * method 10), from each arm's Wilson score interval. Unlike the Wald interval it stays
+   * within [-1, 1] and keeps a width with few or no successes.
+   */
   interval: Interval | null;
   /** Two-proportion z statistic (pooled standard error) and its two-sided p-value. */
   z: number | null;
@@ -32,8 +36,8 @@ export interface ProportionComparison {
 }
 
 /**
- * Two-proportion z-test of b against a, with a confidence interval on the difference.
- * @example compareProportions({ successes: 120, n: 1000 }, { successes: 150, n: 1000 }).pValue // ≈ 0.0474
+ * Two-proportion z-test of b against a, with Newcombe's hybrid score interval on the difference.
+ * @example compareProportions({ successes: 48, n: 80 }, { successes: 56, n: 70 }).interval // ≈ { low: 0.0524, high: 0.3339 }
  */
 export function compareProportions(a: { successes: number; n: number }, b: { successes: number; n: number }, confidence = 0.95): ProportionComparison {
   const tooSmall = Math.min(a.n, b.n) < MIN_ARM_SIZE;
@@ -43,18 +47,34 @@ export function compareProportions(a: { successes: number; n: number }, b: { suc
   const pb = b.successes / b.n;
   const pooled = (a.successes + b.successes) / (a.n + b.n);
   const sePooled = Math.sqrt(pooled * (1 - pooled) * (1 / a.n + 1 / b.n));
-  const seDiff = Math.sqrt((pa * (1 - pa)) / a.n + (pb * (1 - pb)) / b.n);
   const z = sePooled === 0 ? null : (pb - pa) / sePooled;
   const zCrit = normalQuantile(1 - (1 - confidence) / 2, 0, 1);
+  const wa = wilson(a, zCrit);
+  const wb = wilson(b, zCrit);
+  const difference = pb - pa;
   return {
     a: arm(a),
     b: arm(b),
-    difference: pb - pa,
-    interval: { low: pb - pa - zCrit * seDiff, high: pb - pa + zCrit * seDiff },
+    difference,
+    // Each end combines the two arms' distances to their Wilson bounds in that direction;
+    // the clamp only absorbs rounding (a bound can land an ulp past ±1).
+    interval: {
+      low: Math.max(-1, difference - Math.hypot(pb - wb.low, wa.high - pa)),
+      high: Math.min(1, difference + Math.hypot(wb.high - pb, pa - wa.low)),
+    },
     z,
     pValue: z === null ? null : 2 * (1 - normalCdf(Math.abs(z), 0, 1)),
     tooSmall,
   };
+}
+
+/** Wilson score interval of one proportion (n > 0). */
+function wilson({ successes, n }: { successes: number; n: number }, zCrit: number): Interval {
+  const p = successes / n;
+  const z2 = zCrit * zCrit;
+  const centre = p + z2 / (2 * n);
+  const half = zCrit * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return { low: (centre - half) / (1 + z2 / n), high: (centre + half) / (1 + z2 / n) };
 }
 
 /** Sufficient statistics of a sample: count, sum and sum of squares. */
