@@ -4,6 +4,7 @@ import { createContactActivities } from "./contact.ts";
 import { createEnrolmentActivities } from "./enrolment.ts";
 import { createJourneyActivities } from "./journey.ts";
 import { createPlacementActivities } from "./placement.ts";
+import { createPromiseSettlementActivities } from "./promise-settlement.ts";
 import type { ActivityDeps } from "./types.ts";
 
 export type { ActivityDeps } from "./types.ts";
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createJourneyActivities(deps),
     ...createPlacementActivities(deps),
     ...createBucketSnapshotActivities(deps),
+    ...createPromiseSettlementActivities(deps),
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { promiseSettlementSchedule } from "../runtime/schedules.ts";
 import { signTagihPayload } from "../vendors/tagih-signature.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
 import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
@@ -514,5 +515,72 @@ describe("unmatched payments settled by ops", () => {
 
     expect(await unmatchedReferences()).toContain(body.reference);
     expect(await storedFor(body.reference)).toEqual({ callbacks: 1, payments: 0 });
+  });
+});
+
+describe("promises nobody waits on", () => {
+  const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000);
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+
+  it("are kept by a covering payment whoever reports it, broken by the hourly settlement once due plus grace passed, and counted due in the MIS", async () => {
+    // Journeys that ended at once: no workflow waits on these accounts' promises.
+    const product = `loan-${randomUUID()}`;
+    const fixtures = [accountFixture({ product }), accountFixture({ product }), accountFixture({ product })];
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: fixtures })).status).toBe(200);
+    const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: "ended at once",
+      strategy: { steps: [{ id: "stop", kind: "end", outcome: "skipped" }] },
+      segment: { products: [product] },
+    });
+    expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
+    expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`)).status).toBe(202);
+    const enrolments = await eventually(async () => {
+      const rows = await stack.db.enrolment.findMany({ where: { campaignId: campaign.body.id, status: "finished" }, include: { account: true } });
+      return rows.length === fixtures.length ? rows : undefined;
+    }, "the journeys to end");
+    const [unpaid, paidLate, partly] = fixtures.map((f) => enrolments.find((e) => e.account.externalId === f.externalId)!);
+
+    // Promised ten days ago for five days ago (the API refuses past dates, so stored as they were),
+    // and one promise still to come.
+    const promise = (e: typeof unpaid, dueDate: Date, createdAt: Date) =>
+      stack.db.paymentPromise.create({
+        data: {
+          accountId: e!.accountId,
+          enrolmentId: e!.id,
+          amountMinor: 40_000_000n,
+          currency: "IDR",
+          dueDate: new Date(day(dueDate)),
+          source: "ops",
+          createdAt,
+        },
+      });
+    const broken = await promise(unpaid, daysAgo(5), daysAgo(10));
+    const kept = await promise(paidLate, daysAgo(5), daysAgo(10));
+    const open = await promise(partly, new Date(Date.now() + 3 * 86_400_000), new Date());
+    const status = async (id: string) => (await stack.db.paymentPromise.findUniqueOrThrow({ where: { id } })).status;
+
+    // The gateway reports today a payment made within the promise's time: kept on arrival.
+    const late = await notifyPayment(payment(paidLate!.account.externalId, { amountMinor: "40000000", paidAt: daysAgo(6).toISOString() }));
+    expect(late.body).toMatchObject({ status: "recorded", signalled: 0 });
+    expect(await status(kept.id)).toBe("kept");
+    // Half of what was promised keeps nothing.
+    expect((await notifyPayment(payment(partly!.account.externalId, { amountMinor: "20000000" }))).status).toBe(200);
+    expect(await status(open.id)).toBe("open");
+    expect(await status(broken.id)).toBe("open");
+
+    const schedule = stack.temporal.schedule.getHandle(promiseSettlementSchedule(stack.config.taskQueue));
+    const before = (await schedule.describe()).info.recentActions.length;
+    await schedule.trigger();
+    const action = await eventually(async () => (await schedule.describe()).info.recentActions[before]?.action, "the triggered run");
+    expect(await stack.temporal.workflow.getHandle(action.workflow.workflowId).result()).toBeGreaterThanOrEqual(1);
+    expect(await status(broken.id)).toBe("broken");
+    expect(await status(kept.id)).toBe("kept");
+    expect(await status(open.id)).toBe("open");
+
+    // Both fell due on their due date: one kept of two.
+    const due = day(daysAgo(5));
+    const report = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaign.body.id}/report?from=${due}&to=${due}`);
+    expect(report.status, JSON.stringify(report.body)).toBe(200);
+    expect(report.body.totals).toEqual([expect.objectContaining({ currency: "IDR", promisesDue: 2, promisesKept: 1 })]);
   });
 });

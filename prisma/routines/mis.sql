@@ -128,8 +128,7 @@ BEGIN
   enr AS (
     SELECT e.id AS enrolment_id, e.campaign_id, e.variant, e.enrolled_at, acct.market, acct.currency,
            mis_bucket(COALESCE(e.days_past_due_at_start, acct.days_past_due)) AS bucket, c.attribution,
-           COALESCE((SELECT (v -> 'strategy' ->> 'promiseGraceDays')::int FROM jsonb_array_elements(c.strategy -> 'variants') v
-                      WHERE v ->> 'name' = e.variant LIMIT 1), 2) AS grace
+           promise_grace_days(c.strategy, e.variant) AS grace
       FROM enrolments e JOIN campaigns c ON c.id = e.campaign_id CROSS JOIN acct WHERE e.account_id = account),
   touch AS (
     SELECT t.id, t.enrolment_id, t.step_id, t.channel, COALESCE(t.sent_at, t.created_at) AS at,
