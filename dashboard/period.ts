@@ -23,7 +23,7 @@ function daysBetween(from: string, to: string): number {
 const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
 
 /** The calendar day of an instant in a time zone. @example dayIn(new Date("2026-12-01T20:00:00Z"), "Asia/Jakarta") // "2026-12-02" */
-const dayIn = (at: Date, timeZone: string): string => new Intl.DateTimeFormat("en-CA", { timeZone }).format(at);
+export const dayIn = (at: Date, timeZone: string): string => new Intl.DateTimeFormat("en-CA", { timeZone }).format(at);
 
 /**
  * The period a page shows, in days of the reporting zone: `?from=&to=` when given (a 400

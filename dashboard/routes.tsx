@@ -83,8 +83,11 @@ export function dashboardRoutes({ db, bulk }: ApiDeps) {
   app.use("/dashboard/*", signedIn);
 
   app.get("/dashboard", async (c) => {
-    const { items, nextCursor } = await loadCampaignsOverview(db, { limit: 50, cursor: c.req.query("cursor") });
-    return c.html(<OverviewPage campaigns={items} nextCursor={nextCursor} />);
+    const [{ items, nextCursor }, { timeZone }] = await Promise.all([
+      loadCampaignsOverview(db, { limit: 50, cursor: c.req.query("cursor") }),
+      reportSettings(db),
+    ]);
+    return c.html(<OverviewPage campaigns={items} nextCursor={nextCursor} timeZone={timeZone} />);
   });
 
   app.get("/dashboard/campaigns/:id", async (c) => {

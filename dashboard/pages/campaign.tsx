@@ -5,7 +5,7 @@ import type { ReportDimension, ReportRow } from "../../store/reports.ts";
 import type { CampaignPage as Data, VariantRow, VariantSignificance } from "../data/campaign.ts";
 import { cost, count, money, percent } from "../format.ts";
 import { Chart, COLOURS, Layout, PeriodForm, RateChart, type ChartConfig } from "../layout.tsx";
-import { daysOf } from "../period.ts";
+import { dayIn, daysOf } from "../period.ts";
 
 type Count = "enrolled" | "touched" | "contacted" | "attempted" | "delivered" | "opened" | "clicked" | "replied" | "promises" | "conversions";
 
@@ -89,7 +89,7 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
       <h1>{campaign.name}</h1>
       <p class="meta">
         <span class={`status status-${campaign.status}`}>{campaign.status}</span>{" "}
-        {campaign.launchedAt ? `launched ${campaign.launchedAt.toISOString().slice(0, 10)}` : "not launched"}
+        {campaign.launchedAt ? `launched ${dayIn(campaign.launchedAt, period.timeZone)}` : "not launched"}
       </p>
       <Progress counts={props.counts} />
       <section>

@@ -1,9 +1,10 @@
 import type { CampaignListing } from "../data/overview.ts";
 import { amounts, count } from "../format.ts";
 import { Chart, COLOURS, Layout } from "../layout.tsx";
+import { dayIn } from "../period.ts";
 
-/** Campaigns, newest first: status, progress of enrolments and what was collected. */
-export function OverviewPage(props: { campaigns: CampaignListing[]; nextCursor: string | null }) {
+/** Campaigns, newest first: status, launch day in the reporting zone, progress of enrolments and what was collected. */
+export function OverviewPage(props: { campaigns: CampaignListing[]; nextCursor: string | null; timeZone: string }) {
   const charted = props.campaigns.filter((c) => c.counts.enrolled > 0).slice(0, 20);
   return (
     <Layout title="Campaigns" charts={charted.length > 0}>
@@ -31,8 +32,9 @@ export function OverviewPage(props: { campaigns: CampaignListing[]; nextCursor: 
       <section class="scroll">
         <table id="campaigns">
           <caption>
-            Attempted and delivered: the campaign report's totals since launch, every currency together (attempts that left the compliance gate; those delivered
-            or read). Collected: payments by enrolled accounts since their enrolment, per currency.
+            Launched: the day in {props.timeZone} (the reporting time zone). Attempted and delivered: the campaign report's totals since launch, every currency
+            together (attempts that left the compliance gate; those delivered or read). Collected: payments by enrolled accounts since their enrolment, per
+            currency.
           </caption>
           <thead>
             <tr>
@@ -56,7 +58,7 @@ export function OverviewPage(props: { campaigns: CampaignListing[]; nextCursor: 
                 <td>
                   <span class={`status status-${c.status}`}>{c.status}</span>
                 </td>
-                <td>{c.launchedAt ? c.launchedAt.toISOString().slice(0, 10) : "–"}</td>
+                <td>{c.launchedAt ? dayIn(c.launchedAt, props.timeZone) : "–"}</td>
                 <td data-value={c.counts.enrolled}>{count(c.counts.enrolled)}</td>
                 <td data-value={c.counts.running}>{count(c.counts.running)}</td>
                 <td data-value={c.counts.finished}>{count(c.counts.finished)}</td>
