@@ -37,8 +37,9 @@ const RATES: Record<keyof Rates, { label: string; means: string }> = {
   recoveryRate: { label: "Recovery rate", means: "collected ÷ outstanding at enrolment" },
 };
 const COLLECTED = { label: "Collected", means: "payments by enrolled accounts since enrolment, on the day paid" };
-const COST = { label: "Cost", means: "billed units (SMS segments, call minutes, messages) × the unit cost of the day, in the unit costs' currency" };
-const COST_TO_COLLECT = { label: "Cost to collect", means: "(cost + agency commission) ÷ collected, both in the unit costs' currency" };
+const UNPRICED = "; * marks a figure leaving out markets without unit costs, named in its tooltip";
+const COST = { label: "Cost", means: `billed units (SMS segments, call minutes, messages) × the unit cost of the day, in the unit costs' currency${UNPRICED}` };
+const COST_TO_COLLECT = { label: "Cost to collect", means: `(cost + agency commission) ÷ collected, both in the unit costs' currency${UNPRICED}` };
 const FUNNEL: Count[] = ["enrolled", "touched", "contacted", "attempted", "delivered", "opened", "clicked", "replied", "promises", "conversions"];
 const STAGES: Count[] = ["attempted", "delivered", "opened", "clicked", "replied", "promises", "conversions"];
 
@@ -46,11 +47,21 @@ const STAGES: Count[] = ["attempted", "delivered", "opened", "clicked", "replied
 const N = (props: { n: number }) => <td data-value={props.n}>{count(props.n)}</td>;
 /** An amount cell: every minor digit of its currency shown, the minor units in `data-value`. */
 const M = (props: { minor: string; currency: string }) => <td data-value={props.minor}>{money(BigInt(props.minor), props.currency)}</td>;
-/** A cost cell: in the unit costs' currency, the amount as the report API rounds it in `data-value`; markets without unit costs in the title. */
+/** A cell of a figure made of the row's channel cost: marked when markets without unit costs are left out, those named in its title. */
+const Costed = (props: { row: ReportRow; value?: number; children: string }) => {
+  const unpriced = props.row.unpricedMarkets?.split(" ").join(", ");
+  return (
+    <td data-value={props.value} title={unpriced && `excludes channel cost for ${unpriced} (no unit costs)`}>
+      {props.children}
+      {unpriced && <sup class="warn">*</sup>}
+    </td>
+  );
+};
+/** A cost cell: in the unit costs' currency, the amount as the report API rounds it in `data-value`. */
 const C = (props: { row: ReportRow }) => (
-  <td data-value={props.row.costTotal} title={props.row.unpricedMarkets ? `no unit costs for ${props.row.unpricedMarkets.split(" ").join(", ")}` : undefined}>
+  <Costed row={props.row} value={props.row.costTotal}>
     {cost(props.row.costTotal, props.row.costCurrency)}
-  </td>
+  </Costed>
 );
 
 const currenciesOf = (rows: ReportRow[]) => [...new Set(rows.map((r) => r.currency))];
@@ -166,7 +177,7 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
             <tr>
               <th scope="row">{COST_TO_COLLECT.label}</th>
               {totals.map((t) => (
-                <td>{percent(t.costToCollect, 2)}</td>
+                <Costed row={t}>{percent(t.costToCollect, 2)}</Costed>
               ))}
               <td class="means">{COST_TO_COLLECT.means}</td>
             </tr>
