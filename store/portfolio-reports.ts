@@ -193,8 +193,8 @@ export interface VariantArm {
   payers: number;
   promisesDue: number;
   promisesKept: number;
-  /** Collected per enrolled account, minor units: moments for Welch's test. */
-  paid: { n: number; sum: number; sumSquares: number };
+  /** Collected per enrolled account, minor units: moments for Welch's test, exact (a sum of squares passes 2^53 with payments of 10^8). */
+  paid: { n: number; sum: bigint; sumSquares: bigint };
 }
 
 export interface VariantComparison {
@@ -249,11 +249,12 @@ export async function variantReport(db: Database, campaignId: string, strategy: 
         payers: Number(a.payers),
         promisesDue: Number(o?.due ?? 0),
         promisesKept: Number(o?.kept ?? 0),
-        paid: { n: Number(a.enrolled), sum: Number(a.paid_sum), sumSquares: Number(a.paid_squares) },
+        paid: { n: Number(a.enrolled), sum: BigInt(a.paid_sum), sumSquares: BigInt(a.paid_squares) },
       };
     })
     .sort((x, y) => strategy.variants.findIndex((v) => v.name === x.variant) - strategy.variants.findIndex((v) => v.name === y.variant));
   const champion = championOf(strategy);
+  const moments = ({ n, sum, sumSquares }: VariantArm["paid"]) => ({ n, sum: Number(sum), sumSquares: Number(sumSquares) });
   const compare = (base: VariantArm, other: VariantArm): VariantComparison => ({
     variant: other.variant,
     against: base.variant,
@@ -261,7 +262,7 @@ export async function variantReport(db: Database, campaignId: string, strategy: 
     conversion: compareProportions({ successes: base.conversions, n: base.touched }, { successes: other.conversions, n: other.touched }),
     payerRate: compareProportions({ successes: base.payers, n: base.enrolled }, { successes: other.payers, n: other.enrolled }),
     keptRate: compareProportions({ successes: base.promisesKept, n: base.promisesDue }, { successes: other.promisesKept, n: other.promisesDue }),
-    collectedPerAccount: compareMeans(base.paid, other.paid),
+    collectedPerAccount: compareMeans(moments(base.paid), moments(other.paid)),
   });
   const challengers: VariantComparison[] = [];
   const incrementality: VariantComparison[] = [];

@@ -283,6 +283,49 @@ describe("a campaign's MIS report", () => {
   });
 });
 
+describe("the variant report", () => {
+  it("sends each arm's collected sum and sum of squares as exact decimal strings", async () => {
+    const product = `loan-${randomUUID()}`;
+    const accounts = Array.from({ length: 6 }, () => accountFixture({ product, balanceMinor: "900000000000000000" }));
+    expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts })).status).toBe(200);
+    const end = { steps: [{ id: "end", kind: "end", outcome: "none" }] };
+    const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: `Variant sums ${randomUUID()}`,
+      variants: [
+        { name: "champion", weight: 1, strategy: end },
+        { name: "challenger", weight: 1, strategy: end },
+      ],
+      segment: { products: [product] },
+    });
+    expect(created.status).toBe(201);
+    const campaignId = created.body.id as string;
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`);
+    const enrolments = await eventually(async () => {
+      const rows = await stack.db.enrolment.findMany({ where: { campaignId } });
+      return rows.length === accounts.length ? rows : undefined;
+    }, "every account enrolled");
+
+    // Amounts past 2^53: neither an arm's sum nor its sum of squares survives a JavaScript number.
+    const expected: Record<string, { n: number; sum: bigint; sumSquares: bigint }> = {};
+    for (const [i, enrolment] of enrolments.entries()) {
+      const amount = 100_000_000_000_000_001n + BigInt(2 * i);
+      const paid = await api(stack.apiUrl, "POST", `/v1/accounts/${enrolment.accountId}/payments`, {
+        reference: `PAY-${enrolment.accountId}`,
+        amountMinor: String(amount),
+        currency: "IDR",
+      });
+      expect(paid.status).toBe(200);
+      const arm = expected[enrolment.variant] ?? { n: 0, sum: 0n, sumSquares: 0n };
+      expected[enrolment.variant] = { n: arm.n + 1, sum: arm.sum + amount, sumSquares: arm.sumSquares + amount * amount };
+    }
+    const report = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report/variants`);
+    expect(report.status).toBe(200);
+    expect(Object.fromEntries(report.body.arms.map((a: { variant: string; paid: unknown }) => [a.variant, a.paid]))).toEqual(
+      Object.fromEntries(Object.entries(expected).map(([variant, m]) => [variant, { n: m.n, sum: String(m.sum), sumSquares: String(m.sumSquares) }])),
+    );
+  });
+});
+
 describe("report periods", () => {
   // Impossible dates reached PostgreSQL (a 500); from after to answered an empty report, which reads as "nothing happened".
   it.each([

@@ -22,10 +22,10 @@ function assertOrdered(period: { from: string; to: string }): void {
 }
 const isoMonth = z.string().regex(/^(?!0000)\d{4}-(0[1-9]|1[0-2])$/, "must be a month YYYY-MM");
 const format = z.enum(["json", "csv"]).optional().describe("csv: the rows as CSV with a header row (also with Accept: text/csv)");
-const reportResponses = (what: string) => ({
+const reportResponses = (what: string, json: z.ZodType = z.object({}).passthrough()) => ({
   200: {
     description: `${what} (JSON, or CSV with a header row)`,
-    content: { "application/json": { schema: z.object({}).passthrough() }, "text/csv": { schema: z.string() } },
+    content: { "application/json": { schema: json }, "text/csv": { schema: z.string() } },
   },
   400: { description: "Invalid query parameter" },
   404: { description: "No such campaign" },
@@ -50,13 +50,31 @@ const campaignReportRoute = createRoute({
   responses: reportResponses("The report"),
 });
 
+const variantArmSchema = z.object({
+  variant: z.string(),
+  holdout: z.boolean(),
+  currency: z.string(),
+  enrolled: z.number(),
+  touched: z.number(),
+  conversions: z.number(),
+  payers: z.number(),
+  promisesDue: z.number(),
+  promisesKept: z.number(),
+  paid: z
+    .object({
+      n: z.number(),
+      sum: z.string().describe("collected since enrolment by the arm's accounts, in minor units, as a decimal string"),
+      sumSquares: z.string().describe("the sum of each account's collected amount squared, as a decimal string"),
+    })
+    .describe("moments of the amount collected per enrolled account (Welch's test)"),
+});
 const variantsRoute = createRoute({
   method: "get",
   path: "/v1/campaigns/{id}/report/variants",
   tags: ["reports"],
   summary: "Champion vs challenger and incrementality vs the holdout: differences with confidence intervals, tests and sample sizes",
   request: { params: z.object({ id: z.uuid() }), query: z.object({ format }) },
-  responses: reportResponses("The comparison"),
+  responses: reportResponses("The comparison", z.object({ champion: z.string(), arms: z.array(variantArmSchema) }).passthrough()),
 });
 
 const monthRange = z.object({ from: isoMonth.optional(), to: isoMonth.optional(), format });
@@ -235,6 +253,7 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
       confidence: 0.95,
       tooSmallBelow: "a few thousand accounts per arm (see MIN_ARM_SIZE in domain/mis/compare.ts)",
       ...report,
+      arms: report.arms.map((a) => ({ ...a, paid: strings(a.paid) })),
       rows: flat,
     };
     return send(c, body, flat, c.req.valid("query").format);
