@@ -25,7 +25,7 @@ let chartJs: Promise<{ body: Buffer; etag: string }> | undefined;
 const loadChartJs = () =>
   (chartJs ??= readFile(CHART_JS).then((body) => ({ body, etag: `"${createHash("sha256").update(body).digest("hex").slice(0, 32)}"` })));
 
-/** Agency performance looks back this far unless a period is chosen. */
+/** Agency performance shows this many calendar days to today unless a period is chosen. */
 const AGENCY_LOOKBACK_DAYS = 90;
 
 /** Only paths of the dashboard itself are followed after sign-in (no open redirect). */
@@ -96,7 +96,7 @@ export function dashboardRoutes({ db, bulk }: ApiDeps) {
     const campaign = await db.campaign.findUnique({ where: { id } });
     if (!campaign) throw new ProblemError(404, "Not found", `no campaign ${id}`);
     const { timeZone } = await reportSettings(db);
-    const period = periodOf(c.req.query(), campaign.launchedAt ?? campaign.createdAt, new Date(), timeZone);
+    const period = periodOf(c.req.query(), { since: campaign.launchedAt ?? campaign.createdAt }, new Date(), timeZone);
     const strategy = campaign.strategy as unknown as CampaignStrategy;
     const [data, counts] = await Promise.all([loadCampaignPage({ db, bulk }, { ...campaign, strategy }, period), campaignCounts(db, [id])]);
     return c.html(<CampaignPage data={data} counts={counts.get(id)!} />);
@@ -105,7 +105,7 @@ export function dashboardRoutes({ db, bulk }: ApiDeps) {
   app.get("/dashboard/agencies", async (c) => {
     const now = new Date();
     const { firstContactSlaDays: slaDays, timeZone } = await reportSettings(db);
-    const period = periodOf(c.req.query(), new Date(now.getTime() - (AGENCY_LOOKBACK_DAYS - 1) * 86_400_000), now, timeZone);
+    const period = periodOf(c.req.query(), { lastDays: AGENCY_LOOKBACK_DAYS }, now, timeZone);
     // The same figures as GET /v1/reports/agencies for this period.
     const rows = await agencyPerformance(db, { ...period, slaDays, now });
     return c.html(<AgenciesPage rows={rows} period={period} slaDays={slaDays} />);
