@@ -76,9 +76,9 @@ describe("agency callbacks", () => {
   it("compares two deliveries of an event by meaning: order, spelling and unknown keys do not count", () => {
     const parse = (body: unknown) => agencyEventSchema.parse(body) as AgencyEvent;
     const placementId = "6f1c2a4e-0000-4000-8000-000000000000";
-    const first = parse({ eventId: "ev-1", placementId, type: "payment", amountMinor: "777", currency: "USD", paidAt: "2026-12-20T10:15:00+07:00" });
+    const first = parse({ eventId: "ev-1", placementId, type: "payment", amountMinor: "777", currency: "USD", paidAt: "2026-11-20T10:15:00+07:00" });
     const same = parse({
-      paidAt: "2026-12-20T03:15:00Z",
+      paidAt: "2026-11-20T03:15:00Z",
       currency: "usd",
       amountMinor: 777,
       type: "payment",
