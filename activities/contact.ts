@@ -36,7 +36,7 @@ export function createContactActivities({ db, senders, logger }: ActivityDeps) {
       const channel = attempt.channel as Channel;
       const context = { enrolmentId: attempt.enrolmentId, accountId: account.id, campaignId: campaign.id, stepId: attempt.stepId, attemptId, channel };
       const sender: ChannelSender | undefined = senders[channel];
-      if (!sender) return failAttempt(attemptId, "channel-unavailable");
+      if (!sender) return failAttempt(attemptId, "channel-unavailable", { reachedVendor: false });
 
       const mayHaveSent = attempt.status === "dispatching";
       let sent;
@@ -50,7 +50,7 @@ export function createContactActivities({ db, senders, logger }: ActivityDeps) {
           `${channel} send failed: ${failure.message}`,
         );
         if (failure.transient) throw failure.asRetryable(context);
-        return failAttempt(attemptId, failure.code);
+        return failAttempt(attemptId, failure.code, { reachedVendor: failure.reachedVendor });
       }
       await db.$executeRaw`
         UPDATE contact_attempts SET vendor_id = ${sent.vendorId}, sent_at = now(), updated_at = now(), units = ${sent.units ?? null},
@@ -64,8 +64,12 @@ export function createContactActivities({ db, senders, logger }: ActivityDeps) {
     },
   };
 
-  async function failAttempt(attemptId: string, errorCode: string): Promise<ContactResult> {
-    await db.contactAttempt.update({ where: { id: attemptId }, data: { status: "failed", statusRank: statusRank("failed"), errorCode } });
+  /** A vendor's refusal was handed to it (`sentAt`: the reports count it attempted and failed); ours was never sent. */
+  async function failAttempt(attemptId: string, errorCode: string, { reachedVendor }: { reachedVendor: boolean }): Promise<ContactResult> {
+    await db.contactAttempt.update({
+      where: { id: attemptId },
+      data: { status: "failed", statusRank: statusRank("failed"), errorCode, ...(reachedVendor ? { sentAt: new Date() } : {}) },
+    });
     return { attemptId, status: "failed", outcome: "failed", errorCode };
   }
 }

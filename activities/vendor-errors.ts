@@ -7,6 +7,8 @@ export interface VendorFailure {
   /** The vendor's own error code when it gave one, else the HTTP status or network code. */
   code: string;
   message: string;
+  /** False when we refused before calling the vendor: nothing was sent, nothing is billed. */
+  reachedVendor: boolean;
   asRetryable(context: Record<string, string>): ApplicationFailure;
 }
 
@@ -24,6 +26,21 @@ export function classifyTwilioError(error: unknown): VendorFailure {
 }
 
 /**
+ * A refusal of ours before the vendor is called (no address to send to, a template that
+ * cannot render): permanent, and never handed to the vendor.
+ * @example throw new NotSentError("no-email", `account ${account.id} has no email address`)
+ */
+export class NotSentError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "NotSentError";
+  }
+}
+
+/**
  * An error of ours before the vendor was called, which no retry can mend: a template missing
  * or not rendering for the account is permanent (`template-error`), so the attempt fails and
  * the step goes on to its fallbacks. Without this it would look like a network error (no HTTP
@@ -31,7 +48,9 @@ export function classifyTwilioError(error: unknown): VendorFailure {
  * @example classifyOwnError("twilio", new TemplateNotFoundError("no sms template …"))?.transient // false
  */
 export function classifyOwnError(vendor: string, error: unknown): VendorFailure | undefined {
-  if (error instanceof TemplateError) return vendorFailure(vendor, 422, "template-error", error.message);
+  const notSent = (code: string, message: string) => ({ ...vendorFailure(vendor, 422, code, message), reachedVendor: false });
+  if (error instanceof TemplateError) return notSent("template-error", error.message);
+  if (error instanceof NotSentError) return notSent(error.code, error.message);
   return undefined;
 }
 
@@ -45,6 +64,7 @@ export function vendorFailure(vendor: string, status: number | undefined, code: 
     transient: status === undefined || status === 429 || status >= 500,
     code,
     message,
+    reachedVendor: true,
     asRetryable: (context) =>
       ApplicationFailure.retryable(
         `${vendor} ${code}: ${message} (${Object.entries(context)

@@ -13,11 +13,11 @@ export interface CampaignCounts {
   running: number;
   /** Ended journeys, cancelled ones included; `outcomes` splits them. */
   finished: number;
-  /** Attempts that left the compliance gate: handed to the vendor, or refused on the way (the report's `attempted`). */
+  /** Attempts handed to the vendor, which may have refused them (the report's `attempted`). */
   attempted: number;
   /** Attempts delivered or read (the report's `delivered`). */
   delivered: number;
-  /** Attempts that ended undelivered, failed or canceled, those refused before sending included (the report's `undelivered`). */
+  /** Attempts handed to the vendor that ended undelivered, failed or canceled (the report's `undelivered`). */
   failed: number;
   /** Finished enrolments per outcome. */
   outcomes: Record<string, number>;

@@ -96,9 +96,10 @@ describe("an SMS campaign end to end", () => {
     }
   });
 
-  it("counts attempted, delivered and failed as the campaign report does, attempts refused before sending included", async () => {
-    // One delivered; two that leave the gate but fail before any vendor id (Twilio refuses the
-    // number at once, 21211; the other account has no phone); one the gate refuses (opted out of SMS).
+  it("counts attempted, delivered and failed as the campaign report does: a vendor's refusal is attempted, ours before sending is not", async () => {
+    // One delivered; two that leave the gate but fail before any vendor id: Twilio refuses the
+    // number at once (21211: attempted and failed, not billed), the other account has no phone
+    // (never handed to Twilio: not attempted); one the gate refuses (opted out of SMS).
     const optedOut = accountFixture();
     const campaignId = await campaignOver([accountFixture(), accountFixture({ phone: "+15005550001" }), accountFixture({ phone: undefined }), optedOut]);
     const account = await stack.db.account.findUniqueOrThrow({ where: { externalId: optedOut.externalId } });
@@ -115,11 +116,15 @@ describe("an SMS campaign end to end", () => {
     ]);
     const refused = await stack.db.complianceDecision.findMany({ where: { accountId: account.id, allowed: false } });
     expect(refused.map((d) => JSON.stringify(d.reasons))).toEqual([expect.stringContaining("opt-out")]);
-    expect(summary).toMatchObject({ enrolled: 4, attempted: 3, delivered: 1, failed: 2 });
+    expect(summary).toMatchObject({ enrolled: 4, attempted: 2, delivered: 1, failed: 1 });
     const report = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report?by=channel&from=2000-01-01&to=2100-12-31`);
     expect(report.status, JSON.stringify(report.body)).toBe(200);
     const total = (field: string) => report.body.totals.reduce((sum: number, t: Record<string, number>) => sum + Number(t[field]), 0);
     expect([summary.attempted, summary.delivered, summary.failed]).toEqual([total("attempted"), total("delivered"), total("undelivered")]);
+    // Billed: the segments of the one message Twilio accepted; worked: the two accounts handed to Twilio.
+    const accepted = attempts.find((a) => a.vendorId !== null)!;
+    expect(accepted.units).toBeGreaterThan(0);
+    expect([total("units"), total("touched")]).toEqual([accepted.units, 2]);
   });
 
   it("enrols only the accounts in the campaign's segment", async () => {

@@ -2,6 +2,7 @@ import { createPrivateKey, randomBytes, randomUUID, sign } from "node:crypto";
 import type { MailService } from "@sendgrid/mail";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { classifySendgridError, createEmailSender } from "../activities/channels/email.ts";
+import { NotSentError } from "../activities/vendor-errors.ts";
 import { generateSendgridKeyPair } from "../sandbox/index.ts";
 import { createSendgridClient } from "../vendors/sendgrid.ts";
 import { accountFixture, api, eventually, seedAttempt, startTestStack } from "./stack.ts";
@@ -134,8 +135,10 @@ describe("an email campaign end to end", () => {
     const { product } = await storeAccounts([accountFixture({ email: undefined })]);
     const before = stack.sandbox!.emails().length;
     const { campaignId, summary } = await runEmailCampaign(product, 1);
-    // Refused before the vendor call, after the gate: attempted and failed, as the campaign report counts it.
-    expect(summary).toMatchObject({ attempted: 1, delivered: 0, failed: 1, outcomes: { "not-contacted": 1 } });
+    // Refused before the vendor call, after the gate: never attempted (nor undelivered, nor billed), as the campaign report counts it.
+    expect(summary).toMatchObject({ attempted: 0, delivered: 0, failed: 0, outcomes: { "not-contacted": 1 } });
+    const report = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report`);
+    expect(report.body.totals).toEqual([expect.objectContaining({ enrolled: 1, touched: 0, attempted: 0, undelivered: 0, units: 0, deliveryRate: null })]);
     const [attempt] = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId } } });
     expect(attempt).toMatchObject({ status: "failed", errorCode: "no-email", vendorId: null });
     expect(stack.sandbox!.emails().length).toBe(before);
@@ -296,15 +299,16 @@ describe("the email sender on a retry", () => {
   it("classifies network errors, throttling and server errors as transient, other 4xx and refusals as permanent", () => {
     const classify = (error: unknown) => {
       const f = classifySendgridError(error);
-      return [f.transient, f.code];
+      return [f.transient, f.code, f.reachedVendor];
     };
-    expect(classify(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }))).toEqual([true, "ECONNREFUSED"]);
-    expect(classify(new Error("socket hang up"))).toEqual([true, "network"]);
-    expect(classify({ code: 429, message: "Too Many Requests" })).toEqual([true, "429"]);
-    expect(classify({ code: 503, message: "Service Unavailable" })).toEqual([true, "503"]);
-    expect(classify({ code: 401, message: "Unauthorized" })).toEqual([false, "401"]);
-    expect(classify({ code: 413, message: "Payload Too Large" })).toEqual([false, "413"]);
-    expect(classify({ status: 422, code: "no-email", message: "no email" })).toEqual([false, "no-email"]);
+    expect(classify(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }))).toEqual([true, "ECONNREFUSED", true]);
+    expect(classify(new Error("socket hang up"))).toEqual([true, "network", true]);
+    expect(classify({ code: 429, message: "Too Many Requests" })).toEqual([true, "429", true]);
+    expect(classify({ code: 503, message: "Service Unavailable" })).toEqual([true, "503", true]);
+    expect(classify({ code: 401, message: "Unauthorized" })).toEqual([false, "401", true]);
+    expect(classify({ code: 413, message: "Payload Too Large" })).toEqual([false, "413", true]);
+    // Ours, before SendGrid was called: permanent, and nothing reached the vendor.
+    expect(classify(new NotSentError("no-email", "no email"))).toEqual([false, "no-email", false]);
     const retryable = classifySendgridError({ code: 500, message: "Internal" }).asRetryable({ attemptId: "a1" });
     expect(retryable).toMatchObject({ type: "VendorTransientError", nonRetryable: false });
     expect(retryable.message).toBe("sendgrid 500: Internal (attemptId=a1)");

@@ -3,7 +3,7 @@ import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingSendgridEvents, messageIdReportedFor } from "../../store/sendgrid-events.ts";
 import { campaignTemplates, renderEmailTemplate, resolveTemplate, type RenderedEmail, contextFor, withUnsubscribeFooter } from "../../templates/render.ts";
-import { classifyOwnError, vendorFailure, type VendorFailure } from "../vendor-errors.ts";
+import { classifyOwnError, NotSentError, vendorFailure, type VendorFailure } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
 /** Ends well inside the contact activity's 30 s start-to-close timeout, so a retry never races a request still in flight. */
@@ -50,7 +50,7 @@ export function createEmailSender(deps: {
     classify: classifySendgridError,
     applyPending: (messageId) => applyPendingSendgridEvents(db, messageId),
     async send({ attemptId, account, campaign, template, mayHaveSent, since }) {
-      if (!account.email) throw refusal("no-email", `account ${account.id} has no email address`);
+      if (!account.email) throw new NotSentError("no-email", `account ${account.id} has no email address`);
       const link = deps.unsubscribeUrl(account.id);
       const email = await renderEmail(template, account, campaign, deps.creditorName, link);
       if (mayHaveSent && !refused.delete(attemptId)) {
@@ -91,7 +91,7 @@ export function createEmailSender(deps: {
 
 /**
  * Classifies an error from a send: SendGrid's answer (a ResponseError whose `code` is the HTTP
- * status), a network error, or our own refusal (`{ status, code }`). 429 and 5xx and network
+ * status), a network error, or our own refusal (`NotSentError`). 429 and 5xx and network
  * errors are transient; any other 4xx is permanent, with the HTTP status (or our code) as code.
  * @example classifySendgridError({ code: 400, message: "Bad Request" }).transient // false
  */
@@ -106,15 +106,11 @@ export function classifySendgridError(error: unknown): VendorFailure {
   return vendorFailure("sendgrid", status, code, message);
 }
 
-/** The HTTP status of SendGrid's answer (ResponseError keeps it in `code`) or of our refusal. */
+/** The HTTP status of SendGrid's answer (ResponseError keeps it in `code`). */
 function httpStatusOf(error: unknown): number | undefined {
   const e = error as { status?: unknown; code?: unknown } | null;
   if (typeof e?.status === "number") return e.status;
   return typeof e?.code === "number" ? e.code : undefined;
-}
-
-function refusal(code: string, message: string): Error {
-  return Object.assign(new Error(message), { status: 422, code });
 }
 
 function headerOf(headers: unknown, name: string): string | undefined {
@@ -136,7 +132,7 @@ async function renderEmail(template: string, account: Account, campaign: Campaig
       unsubscribeUrl,
     });
   } catch (error) {
-    throw refusal("template-error", `email template "${template}" for ${account.locale}: ${(error as Error).message}`);
+    throw new NotSentError("template-error", `email template "${template}" for ${account.locale}: ${(error as Error).message}`);
   }
   return withUnsubscribeFooter(email, unsubscribeUrl, account.locale);
 }

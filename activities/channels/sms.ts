@@ -3,7 +3,7 @@ import type { Database } from "../../runtime/database.ts";
 import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
 import { namedTemplateError } from "../../templates/render.ts";
 import { renderFor } from "../render-for.ts";
-import { classifyTwilioError } from "../vendor-errors.ts";
+import { classifyTwilioError, NotSentError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
 /**
@@ -17,7 +17,7 @@ export function createSmsSender(deps: { db: Database; twilio: twilio.Twilio; fro
     classify: classifyTwilioError,
     applyPending: (sid) => applyPendingTwilioStatuses(db, sid),
     async send({ account, campaign, template, mayHaveSent, since }) {
-      if (!account.phone) throw Object.assign(new Error(`account ${account.id} has no phone number`), { status: 400, code: "no-phone" });
+      if (!account.phone) throw new NotSentError("no-phone", `account ${account.id} has no phone number`);
       const body = await renderFor("sms", template, account, campaign, deps.creditorName).catch((error: unknown) => {
         throw namedTemplateError(error, `sms template "${template}" for ${account.locale}`);
       });

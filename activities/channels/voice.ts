@@ -4,7 +4,7 @@ import type VoiceResponse from "twilio/lib/twiml/VoiceResponse.js";
 import type { Database } from "../../runtime/database.ts";
 import { applyPendingCallStatuses } from "../../store/voice.ts";
 import { campaignTemplates, renderTemplate, resolveTemplate } from "../../templates/render.ts";
-import { classifyTwilioError } from "../vendor-errors.ts";
+import { classifyTwilioError, NotSentError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
 /** Where Twilio asks for an attempt's call script (TwiML), relative to PUBLIC_BASE_URL. */
@@ -56,7 +56,7 @@ export function createVoiceSender(deps: { db: Database; twilio: twilio.Twilio; f
     classify: classifyTwilioError,
     applyPending: (sid) => applyPendingCallStatuses(db, sid),
     async send({ attemptId, account, campaign, template, mayHaveSent, since }) {
-      if (!account.phone) throw Object.assign(new Error(`account ${account.id} has no phone number`), { status: 400, code: "no-phone" });
+      if (!account.phone) throw new NotSentError("no-phone", `account ${account.id} has no phone number`);
       await checkGreeting(template, account, campaign);
       const url = `${publicBaseUrl}${voiceTwimlPath(attemptId)}`;
       if (mayHaveSent) {
@@ -97,7 +97,7 @@ async function checkGreeting(template: string, account: Account, campaign: Campa
       creditor: "",
     });
   } catch (error) {
-    throw Object.assign(new Error(`voice template "${template}" cannot be spoken: ${(error as Error).message}`), { status: 400, code: "voice-template-error" });
+    throw new NotSentError("voice-template-error", `voice template "${template}" cannot be spoken: ${(error as Error).message}`);
   }
 }
 

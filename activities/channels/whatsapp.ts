@@ -14,18 +14,13 @@ import {
   type CampaignTemplate,
 } from "../../templates/render.ts";
 import { renderFor } from "../render-for.ts";
-import { classifyTwilioError } from "../vendor-errors.ts";
+import { classifyTwilioError, NotSentError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
 /** WhatsApp's customer-service window: free-form messages only this long after the debtor's last message. */
 export const WHATSAPP_WINDOW_MS = 24 * 3600 * 1000;
 /** Sent this close to the window's end, a free-form message might reach WhatsApp after it closed. */
 const WINDOW_MARGIN_MS = 5 * 60 * 1000;
-
-/** A permanent failure (no retry): the step falls back to its next channel. */
-function permanent(code: string, message: string): Error {
-  return Object.assign(new Error(message), { status: 400, code });
-}
 
 /** @example whatsappWindowOpen(account.lastWhatsappInboundAt, new Date()) */
 export function whatsappWindowOpen(lastInboundAt: Date | null, now: Date): boolean {
@@ -104,7 +99,7 @@ export function createWhatsappSender(deps: {
     applyPending: (sid) => applyPendingTwilioStatuses(db, sid),
     async send({ account, campaign, template, mayHaveSent, since }) {
       const number = account.whatsapp ?? account.phone;
-      if (!number) throw permanent("no-whatsapp", `account ${account.id} has no WhatsApp or phone number`);
+      if (!number) throw new NotSentError("no-whatsapp", `account ${account.id} has no WhatsApp or phone number`);
       const to = `whatsapp:${number}`;
 
       const approved = contentTemplateFor(campaign, template, account.locale);
@@ -118,7 +113,7 @@ export function createWhatsappSender(deps: {
         }
       }
       if (body === undefined && !approved?.contentSid) {
-        throw permanent("whatsapp-template-required", `no approved WhatsApp template for "${template}" and the 24-hour window is closed`);
+        throw new NotSentError("whatsapp-template-required", `no approved WhatsApp template for "${template}" and the 24-hour window is closed`);
       }
 
       if (mayHaveSent) {

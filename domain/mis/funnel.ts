@@ -8,7 +8,7 @@ export interface Measures {
   /** Accounts enrolled, and their outstanding balance at enrolment (minor units). */
   enrolled: number;
   outstandingMinor: string;
-  /** Accounts worked: at least one attempt left the gate. */
+  /** Accounts worked: at least one attempt handed to a vendor. */
   touched: number;
   /** Accounts with a live contact: an RPC, a reply or a click. */
   contacted: number;

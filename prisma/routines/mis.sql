@@ -73,12 +73,20 @@ END $$;
 -- vendor, or refused on the way); delivered / undelivered: terminal states; opened: email
 -- open or WhatsApp read; connected: a call answered by a person or a machine; RPC: a call
 -- with engagement (keypress); units: SMS segments, voice minutes, else one message.
+-- Whether an attempt was handed to its vendor (which may have refused it). One we refused
+-- before the vendor call (no address, a template that cannot render) was never attempted:
+-- not delivered, not undelivered, and its account not worked. Only a message the vendor
+-- accepted (it has the vendor's id) is billed.
+CREATE OR REPLACE FUNCTION mis_handed_to_vendor(a contact_attempts) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT a.status_rank >= 1 AND (a.sent_at IS NOT NULL OR a.vendor_id IS NOT NULL)
+$$;
+
 CREATE OR REPLACE FUNCTION mis_attempt_measures(a contact_attempts) RETURNS bigint[] LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN a.status_rank < 1 THEN array_fill(0::bigint, ARRAY[26]) ELSE ARRAY[0, 0, 0, 1,
+  SELECT CASE WHEN NOT mis_handed_to_vendor(a) THEN array_fill(0::bigint, ARRAY[26]) ELSE ARRAY[0, 0, 0, 1,
     (a.status IN ('delivered', 'read'))::int, (a.status IN ('undelivered', 'failed', 'canceled'))::int,
     (a.opened_at IS NOT NULL OR a.status = 'read')::int, (a.clicked_at IS NOT NULL)::int, (a.channel <> 'voice' AND a.replied_at IS NOT NULL)::int,
     (a.opted_out_at IS NOT NULL)::int, (a.channel = 'voice' AND (a.status = 'delivered' OR a.error_code IS NOT DISTINCT FROM 'answering-machine'))::int,
-    (a.channel = 'voice' AND a.conversation_at IS NOT NULL)::int, COALESCE(a.units, CASE a.channel WHEN 'voice' THEN 0 ELSE 1 END),
+    (a.channel = 'voice' AND a.conversation_at IS NOT NULL)::int, CASE WHEN a.vendor_id IS NULL THEN 0 ELSE COALESCE(a.units, CASE a.channel WHEN 'voice' THEN 0 ELSE 1 END) END,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[] END
 $$;
 
@@ -217,7 +225,7 @@ BEGIN
       END IF;
     END IF;
   END IF;
-  IF TG_OP <> 'DELETE' AND NEW.status_rank >= 1 THEN
+  IF TG_OP <> 'DELETE' AND mis_handed_to_vendor(NEW) THEN
     UPDATE enrolments SET touched_at = NEW.created_at WHERE id = NEW.enrolment_id AND touched_at IS NULL;
     IF mis_live_contact_at(NEW) IS NOT NULL THEN
       UPDATE enrolments SET contacted_at = mis_live_contact_at(NEW) WHERE id = NEW.enrolment_id AND contacted_at IS NULL;
@@ -258,11 +266,11 @@ BEGIN
   -- Only attempts that just left the gate or just became a live contact can be the first.
   UPDATE enrolments e SET touched_at = t.first
     FROM (SELECT n.enrolment_id, min(n.created_at) AS first FROM new_attempts n JOIN old_attempts o ON o.id = n.id
-           WHERE n.status_rank >= 1 AND o.status_rank < 1 GROUP BY n.enrolment_id) t
+           WHERE mis_handed_to_vendor(n) AND NOT mis_handed_to_vendor(o) GROUP BY n.enrolment_id) t
    WHERE e.id = t.enrolment_id AND e.touched_at IS NULL;
   UPDATE enrolments e SET contacted_at = t.first
     FROM (SELECT n.enrolment_id, min(mis_live_contact_at(n)) AS first FROM new_attempts n JOIN old_attempts o ON o.id = n.id
-           WHERE n.status_rank >= 1 AND mis_live_contact_at(n) IS NOT NULL AND (o.status_rank < 1 OR mis_live_contact_at(o) IS NULL)
+           WHERE mis_handed_to_vendor(n) AND mis_live_contact_at(n) IS NOT NULL AND (NOT mis_handed_to_vendor(o) OR mis_live_contact_at(o) IS NULL)
            GROUP BY n.enrolment_id) t
    WHERE e.id = t.enrolment_id AND e.contacted_at IS NULL;
   -- A touch that becomes (or stops being) eligible, or moves in time, changes attribution.
@@ -358,11 +366,11 @@ CREATE OR REPLACE FUNCTION mis_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM set_config('tagih.mis_rebuilding', 'on', true);
   UPDATE enrolments e SET touched_at = t.first
-    FROM (SELECT enrolment_id, min(created_at) AS first FROM contact_attempts WHERE status_rank >= 1 GROUP BY enrolment_id) t
+    FROM (SELECT enrolment_id, min(created_at) AS first FROM contact_attempts a WHERE mis_handed_to_vendor(a) GROUP BY enrolment_id) t
    WHERE e.id = t.enrolment_id AND e.touched_at IS NULL;
   UPDATE enrolments e SET contacted_at = t.first
     FROM (SELECT enrolment_id, min(mis_live_contact_at(a)) AS first FROM contact_attempts a
-           WHERE status_rank >= 1 AND mis_live_contact_at(a) IS NOT NULL GROUP BY enrolment_id) t
+           WHERE mis_handed_to_vendor(a) AND mis_live_contact_at(a) IS NOT NULL GROUP BY enrolment_id) t
    WHERE e.id = t.enrolment_id AND e.contacted_at IS NULL;
   TRUNCATE campaign_daily_facts, account_outcome_facts;
   INSERT INTO campaign_daily_facts (campaign_id, variant, step_id, channel, day, dpd_bucket, agency, market, currency, shard,
@@ -381,7 +389,7 @@ BEGIN
       UNION ALL
       SELECT e.campaign_id, e.variant, t.step_id, t.channel, mis_day(t.created_at), mis_bucket(COALESCE(e.days_past_due_at_start, a.days_past_due)),
              '', a.jurisdiction, a.currency, mis_shard(t.id), mis_attempt_measures(t)
-        FROM contact_attempts t JOIN enrolments e ON e.id = t.enrolment_id JOIN accounts a ON a.id = e.account_id WHERE t.status_rank >= 1
+        FROM contact_attempts t JOIN enrolments e ON e.id = t.enrolment_id JOIN accounts a ON a.id = e.account_id WHERE mis_handed_to_vendor(t)
       UNION ALL
       SELECT e.campaign_id, e.variant, COALESCE(p.step_id, ''), '', mis_day(p.placed_at), mis_bucket(COALESCE(e.days_past_due_at_start, a.days_past_due)),
              g.name, a.jurisdiction, a.currency, mis_shard(p.id), mis_placement_measures(p)
