@@ -122,9 +122,9 @@ async function independentCounts(campaignId: string): Promise<Map<string, Counts
             count(*) FILTER (WHERE t.clicked_at IS NOT NULL)::text AS clicked,
             count(*) FILTER (WHERE t.replied_at IS NOT NULL AND t.channel <> 'voice')::text AS replied,
             count(*) FILTER (WHERE t.opted_out_at IS NOT NULL)::text AS "optedOut",
-            sum(COALESCE(t.units, 1))::text AS units
+            sum(CASE WHEN t.vendor_id IS NULL THEN 0 ELSE COALESCE(t.units, 1) END)::text AS units
        FROM contact_attempts t JOIN enrolments e ON e.id = t.enrolment_id
-      WHERE e.campaign_id = $1::uuid AND t.status NOT IN ('pending', 'dispatching')
+      WHERE e.campaign_id = $1::uuid AND t.status NOT IN ('pending', 'dispatching') AND (t.sent_at IS NOT NULL OR t.vendor_id IS NOT NULL)
       GROUP BY 1, 2, 3, 4`,
     campaignId,
   );
@@ -283,27 +283,37 @@ describe("a campaign's MIS report", () => {
   });
 });
 
+/** A draft champion / challenger campaign over the accounts of `product`, whose journeys end at once. */
+async function twoArmCampaign(product: string): Promise<string> {
+  const end = { steps: [{ id: "end", kind: "end", outcome: "none" }] };
+  const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+    name: `Two arms ${randomUUID()}`,
+    variants: [
+      { name: "champion", weight: 1, strategy: end },
+      { name: "challenger", weight: 1, strategy: end },
+    ],
+    segment: { products: [product] },
+  });
+  expect(created.status).toBe(201);
+  return created.body.id as string;
+}
+
+/** Launches the campaign; its enrolments once there are `n`. */
+async function launched(campaignId: string, n: number) {
+  expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`)).status).toBe(202);
+  return eventually(async () => {
+    const rows = await stack.db.enrolment.findMany({ where: { campaignId } });
+    return rows.length === n ? rows : undefined;
+  }, "every account enrolled");
+}
+
 describe("the variant report", () => {
   it("sends each arm's collected sum and sum of squares as exact decimal strings", async () => {
     const product = `loan-${randomUUID()}`;
     const accounts = Array.from({ length: 6 }, () => accountFixture({ product, balanceMinor: "900000000000000000" }));
     expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts })).status).toBe(200);
-    const end = { steps: [{ id: "end", kind: "end", outcome: "none" }] };
-    const created = await api(stack.apiUrl, "POST", "/v1/campaigns", {
-      name: `Variant sums ${randomUUID()}`,
-      variants: [
-        { name: "champion", weight: 1, strategy: end },
-        { name: "challenger", weight: 1, strategy: end },
-      ],
-      segment: { products: [product] },
-    });
-    expect(created.status).toBe(201);
-    const campaignId = created.body.id as string;
-    await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`);
-    const enrolments = await eventually(async () => {
-      const rows = await stack.db.enrolment.findMany({ where: { campaignId } });
-      return rows.length === accounts.length ? rows : undefined;
-    }, "every account enrolled");
+    const campaignId = await twoArmCampaign(product);
+    const enrolments = await launched(campaignId, accounts.length);
 
     // Amounts past 2^53: neither an arm's sum nor its sum of squares survives a JavaScript number.
     const expected: Record<string, { n: number; sum: bigint; sumSquares: bigint }> = {};
@@ -323,6 +333,50 @@ describe("the variant report", () => {
     expect(Object.fromEntries(report.body.arms.map((a: { variant: string; paid: unknown }) => [a.variant, a.paid]))).toEqual(
       Object.fromEntries(Object.entries(expected).map(([variant, m]) => [variant, { n: m.n, sum: String(m.sum), sumSquares: String(m.sumSquares) }])),
     );
+  });
+});
+
+describe("CSV downloads", () => {
+  // The header was read off the first row: an empty report had the grain's columns only, or none.
+  const paths: Record<string, { rows: string; none: string }> = {};
+  beforeAll(async () => {
+    const product = `loan-${randomUUID()}`;
+    // Enough accounts that both arms have some (each has half a chance to be in either).
+    const accounts = Array.from({ length: 20 }, () => accountFixture({ product }));
+    const created = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts });
+    expect(created.status).toBe(200);
+    const campaignId = await twoArmCampaign(product);
+    await launched(campaignId, accounts.length);
+    const draft = await twoArmCampaign(`none-${randomUUID()}`);
+    for (const month of ["1999-11", "1999-12"]) expect((await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month })).status).toBe(200);
+    const agency = await api(stack.apiUrl, "POST", "/v1/agencies", { name: `CSV ${randomUUID()}`, endpoint: "http://127.0.0.1:9/n", commissionBps: 500 });
+    await stack.db.placement.create({ data: { agencyId: agency.body.id, accountId: created.body.accounts[0].id, amountMinor: 1000n, currency: "IDR" } });
+    const report = `/v1/campaigns/${campaignId}/report?by=variant,day&from=2000-01-01`;
+    Object.assign(paths, {
+      "campaign report": { rows: `${report}&to=2100-12-31`, none: `${report}&to=2000-01-31` },
+      variants: { rows: `/v1/campaigns/${campaignId}/report/variants`, none: `/v1/campaigns/${draft}/report/variants` },
+      "roll rates": { rows: "/v1/reports/roll-rates?from=1999-12&to=1999-12", none: "/v1/reports/roll-rates?from=1990-01&to=1990-01" },
+      cure: { rows: "/v1/reports/cure?from=1999-12&to=1999-12", none: "/v1/reports/cure?from=1990-01&to=1990-01" },
+      agencies: { rows: "/v1/reports/agencies?from=2000-01-01&to=2100-12-31", none: "/v1/reports/agencies?from=1990-01-01&to=1990-01-31" },
+    });
+  }, 60_000);
+
+  it.each(["campaign report", "variants", "roll rates", "cure", "agencies"])("%s: the header is the report's columns, with rows or without", async (name) => {
+    const csv = async (path: string) => {
+      const response = await fetch(`${stack.apiUrl}${path}${path.includes("?") ? "&" : "?"}format=csv`, {
+        headers: { authorization: `Bearer ${stack.adminKey}` },
+      });
+      expect(response.status).toBe(200);
+      return (await response.text()).trimEnd().split("\n");
+    };
+    const { rows, none } = paths[name]!;
+    const json = await api(stack.apiUrl, "GET", rows);
+    expect(json.body.rows.length).toBeGreaterThan(0);
+    const columns = Object.keys(json.body.rows[0]);
+    const withRows = await csv(rows);
+    expect(withRows[0]!.split(",")).toEqual(columns);
+    expect(withRows).toHaveLength(json.body.rows.length + 1);
+    expect(await csv(none)).toEqual([columns.join(",")]);
   });
 });
 

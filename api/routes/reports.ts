@@ -5,8 +5,19 @@ import type { Context } from "hono";
 import { attributionOf } from "../../domain/mis/attribution.ts";
 import { DEFAULT_UNIT_COSTS } from "../../domain/mis/cost.ts";
 import type { CampaignStrategy } from "../../domain/strategy.ts";
-import { agencyPerformance, cureRates, reportSettings, rollRates, takeBucketSnapshot, variantReport } from "../../store/portfolio-reports.ts";
-import { campaignReport, REPORT_DIMENSION_NAMES, unitCostVersions, type ReportDimension } from "../../store/reports.ts";
+import { MEASURE_NAMES } from "../../domain/mis/funnel.ts";
+import {
+  agencyPerformance,
+  cureRates,
+  reportSettings,
+  rollRates,
+  takeBucketSnapshot,
+  variantReport,
+  type AgencyRow,
+  type CureRow,
+  type RollRateRow,
+} from "../../store/portfolio-reports.ts";
+import { campaignReport, REPORT_DIMENSION_NAMES, unitCostVersions, type ReportDimension, type ReportRow } from "../../store/reports.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -212,8 +223,7 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
       totals: report.totals,
     };
     // The grain's columns in the order asked for; those outside it are undefined, absent from JSON.
-    const figures = Object.keys(report.totals[0] ?? {}).filter((k) => !REPORT_DIMENSION_NAMES.includes(k as ReportDimension));
-    return send(c, body, report.rows, query.format, [...by, ...figures]);
+    return send(c, body, report.rows, query.format, [...by, ...CAMPAIGN_FIGURES]);
   });
 
   app.openapi(variantsRoute, async (c) => {
@@ -256,7 +266,23 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
       arms: report.arms.map((a) => ({ ...a, paid: strings(a.paid) })),
       rows: flat,
     };
-    return send(c, body, flat, c.req.valid("query").format);
+    const columns = columnsOf<(typeof flat)[number]>()([
+      "comparison",
+      "variant",
+      "against",
+      "currency",
+      "metric",
+      "nAgainst",
+      "nVariant",
+      "valueAgainst",
+      "valueVariant",
+      "difference",
+      "low",
+      "high",
+      "pValue",
+      "tooSmall",
+    ]);
+    return send(c, body, flat, c.req.valid("query").format, columns);
   });
 
   const months = async (query: { from?: string; to?: string }) => {
@@ -270,13 +296,19 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
     const query = c.req.valid("query");
     const range = await months(query);
     const rows = (await rollRates(db, range)).map(strings);
-    return send(c, { grain: ["month", "currency", "fromBucket"], period: range, generatedAt: new Date().toISOString(), rows }, rows, query.format);
+    return send(
+      c,
+      { grain: ["month", "currency", "fromBucket"], period: range, generatedAt: new Date().toISOString(), rows },
+      rows,
+      query.format,
+      ROLL_RATE_COLUMNS,
+    );
   });
   app.openapi(cureRoute, async (c) => {
     const query = c.req.valid("query");
     const range = await months(query);
     const rows = (await cureRates(db, range)).map(strings);
-    return send(c, { grain: ["month", "currency", "bucket"], period: range, generatedAt: new Date().toISOString(), rows }, rows, query.format);
+    return send(c, { grain: ["month", "currency", "bucket"], period: range, generatedAt: new Date().toISOString(), rows }, rows, query.format, CURE_COLUMNS);
   });
   app.openapi(agenciesRoute, async (c) => {
     const query = c.req.valid("query");
@@ -285,7 +317,7 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
     assertOrdered(period);
     const slaDays = query.slaDays ?? current.firstContactSlaDays;
     const rows = (await agencyPerformance(db, { ...period, slaDays, now: new Date() })).map(strings);
-    return send(c, { grain: ["agency", "currency"], period, slaDays, generatedAt: new Date().toISOString(), rows }, rows, query.format);
+    return send(c, { grain: ["agency", "currency"], period, slaDays, generatedAt: new Date().toISOString(), rows }, rows, query.format, AGENCY_COLUMNS);
   });
   app.openapi(snapshotRoute, async (c) => {
     const body = (c.req.header("content-type")?.includes("json") ? c.req.valid("json") : undefined) ?? {};
@@ -353,14 +385,78 @@ function strings<T extends object>(row: T): Record<string, unknown> {
 }
 
 /**
- * JSON, or CSV (header row, one line per row) when asked by `format=csv` or `Accept: text/csv`;
- * the CSV's columns are `columns`, or every key of the rows.
+ * A report's CSV columns: every key of its row type, in the order given. tsc refuses a list
+ * missing one, so the columns can be fixed by the report rather than read off its first row
+ * (an empty report had no header, or only the grain's).
+ * @example columnsOf<{ month: string; rate: number }>()(["month", "rate"])
  */
-function send(c: Context, body: object, rows: object[], format: "json" | "csv" | undefined, columns = [...new Set(rows.flatMap((r) => Object.keys(r)))]) {
+function columnsOf<Row>() {
+  return <const K extends readonly (keyof Row & string)[]>(
+    keys: K & ([Exclude<keyof Row, K[number]>] extends [never] ? unknown : { missing: Exclude<keyof Row, K[number]> }),
+  ): readonly string[] => keys;
+}
+
+/** A campaign report's columns after the grain's, in the order of a row's keys. */
+const CAMPAIGN_FIGURES = columnsOf<Omit<ReportRow, ReportDimension>>()([
+  "currency",
+  ...MEASURE_NAMES,
+  "callsPlaced",
+  "deliveryRate",
+  "openRate",
+  "clickRate",
+  "replyRate",
+  "optOutRate",
+  "connectRate",
+  "rpcRate",
+  "contactRate",
+  "ptpRate",
+  "keptRate",
+  "conversionRate",
+  "recoveryRate",
+  "costSms",
+  "costVoice",
+  "costEmail",
+  "costWhatsapp",
+  "costTotal",
+  "costCurrency",
+  "unpricedMarkets",
+  "costToCollect",
+]);
+const ROLL_RATE_COLUMNS = columnsOf<RollRateRow>()([
+  "month",
+  "currency",
+  "fromBucket",
+  "toBucket",
+  "accountsBefore",
+  "balanceBeforeMinor",
+  "accountsRolled",
+  "balanceRolledMinor",
+  "countRate",
+  "balanceRate",
+]);
+const CURE_COLUMNS = columnsOf<CureRow>()(["month", "currency", "bucket", "delinquentAtStart", "curedAtEnd", "cureRate"]);
+const AGENCY_COLUMNS = columnsOf<AgencyRow>()([
+  "agency",
+  "currency",
+  "placements",
+  "placedMinor",
+  "collectedMinor",
+  "accountsPaying",
+  "liquidationRate",
+  "placementSuccess",
+  "recoveryPerPlacedMinor",
+  "firstContactsDue",
+  "firstContactsInSla",
+  "slaAdherence",
+]);
+
+/** JSON, or CSV (a header row of `columns`, one line per row) when asked by `format=csv` or `Accept: text/csv`. */
+function send(c: Context, body: object, rows: object[], format: "json" | "csv" | undefined, columns: readonly string[]) {
   const csv = format === "csv" || (format === undefined && (c.req.header("accept") ?? "").includes("text/csv"));
   if (!csv) return c.json(body, 200);
-  const text = stringify(rows, { header: true, columns, cast: { boolean: (v) => String(v) } });
-  return c.body(columns.length === 0 ? "\n" : text, 200, { "Content-Type": "text/csv; charset=utf-8" });
+  return c.body(stringify(rows, { header: true, columns: [...columns], cast: { boolean: (v) => String(v) } }), 200, {
+    "Content-Type": "text/csv; charset=utf-8",
+  });
 }
 
 function isTimeZone(zone: string): boolean {
