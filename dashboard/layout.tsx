@@ -130,7 +130,7 @@ export function RateChart(props: { id: string; label: string; labels: string[]; 
 }
 
 /** The period picker: a plain GET form keeping the page's other parameters. */
-export function PeriodForm(props: { action: string; period: Period }) {
+export function PeriodForm(props: { action: string; period: Pick<Period, "from" | "to"> }) {
   return (
     <form class="period" method="get" action={props.action}>
       <label>

@@ -14,6 +14,7 @@ import { loadCampaignPage } from "./data/campaign.ts";
 import { loadCampaignsOverview } from "./data/overview.ts";
 import { AgenciesPage } from "./pages/agencies.tsx";
 import { CampaignPage } from "./pages/campaign.tsx";
+import { ErrorPage } from "./pages/error.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { OverviewPage } from "./pages/overview.tsx";
 import { periodOf } from "./period.ts";
@@ -40,6 +41,13 @@ const uuid = z.uuid();
  */
 export function dashboardRoutes({ db, bulk }: ApiDeps) {
   const app = new Hono();
+  // Managers read these pages in a browser: a refused request is a page too, with its status.
+  app.onError((error, c) => {
+    if (!(error instanceof ProblemError)) throw error;
+    const periodRefused = error.errors?.some((e) => e.field === "query.from" || e.field === "query.to");
+    const period = periodRefused ? { action: c.req.path, from: c.req.query("from") ?? "", to: c.req.query("to") ?? "" } : undefined;
+    return c.html(<ErrorPage title={error.title} detail={error.message} errors={error.errors} period={period} />, error.status);
+  });
   // Pages hold portfolio figures and a key cookie: never framed elsewhere, never cached.
   app.use("/dashboard", secureHeaders());
   app.use("/dashboard/*", secureHeaders());
@@ -109,6 +117,10 @@ export function dashboardRoutes({ db, bulk }: ApiDeps) {
     // The same figures as GET /v1/reports/agencies for this period.
     const rows = await agencyPerformance(db, { ...period, slaDays, now });
     return c.html(<AgenciesPage rows={rows} period={period} slaDays={slaDays} />);
+  });
+  // Last: any other path under /dashboard.
+  app.get("/dashboard/*", (c) => {
+    throw new ProblemError(404, "Not found", `no page ${c.req.path}`);
   });
   return app;
 }

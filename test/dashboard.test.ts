@@ -358,7 +358,7 @@ describe("managers' dashboard in Chromium", () => {
     expect(again.status).toBe(304);
   });
 
-  it("keeps the key in an HttpOnly SameSite=Strict cookie, refuses an empty key, and answers bad input with a problem", async () => {
+  it("keeps the key in an HttpOnly SameSite=Strict cookie, refuses an empty key, and answers bad input with an error page", async () => {
     const refused = await fetch(`${stack.apiUrl}/dashboard/login`, { method: "POST", body: new URLSearchParams({ apiKey: " " }) });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain("Enter your API key.");
@@ -396,18 +396,58 @@ describe("managers' dashboard in Chromium", () => {
     expect(overview.status).toBe(200);
     expect(overview.headers.get("cache-control")).toBe("private, no-store");
     expect(overview.headers.get("x-frame-options")).toBe("SAMEORIGIN");
-    const badPeriod = await fetch(`${stack.apiUrl}/dashboard/agencies?from=2026-13-01&to=2026-01-01`, { headers });
-    expect(badPeriod.status).toBe(400);
-    expect(badPeriod.headers.get("content-type")).toBe("application/problem+json");
-    expect(((await badPeriod.json()) as any).errors).toEqual([{ field: "query.from", reason: "must be a date YYYY-MM-DD" }]);
-    const badId = await fetch(`${stack.apiUrl}/dashboard/campaigns/not-a-uuid`, { headers });
-    expect(badId.status).toBe(400);
-    expect(((await badId.json()) as any).errors).toEqual([{ field: "param.id", reason: "must be a UUID" }]);
-    const missing = await fetch(`${stack.apiUrl}/dashboard/campaigns/${randomUUID()}`, { headers });
-    expect(missing.status).toBe(404);
-    const forged = await fetch(`${stack.apiUrl}/dashboard?cursor=${Buffer.from('{"k":["yesterday","x"]}').toString("base64url")}`, { headers });
-    expect(forged.status).toBe(400);
-    expect(((await forged.json()) as any).errors).toEqual([{ field: "query.cursor", reason: "not a cursor this listing issued" }]);
+    // Pages, read in a browser: a refused request is an HTML page with the problem's status, kept private.
+    const missingId = randomUUID();
+    const forgedCursor = Buffer.from('{"k":["yesterday","x"]}').toString("base64url");
+    for (const [path, status, problem] of [
+      ["/dashboard/agencies?from=2026-13-01&to=2026-01-01", 400, "<li>From: must be a date YYYY-MM-DD</li>"],
+      ["/dashboard/campaigns/not-a-uuid", 400, "<li>Campaign: must be a UUID</li>"],
+      [`/dashboard/campaigns/${missingId}`, 404, `no campaign ${missingId}`],
+      [`/dashboard?cursor=${forgedCursor}`, 400, "<li>Page: not a cursor this listing issued</li>"],
+      ["/dashboard/nowhere", 404, "no page /dashboard/nowhere"],
+    ] as const) {
+      const refused = await fetch(`${stack.apiUrl}${path}`, { headers });
+      expect([refused.status, refused.headers.get("content-type"), refused.headers.get("cache-control")], path).toEqual([
+        status,
+        "text/html; charset=UTF-8",
+        "private, no-store",
+      ]);
+      expect(await refused.text(), path).toContain(problem);
+    }
+  });
+
+  it("shows a refused period on an error page with the period form to correct it, and no other browser error", async () => {
+    const { page, problems } = await signedInPage();
+    const draft = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+      name: `Draft ${randomUUID().slice(0, 8)}`,
+      strategy: { steps: [{ id: "sms", kind: "contact", channel: "sms", template: "reminder" }] },
+    });
+    const refused: string[] = [];
+    for (const [path, status, shown, period] of [
+      [`/dashboard/campaigns/${randomUUID()}`, 404, "no campaign", null],
+      // A browser's date field cannot hold an impossible date: it is left empty.
+      ["/dashboard/agencies?to=2026-02-30", 400, "To: must be a date YYYY-MM-DD", ["", ""]],
+      [`/dashboard/campaigns/${draft.body.id}?from=2024-01-01&to=2026-01-01`, 400, "From: the period is limited to 366 days", ["2024-01-01", "2026-01-01"]],
+      ["/dashboard/agencies?from=2026-12-10&to=2026-12-01", 400, "From: must not be after to (today when not given)", ["2026-12-10", "2026-12-01"]],
+    ] as const) {
+      const url = `${stack.apiUrl}${path}`;
+      refused.push(url);
+      expect((await page.goto(url))!.status(), path).toBe(status);
+      expect(await page.textContent("#problem"), path).toContain(shown);
+      const inputs = await page.$$("form.period input");
+      expect(await Promise.all(inputs.map((i) => i.inputValue())), path).toEqual(period ?? []);
+      expect(await page.isVisible("header a[href='/dashboard/agencies']"), path).toBe(true);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}/error.png`, fullPage: true });
+
+    // Corrected on the same form, the period is shown.
+    await page.fill("input[name=from]", "2026-11-01");
+    await Promise.all([page.waitForURL("**/dashboard/agencies?from=2026-11-01&to=2026-12-01"), page.click("form.period button")]);
+    expect(await page.inputValue("input[name=from]")).toBe("2026-11-01");
+
+    // Only the refused documents fail: in particular no request for /favicon.ico, a 401 outside the dashboard.
+    expect(problems.filter((p) => !refused.some((url) => p.endsWith(`: ${url}`) || p.endsWith(`(${url})`)))).toEqual([]);
+    await page.close();
   });
 
   it("lists campaigns 50 a page, newest first, each once", async () => {
