@@ -17,8 +17,6 @@ header form{margin-left:auto}header button{background:none;border:1px solid #889
 main{max-width:1240px;margin:0 auto;padding:1rem 1.5rem 3rem}
 h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.15rem;margin:0 0 .6rem}
 section{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:1rem 1.2rem;margin:1rem 0}
-.grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.2rem;align-items:start}
-@media (max-width:800px){.grid{grid-template-columns:minmax(0,1fr)}}
 figure{margin:0 0 .8rem;position:relative;height:260px}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}

@@ -249,6 +249,15 @@ describe("managers' dashboard in Chromium", () => {
     await expectTotalsOf(page, "rates", byDay.totals);
     // A column per currency: money is never summed across currencies.
     expect(byDay.totals.map((t) => t.currency)).toEqual(["IDR", "USD"]);
+    // The funnel table spans the section like the rates table below it, so more currencies
+    // widen it there rather than clip it beside the chart.
+    const [funnelBox, ratesBox, funnelWidth] = await page.$eval("#funnel", (t) => [
+      t.parentElement!.clientWidth,
+      t.ownerDocument.querySelector("#rates")!.parentElement!.clientWidth,
+      t.scrollWidth,
+    ]);
+    expect(funnelBox).toBe(ratesBox);
+    expect(funnelWidth).toBeLessThanOrEqual(funnelBox!);
     const funnel = await table(page, "funnel");
     expect(funnel["Enrolled"]!.slice(0, 2)).toEqual(["11", "1"]);
     expect(funnel["Collected"]!.slice(0, 2)).toEqual(["40000050", "1250"]);

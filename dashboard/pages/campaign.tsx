@@ -114,55 +114,53 @@ export function CampaignPage(props: { data: Data; counts: CampaignCounts }) {
       </section>
       <section>
         <h2>Contact funnel</h2>
-        <div class="grid">
-          <Chart
-            id="funnel-chart"
-            label="Contact funnel"
-            config={{
-              type: "bar",
-              data: {
-                labels: STAGES.map((k) => COUNTS[k].label),
-                datasets: totals.map((t, i) => ({
-                  label: t.currency,
-                  data: STAGES.map((k) => t[k]),
-                  backgroundColor: COLOURS[i % COLOURS.length],
-                })),
-              },
-              options: { indexAxis: "y", plugins: { legend: { display: currencies.length > 1 } } },
-            }}
-          />
-          {totals.length === 0 ? (
-            <p class="note" id="nothing">
-              Nothing was recorded in this period.
-            </p>
-          ) : (
-            <MeasureTable id="funnel" caption="Totals of the period, one column per currency." totals={totals}>
-              {FUNNEL.map((key) => (
-                <tr>
-                  <th scope="row">{COUNTS[key].label}</th>
-                  {totals.map((t) => (
-                    <N n={t[key]} />
-                  ))}
-                  <td class="means">{COUNTS[key].means}</td>
-                </tr>
+        <Chart
+          id="funnel-chart"
+          label="Contact funnel"
+          config={{
+            type: "bar",
+            data: {
+              labels: STAGES.map((k) => COUNTS[k].label),
+              datasets: totals.map((t, i) => ({
+                label: t.currency,
+                data: STAGES.map((k) => t[k]),
+                backgroundColor: COLOURS[i % COLOURS.length],
+              })),
+            },
+            options: { indexAxis: "y", plugins: { legend: { display: currencies.length > 1 } } },
+          }}
+        />
+        {totals.length === 0 ? (
+          <p class="note" id="nothing">
+            Nothing was recorded in this period.
+          </p>
+        ) : (
+          <MeasureTable id="funnel" caption="Totals of the period, one column per currency." totals={totals}>
+            {FUNNEL.map((key) => (
+              <tr>
+                <th scope="row">{COUNTS[key].label}</th>
+                {totals.map((t) => (
+                  <N n={t[key]} />
+                ))}
+                <td class="means">{COUNTS[key].means}</td>
+              </tr>
+            ))}
+            <tr>
+              <th scope="row">{COLLECTED.label}</th>
+              {totals.map((t) => (
+                <M minor={t.collectedMinor} currency={t.currency} />
               ))}
-              <tr>
-                <th scope="row">{COLLECTED.label}</th>
-                {totals.map((t) => (
-                  <M minor={t.collectedMinor} currency={t.currency} />
-                ))}
-                <td class="means">{COLLECTED.means}</td>
-              </tr>
-              <tr>
-                <th scope="row">{COST.label}</th>
-                {totals.map((t) => (
-                  <C row={t} />
-                ))}
-                <td class="means">{COST.means}</td>
-              </tr>
-            </MeasureTable>
-          )}
-        </div>
+              <td class="means">{COLLECTED.means}</td>
+            </tr>
+            <tr>
+              <th scope="row">{COST.label}</th>
+              {totals.map((t) => (
+                <C row={t} />
+              ))}
+              <td class="means">{COST.means}</td>
+            </tr>
+          </MeasureTable>
+        )}
         {totals.length > 0 && (
           <MeasureTable id="rates" caption="Rates of the period; – where there is nothing to divide by." totals={totals}>
             {(Object.keys(RATES) as (keyof Rates)[]).map((key) => (
