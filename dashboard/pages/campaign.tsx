@@ -12,7 +12,7 @@ type Count = "enrolled" | "touched" | "contacted" | "attempted" | "delivered" | 
 /** The campaign report's counts and rates as the page names them, with the report's definitions (README "Reports (MIS)"). */
 const COUNTS: Record<Count, { label: string; means: string }> = {
   enrolled: { label: "Enrolled", means: "accounts enrolled (on the day of enrolment)" },
-  touched: { label: "Worked", means: "enrolled accounts with at least one attempt that left the gate" },
+  touched: { label: "Worked", means: "enrolled accounts with at least one attempt handed to a vendor" },
   contacted: { label: "Contacted", means: "worked accounts with a live contact: an RPC, a reply or a click" },
   attempted: { label: "Attempted", means: "attempts that left the compliance gate" },
   delivered: { label: "Delivered", means: "attempts delivered (or read)" },
