@@ -5,7 +5,7 @@ import { temporal } from "@temporalio/proto";
 import { Worker } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { signTagihPayload, verifyTagihSignature } from "../vendors/tagih-signature.ts";
-import type { AccountState } from "../workflows/account-messages.ts";
+import type { AccountState, RecallSignal } from "../workflows/account-messages.ts";
 import { freePort } from "./ports.ts";
 import { accountFixture, api, eventually, startTestStack } from "./stack.ts";
 
@@ -504,6 +504,14 @@ describe("late and redelivered agency events", () => {
     expect((await handle.query<AccountState>("accountState")).waitingFor).toBe(`recall by ${second.name}`);
     expect(await stack.db.contactAttempt.count({ where: { enrolmentId: enrolment.id } })).toBe(0);
     expect(closureNotices(endpoint.notices).map((n) => JSON.parse(n.body).placementId)).toEqual([withFirst.id]);
+    // Nor does a recall signal of the first placement that reaches the journey late (a retried delivery).
+    await handle.signal("recalled", { placementId: withFirst.id } satisfies RecallSignal);
+    await eventually(async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const signalled = events.findLastIndex((e) => e.workflowExecutionSignaledEventAttributes);
+      return events.slice(signalled).some((e) => e.workflowTaskCompletedEventAttributes) ? true : undefined;
+    }, "the journey to handle the signal");
+    expect((await handle.query<AccountState>("accountState")).waitingFor).toBe(`recall by ${second.name}`);
 
     // The second agency's own recall still hands the account back.
     const recall = { eventId: `ev-${randomUUID()}`, placementId: withSecond.id, type: "recall" };

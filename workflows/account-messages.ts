@@ -55,14 +55,22 @@ export interface AccountState {
   cancelled: boolean;
 }
 
+export interface RecallSignal {
+  placementId: string;
+}
+
 export const contactOutcome = defineSignal<[ContactOutcomeSignal]>("contactOutcome");
 export const payment = defineSignal<[PaymentSignal]>("payment");
 export const promiseToPay = defineSignal<[PromiseSignal]>("promiseToPay");
 export const holdPlaced = defineSignal<[{ kind: Hold }]>("holdPlaced");
 export const holdReleased = defineSignal<[{ kind: Hold }]>("holdReleased");
 export const reply = defineSignal<[ReplySignal]>("reply");
-/** The agency handed the account back: the strategy goes on after the placement step. */
-export const recalled = defineSignal("recalled");
+/**
+ * The agency handed the account back: the strategy goes on after the placement step. It names
+ * the placement, so a late or repeated recall of an earlier one releases nothing; senders
+ * before it named none, and released whatever placement the journey waited on.
+ */
+export const recalled = defineSignal<[RecallSignal?]>("recalled");
 export const pause = defineSignal("pause");
 export const resume = defineSignal("resume");
 export const cancel = defineSignal("cancel");

@@ -111,7 +111,12 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   setHandler(holdPlaced, ({ kind }) => void (state.holds = [...new Set([...state.holds, kind])]));
   setHandler(holdReleased, ({ kind }) => void (state.holds = state.holds.filter((h) => h !== kind)));
   setHandler(reply, (r) => void (state.lastReply = r));
-  setHandler(recalled, () => void (state.placedWith = null));
+  // Placements recalled, by id: a recall may come before the journey waits on its placement.
+  const recalledPlacements = new Set<string>();
+  setHandler(recalled, (r) => {
+    if (r) recalledPlacements.add(r.placementId);
+    else state.placedWith = null;
+  });
   setHandler(pause, () => void (state.paused = true));
   setHandler(resume, () => void (state.paused = false));
   setHandler(cancel, () => void (state.cancelled = true));
@@ -262,7 +267,9 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
         // The signed notice, retried until the agency acknowledges (a recall meanwhile is kept).
         await notifyAgency({ placementId: placement.placementId });
         const held = () => toldOfClosure && state.holds.length > 0;
-        await waitFor(`recall by ${state.placedWith}`, null, () => state.placedWith === null || paid() || state.cancelled || held());
+        const recalledNow = () => state.placedWith === null || recalledPlacements.has(placement.placementId);
+        await waitFor(`recall by ${state.placedWith}`, null, () => recalledNow() || paid() || state.cancelled || held());
+        if (recalledNow()) state.placedWith = null;
         if (toldOfClosure && state.placedWith !== null) {
           // The agency must stop working the account; after a hold the strategy goes on as after a recall.
           const reason = paid() ? "paid" : state.cancelled ? "cancelled" : (`hold:${state.holds[0]!}` as const);

@@ -6,7 +6,7 @@ import { currencyCodeSchema, minorAmountSchema } from "../../domain/money.ts";
 import { apiKeyHash } from "../../store/api-keys.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature, type SignatureCheck } from "../../vendors/tagih-signature.ts";
-import type { PromiseSignal } from "../../workflows/account-messages.ts";
+import type { PromiseSignal, RecallSignal } from "../../workflows/account-messages.ts";
 import { checkCallback, fieldProblems, problem, validationProblem, type FieldProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -306,10 +306,10 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
   /**
    * Marks the placement recalled and tells the journey that placed it, which goes on with its
    * strategy. A recall of a placement that is no longer open (closed, or recalled by another
-   * event) changes nothing and tells nobody: the journey has left that placement, and the
-   * workflow's `recalled` signal names none, so it would release whatever the journey waits on
-   * now (another agency's placement). A retry of the event that recalled it tells the journey
-   * again (its first signal may not have been sent), unless the journey placed the account again.
+   * event) changes nothing and tells nobody: the journey has left that placement. A retry of
+   * the event that recalled it tells the journey again (its first signal may not have been
+   * sent), unless the journey placed the account again; the signal names the placement, so a
+   * journey that has moved on to another ignores it anyway.
    */
   async function recall(
     placement: { id: string; enrolmentId: string | null; placedAt: Date },
@@ -352,7 +352,7 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
       return 0;
     }
     try {
-      await temporal.workflow.getHandle(enrolment.workflowId).signal("recalled");
+      await temporal.workflow.getHandle(enrolment.workflowId).signal("recalled", { placementId: placement.id } satisfies RecallSignal);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return 0;
       throw error;
