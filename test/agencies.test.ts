@@ -245,7 +245,19 @@ describe("placement with an agency", () => {
   it("records an agency's promise and payment; a full payment ends the journey paid, once", async () => {
     const { agency, journey } = await placedAndWaiting();
 
-    const dueDate = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    // A date already past or years out is refused as ops' promises are (422 naming it), and pauses nothing.
+    const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+    for (const slip of [day(-3), day(800)]) {
+      const refused = await callback(
+        agency.id,
+        { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "promise", amountMinor: "1000", dueDate: slip },
+        as(agency),
+      );
+      expect(refused, slip).toMatchObject({ status: 422, body: { errors: [{ field: "dueDate" }] } });
+    }
+    expect(await stack.db.paymentPromise.count({ where: { accountId: journey.account.id } })).toBe(0);
+
+    const dueDate = day(30);
     const promise = { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "promise", amountMinor: "150000000", dueDate };
     expect((await callback(agency.id, promise, as(agency))).body).toMatchObject({ status: "applied", signalled: 1 });
     expect((await callback(agency.id, promise, as(agency))).body).toMatchObject({ status: "duplicate" });

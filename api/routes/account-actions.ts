@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CHANNELS } from "../../domain/channel.ts";
 import { currencyCodeSchema, minorAmountSchema } from "../../domain/money.ts";
+import { promiseDueDateProblem } from "../../domain/promise-dates.ts";
 import { HOLDS } from "../../domain/compliance/index.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
@@ -159,16 +160,8 @@ export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     const found = await account(id);
-    // A promise due before today is broken already: pausing the journey for it only delays
-    // contact. The API's dates carry no zone, so "today" is the date where it is earliest
-    // (UTC-12): a debtor anywhere may promise for their own today. A year out is a slip of
-    // the keyboard (9999), and would pause the journey for good.
-    const today = new Date(Date.now() - 12 * 3_600_000).toISOString().slice(0, 10);
-    const yearOut = new Date(Date.now() + 366 * 86_400_000).toISOString().slice(0, 10);
-    if (body.dueDate < today || body.dueDate > yearOut) {
-      const reason = body.dueDate < today ? `must be today (${today} where the day is earliest, UTC-12) or later` : `must be within a year (by ${yearOut})`;
-      throw new ProblemError(400, "Invalid request", `invalid dueDate`, [{ field: "dueDate", reason }]);
-    }
+    const dueDateProblem = promiseDueDateProblem(body.dueDate, Date.now());
+    if (dueDateProblem) throw new ProblemError(400, "Invalid request", `invalid dueDate`, [{ field: "dueDate", reason: dueDateProblem }]);
     // More than is owed cannot be what the debtor will pay: it is a keying slip (an extra
     // zero), and the journey would wait for a payment larger than the balance while a full
     // payment ends it as paid anyway. A balance refreshed later (fees) takes a new promise.

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from "@temporalio/client";
 import { createHash } from "node:crypto";
 import type { Agency, Prisma } from "../../generated/prisma/client.ts";
 import { currencyCodeSchema, minorAmountSchema } from "../../domain/money.ts";
+import { promiseDueDateProblem } from "../../domain/promise-dates.ts";
 import { apiKeyHash } from "../../store/api-keys.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
 import { SIGNATURE_HEADER, verifyTagihSignature, type SignatureCheck } from "../../vendors/tagih-signature.ts";
@@ -233,6 +234,10 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
           return 0;
         case "promise": {
           if (event.currency && event.currency !== placement.account.currency) throw currencyRefusal(placement.account.currency);
+          // The rules ops promises follow: a date already past or years out is a slip, and
+          // would end the journey's pause at once or never.
+          const dueDateProblem = promiseDueDateProblem(event.dueDate, Date.now());
+          if (dueDateProblem) throw new Refusal(422, "Unprocessable", `invalid dueDate ${event.dueDate}`, [{ field: "dueDate", reason: dueDateProblem }]);
           await acknowledge();
           const id = eventUuid(`${vendor}:${event.eventId}:promise`);
           await db.paymentPromise.createMany({
