@@ -254,7 +254,6 @@ export async function variantReport(db: Database, campaignId: string, strategy: 
     })
     .sort((x, y) => strategy.variants.findIndex((v) => v.name === x.variant) - strategy.variants.findIndex((v) => v.name === y.variant));
   const champion = championOf(strategy);
-  const moments = ({ n, sum, sumSquares }: VariantArm["paid"]) => ({ n, sum: Number(sum), sumSquares: Number(sumSquares) });
   const compare = (base: VariantArm, other: VariantArm): VariantComparison => ({
     variant: other.variant,
     against: base.variant,
@@ -262,7 +261,7 @@ export async function variantReport(db: Database, campaignId: string, strategy: 
     conversion: compareProportions({ successes: base.conversions, n: base.touched }, { successes: other.conversions, n: other.touched }),
     payerRate: compareProportions({ successes: base.payers, n: base.enrolled }, { successes: other.payers, n: other.enrolled }),
     keptRate: compareProportions({ successes: base.promisesKept, n: base.promisesDue }, { successes: other.promisesKept, n: other.promisesDue }),
-    collectedPerAccount: compareMeans(moments(base.paid), moments(other.paid)),
+    collectedPerAccount: compareMeans(base.paid, other.paid),
   });
   const challengers: VariantComparison[] = [];
   const incrementality: VariantComparison[] = [];

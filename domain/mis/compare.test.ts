@@ -64,7 +64,11 @@ describe("two-proportion z-test", () => {
 describe("Welch's t-test", () => {
   // a = 1..5 (mean 3, s² 2.5), b = 2,4,..,10 (mean 6, s² 10): SE = √(0.5 + 2) = 1.58114,
   // t = 1.89737, df = 2.5² / (0.5²/4 + 2²/4) = 5.88235, two-sided p = 0.10753 (numerical integration of the t density).
-  const moments = (xs: number[]) => ({ n: xs.length, sum: xs.reduce((s, x) => s + x, 0), sumSquares: xs.reduce((s, x) => s + x * x, 0) });
+  const moments = (xs: number[]) => ({
+    n: xs.length,
+    sum: xs.reduce((s, x) => s + BigInt(x), 0n),
+    sumSquares: xs.reduce((s, x) => s + BigInt(x) * BigInt(x), 0n),
+  });
   it("compares two small samples", () => {
     const result = compareMeans(moments([1, 2, 3, 4, 5]), moments([2, 4, 6, 8, 10]));
     expect(result.difference).toBe(3);
@@ -76,6 +80,16 @@ describe("Welch's t-test", () => {
     expect(result.interval!.low).toBeLessThan(0);
     expect(result.interval!.high).toBeCloseTo(3 + (result.interval!.high - 3), 10);
     expect(result.tooSmall).toBe(true);
+  });
+
+  it("keeps the spread of large amounts (sums of squares past 2^53)", () => {
+    // 2,000 payments of IDR 10,000,000.00 plus 0..1999 minor units: s² = 2000·2001/12 exactly,
+    // where Σx² ≈ 2·10²⁴ in floating point loses the spread to rounding.
+    const base = Array.from({ length: 2_000 }, (_, i) => 1_000_000_000 + i);
+    const result = compareMeans(moments(base), moments(base.map((x) => x + 500)));
+    expect(result.a.sd! ** 2).toBeCloseTo((2_000 * 2_001) / 12, 3);
+    expect(result.difference).toBe(500);
+    expect(result.t).toBeCloseTo(500 / Math.sqrt((2 * (2_000 * 2_001)) / 12 / 2_000), 6);
   });
 
   it("has no test with fewer than two observations in an arm", () => {

@@ -77,11 +77,15 @@ function wilson({ successes, n }: { successes: number; n: number }, zCrit: numbe
   return { low: (centre - half) / (1 + z2 / n), high: (centre + half) / (1 + z2 / n) };
 }
 
-/** Sufficient statistics of a sample: count, sum and sum of squares. */
+/**
+ * Sufficient statistics of a sample of whole amounts (minor units): count, sum and sum of
+ * squares, exact. A sum of squares of money passes 2^53 quickly, where n·Σx² − (Σx)² in
+ * floating point cancels to noise.
+ */
 export interface Moments {
   n: number;
-  sum: number;
-  sumSquares: number;
+  sum: bigint;
+  sumSquares: bigint;
 }
 
 export interface MeanComparison {
@@ -100,13 +104,14 @@ export interface MeanComparison {
 /**
  * Welch's t-test of b's mean against a's (unequal variances), e.g. money collected per
  * account, with a confidence interval on the difference.
- * @example compareMeans({ n: 10, sum: 200, sumSquares: 4400 }, { n: 10, sum: 250, sumSquares: 6850 })
+ * @example compareMeans({ n: 10, sum: 200n, sumSquares: 4400n }, { n: 10, sum: 250n, sumSquares: 6850n })
  */
 export function compareMeans(a: Moments, b: Moments, confidence = 0.95): MeanComparison {
   const tooSmall = Math.min(a.n, b.n) < MIN_ARM_SIZE;
   const describe = (x: Moments) => {
-    const mean = x.n > 0 ? x.sum / x.n : null;
-    const variance = x.n > 1 ? (x.sumSquares - (x.sum * x.sum) / x.n) / (x.n - 1) : null;
+    const mean = x.n > 0 ? Number(x.sum) / x.n : null;
+    // s² = (n·Σx² − (Σx)²) / (n(n − 1)), the numerator exact: rounded once, not cancelled.
+    const variance = x.n > 1 ? Number(BigInt(x.n) * x.sumSquares - x.sum * x.sum) / (x.n * (x.n - 1)) : null;
     return { n: x.n, mean, variance: variance === null ? null : Math.max(0, variance) };
   };
   const da = describe(a);
