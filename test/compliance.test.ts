@@ -91,6 +91,9 @@ describe("POST /v1/compliance/evaluate", () => {
     [{ jurisdiction: "ID", channel: "fax", at: "2026-12-07T12:00:00Z" }, "channel"],
     [{ jurisdiction: "ID", channel: "sms", at: "tomorrow" }, "at"],
     [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00" }, "at"], // no offset: not an instant
+    [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07" }, "at"], // a date alone: its -07 is no offset
+    [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T10:00:00+25:00" }, "at"],
+    [{ jurisdiction: "US", channel: "voice", at: "2026-12-07T20:00:00Z", history: [{ channel: "voice", at: "2026-12-01", kind: "attempt" }] }, "history.0.at"],
     [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00Z", timeZone: "Jakarta" }, "timeZone"],
     [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00Z", holds: ["vacation"] }, "holds.0"],
     [{ jurisdiction: "ID", channel: "sms", at: "2026-12-07T12:00:00Z", history: [{ channel: "sms", at: "x", kind: "attempt" }] }, "history.0.at"],

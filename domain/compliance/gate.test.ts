@@ -126,6 +126,9 @@ describe("holidays", () => {
     // Only the hours fail now, but the next morning is in 2028: the reasons say why nothing can be allowed
     ["ID New Year's Eve 2027 at night, 2028 has no calendar", id("2027-12-31T14:00:00Z"), blocked(["contact-hours", "holiday"], null)],
     ["KE New Year's Eve 2027 at night", ke("2027-12-31T17:00:00Z"), blocked(["contact-hours", "holiday"], null)],
+    // Before the calendars: blocked, but time passes into them (not "never")
+    ["SG 2025 has no calendar: next after New Year 2026", sg("2025-12-31T02:00:00Z"), blocked(["holiday"], "2026-01-02T00:00:00Z")],
+    ["KE 2025 has no calendar: next after New Year 2026", ke("2025-12-30T10:00:00Z"), blocked(["holiday"], "2026-01-02T05:00:00Z")],
     ["KE Jamhuri Day 2026 (Saturday), then Sunday", ke("2026-12-12T09:00:00Z"), blocked(["holiday"], "2026-12-14T05:00:00Z")],
     ["KE Christmas, Boxing Day 2026, then Sunday", ke("2026-12-25T09:00:00Z"), blocked(["holiday"], "2026-12-28T05:00:00Z")],
     ["KE Mashujaa Day 2027", ke("2027-10-20T09:00:00Z"), blocked(["holiday"], "2027-10-21T05:00:00Z")],

@@ -27,7 +27,7 @@ export interface Evaluation {
 /** A timed rule failing in one zone; `view` is the instant as seen there. */
 export interface Failure extends GateReason {
   view: LocalView;
-  /** The date is beyond the shipped holiday calendars: no later date can be known to pass. */
+  /** The date is after the shipped holiday calendars: no later date can be known to pass. */
   uncalendared?: true;
 }
 
@@ -89,7 +89,9 @@ export const holidayRule: TimedRule = ({ policy }, views) => {
     const lookup = lookUpHoliday(rule.calendar, date);
     if (!lookup.covered) {
       const detail = `no ${rule.calendar} holiday calendar for ${date.slice(0, 4)}: ${date} in ${view.zone} cannot be checked, so it is blocked (${rule.source})`;
-      return [{ rule: "holiday", detail, view, uncalendared: true }];
+      // A date before the calendars passes in time (the next day is asked again); one after
+      // them only leads to later dates no calendar covers either.
+      return [{ rule: "holiday", detail, view, ...(lookup.before ? {} : { uncalendared: true as const }) }];
     }
     if (lookup.holiday === null) return [];
     return [

@@ -4,7 +4,11 @@ import type { Weekday } from "./types.ts";
 
 const DAY_MS = 86_400_000;
 const WEEKDAYS: readonly Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-const HAS_OFFSET = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+// A date and a time of day with an offset. A date alone ("2026-12-07", even "2026-12") ends in
+// what looks like an offset, and would be read as a UTC midnight: another local day.
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-](\d{2})(?::?(\d{2}))?)$/i;
+// Offsets in use run from -12:00 to +14:00; a larger one is a typing slip.
+const MAX_OFFSET_MINUTES = 14 * 60;
 
 /** An instant as seen on the local calendar and clock of one zone. */
 export interface LocalView {
@@ -23,10 +27,14 @@ export function viewIn(instant: DateTime, zone: string): LocalView {
   return { zone, local, day, clock: Math.floor((wallClockMs - day * DAY_MS) / 1000) };
 }
 
-/** An ISO-8601 instant that carries an offset or `Z` (`+05:30` or `+0530`, `z`, minutes without seconds), in UTC; null if not one. */
+/** An ISO-8601 date and time that carries an offset or `Z` (`+05:30` or `+0530`, `z`, minutes without seconds), in UTC; null if not one. */
 export function readInstant(value: string): DateTime | null {
-  const instant = HAS_OFFSET.test(value) ? DateTime.fromISO(value, { zone: "utc" }) : null;
-  return instant?.isValid ? instant : null;
+  const match = INSTANT.exec(value);
+  if (!match) return null;
+  const [, hours = "0", minutes = "0"] = match;
+  if (Number(minutes) > 59 || Number(hours) * 60 + Number(minutes) > MAX_OFFSET_MINUTES) return null;
+  const instant = DateTime.fromISO(value, { zone: "utc" });
+  return instant.isValid ? instant : null;
 }
 
 /** `readInstant`, to the millisecond, or an error naming the field. */

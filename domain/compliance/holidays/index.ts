@@ -12,8 +12,8 @@ export function holidayCalendar(calendarId: string): HolidayCalendar {
   return calendar;
 }
 
-/** What a calendar says about a date: nothing (a year without data), or the holiday or null. */
-export type HolidayLookup = { covered: false } | { covered: true; holiday: Holiday | null };
+/** What a calendar says about a date: nothing (a year without data, before or after those it has), or the holiday or null. */
+export type HolidayLookup = { covered: false; before: boolean } | { covered: true; holiday: Holiday | null };
 
 /**
  * Looks up a local date in a holiday calendar.
@@ -22,6 +22,7 @@ export type HolidayLookup = { covered: false } | { covered: true; holiday: Holid
  */
 export function lookUpHoliday(calendarId: string, date: string): HolidayLookup {
   const calendar = holidayCalendar(calendarId);
-  if (!calendar.years.includes(Number(date.slice(0, 4)))) return { covered: false };
+  const year = Number(date.slice(0, 4));
+  if (!calendar.years.includes(year)) return { covered: false, before: year < Math.min(...calendar.years) };
   return { covered: true, holiday: calendar.holidays.find((h) => h.date === date) ?? null };
 }
