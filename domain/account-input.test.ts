@@ -106,9 +106,10 @@ describe("import rows", () => {
   it.each([
     [{ balance: "1,234.56" }, "balance", "no thousands separators"],
     [{ balance: "1.234,56" }, "balance", "no thousands separators"],
-    [{ balance: "-5" }, "balance", "no thousands separators"],
-    [{ balance: "12.345", currency: "USD" }, "balance", "USD has 2 decimal places"],
-    [{ balance: "1.5", currency: "JPY" }, "balance", "JPY has 0 decimal places"],
+    [{ balance: "-5" }, "balance", "must not be negative"],
+    [{ balance: "12.345", currency: "USD" }, "balance", "USD amounts have at most 2 decimal places"],
+    [{ balance: "1.5", currency: "JPY" }, "balance", "JPY amounts have at most 0 decimal places"],
+    [{ balance: "150.000", currency: "IDR" }, "balance", "looks like a thousands separator"],
     [{ balance: "92233720368547758.08", currency: "USD" }, "balance", "larger than the largest amount"],
     [{ balance: 0.1 + 0.2 }, "balance", "holds exactly: send the amount as a string"],
     [{ balance: 12345678901234.56 }, "balance", "holds exactly"],

@@ -359,7 +359,11 @@ function majorToMinor(balance: unknown, currency: unknown, problems: RowProblem[
     return "0";
   }
   if (typeof text !== "string" || !/^\d+(\.\d+)?$/.test(text)) {
-    problems.push({ field: "balance", reason: 'must be an amount in major units with "." as the decimal point and no thousands separators, such as 1234.56' });
+    const negative = typeof text === "string" ? /^-\d+(\.\d+)?$/.test(text) : typeof text === "number" && text < 0;
+    const reason = negative
+      ? "must not be negative"
+      : 'must be an amount in major units with "." as the decimal point and no thousands separators, such as 1234.56';
+    problems.push({ field: "balance", reason });
     return "0";
   }
   const code = typeof currency === "string" ? currency.trim().toUpperCase() : undefined;

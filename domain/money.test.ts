@@ -11,6 +11,11 @@ describe("money", () => {
     ["1.234", "KWD", 1234n],
     ["12345678901234567.89", "USD", 1234567890123456789n],
     ["2.50", "JPY", undefined],
+    ["1500.0", "JPY", 1500n], // as spreadsheets print numbers
+    ["19.9900", "USD", 1999n],
+    ["150.000", "IDR", undefined], // Rp 150,000 with a thousands separator, not Rp 150
+    ["2.500", "USD", undefined],
+    ["1500.50", "IDR", 150050n],
     ["1.005", "USD", undefined],
     ["1,5", "USD", undefined],
     ["", "USD", undefined],

@@ -48,7 +48,9 @@ export function toMajorString(amountMinor: bigint, currency: string): string {
 
 /**
  * Parses an amount in major units ("1500.5", "1,500.50" is not accepted) into minor units
- * exactly, refusing more decimals than the currency has.
+ * exactly, refusing more decimals than the currency has. Extra zeros pass ("1500.0" in JPY, as
+ * spreadsheets print numbers), except three: "150.000" in IDR is far likelier Rp 150,000
+ * written with a thousands separator than Rp 150, so it is refused as ambiguous.
  * @example toMinorUnits("1500.5", "USD") // 150050n
  */
 export function toMinorUnits(major: string, currency: string): bigint {
@@ -56,7 +58,12 @@ export function toMinorUnits(major: string, currency: string): bigint {
   const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(major.trim());
   if (!m) throw new RangeError(`not a decimal amount: "${major}"`);
   const fraction = m[3] ?? "";
-  if (fraction.replace(/0+$/, "").length > digits) throw new RangeError(`${currency} has ${digits} decimal places; got "${major}"`);
+  if (fraction.replace(/0+$/, "").length > digits) throw new RangeError(`${currency} amounts have at most ${digits} decimal places; got "${major}"`);
+  if (fraction.length > digits && fraction.length === 3) {
+    throw new RangeError(
+      `"${major}" is ambiguous: ${currency} amounts have at most ${digits} decimal places, so "." looks like a thousands separator here; write the amount without it`,
+    );
+  }
   const minor = BigInt(m[2]!) * 10n ** BigInt(digits) + BigInt((fraction + "0".repeat(digits)).slice(0, digits) || "0");
   return m[1] ? -minor : minor;
 }

@@ -62,7 +62,7 @@ describe("portfolio import", () => {
     expect(summary.rejected).toEqual(
       expect.arrayContaining([
         { row: 5, field: "phone", reason: "is not a valid phone number for ID" },
-        { row: 6, field: "balance", reason: expect.stringContaining("GBP has 2 decimal places") },
+        { row: 6, field: "balance", reason: expect.stringContaining("GBP amounts have at most 2 decimal places") },
         { row: 6, field: "daysPastDue", reason: expect.any(String) },
         { row: 7, field: "balance", reason: expect.stringContaining("no thousands separators") },
       ]),
@@ -173,6 +173,9 @@ describe("portfolio import", () => {
     expect((await upload(lines.join("\n"), { "content-type": "application/x-ndjson" })).body).toMatchObject({ status: "completed", imported: 1, updated: 2 });
     expect(await account(`K-${t}`)).toMatchObject({ ...stored, email: null, locale: "en-ID", balanceMinor: 100000n, daysPastDue: 14 });
     expect(await account(`L-${t}`)).toMatchObject({ phone: "+6281234567892", locale: "en", consentWhatsapp: false });
+    // A consent object sets only the consents it holds: the autodialled-call consent stays.
+    await upload(jsonl({ externalId: `K-${t}`, consent: { whatsapp: true } }), { "content-type": "application/x-ndjson" });
+    expect(await account(`K-${t}`)).toMatchObject({ consentWhatsapp: true, consentAutodialed: true });
 
     const base = { name: "Budi", jurisdiction: "ID", product: "card", currency: "IDR", balanceMinor: 1, daysPastDue: 1 };
     const { status } = await api(stack.apiUrl, "POST", "/v1/accounts", {
