@@ -27,14 +27,30 @@ const OPTIONAL_COLUMNS: Record<string, readonly string[]> = {
 };
 
 /**
- * The optional columns an account's input names, comma-separated in a fixed order (inputs
- * naming the same ones share an upsert statement).
- * @example namedColumns(["externalId", "phone", "consentWhatsapp"]) // "phone,consent_whatsapp"
+ * The optional columns an account's input (a JSON object, a file's row) names, comma-separated
+ * in a fixed order (inputs naming the same ones share an upsert statement). A `consent` object
+ * names only the consents it holds: `{"whatsapp": false}` keeps the stored autodialled-call
+ * consent.
+ * @example namedColumns({ externalId: "A-1", phone: "0812…", consent: { whatsapp: true } }) // "phone,consent_whatsapp"
  */
-export function namedColumns(keys: Iterable<string>): string {
+export function namedColumns(input: Record<string, unknown>): string {
   const named = new Set<string>();
-  for (const key of keys) for (const column of OPTIONAL_COLUMNS[key] ?? []) named.add(column);
+  for (const key of inputKeys(input)) for (const column of OPTIONAL_COLUMNS[key] ?? []) named.add(column);
   return ALL_OPTIONAL.filter((c) => named.has(c)).join(",");
+}
+
+/**
+ * The keys `namedColumns` reads: the input's own, with a `consent` object spelled out as the
+ * consents it holds (a null or other value names them all).
+ * @example inputKeys({ consent: { whatsapp: true } }) // ["consentWhatsapp"]
+ */
+export function inputKeys(input: Record<string, unknown>): string[] {
+  const { consent } = input;
+  const keys = Object.keys(input);
+  if (typeof consent !== "object" || consent === null || Array.isArray(consent)) return keys;
+  const held = Object.keys(consent);
+  const spelled = [...(held.includes("whatsapp") ? ["consentWhatsapp"] : []), ...(held.includes("autodialedCalls") ? ["consentAutodialedCalls"] : [])];
+  return keys.flatMap((k) => (k === "consent" ? spelled : [k]));
 }
 
 const ALL_OPTIONAL = [...new Set(Object.values(OPTIONAL_COLUMNS).flat())];

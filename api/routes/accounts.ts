@@ -158,7 +158,7 @@ export function accountRoutes({ db, temporal, logger }: ApiDeps) {
     const stored = await upsertAccounts(
       db,
       accounts,
-      raw.map((a) => namedColumns(Object.keys(a))),
+      raw.map((a) => namedColumns(a)),
       (rows) => ({
         actor: principalOf(c).keyId,
         action: "account.upsert",
