@@ -3,8 +3,8 @@
 // Exit codes: 0 done; 1 refused or failed (the problem's detail and fields are printed);
 // 2 an import completed but rejected rows.
 import { randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Transform } from "node:stream";
@@ -224,8 +224,10 @@ export function program(): Command {
       if (options.csv) {
         const answer = await send("GET", `${path}&format=csv`, { headers: { accept: "text/csv" } });
         if (answer.status >= 400) parsed(answer, "report");
-        const out = createWriteStream(options.csv);
-        await new Promise<void>((resolve, reject) => out.end(answer.text, () => resolve()).on("error", reject));
+        // A file that cannot be written (no such folder, no permission) fails the command.
+        await writeFile(options.csv, answer.text).catch((error: NodeJS.ErrnoException) => {
+          throw new CliError(`cannot write ${options.csv}: ${error.code ?? error.message}`);
+        });
         return console.log(`report written to ${options.csv}`);
       }
       const { body } = await call<{ rows: Record<string, unknown>[]; totals: Record<string, unknown> }>("GET", path);

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,6 +78,16 @@ describe("tagih command line", () => {
 
     const again = await tagih("campaign", "launch", id!);
     expect(again.stdout).toContain("was already launched");
+
+    // The report as CSV; a file that cannot be written fails the command.
+    const csv = join(dir, "report.csv");
+    const report = await tagih("report", id!, "--by", "variant", "--csv", csv);
+    expect(report).toMatchObject({ code: 0, stdout: expect.stringContaining(`report written to ${csv}`) });
+    expect((await readFile(csv, "utf8")).split("\n")[0]).toMatch(/^variant,currency,enrolled,/);
+    const nowhere = await tagih("report", id!, "--csv", join(dir, "no-such-folder", "report.csv"));
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toContain("cannot write");
+    expect(nowhere.stdout).not.toContain("report written");
   });
 
   it("prints the problem and its fields and exits non-zero when the API refuses", async () => {
