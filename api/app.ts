@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { dashboardRoutes } from "../dashboard/routes.tsx";
+import { AccountBusyError } from "../store/payments.ts";
 import { requireAccess } from "./access.ts";
 import { idempotency } from "./idempotency.ts";
 import { accountActionRoutes } from "./routes/account-actions.ts";
@@ -112,6 +113,11 @@ export function createApp(deps: ApiDeps): App {
       return validationProblem(c, [{ field: "(body)", reason: error.message || "malformed request body" }]);
     }
     if (error instanceof HTTPException) return problem(c, error.status as 400, error.message || "Error", error.message);
+    if (error instanceof AccountBusyError) {
+      deps.logger.warn({ accountId: error.accountId, method: c.req.method, path: c.req.path }, "account busy: refused with 503");
+      c.header("Retry-After", "5");
+      return problem(c, 503, "Unavailable", error.message);
+    }
     deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, "request failed");
     return problem(c, 500, "Internal error", "the request failed; it has been logged");
   });

@@ -31,6 +31,33 @@ export type PaymentRecord =
 
 export type AppliedPayment = PaymentRecord & { signalled: number };
 
+/** How long a payment waits for its account's row (an all-or-nothing import holds it to the end). */
+const ACCOUNT_LOCK_WAIT = "3s";
+
+/**
+ * The account is held by another change that has not finished (an all-or-nothing import keeps
+ * every account it touches until the whole file is in): nothing was recorded; retry later.
+ */
+export class AccountBusyError extends Error {
+  constructor(readonly accountId: string) {
+    super(`account ${accountId} is being changed by another operation (an import in progress?); nothing was recorded, retry in a few seconds`);
+    this.name = "AccountBusyError";
+  }
+}
+
+/** Whether PostgreSQL gave up waiting for a lock (lock_timeout, SQLSTATE 55P03), however the client wrapped it. */
+function isLockTimeout(error: unknown): boolean {
+  for (
+    let e = error as { code?: unknown; originalCode?: unknown; meta?: unknown; cause?: unknown; message?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
+    if (e.code === "55P03" || e.originalCode === "55P03" || (typeof e.message === "string" && e.message.includes("lock timeout"))) return true;
+    if (e.meta !== undefined && JSON.stringify(e.meta).includes("55P03")) return true;
+  }
+  return false;
+}
+
 export interface PaymentDeps {
   db: Database;
   temporal: Client;
@@ -45,31 +72,37 @@ export interface PaymentDeps {
  * @example await recordPayment(db, { accountId, reference: "PAY-1", amountMinor: "150000", currency: "IDR" })
  */
 export async function recordPayment(db: Database, input: PaymentInput, audit?: { actor: string }): Promise<PaymentRecord> {
-  return db.$transaction(async (tx) => {
-    const account = await tx.account.findUnique({ where: { id: input.accountId }, select: { currency: true } });
-    if (!account) return { status: "no-account" };
-    if (account.currency !== input.currency) return { status: "currency-mismatch", accountCurrency: account.currency };
-    const amount = BigInt(input.amountMinor);
-    const { count } = await tx.payment.createMany({
-      data: [{ reference: input.reference, accountId: input.accountId, amountMinor: amount, currency: input.currency, paidAt: input.paidAt ?? new Date() }],
-      skipDuplicates: true,
-    });
-    const payment = await tx.payment.findUniqueOrThrow({ where: { reference: input.reference } });
-    if (count === 0) {
-      const same = payment.accountId === input.accountId && payment.amountMinor === amount && payment.currency === input.currency;
-      return { status: same ? "duplicate" : "conflict", payment };
-    }
-    await tx.account.update({ where: { id: input.accountId }, data: { balanceMinor: { decrement: amount } } });
-    if (audit) {
-      await recordAudit(tx, {
-        actor: audit.actor,
-        action: "payment.record",
-        target: { type: "payment", id: input.reference },
-        detail: { accountId: input.accountId, amountMinor: input.amountMinor, currency: input.currency, paidAt: payment.paidAt.toISOString() },
+  return db
+    .$transaction(async (tx): Promise<PaymentRecord> => {
+      // Fail fast, and say why, rather than wait out the transaction's timeout for a 500.
+      await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${ACCOUNT_LOCK_WAIT}'`);
+      const account = await tx.account.findUnique({ where: { id: input.accountId }, select: { currency: true } });
+      if (!account) return { status: "no-account" };
+      if (account.currency !== input.currency) return { status: "currency-mismatch", accountCurrency: account.currency };
+      const amount = BigInt(input.amountMinor);
+      const { count } = await tx.payment.createMany({
+        data: [{ reference: input.reference, accountId: input.accountId, amountMinor: amount, currency: input.currency, paidAt: input.paidAt ?? new Date() }],
+        skipDuplicates: true,
       });
-    }
-    return { status: "recorded", payment };
-  });
+      const payment = await tx.payment.findUniqueOrThrow({ where: { reference: input.reference } });
+      if (count === 0) {
+        const same = payment.accountId === input.accountId && payment.amountMinor === amount && payment.currency === input.currency;
+        return { status: same ? "duplicate" : "conflict", payment };
+      }
+      await tx.account.update({ where: { id: input.accountId }, data: { balanceMinor: { decrement: amount } } });
+      if (audit) {
+        await recordAudit(tx, {
+          actor: audit.actor,
+          action: "payment.record",
+          target: { type: "payment", id: input.reference },
+          detail: { accountId: input.accountId, amountMinor: input.amountMinor, currency: input.currency, paidAt: payment.paidAt.toISOString() },
+        });
+      }
+      return { status: "recorded", payment };
+    })
+    .catch((error: unknown) => {
+      throw isLockTimeout(error) ? new AccountBusyError(input.accountId) : error;
+    });
 }
 
 /**

@@ -389,6 +389,33 @@ describe("payment gateway notifications", () => {
   });
 });
 
+describe("a payment for an account another change holds", () => {
+  it("is refused at once with 503 and Retry-After, recording nothing, and goes through once the account is free", async () => {
+    const [stored] = (await runningJourneys([accountFixture()])).enrolments;
+    const accountId = stored!.accountId;
+    const body = { reference: `OPS-${randomUUID()}`, amountMinor: "1000", currency: "IDR" };
+    const pay = () => api(stack.apiUrl, "POST", `/v1/accounts/${accountId}/payments`, body);
+    // As an all-or-nothing import does until its whole file is in.
+    await stack.db.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT 1 FROM accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
+        const busy = await fetch(`${stack.apiUrl}/v1/accounts/${accountId}/payments`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${stack.adminKey}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        expect(busy.status).toBe(503);
+        expect(busy.headers.get("retry-after")).toBe("5");
+        expect(await busy.json()).toMatchObject({ detail: expect.stringContaining("retry") });
+      },
+      { timeout: 20_000 },
+    );
+    expect(await stack.db.payment.count({ where: { reference: body.reference } })).toBe(0);
+    expect((await pay()).status).toBe(200);
+    expect(await stack.db.payment.count({ where: { reference: body.reference } })).toBe(1);
+  });
+});
+
 describe("unmatched payments settled by ops", () => {
   /** A gateway payment naming an account we never issued, kept and listed. */
   async function unmatched(overrides: Record<string, unknown> = {}) {
