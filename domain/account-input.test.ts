@@ -129,7 +129,12 @@ describe("import rows", () => {
     [{ name: "Bu\ud800di" }, "name", "unpaired surrogates"],
     [{ externalId: "1.23457E+11" }, "externalId", "a spreadsheet rounded"],
     [{ phone: "6.28123e+12" }, "phone", "a spreadsheet rounded"],
-    [{ name: "" }, "name", "expected string"],
+    // Reasons in words ops can act on, not the validator's types.
+    [{ name: "" }, "name", "is required"],
+    [{ product: undefined }, "product", "is required"],
+    [{ daysPastDue: undefined }, "daysPastDue", "is required"],
+    [{ daysPastDue: "3000000000" }, "daysPastDue", "must be at most 2147483647"],
+    [{ dueDate: "25/12/2026" }, "dueDate", "YYYY-MM-DD"],
   ])("rejects %o naming %s", (patch, field, reason) => {
     const result = accountFromRow({ ...row, ...patch });
     expect(result.problems).toContainEqual({ field, reason: expect.stringContaining(reason) });

@@ -309,7 +309,7 @@ export function accountFromRow(row: ImportRow): RowResult {
 
   if (typeof input.daysPastDue === "string") {
     // "12.0": a spreadsheet's number column.
-    if (/^\d{1,10}(\.0+)?$/.test(input.daysPastDue)) input.daysPastDue = Number(input.daysPastDue);
+    if (/^\d+(\.0+)?$/.test(input.daysPastDue)) input.daysPastDue = Number(input.daysPastDue);
     else {
       problems.push({ field: "daysPastDue", reason: "must be a non-negative whole number of days" });
       input.daysPastDue = 0;
@@ -333,10 +333,38 @@ export function accountFromRow(row: ImportRow): RowResult {
       // Named as the file's column where `balance` or `country` stood in for the field.
       const standIn = STANDS_FOR[path];
       const field = standIn && standIn in row && isBlank(row[path as keyof ImportRow]) ? standIn : path;
-      if (!named.has(field)) problems.push({ field, reason: issue.message });
+      if (!named.has(field)) problems.push({ field, reason: plainReason(issue) });
     }
   }
   return problems.length > 0 || !parsed.success ? { problems } : { account: parsed.data };
+}
+
+/**
+ * A schema issue in words an ops person can act on: the validator's own ("Invalid input:
+ * expected string, received undefined") name its types, not the fix.
+ * @example plainReason({ code: "invalid_type", expected: "string", input: undefined, ... }) // "is required"
+ */
+function plainReason(issue: z.core.$ZodIssue): string {
+  // A reason the schema words itself is kept; only zod's defaults are translated.
+  if (!/^(Invalid|Too (big|small))\b/.test(issue.message)) return issue.message;
+  if (issue.code === "invalid_type") {
+    if (issue.input === undefined || issue.input === null) return "is required";
+    const expected: Record<string, string> = {
+      string: "must be text",
+      number: "must be a number",
+      boolean: "must be true or false",
+      object: "must be an object",
+    };
+    return expected[issue.expected] ?? issue.message;
+  }
+  if (issue.code === "too_big")
+    return issue.origin === "string" ? `must have at most ${String(issue.maximum)} characters` : `must be at most ${String(issue.maximum)}`;
+  if (issue.code === "too_small") {
+    if (issue.origin !== "string") return `must be at least ${String(issue.minimum)}`;
+    return Number(issue.minimum) === 1 ? "is required" : `must have at least ${String(issue.minimum)} characters`;
+  }
+  if (issue.code === "invalid_format" && issue.format === "date") return "must be a date written YYYY-MM-DD, such as 2026-12-25";
+  return issue.message;
 }
 
 // Spreadsheets keep leading zeros by exporting a number as text: ="00456" (a formula giving
