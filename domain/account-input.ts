@@ -30,9 +30,8 @@ const zoneSpellings = new Map([...Intl.supportedValuesOf("timeZone"), ...RENAMED
 /**
  * The zone as the IANA database spells it, or undefined when it is not an IANA zone. A
  * link keeps the name typed ("Asia/Kolkata" is not turned into ICU's "Asia/Calcutta");
- * abbreviations such as "EST" or "WIB" are refused (a fixed offset is no debtor's zone), and
- * so are "Etc/GMT-7" and its kind (a fixed offset too, whose sign is the reverse of what it
- * reads: UTC+7); "UTC" is taken.
+ * abbreviations such as "EST" or "WIB" are refused (a fixed offset is no debtor's zone),
+ * "UTC" is taken.
  * @example canonicalTimeZone("asia/jakarta") // "Asia/Jakarta"
  */
 export function canonicalTimeZone(zone: string): string | undefined {
@@ -40,7 +39,7 @@ export function canonicalTimeZone(zone: string): string | undefined {
   if (known) return known;
   try {
     const canonical = new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
-    if (!canonical || !(zone.includes("/") || zone.toUpperCase() === "UTC") || /^etc\/gmt[+-]\d/i.test(zone)) return undefined;
+    if (!canonical || !(zone.includes("/") || zone.toUpperCase() === "UTC")) return undefined;
     const spelled = zoneSpellings.get(zone.toLowerCase()) ?? canonical;
     knownTimeZones.set(zone, spelled);
     return spelled;
