@@ -10,7 +10,7 @@ import { request as httpsRequest } from "node:https";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import cliProgress from "cli-progress";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 
 interface Problem {
   title?: string;
@@ -106,10 +106,18 @@ interface ImportSummary {
   charset: string;
 }
 
-async function importFile(file: string, options: { allOrNothing?: boolean; format?: string; idempotencyKey?: string; show: string }): Promise<number> {
-  const size = (await stat(file)).size;
+async function importFile(
+  file: string,
+  options: { allOrNothing?: boolean; format?: string; charset?: string; idempotencyKey?: string; show: number },
+): Promise<number> {
+  const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    throw new CliError(`cannot read ${file}: ${error.code ?? error.message}`);
+  });
+  if (!info.isFile()) throw new CliError(`${file} is not a file`);
+  const { size } = info;
   const format = options.format ?? (/\.(jsonl|ndjson)$/i.test(file) ? "jsonl" : "csv");
-  const contentType = format === "jsonl" ? "application/x-ndjson" : "text/csv";
+  // Without a charset the API reads UTF-8, or Windows-1252 when the file is not UTF-8.
+  const contentType = `${format === "jsonl" ? "application/x-ndjson" : "text/csv"}${options.charset ? `; charset=${options.charset}` : ""}`;
   const bar = new cliProgress.SingleBar(
     { format: "uploading {bar} {percentage}% | {done} of {size}", stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -142,7 +150,7 @@ async function importFile(file: string, options: { allOrNothing?: boolean; forma
   if (summary.ignoredColumns.length > 0) console.log(`ignored columns: ${summary.ignoredColumns.join(", ")}`);
   // A file read in another charset than UTF-8 is worth a look at its names.
   if (summary.charset !== "utf-8") console.log(`read as ${summary.charset}`);
-  const shown = summary.rejected.slice(0, Number(options.show));
+  const shown = summary.rejected.slice(0, options.show);
   for (const r of shown) console.log(`  row ${r.row}: ${r.field} ${r.reason}`);
   if (summary.rejectedCount > shown.length) console.log(`  … every rejection: GET ${apiUrl()}/v1/imports/${summary.id}/rejections`);
   if (summary.status !== "completed") return 1;
@@ -162,6 +170,12 @@ async function launch(id: string, idempotencyKey: string | undefined): Promise<v
   console.log(`campaign ${body.id} ${body.alreadyLaunched ? "was already launched" : "launched"} (${body.status})`);
 }
 
+/** Commander's parser for a count option: a whole number, or a usage error. */
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number");
+  return Number(value);
+}
+
 export function program(): Command {
   const cli = new Command("tagih").description("Tagih ops command line (TAGIH_API_URL, TAGIH_API_KEY)").exitOverride();
 
@@ -171,7 +185,8 @@ export function program(): Command {
     .argument("<file>", "a .csv, or .jsonl/.ndjson file")
     .option("--all-or-nothing", "keep no row when any row is rejected")
     .addOption(new Option("--format <format>", "file format (default: from the file name)").choices(["csv", "jsonl"]))
-    .option("--show <n>", "rejections to print", "20")
+    .option("--charset <name>", "the file's character set when it is neither UTF-8 nor Windows-1252 (e.g. windows-1250, iso-8859-2)")
+    .option("--show <n>", "rejections to print", wholeNumber, 20)
     .addOption(idempotencyOption())
     .action(async (file: string, options) => {
       process.exitCode = await importFile(file, options);

@@ -31,6 +31,26 @@ function tagih(...args: string[]): Promise<{ code: number; stdout: string; stder
 }
 
 describe("tagih command line", () => {
+  it("reads a file in the charset named (Windows-1250 would pass for Windows-1252, misread)", async () => {
+    const product = `cli-${randomUUID().slice(0, 8)}`;
+    const file = join(dir, "polish.csv");
+    const header = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";
+    // "Łukasz Śliwiński" in Windows-1250: Ł A3, Ś 8C, ń F1.
+    const name = Buffer.from([0xa3, ...Buffer.from("ukasz "), 0x8c, ...Buffer.from("liwi"), 0xf1, ...Buffer.from("ski")]);
+    await writeFile(file, Buffer.concat([Buffer.from(`${header}${product}-1,`), name, Buffer.from(`,GB,${product},GBP,10,3\n`)]));
+    const run = await tagih("import", file, "--charset", "windows-1250");
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(await stack.db.account.findUnique({ where: { externalId: `${product}-1` } })).toMatchObject({ name: "Łukasz Śliwiński" });
+  });
+
+  it("refuses a folder for a file and a count that is not one, without a stack trace", async () => {
+    const folder = await tagih("import", dir);
+    expect(folder).toMatchObject({ code: 1, stderr: expect.stringContaining("is not a file") });
+    expect(folder.stderr).not.toContain("    at ");
+    const show = await tagih("import", join(dir, "any.csv"), "--show", "abc");
+    expect(show).toMatchObject({ code: 1, stderr: expect.stringContaining("must be a whole number") });
+  });
+
   it("imports a file, printing the summary, the charset it was read in and the rejected rows", async () => {
     const product = `cli-${randomUUID().slice(0, 8)}`;
     const file = join(dir, "portfolio.csv");
