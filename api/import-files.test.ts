@@ -141,6 +141,15 @@ describe("import files", () => {
     expect((await file.rows[Symbol.asyncIterator]().next()).value).toMatchObject({ row: 2, values: { externalId: "A-1" } });
   });
 
+  it("flags a quoted cell with bare quotes inside instead of storing it with its outer quotes; doubled quotes read as one", async () => {
+    const rows = await rowsOf([header, 'A-1,"Budi "Bud" Santoso",ID,card,IDR,1,1', 'A-2,"Budi ""Bud"" Santoso",ID,card,IDR,1,1'].join("\n"));
+    expect(rows.map((r) => [r.values.externalId, r.problems])).toEqual([
+      ["A-1", [{ field: "name", reason: 'has quotes inside a quoted cell that are not doubled (write "" for a quote within quotes)' }]],
+      ["A-2", []],
+    ]);
+    expect(rows[1]!.values.name).toBe('Budi "Bud" Santoso');
+  });
+
   it("reads missing cells at the end of a row as empty, takes extra empty cells, and flags extra cells with values", async () => {
     const rows = await rowsOf(
       [

@@ -295,6 +295,10 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
             field: column,
             reason: "is not readable in the file's charset (send the charset in Content-Type, e.g. text/csv; charset=windows-1252)",
           });
+        // "Budi "Bud" Santoso": a quoted cell with bare quotes inside is read (relax_quotes)
+        // as unquoted text, outer quotes and all, which would then go into messages.
+        if (cell.length > 1 && cell.startsWith('"') && cell.endsWith('"'))
+          problems.push({ field: column, reason: 'has quotes inside a quoted cell that are not doubled (write "" for a quote within quotes)' });
         values[column] = cell;
       }
       yield { row, values, problems };
