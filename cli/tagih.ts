@@ -56,7 +56,16 @@ function send(
       );
       response.on("error", reject);
     });
-    req.on("error", (error) => reject(new CliError(`cannot reach ${apiUrl()}: ${error.message}`)));
+    // Reached and then lost is not "cannot reach": the server may have acted on part of it.
+    let connected = false;
+    req.on("socket", (socket) => (socket.connecting ? socket.once("connect", () => (connected = true)) : (connected = true)));
+    req.on("error", (error) =>
+      reject(
+        connected
+          ? Object.assign(new CliError(`lost the connection to ${apiUrl()} during the request: ${error.message}`), { lost: true })
+          : new CliError(`cannot reach ${apiUrl()}: ${error.message}`),
+      ),
+    );
     if (options.body === undefined || typeof options.body === "string") req.end(options.body);
     else pipeline(options.body, req).catch(reject);
   });
@@ -79,7 +88,13 @@ function parsed<T>(answer: { status: number; contentType: string; text: string }
       problem?.errors ?? [],
     );
   }
-  return (answer.text ? JSON.parse(answer.text) : undefined) as T;
+  if (!answer.text) return undefined as T;
+  const body = answer.contentType.includes("json") ? safeJson(answer.text) : undefined;
+  if (body === undefined)
+    throw new CliError(
+      `${what}: ${apiUrl()} answered ${answer.status} with ${answer.contentType || "no content type"}, not Tagih's JSON (is TAGIH_API_URL right?)`,
+    );
+  return body as T;
 }
 
 function safeJson(text: string): unknown {
@@ -139,6 +154,10 @@ async function importFile(
       headers: { "content-type": contentType, "content-length": size, "idempotency-key": options.idempotencyKey ?? randomUUID() },
       body: createReadStream(file).pipe(counter),
     });
+  } catch (error) {
+    if (error instanceof CliError && "lost" in error)
+      throw new CliError(`${error.message}; rows may have been stored before it was lost: see GET ${apiUrl()}/v1/imports (newest first)`);
+    throw error;
   } finally {
     bar.stop();
   }

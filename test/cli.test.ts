@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,13 +20,17 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** Runs the real `tagih` command line against the test stack. */
+/** Runs the real `tagih` command line against the test stack (or another `apiUrl`). */
 function tagih(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return tagihAt(stack.apiUrl, ...args);
+}
+
+function tagihAt(apiUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [join(repoRoot, "cli", "tagih.mjs"), ...args],
-      { env: { ...process.env, TAGIH_API_URL: stack.apiUrl, TAGIH_API_KEY: stack.adminKey } },
+      { env: { ...process.env, TAGIH_API_URL: apiUrl, TAGIH_API_KEY: stack.adminKey } },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -41,6 +47,26 @@ describe("tagih command line", () => {
     const run = await tagih("import", file, "--charset", "windows-1250");
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(await stack.db.account.findUnique({ where: { externalId: `${product}-1` } })).toMatchObject({ name: "Łukasz Śliwiński" });
+  });
+
+  it("says when the URL is not Tagih's API, and when an upload's connection was lost after reaching it", async () => {
+    // A web page where the API should be; then a server that drops the upload half way.
+    const page = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<html>login</html>"));
+    const dropping = createServer((req) => req.once("data", () => req.socket.destroy()));
+    for (const server of [page, dropping]) await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = (server: Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const notApi = await tagihAt(url(page), "campaign", "status", randomUUID());
+      expect(notApi).toMatchObject({ code: 1, stderr: expect.stringContaining("not Tagih's JSON (is TAGIH_API_URL right?)") });
+      const file = join(dir, "big.csv");
+      await writeFile(file, "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n" + "X,A,IN,card,INR,1,1\n".repeat(200_000));
+      const lost = await tagihAt(url(dropping), "import", file);
+      expect(lost.code).toBe(1);
+      expect(lost.stderr).toContain("lost the connection");
+      expect(lost.stderr).toContain("/v1/imports");
+    } finally {
+      for (const server of [page, dropping]) server.close();
+    }
   });
 
   it("refuses a folder for a file and a count that is not one, without a stack trace", async () => {
