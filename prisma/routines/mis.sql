@@ -148,10 +148,7 @@ BEGIN
            COALESCE(pr.attempt_id, (SELECT t.id FROM touch t WHERE t.enrolment_id = pe.enrolment_id AND t.at <= pr.created_at
                                         AND pr.created_at < t.until ORDER BY t.at DESC, t.id DESC LIMIT 1)) AS attempt_id
       FROM promises pr
-      JOIN LATERAL (SELECT enr.* FROM enr
-                     WHERE enr.enrolment_id = COALESCE(pr.enrolment_id, (SELECT a.enrolment_id FROM contact_attempts a WHERE a.id = pr.attempt_id))
-                        OR (pr.enrolment_id IS NULL AND pr.attempt_id IS NULL AND enr.enrolled_at <= pr.created_at)
-                     ORDER BY enr.enrolled_at DESC LIMIT 1) pe ON true
+      JOIN enr pe ON pe.enrolment_id = promise_enrolment(pr)
      WHERE pr.account_id = account),
   pay AS (
     SELECT y.id AS payment_id, y.amount_minor, y.paid_at, enr.*, COALESCE(ag.name, '') AS agency, COALESCE(ag.commission_bps, 0) AS commission_bps,

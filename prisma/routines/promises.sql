@@ -10,6 +10,15 @@ CREATE OR REPLACE FUNCTION promise_grace_days(strategy jsonb, variant text) RETU
                     WHERE v ->> 'name' = variant LIMIT 1), 2)
 $$;
 
+-- The enrolment a promise belongs to: the one it names, else its attempt's, else (a promise
+-- given to ops with neither) the account's latest enrolment made before it.
+CREATE OR REPLACE FUNCTION promise_enrolment(pr promises) RETURNS uuid LANGUAGE sql STABLE AS $$
+  SELECT COALESCE(pr.enrolment_id,
+                  CASE WHEN pr.attempt_id IS NOT NULL THEN (SELECT a.enrolment_id FROM contact_attempts a WHERE a.id = pr.attempt_id)
+                       ELSE (SELECT e.id FROM enrolments e WHERE e.account_id = pr.account_id AND e.enrolled_at <= pr.created_at
+                              ORDER BY e.enrolled_at DESC LIMIT 1) END)
+$$;
+
 -- Settles the promises of one account (or of all, account NULL): kept once the payments made
 -- from the promise until its due date plus grace cover it (a broken promise turns kept when
 -- such a payment is reported late); broken once that instant (the end of the day, UTC, as the
@@ -21,9 +30,7 @@ CREATE OR REPLACE FUNCTION settle_promises(account uuid, at timestamptz) RETURNS
       FROM promises pr
       LEFT JOIN LATERAL (
         SELECT promise_grace_days(c.strategy, e.variant) AS grace FROM enrolments e JOIN campaigns c ON c.id = e.campaign_id
-         WHERE e.id = COALESCE(pr.enrolment_id, (SELECT a.enrolment_id FROM contact_attempts a WHERE a.id = pr.attempt_id))
-            OR (pr.enrolment_id IS NULL AND pr.attempt_id IS NULL AND e.account_id = pr.account_id AND e.enrolled_at <= pr.created_at)
-         ORDER BY e.enrolled_at DESC LIMIT 1) g ON true
+         WHERE e.id = promise_enrolment(pr)) g ON true
      WHERE (pr.status = 'open' OR (pr.status = 'broken' AND account IS NOT NULL)) AND (account IS NULL OR pr.account_id = account)),
   verdict AS (
     SELECT c.id, c.status,
