@@ -239,6 +239,50 @@ describe("import files", () => {
     await expect(hinted).rejects.toMatchObject({ status: 400, title: "Malformed CSV", message: expect.stringMatching(/^row 5 /) });
   });
 
+  // The parser reads ahead: a file that arrives whole is parsed to its end, and the error met
+  // there, while the import still writes its record. The rows before the break must not go with it.
+  it.each([1, 7, 1_000_000])(
+    "gives every row before a quote that never closes, then names its row and the line it opens on (chunks of %i bytes, rows read slowly)",
+    async (chunk) => {
+      const text = [
+        "sep=;",
+        header.replaceAll(",", ";"),
+        "S-1;One;ID;card;IDR;100;1",
+        "S-2;Two;ID;card;IDR;100;1",
+        "S-3;Three;ID;card;IDR;100;1",
+        'S-4;"Unclosed;ID;card;IDR;100;1',
+        "S-5;After;ID;card;IDR;100;1",
+        "",
+      ].join("\r\n");
+      const file = await openImportFile(upload(new TextEncoder().encode(text), chunk), "csv", undefined);
+      const read: [number, unknown][] = [];
+      const reading = (async () => {
+        for await (const row of file.rows) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          read.push([row.row, row.values.externalId]);
+        }
+      })();
+      await expect(reading).rejects.toMatchObject({ status: 400, title: "Malformed CSV", message: expect.stringMatching(/^row 5 \(line 6\): /) });
+      expect(read).toEqual([
+        [2, "S-1"],
+        [3, "S-2"],
+        [4, "S-3"],
+      ]);
+    },
+  );
+
+  it("names the line a quote that never closes opens on, past line breaks quoted in earlier rows, CRLF or not", async () => {
+    const rows = Array.from({ length: 5_000 }, (_, i) => `A-${i},${i === 10 ? '"Two\r\nlines"' : i === 20 ? '"Three\nlines\rhere"' : "x"},IN,card,INR,1,1`);
+    for (const lineBreak of ["\r\n", "\n"]) {
+      const text = [header, ...rows, 'A-X,"never closed,IN,card,INR,1,1', ...rows.slice(0, 10)].join(lineBreak);
+      // Row 5,002 (the header is row 1) starts on line 5,005: rows 12 and 22 span 2 and 3 lines.
+      await expect(rowsOf(text, "csv", undefined, 64 * 1024)).rejects.toMatchObject({
+        status: 400,
+        message: expect.stringMatching(/^row 5002 \(line 5005\): .*never closes/),
+      });
+    }
+  });
+
   it.each([
     ["csv", 'A-2,"never closed,IN,card,INR,1,1\n', "Malformed CSV", "row 3 is longer than 1 MiB"],
     ["jsonl", "[", "Malformed JSON lines", "row 2 is longer than 1 MiB"],

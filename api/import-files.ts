@@ -6,8 +6,7 @@ import { isAscii, isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { parse } from "csv-parse";
+import { parse, type Options } from "csv-parse";
 import { importColumnOf, missingImportColumns, type ImportColumn, type ImportRow, type RowProblem } from "../domain/account-input.ts";
 import { ProblemError } from "./problem.ts";
 
@@ -206,24 +205,19 @@ async function peekLine(source: AsyncGenerator<string>): Promise<{ line: string;
 }
 
 /**
- * csv-parse's own errors (codes such as CSV_INVALID_CLOSING_QUOTE) as a 400; others are the
- * upload's and pass as they are. The parser reads ahead of its reader, so the row is the one
- * after the records it had read (`firstRow` is the number of the first), the line the one it
- * names, when the error names them.
+ * csv-parse's own errors (codes such as CSV_QUOTE_NOT_CLOSED) as a 400 naming the row that
+ * broke and the line it starts on; others are the upload's and pass as they are.
  */
-function malformedCsv(error: unknown, firstRow: number, rowRead: number, lineRead: number): unknown {
+function malformedCsv(error: unknown, row: number, line: number): unknown {
   const code = String((error as { code?: unknown }).code);
   if (!code.startsWith("CSV_")) return error;
-  const { records, lines } = error as { records?: unknown; lines?: unknown };
-  const row = typeof records === "number" ? firstRow + records : rowRead;
-  const line = typeof lines === "number" ? lines : lineRead;
   if (code === "CSV_MAX_RECORD_SIZE") {
     const reason = `row ${row} ${TOO_LONG}: does a quoted field in it never close?`;
     return new ProblemError(400, "Malformed CSV", reason, [{ field: "(body)", reason }]);
   }
-  return new ProblemError(400, "Malformed CSV", `row ${row} (line ${line}): ${(error as Error).message}`, [
-    { field: "(body)", reason: (error as Error).message },
-  ]);
+  // csv-parse's own message names the line where the file ended, not the one to look at.
+  const reason = code === "CSV_QUOTE_NOT_CLOSED" ? "a quote in it never closes (the file ends inside the quoted cell)" : (error as Error).message;
+  return new ProblemError(400, "Malformed CSV", `row ${row} (line ${line}): ${reason}`, [{ field: "(body)", reason }]);
 }
 
 const DELIMITERS = [",", ";", "\t"] as const;
@@ -249,7 +243,7 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   // The hint is not a row to read, and a spreadsheet hides it: the header, the first record
   // read, is the row after any blank lines above the hint.
   const firstRow = hint ? number : 1;
-  const parser = parse({
+  const options: Options = {
     delimiter: hint ? hint[1]! : csvDelimiterOf(line),
     // Any of the three, mixed in one file too (csv-parse would keep to the first it meets).
     record_delimiter: ["\r\n", "\n", "\r"],
@@ -258,21 +252,24 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
     relax_column_count: true,
     relax_quotes: true,
     max_record_size: MAX_ROW_BYTES,
-  });
-  // Errors reach the reader through the parser; this promise only must not go unhandled.
-  pipeline(Readable.from(text), parser).catch(() => {});
+  };
   // Each record is a row as a spreadsheet numbers them (a quoted line break does not start
   // one). Blank rows and rows of separators only (",,,,", as spreadsheets leave below the
   // data) are skipped here, not by csv-parse, which would not count them.
   async function* records(): AsyncGenerator<{ row: number; cells: string[] }> {
     let row = firstRow - 1;
+    // Where the next record starts; a record spans one line more for each line break quoted in it.
+    let nextLine = hint ? number + 1 : 1;
     try {
-      for await (const cells of parser as AsyncIterable<string[]>) {
-        row += 1;
-        if (cells.some((cell) => cell.trim() !== "")) yield { row, cells };
+      for await (const parsed of csvRecords(text, options)) {
+        for (const cells of parsed) {
+          row += 1;
+          nextLine += 1 + lineBreaksIn(cells);
+          if (cells.some((cell) => cell.trim() !== "")) yield { row, cells };
+        }
       }
     } catch (error) {
-      throw malformedCsv(error, firstRow, row + 1, parser.info.lines);
+      throw malformedCsv(error, row + 1, nextLine);
     }
   }
   const numbered = records();
@@ -305,6 +302,60 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
     }
   }
   return { rows: rows(), ignoredColumns: columns.ignored };
+}
+
+/**
+ * The records of a CSV text, parsed as it comes, those of each chunk together. The parser is
+ * fed by hand and read as soon as it has parsed, not piped: a stream that fails drops the
+ * records it holds unread, and those before a broken one are rows to keep. The next chunk
+ * is parsed once the consumer asks for more.
+ */
+async function* csvRecords(text: AsyncIterable<string>, options: Options): AsyncGenerator<string[][]> {
+  const parser = parse(options);
+  parser.on("error", () => {}); // it comes back through the write or end that met it
+  let records: string[][] = [];
+  const read = () => {
+    for (let record: string[] | null = parser.read(); record !== null; record = parser.read()) records.push(record);
+  };
+  // A chunk is parsed as it is written, and the end in its callback: the records are read
+  // then, before an error destroys the parser.
+  const fed = (chunk?: string) => {
+    const done = new Promise<void>((resolve, reject) => {
+      const callback = (error?: Error | null) => {
+        read();
+        if (error) reject(error);
+        else resolve();
+      };
+      if (chunk === undefined) parser.end(callback);
+      else parser.write(chunk, callback);
+    });
+    read(); // the parser waits until its records are read once they pass its high-water mark
+    return done;
+  };
+  const taken = () => {
+    const all = records;
+    records = [];
+    return all;
+  };
+  try {
+    for await (const chunk of text) {
+      await fed(chunk);
+      yield taken();
+    }
+    await fed();
+    yield taken();
+  } catch (error) {
+    // The records before the break are whole: they go on before the error does.
+    yield taken();
+    throw error;
+  }
+}
+
+/** How many line breaks are quoted in a record's cells. */
+function lineBreaksIn(cells: string[]): number {
+  let breaks = 0;
+  for (const cell of cells) if (cell.includes("\n") || cell.includes("\r")) breaks += cell.match(/\r\n|\r|\n/g)!.length;
+  return breaks;
 }
 
 /** Maps header cells to columns; a duplicate or missing required column is a 400 naming it. */

@@ -312,6 +312,31 @@ describe("portfolio import", () => {
     expect(await stack.db.account.count({ where: { externalId: { startsWith: `B-${t}-` } } })).toBe(1199);
   });
 
+  // The parser reads a small file to its end, and meets the broken quote there, while the
+  // import's record is being written: the rows before it were dropped with the error.
+  it("keeps the rows before a quote that never closes in a small file, naming the line it opens on", async () => {
+    const t = tag();
+    const file = [
+      "sep=;",
+      "externalId;name;jurisdiction;product;currency;balance;daysPastDue",
+      `S-${t}-1;One;ID;card;IDR;100;1`,
+      `S-${t}-2;Two;ID;card;IDR;100;1;;extra`,
+      `S-${t}-3;Three;ID;card;IDR;100;1`,
+      `S-${t}-4;"Unclosed;ID;card;IDR;100;1`,
+      `S-${t}-5;After;ID;card;IDR;100;1`,
+      "",
+    ].join("\r\n");
+    const { status, body } = await upload(file);
+    expect(status).toBe(400);
+    expect(body.detail).toMatch(/^row 5 \(line 6\): a quote in it never closes/);
+    expect(body.detail).toContain("the 3 rows before it were read: 2 kept, 1 rejected");
+    const stored = await stack.db.account.findMany({ where: { externalId: { startsWith: `S-${t}-` } }, orderBy: { externalId: "asc" } });
+    expect(stored.map((a) => a.externalId)).toEqual([`S-${t}-1`, `S-${t}-3`]);
+    const id = /import ([0-9a-f-]{36}) failed/.exec(body.detail)![1];
+    const { body: record } = await api(stack.apiUrl, "GET", `/v1/imports/${id}`);
+    expect(record).toMatchObject({ status: "failed", rows: 3, imported: 2, rejectedCount: 1, error: expect.stringContaining("row 5 (line 6)") });
+  });
+
   it("replays a retried import under the same Idempotency-Key, refuses the key with another file, and audits the import", async () => {
     const t = tag();
     const file = `externalId,name,jurisdiction,product,currency,balance,daysPastDue\nI-${t},Name,KE,loan,KES,5,1\n`;
