@@ -231,6 +231,46 @@ describe("import files", () => {
     await expect(opened).rejects.toThrow(detail);
   });
 
+  it("reads the names collection systems give the columns, and lists the columns it does not know", async () => {
+    const file = await openImportFile(
+      upload(
+        new TextEncoder().encode(
+          "Loan ID,Debtor Name,Mobile Number,Country,Product,Currency,Outstanding,DPD,Due Date,Email Address,TZ,Language,Branch\n" +
+            "L-1,Budi,0812-3456-7890,ID,card,IDR,1500.50,12,2026-12-25,budi@example.com,Asia/Jakarta,id,Jakarta\n",
+        ),
+      ),
+      "csv",
+      undefined,
+    );
+    const rows: FileRow[] = [];
+    for await (const row of file.rows) rows.push(row);
+    expect(file.ignoredColumns).toEqual(["Branch"]);
+    expect(accountFromRow(rows[0]!.values).account).toMatchObject({
+      externalId: "L-1",
+      name: "Budi",
+      phone: "+6281234567890",
+      balanceMinor: 150050n,
+      daysPastDue: 12,
+      dueDate: "2026-12-25",
+      email: "budi@example.com",
+      timeZone: "Asia/Jakarta",
+      locale: "id",
+    });
+  });
+
+  it.each([
+    ["Phone", "Mobile", "phone"],
+    ["Balance", "Outstanding Amount", "balance"],
+    ["External ID", "Account No", "externalId"],
+  ])("refuses a header naming one column twice, %s and %s, naming both headers", async (first, second, column) => {
+    const columns = [...header.split(",").filter((c) => c !== column), first, second];
+    const text = `${columns.join(",")}\n${columns.map((_, i) => i).join(",")}\n`;
+    const opened = rowsOf(text);
+    await expect(opened).rejects.toMatchObject({ status: 400, title: "Invalid columns", message: expect.stringContaining(column) });
+    const found = (await opened.catch((error: unknown) => error)) as ProblemError;
+    expect(found.errors).toEqual([{ field: `columns.${column}`, reason: expect.stringContaining(`"${first}" and "${second}"`) }]);
+  });
+
   it("names the row a quote that never closes starts on, blank lines counted", async () => {
     const opened = rowsOf(`${header}\nA-1,x,IN,card,INR,1,1\n\n,,,\nA-2,"never closed,IN,card,INR,1,1\nA-3,x,IN,card,INR,1,1\n`);
     await expect(opened).rejects.toMatchObject({ status: 400, title: "Malformed CSV", message: expect.stringMatching(/^row 5 /) });

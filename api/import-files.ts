@@ -371,7 +371,7 @@ function headerColumns(cells: string[]): { byIndex: [number, ImportColumn][]; ig
       return;
     }
     const earlier = seen.get(column);
-    if (earlier !== undefined) problems.push({ field: `columns.${column}`, reason: `named twice ("${earlier}" and "${cell.trim()}")` });
+    if (earlier !== undefined) problems.push({ field: `columns.${column}`, reason: `named twice ("${earlier}" and "${cell.trim()}"): remove or rename one` });
     seen.set(column, cell.trim());
     byIndex.push([index, column]);
   });

@@ -218,15 +218,36 @@ export const IMPORT_COLUMNS = [
 ] as const;
 export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
 
-const columnsByKey = new Map<string, ImportColumn>(IMPORT_COLUMNS.map((c) => [columnKey(c), c]));
+/**
+ * Other names collection systems and spreadsheets give the columns, read as the columns are
+ * (case, spaces, `_` and `-` do not matter). A file naming one column twice, under its name
+ * and an alias or under two aliases, is refused: which of the two is meant?
+ */
+const IMPORT_COLUMN_ALIASES: Partial<Record<ImportColumn, readonly string[]>> = {
+  externalId: ["Account Number", "Account No", "Loan ID"],
+  name: ["Customer Name", "Debtor Name"],
+  phone: ["Mobile", "Mobile Number", "Phone Number", "MSISDN"],
+  email: ["Email Address"],
+  timeZone: ["TZ"],
+  locale: ["Language"],
+  balance: ["Outstanding", "Outstanding Amount"],
+  daysPastDue: ["DPD"],
+};
+
+const columnsByKey = new Map<string, ImportColumn>([
+  ...IMPORT_COLUMNS.map((c): [string, ImportColumn] => [columnKey(c), c]),
+  ...Object.entries(IMPORT_COLUMN_ALIASES).flatMap(([c, aliases]) => aliases.map((a): [string, ImportColumn] => [columnKey(a), c as ImportColumn])),
+]);
 
 function columnKey(header: string): string {
   return header.toLowerCase().replace(/[\s_-]+/g, "");
 }
 
 /**
- * The column a header cell names: case, spaces, underscores and hyphens do not matter.
+ * The column a header cell names, by its name or an alias: case, spaces, underscores and
+ * hyphens do not matter.
  * @example importColumnOf("External_ID") // "externalId"
+ * @example importColumnOf("Mobile Number") // "phone"
  */
 export function importColumnOf(header: string): ImportColumn | undefined {
   return columnsByKey.get(columnKey(header.trim()));
