@@ -6,7 +6,7 @@ import type { FileRow, ImportFile, ImportFormat } from "../api/import-files.ts";
 import pg from "pg";
 import type { Import } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
-import { UPSERT_ACCOUNTS_SQL, upsertParameter } from "./accounts.ts";
+import { accountRowsSql, upsertAccountsSql, upsertParameter } from "./accounts.ts";
 import type { RowOutcome, RowValidators } from "./import-validation.ts";
 import { reconcilePayments, type PaymentDeps } from "./payments.ts";
 
@@ -59,7 +59,7 @@ interface Counts {
 }
 
 interface Batch {
-  /** Valid rows as `upsertRow` writes them, all naming the optional columns `named`. */
+  /** Valid rows as `upsertRow` writes them with their `import_row`, all naming the optional columns `named`. */
   accounts: string[];
   named: string;
   rejections: Rejection[];
@@ -92,6 +92,7 @@ export async function runImport(
   const batchSize = options.batchSize ?? 1000;
   const allOrNothing = options.mode === "all-or-nothing";
   const shown: Rejection[] = [];
+  const rejectionsShown = options.rejectionsShown ?? 1000;
   // What the database holds (all-or-nothing: what the open transaction holds).
   let written: Counts = { rows: 0, imported: 0, updated: 0, rejected: 0 };
   let anyRejected = false;
@@ -105,8 +106,10 @@ export async function runImport(
       const full = batch;
       batch = { accounts: [], named: "", rejections: [], rows: 0, rejectedRows: 0 };
       ids = new Set();
-      inFlight = writeBatch(bulk, transaction, record.id, full, written, file.bytesRead()).then((counts) => {
+      inFlight = writeBatch(bulk, transaction, record.id, full, written, file.bytesRead()).then(({ counts, repeats }) => {
         written = counts;
+        if (repeats.length > 0) anyRejected = true;
+        for (const rejection of repeats) if (shown.length < rejectionsShown) shown.push(rejection);
       });
     };
     // Chunks are validated on the threads while the event loop reads the next ones and writes; results come back in file order.
@@ -123,7 +126,7 @@ export async function runImport(
             for (const p of outcome.problems) {
               const rejection = { row, field: p.field, reason: p.reason };
               batch.rejections.push(rejection);
-              if (shown.length < (options.rejectionsShown ?? 1000)) shown.push(rejection);
+              if (shown.length < rejectionsShown) shown.push(rejection);
             }
           } else if (!(allOrNothing && anyRejected)) {
             // A repeated external id goes in the next statement: the later row updates the
@@ -131,7 +134,7 @@ export async function runImport(
             if (ids.has(outcome.externalId) || (batch.accounts.length > 0 && outcome.named !== batch.named)) await flush();
             ids.add(outcome.externalId);
             batch.named = outcome.named;
-            batch.accounts.push(outcome.json);
+            batch.accounts.push(importRow(outcome.json, row));
           }
           if (allOrNothing && anyRejected) batch.accounts = []; // the transaction will roll back: write no more
           if (batch.accounts.length + batch.rejections.length >= batchSize) await flush();
@@ -194,6 +197,8 @@ export async function runImport(
     logger.error({ err: error, importId: record.id }, "could not apply the payments waiting for imported accounts"),
   );
   if (failure) throw failure;
+  // A repeated external id is found when its batch is written, after later rows were read.
+  shown.sort((a, b) => a.row - b.row);
   return { import: finished, rejected: shown, ignoredColumns: file.ignoredColumns, charset: file.charset() };
 }
 
@@ -251,22 +256,42 @@ async function check(validators: RowValidators, chunk: FileRow[]): Promise<{ row
   return chunk.map((r) => ({ row: r.row, outcome: r.problems.length > 0 ? { problems: r.problems } : outcomes[next++]! }));
 }
 
-// Rejections travel as three arrays (row, field, reason) after the import's id.
+/** A valid row's upsert JSON with its row number, which the account keeps (`import_row`) to name it to a later row repeating its external id. */
+function importRow(json: string, row: number): string {
+  return `${json.slice(0, -1)},"import_row":${row}}`;
+}
+
+// The batch's accounts, parsed once for the upsert and for finding the repeated external ids.
+const INPUT = (parameter: string) => `input AS MATERIALIZED (SELECT * FROM ${accountRowsSql(parameter)})`;
+
+// Rows whose external id an earlier row of this import wrote (the statement's snapshot holds it):
+// the upsert leaves those accounts alone.
+const REPEATS = `repeats AS (SELECT i.import_row AS "row", 'is also at row ' || a.import_row || ': an account may appear once in a file' AS reason
+                  FROM input i JOIN accounts a USING (external_id) WHERE NOT EXISTS (SELECT FROM up WHERE up.external_id = i.external_id))`;
+
+const REPEATS_JSON = `(SELECT coalesce(json_agg(json_build_object('row', "row", 'field', 'externalId', 'reason', reason)), '[]') FROM repeats)`;
+
+// Rejections travel as three arrays (row, field, reason) after the import's id; repeated external ids are added by the statement.
 const INSERT_REJECTIONS = `INSERT INTO import_rejections (import_id, "row", field, reason)
   SELECT $1::uuid, r."row", r.field, r.reason FROM unnest($2::int[], $3::text[], $4::text[]) AS r("row", field, reason)`;
 
 /** valid-rows: a batch's accounts, rejections and the import's counters in one statement, so they commit together. */
-const WRITE_BATCH = `WITH up AS (${UPSERT_ACCOUNTS_SQL.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + 7}`)}),
+const WRITE_BATCH = `WITH ${INPUT("$8")},
+  up AS (${upsertAccountsSql({ rows: "input i", named: "$9", importId: "$1::uuid" })}),
+  ${REPEATS},
   counted AS (SELECT count(*) FILTER (WHERE created) AS created, count(*) AS total FROM up),
-  rejected AS (${INSERT_REJECTIONS})
+  rejected AS (${INSERT_REJECTIONS}
+               UNION ALL SELECT $1::uuid, "row", 'externalId', reason FROM repeats)
 UPDATE imports SET rows = rows + $5, imported = imported + counted.created, updated = updated + counted.total - counted.created,
-       rejected_count = rejected_count + $6, bytes_read = $7::bigint
+       rejected_count = rejected_count + $6 + (SELECT count(*) FROM repeats), bytes_read = $7::bigint
   FROM counted WHERE imports.id = $1::uuid
-RETURNING imports.rows, imports.imported, imports.updated, imports.rejected_count AS rejected`;
+RETURNING imports.rows, imports.imported, imports.updated, imports.rejected_count AS rejected, ${REPEATS_JSON} AS repeats`;
 
-/** all-or-nothing: the accounts in the file's transaction, answering how many were created. */
-const UPSERT_COUNTED = `WITH up AS (${UPSERT_ACCOUNTS_SQL})
-  SELECT (count(*) FILTER (WHERE created))::int AS created, count(*)::int AS total FROM up`;
+/** all-or-nothing: the accounts in the file's transaction, answering how many were created and which rows repeated an external id. */
+const UPSERT_COUNTED = `WITH ${INPUT("$1")},
+  up AS (${upsertAccountsSql({ rows: "input i", named: "$2", importId: "$3::uuid" })}),
+  ${REPEATS}
+  SELECT (count(*) FILTER (WHERE created))::int AS created, count(*)::int AS total, ${REPEATS_JSON} AS repeats FROM up`;
 
 /** all-or-nothing: rejections and progress beside the file's transaction, as they must outlive a roll-back and show while it runs. */
 const WRITE_PROGRESS = `WITH rejected AS (${INSERT_REJECTIONS})
@@ -289,21 +314,38 @@ async function writeBatch(
   batch: Batch,
   before: Counts,
   bytesRead: number,
-): Promise<Counts> {
-  const rejections = [importId, batch.rejections.map((r) => r.row), batch.rejections.map((r) => r.field), batch.rejections.map((r) => r.reason)];
+): Promise<{ counts: Counts; repeats: Rejection[] }> {
+  const rejections = (list: Rejection[]) => [importId, list.map((r) => r.row), list.map((r) => r.field), list.map((r) => r.reason)];
   if (!transaction) {
-    const { rows } = await bulk.query<Counts>(WRITE_BATCH, [...rejections, batch.rows, batch.rejectedRows, String(bytesRead), ...upsertParameters(batch)]);
-    return rows[0]!;
+    const {
+      rows: [written],
+    } = await bulk.query<Counts & { repeats: Rejection[] }>(WRITE_BATCH, [
+      ...rejections(batch.rejections),
+      batch.rows,
+      batch.rejectedRows,
+      String(bytesRead),
+      ...upsertParameters(batch),
+    ]);
+    const { repeats, ...counts } = written!;
+    return { counts, repeats };
   }
   const {
     rows: [upserted],
-  } = await transaction.query<{ created: number; total: number }>(UPSERT_COUNTED, upsertParameters(batch));
+  } = await transaction.query<{ created: number; total: number; repeats: Rejection[] }>(UPSERT_COUNTED, [...upsertParameters(batch), importId]);
+  const { repeats } = upserted!;
   const counts = {
     rows: before.rows + batch.rows,
     imported: before.imported + upserted!.created,
     updated: before.updated + upserted!.total - upserted!.created,
-    rejected: before.rejected + batch.rejectedRows,
+    rejected: before.rejected + batch.rejectedRows + repeats.length,
   };
-  await bulk.query(WRITE_PROGRESS, [...rejections, counts.rows, counts.imported, counts.updated, counts.rejected, String(bytesRead)]);
-  return counts;
+  await bulk.query(WRITE_PROGRESS, [
+    ...rejections([...batch.rejections, ...repeats]),
+    counts.rows,
+    counts.imported,
+    counts.updated,
+    counts.rejected,
+    String(bytesRead),
+  ]);
+  return { counts, repeats };
 }

@@ -66,19 +66,40 @@ const ALL_OPTIONAL = [...new Set(Object.values(OPTIONAL_COLUMNS).flat())];
  * External ids must be distinct within a batch: PostgreSQL cannot update one row twice in a
  * statement.
  */
-export const UPSERT_ACCOUNTS_SQL = `INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due, due_date,
-                           consent_whatsapp, consent_autodialed, updated_at)
-     SELECT gen_random_uuid(), i.external_id, i.name, i.phone, i.email, i.whatsapp, i.time_zone, i.locale, i.jurisdiction, i.product, i.currency,
-            i.balance_minor, i.days_past_due, i.due_date, i.consent_whatsapp, i.consent_autodialed, now()
-       FROM json_to_recordset($1::json)
+export const UPSERT_ACCOUNTS_SQL = upsertAccountsSql({ rows: accountRowsSql("$1"), named: "$2", importId: "NULL" });
+
+/**
+ * The accounts of a JSON array parameter (`upsertParameter`) as a FROM item named `i`. A row
+ * of an import file also carries its `import_row` (`importRow`).
+ * @example accountRowsSql("$1") // "json_to_recordset($1::json) AS i(external_id text, …)"
+ */
+export function accountRowsSql(parameter: string): string {
+  return `json_to_recordset(${parameter}::json)
             AS i(external_id text, name text, phone text, email text, whatsapp text, time_zone text, locale text, jurisdiction text, product text,
-                 currency text, balance_minor bigint, days_past_due int, due_date date, consent_whatsapp boolean, consent_autodialed boolean)
+                 currency text, balance_minor bigint, days_past_due int, due_date date, consent_whatsapp boolean, consent_autodialed boolean,
+                 import_row int)`;
+}
+
+/**
+ * The upsert of the accounts of `rows` (a FROM item named `i`, as `accountRowsSql`), `named`
+ * the text[] parameter of the optional columns they name, `importId` the import writing them
+ * (SQL; NULL through the API). An account this import already wrote is left as it is and not
+ * returned: its external id came earlier in the file.
+ */
+export function upsertAccountsSql({ rows, named, importId }: { rows: string; named: string; importId: string }): string {
+  return `INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due,
+                           due_date, consent_whatsapp, consent_autodialed, import_id, import_row, updated_at)
+     SELECT gen_random_uuid(), i.external_id, i.name, i.phone, i.email, i.whatsapp, i.time_zone, i.locale, i.jurisdiction, i.product, i.currency,
+            i.balance_minor, i.days_past_due, i.due_date, i.consent_whatsapp, i.consent_autodialed, ${importId}, i.import_row, now()
+       FROM ${rows}
      ON CONFLICT (external_id) DO UPDATE SET
        name = EXCLUDED.name, jurisdiction = EXCLUDED.jurisdiction, product = EXCLUDED.product, currency = EXCLUDED.currency,
        balance_minor = EXCLUDED.balance_minor, days_past_due = EXCLUDED.days_past_due,
-       ${ALL_OPTIONAL.map((c) => `${c} = CASE WHEN '${c}' = ANY($2::text[]) THEN EXCLUDED.${c} ELSE accounts.${c} END`).join(",\n       ")},
-       updated_at = now()
+       ${ALL_OPTIONAL.map((c) => `${c} = CASE WHEN '${c}' = ANY(${named}::text[]) THEN EXCLUDED.${c} ELSE accounts.${c} END`).join(",\n       ")},
+       import_id = EXCLUDED.import_id, import_row = EXCLUDED.import_row, updated_at = now()
+     WHERE EXCLUDED.import_id IS NULL OR accounts.import_id IS DISTINCT FROM EXCLUDED.import_id
      RETURNING id, external_id, (xmax = 0) AS created`;
+}
 
 /** The JSON parameter of UPSERT_ACCOUNTS_SQL: accounts as `upsertRow` writes them. */
 export function upsertParameter(rows: readonly string[]): string {

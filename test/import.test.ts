@@ -139,14 +139,46 @@ describe("portfolio import", () => {
     expect(await account(`J2-${t}`)).toMatchObject({ phone: "+14155552671", consentAutodialed: true });
   });
 
-  it("updates accounts that exist (upsert by external id), and a repeated id in one file updates its earlier row", async () => {
+  it("updates accounts that exist (upsert by external id), and refuses a row repeating an external id of the same file, naming the row that holds it", async () => {
     const t = tag();
     const head = "externalId,name,jurisdiction,product,currency,balanceMinor,daysPastDue\n";
     expect((await upload(`${head}U-${t},Before,IN,card,INR,100,1\n`)).body).toMatchObject({ imported: 1, updated: 0 });
     const { body: summary } = await upload(`${head}U-${t},After,IN,card,INR,200,2\nV-${t},New,IN,card,INR,1,1\nV-${t},Newer,IN,card,INR,2,1\n`);
-    expect(summary).toMatchObject({ status: "completed", imported: 1, updated: 2, rejectedCount: 0 });
+    expect(summary).toMatchObject({ status: "completed", rows: 3, imported: 1, updated: 1, rejectedCount: 1 });
+    expect(summary.rejected).toEqual([{ row: 4, field: "externalId", reason: "is also at row 3: an account may appear once in a file" }]);
     expect(await account(`U-${t}`)).toMatchObject({ name: "After", balanceMinor: 200n, daysPastDue: 2 });
-    expect(await account(`V-${t}`)).toMatchObject({ name: "Newer", balanceMinor: 2n });
+    expect(await account(`V-${t}`)).toMatchObject({ name: "New", balanceMinor: 1n });
+
+    // The same file again is another import: its rows update what the first one wrote.
+    const again = await upload(`${head}V-${t},Again,IN,card,INR,3,1\n`);
+    expect(again.body).toMatchObject({ imported: 0, updated: 1, rejectedCount: 0 });
+    // And the accounts API updates an imported account as any other.
+    const put = await api(stack.apiUrl, "POST", "/v1/accounts", {
+      accounts: [{ externalId: `V-${t}`, name: "Through the API", jurisdiction: "IN", product: "card", currency: "INR", balanceMinor: 4, daysPastDue: 1 }],
+    });
+    expect(put.status).toBeLessThan(300);
+    expect(await account(`V-${t}`)).toMatchObject({ name: "Through the API", balanceMinor: 4n });
+  });
+
+  it("finds an external id repeated far apart in a large file, in either mode", async () => {
+    const t = tag();
+    const head = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";
+    const rows = Array.from({ length: 2400 }, (_, i) => `R-${t}-${i},Debtor ${i},IN,card,INR,10.00,1`);
+    rows.push(`R-${t}-7,Someone else,IN,card,INR,99.00,1`); // row 2402 repeats row 9's id, batches later
+    const file = `${head}${rows.join("\n")}\n`;
+    const repeated = { row: 2402, field: "externalId", reason: "is also at row 9: an account may appear once in a file" };
+
+    const kept = await upload(file);
+    expect(kept.body).toMatchObject({ status: "completed", rows: 2401, imported: 2400, updated: 0, rejectedCount: 1 });
+    expect(kept.body.rejected).toEqual([repeated]);
+    expect(await account(`R-${t}-7`)).toMatchObject({ name: "Debtor 7", balanceMinor: 1000n });
+    const listed = await api(stack.apiUrl, "GET", `/v1/imports/${kept.body.id}/rejections`);
+    expect(listed.body.items).toEqual([repeated]);
+
+    const strict = await upload(file.replaceAll(`R-${t}-`, `RA-${t}-`), csv, "?mode=all-or-nothing");
+    expect(strict.body).toMatchObject({ status: "rolled-back", rows: 2401, imported: 0, rejectedCount: 1 });
+    expect(strict.body.rejected).toEqual([repeated]);
+    expect(await stack.db.account.count({ where: { externalId: { startsWith: `RA-${t}-` } } })).toBe(0);
   });
 
   it("keeps the contact details and consent a refresh file leaves out, clears what an empty cell names, and the accounts API does likewise", async () => {
@@ -169,8 +201,10 @@ describe("portfolio import", () => {
 
     // JSON lines name fields line by line.
     const jsonl = (o: object) => JSON.stringify({ name: "Budi", country: "ID", product: "card", currency: "IDR", balance: "1000", daysPastDue: 14, ...o });
-    const lines = [jsonl({ externalId: `K-${t}` }), jsonl({ externalId: `L-${t}`, phone: "0812-3456-7892" }), jsonl({ externalId: `K-${t}`, locale: "en-ID" })];
-    expect((await upload(lines.join("\n"), { "content-type": "application/x-ndjson" })).body).toMatchObject({ status: "completed", imported: 1, updated: 2 });
+    const lines = [jsonl({ externalId: `K-${t}` }), jsonl({ externalId: `L-${t}`, phone: "0812-3456-7892" })];
+    expect((await upload(lines.join("\n"), { "content-type": "application/x-ndjson" })).body).toMatchObject({ status: "completed", imported: 1, updated: 1 });
+    expect(await account(`K-${t}`)).toMatchObject({ ...stored, email: null, balanceMinor: 100000n, daysPastDue: 14 });
+    await upload(jsonl({ externalId: `K-${t}`, locale: "en-ID" }), { "content-type": "application/x-ndjson" });
     expect(await account(`K-${t}`)).toMatchObject({ ...stored, email: null, locale: "en-ID", balanceMinor: 100000n, daysPastDue: 14 });
     expect(await account(`L-${t}`)).toMatchObject({ phone: "+6281234567892", locale: "en", consentWhatsapp: false });
     // A consent object sets only the consents it holds: the autodialled-call consent stays.
