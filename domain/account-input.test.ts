@@ -30,6 +30,9 @@ describe("account input", () => {
     ["EN-us", true],
     ["zh-Hant-TW", true],
     ["en_US", false],
+    ["English", false],
+    ["bahasa", false],
+    ["fil-PH", true],
     ["123", false],
     ["", false],
   ])("%s is a locale: %s", (tag, valid) => {

@@ -70,7 +70,9 @@ export function canonicalLocale(tag: string): string | undefined {
   } catch {
     return undefined;
   }
-  if (canonical.length !== 1) return undefined;
+  // BCP 47 reserves 5–8-letter language subtags and none is registered: "english" (from a
+  // file's Language column) is a well-formed tag no template or formatter knows.
+  if (canonical.length !== 1 || !/^[a-z]{2,3}(-|$)/.test(canonical[0]!)) return undefined;
   if (knownLocales.size >= 1000) knownLocales.clear();
   knownLocales.set(tag, canonical[0]!);
   return canonical[0];
@@ -141,7 +143,7 @@ export const accountInputSchema = z
       .string()
       .trim()
       .transform((tag) => tag.replaceAll("_", "-")) // en_US, as operating systems write it
-      .refine(isLocale, "must be a BCP 47 locale such as id-ID")
+      .refine(isLocale, "must be a BCP 47 locale such as id-ID (a language code, not its name)")
       .transform((tag) => canonicalLocale(tag)!)
       .default("en"),
     jurisdiction: jurisdictionSchema,
