@@ -1,4 +1,5 @@
 import type { Hold } from "../domain/compliance/index.ts";
+import { checkEndpoint } from "../vendors/endpoints.ts";
 import { SIGNATURE_HEADER, signTagihPayload } from "../vendors/tagih-signature.ts";
 import type { ActivityDeps } from "./types.ts";
 
@@ -62,6 +63,7 @@ export function createPlacementActivities({ db, clock, logger, settings }: Activ
     context: string,
   ): Promise<void> {
     const body = JSON.stringify(notice);
+    await checkEndpoint(agency.endpoint, settings.privateEndpoints, context);
     let response: Response;
     try {
       response = await fetch(agency.endpoint, {
@@ -72,6 +74,8 @@ export function createPlacementActivities({ db, clock, logger, settings }: Activ
           "idempotency-key": idempotencyKey,
         },
         body,
+        // A redirect would lead the notice, debtor's details and all, past the endpoint check.
+        redirect: "error",
         signal: AbortSignal.timeout(NOTICE_TIMEOUT_MS),
       });
     } catch (error) {

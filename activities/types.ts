@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { Channel } from "../domain/channel.ts";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
+import type { PrivateEndpoints } from "../vendors/endpoints.ts";
 import type { ChannelSender } from "./channels/types.ts";
 
 /** Everything activities touch, handed in by the worker (or a test). */
@@ -23,5 +24,7 @@ export interface ActivityDeps {
     webhookSecret?: string;
     /** Accounts enrolled per campaign-workflow page. */
     enrolPageSize: number;
+    /** Whether agencies' endpoints and notify URLs may be http or on private networks. */
+    privateEndpoints: PrivateEndpoints;
   };
 }

@@ -3,6 +3,7 @@ import type { Pool } from "pg";
 import type { RowValidators } from "../store/import-validation.ts";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
+import type { PrivateEndpoints } from "../vendors/endpoints.ts";
 
 /** What the HTTP API needs from the world, handed in by the process that serves it. */
 export interface ApiDeps {
@@ -29,6 +30,8 @@ export interface ApiDeps {
     maxBodyBytes: number;
     /** Verifies payment gateway notifications; unset: they are refused with 503. */
     paymentWebhookSecret?: string;
+    /** Whether agencies' endpoints and notify URLs may be http or on private networks. */
+    privateEndpoints: PrivateEndpoints;
   };
 }
 

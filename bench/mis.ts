@@ -120,7 +120,7 @@ try {
     rowValidators,
     temporal,
     logger,
-    settings: { publicBaseUrl: `http://127.0.0.1:${port}`, taskQueue: "bench", twilioAuthToken: "x", maxBodyBytes: 1_000_000 },
+    settings: { publicBaseUrl: `http://127.0.0.1:${port}`, taskQueue: "bench", twilioAuthToken: "x", maxBodyBytes: 1_000_000, privateEndpoints: "refuse" },
   });
   const server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
   onCleanup("API", () => new Promise((resolve) => server.close(resolve)));

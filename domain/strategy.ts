@@ -202,6 +202,13 @@ export function agencyStepsOf(plan: CampaignStrategy): { variant: number; step: 
   );
 }
 
+/** The `notify` steps of every variant, with where they are (the URLs they POST to are checked at input). */
+export function notifyStepsOf(plan: CampaignStrategy): { variant: number; step: number; url: string }[] {
+  return plan.variants.flatMap((v, variant) =>
+    "strategy" in v ? v.strategy.steps.flatMap((s, step) => (s.kind === "action" && s.action === "notify" ? [{ variant, step, url: s.url }] : [])) : [],
+  );
+}
+
 /**
  * The template names a campaign's contact steps use, in every variant: what it pins from the
  * template library at launch (on every channel, since fallbacks reuse the step's template).

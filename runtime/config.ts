@@ -1,6 +1,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import type { PrivateEndpoints } from "../vendors/endpoints.ts";
 
 /** Whether this process runs the TypeScript sources (through tsx or the test runner) or their compiled copy in dist/ (`npm run build`). */
 export const fromSources = /\.tsx?$/.test(import.meta.url);
@@ -104,6 +105,8 @@ const schema = z
       .min(1024)
       .default(10 * 1024 * 1024),
     TAGIH_WEBHOOK_SECRET: optionalText,
+    // Agencies' endpoints and notify URLs: https on public addresses only, unless "allow".
+    TAGIH_PRIVATE_ENDPOINTS: z.enum(["refuse", "allow"]).default("refuse"),
     // Shared with the payment gateway: its notifications are refused until this is set.
     TAGIH_PAYMENT_WEBHOOK_SECRET: optionalText.pipe(z.string().min(16, "must be at least 16 characters").optional()),
     // The first admin API key (stored by hash at start-up); unset: one is generated and printed once.
@@ -193,6 +196,8 @@ export interface Config {
   workflowBundle: string | undefined;
   /** Signs the notifications strategy actions send to external systems. */
   webhookSecret: string | undefined;
+  /** Whether agencies' endpoints and notify URLs may be http or on private networks (`vendors/endpoints.ts`). */
+  privateEndpoints: PrivateEndpoints;
   /** Verifies payment gateway notifications (X-Tagih-Signature); absent: they are refused with 503. */
   paymentWebhookSecret: string | undefined;
   /** The first admin API key; absent: the API generates one on first start and prints it once. */
@@ -248,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminApiKey: e.TAGIH_ADMIN_API_KEY,
     creditorName: e.TAGIH_CREDITOR_NAME,
     webhookSecret: e.TAGIH_WEBHOOK_SECRET,
+    privateEndpoints: e.TAGIH_PRIVATE_ENDPOINTS,
     paymentWebhookSecret: e.TAGIH_PAYMENT_WEBHOOK_SECRET,
     maxBodyBytes: e.TAGIH_MAX_BODY_BYTES,
     workerCachedWorkflows: e.TAGIH_WORKER_CACHED_WORKFLOWS,

@@ -112,6 +112,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
           clock: () => new Date(),
           settings: {
             webhookSecret: config.webhookSecret,
+            privateEndpoints: config.privateEndpoints,
             publicBaseUrl: config.publicBaseUrl,
             taskQueue: config.taskQueue,
             // Between pages no start is in flight (the page's tail, its database work, a campaign
@@ -152,6 +153,7 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         settings: {
           publicBaseUrl: config.publicBaseUrl,
           taskQueue: config.taskQueue,
+          privateEndpoints: config.privateEndpoints,
           twilioAuthToken: vendors.twilioAuthToken,
           sendgridWebhookPublicKey: vendors.sendgridWebhookPublicKey,
           unsubscribeSecret: vendors.unsubscribeSecret,

@@ -174,6 +174,47 @@ describe("agency registry", () => {
   });
 });
 
+describe("endpoints under the default TAGIH_PRIVATE_ENDPOINTS=refuse", () => {
+  it("refuses an agency endpoint or a notify step that is http or on a private or link-local address, naming the field; a public https one is taken", async () => {
+    const strict = await startTestStack({ TAGIH_ROLE: "api", TAGIH_PRIVATE_ENDPOINTS: "refuse" });
+    try {
+      const register = (endpoint: string) =>
+        api(strict.apiUrl, "POST", "/v1/agencies", { name: `Agency ${randomUUID().slice(0, 8)}`, endpoint, commissionBps: 1000 });
+      for (const [endpoint, reason] of [
+        ["http://agency.example.com/n", "must be an https URL (set TAGIH_PRIVATE_ENDPOINTS=allow for http)"],
+        ["https://10.20.0.5/n", "host is a private address (10.20.0.5); set TAGIH_PRIVATE_ENDPOINTS=allow to reach your own network"],
+        ["https://169.254.169.254/latest/meta-data/", "host is not a routable public address (169.254.169.254, linkLocal)"],
+      ]) {
+        const refused = await register(endpoint!);
+        expect(refused.status, endpoint).toBe(400);
+        expect(refused.body.errors).toEqual([{ field: "endpoint", reason }]);
+      }
+      expect((await register("https://agency.example.com/n")).status).toBe(201);
+
+      const notify = (url: string) => ({ steps: [{ id: "tell", kind: "action", action: "notify", purpose: "suspend-service", url }] });
+      const campaign = await api(strict.apiUrl, "POST", "/v1/campaigns", { name: "Suspensions", strategy: notify("https://127.0.0.1:8443/suspend") });
+      expect(campaign.status).toBe(400);
+      expect(campaign.body.errors).toEqual([
+        { field: "strategy.steps.0.url", reason: "host is a private address (127.0.0.1); set TAGIH_PRIVATE_ENDPOINTS=allow to reach your own network" },
+      ]);
+      const kept = await api(strict.apiUrl, "POST", "/v1/campaigns", { name: "Suspensions", strategy: notify("https://billing.example.com/suspend") });
+      expect(kept.status).toBe(201);
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it("refuses a cloud metadata address even when private networks are allowed", async () => {
+    const refused = await api(stack.apiUrl, "POST", "/v1/agencies", {
+      name: `Agency ${randomUUID().slice(0, 8)}`,
+      endpoint: "http://169.254.169.254/",
+      commissionBps: 1,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ field: "endpoint", reason: "host is not a routable public address (169.254.169.254, linkLocal)" }]);
+  });
+});
+
 describe("placement with an agency", () => {
   it("retries the signed notice while the endpoint is unreachable or failing, until acknowledged; a recall returns the account to its strategy", async () => {
     const endpoint = await agencyEndpoint((n) => (n === 1 ? 503 : 200));

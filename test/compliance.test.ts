@@ -199,7 +199,7 @@ describe("the gate on stored accounts", () => {
       temporal: stack.temporal,
       logger: (await import("../runtime/logger.ts")).createLogger("silent"),
       clock: () => new Date(),
-      settings: { publicBaseUrl: "", taskQueue: "", enrolPageSize: 1 },
+      settings: { publicBaseUrl: "", taskQueue: "", enrolPageSize: 1, privateEndpoints: "refuse" },
     });
     const answers = await Promise.all(racers.map((e) => activities.reserveContact({ enrolmentId: e.id, stepId: "sms-1", channel: "sms", at: Date.now() })));
     expect(answers.filter((a) => a.allowed)).toHaveLength(1);

@@ -40,6 +40,8 @@ async function startTestStackOnce(env: Record<string, string>): Promise<Stack & 
     TAGIH_SANDBOX_PORT: String(await freePort()),
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     LOG_LEVEL: "warn",
+    // The tests' agencies and notified systems listen on loopback.
+    TAGIH_PRIVATE_ENDPOINTS: "allow",
     ...env,
   });
   const stack = await startStack(config, createLogger(config.logLevel), { workflowBundlePath: inject("workflowBundlePath"), enrolPageSize: 2 });

@@ -157,7 +157,7 @@ describe("a worker killed mid-campaign", () => {
         temporal: stack.temporal,
         logger: createLogger("silent"),
         clock: () => new Date(),
-        settings: { publicBaseUrl, taskQueue, enrolPageSize: 1 },
+        settings: { publicBaseUrl, taskQueue, enrolPageSize: 1, privateEndpoints: "allow" },
       });
       const reserved = await activities.reserveContact({ enrolmentId: e.id, stepId: channel, channel, at: Date.now() });
       if (!reserved.allowed) throw new Error(`the gate should allow this contact: ${JSON.stringify(reserved)}`);

@@ -5,7 +5,8 @@ import { apiKeyHash } from "../../store/api-keys.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { principalOf } from "../access.ts";
 import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
-import { ProblemError } from "../problem.ts";
+import { ProblemError, validationProblem } from "../problem.ts";
+import { endpointProblem } from "../../vendors/endpoints.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
@@ -48,6 +49,7 @@ const createAgency = createRoute({
           schema: z
             .object({
               name: z.string().trim().min(1).max(100),
+              // https on a public address unless TAGIH_PRIVATE_ENDPOINTS=allow (checked in the handler).
               endpoint: z.url({ protocol: /^https?$/, error: "must be an http or https URL" }).max(2000),
               /** Commission on collected amounts in basis points (1500 = 15 %). */
               commissionBps: z.number().int().min(0).max(10_000),
@@ -133,10 +135,12 @@ const view = (a: Agency) => ({
   credentialsRevokedAt: iso(a.credentialsRevokedAt),
 });
 
-export function agencyRoutes({ db, logger }: ApiDeps) {
+export function agencyRoutes({ db, logger, settings }: ApiDeps) {
   const app = router();
   app.openapi(createAgency, async (c) => {
     const body = c.req.valid("json");
+    const refused = endpointProblem(body.endpoint, settings.privateEndpoints);
+    if (refused) return validationProblem(c, [{ field: "endpoint", reason: refused }]);
     const { apiKey, secret } = newCredentials();
     const created = await db.$transaction(async (tx) => {
       const [row] = await tx.agency.createManyAndReturn({

@@ -4,7 +4,8 @@ import { WorkflowIdReusePolicy } from "@temporalio/common";
 import { attributionSchema, type Attribution } from "../../domain/attribution.ts";
 import { launchRefusal, scheduleSchema, startAtOf, type Schedule } from "../../domain/schedule.ts";
 import { segmentSchema } from "../../domain/segment.ts";
-import { agencyStepsOf, campaignStrategySchema, strategySchema, templateNamesOf, type CampaignStrategy } from "../../domain/strategy.ts";
+import { agencyStepsOf, campaignStrategySchema, notifyStepsOf, strategySchema, templateNamesOf, type CampaignStrategy } from "../../domain/strategy.ts";
+import { endpointProblem } from "../../vendors/endpoints.ts";
 import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
 import { CampaignStatus, type Prisma } from "../../generated/prisma/client.ts";
 import { campaignCounts } from "../../store/campaign-progress.ts";
@@ -285,11 +286,23 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
       }));
   };
 
+  /** Notify steps whose URL this deployment does not send to (`TAGIH_PRIVATE_ENDPOINTS`). */
+  const refusedNotifyUrls = (plan: CampaignStrategy, givenAs: "strategy" | "variants"): FieldProblem[] =>
+    notifyStepsOf(plan).flatMap((s) => {
+      const reason = endpointProblem(s.url, settings.privateEndpoints);
+      const at = givenAs === "strategy" ? `strategy.steps.${s.step}.url` : `variants.${s.variant}.strategy.steps.${s.step}.url`;
+      return reason ? [{ field: at, reason }] : [];
+    });
+
   app.openapi(create, async (c) => {
     const input = c.req.valid("json");
     const givenAs = input.variantsGiven ? "variants" : "strategy";
     // A step whose template is missing or does not render would fail every send it makes.
-    const unknown = [...(await unknownAgencies(input.plan, givenAs)), ...(await campaignTemplateProblems(db, input.plan, input.templates, givenAs))];
+    const unknown = [
+      ...refusedNotifyUrls(input.plan, givenAs),
+      ...(await unknownAgencies(input.plan, givenAs)),
+      ...(await campaignTemplateProblems(db, input.plan, input.templates, givenAs)),
+    ];
     if (unknown.length > 0) return validationProblem(c, unknown);
     const campaign = await db.$transaction(async (tx) => {
       const created = await tx.campaign.create({ data: stored(input) });
@@ -355,6 +368,7 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
     if (!input.success) return validationProblem(c, fieldProblems(input.error));
     const givenAs = input.data.variantsGiven ? "variants" : "strategy";
     const unknown = [
+      ...refusedNotifyUrls(input.data.plan, givenAs),
       ...(await unknownAgencies(input.data.plan, givenAs)),
       ...(await campaignTemplateProblems(db, input.data.plan, input.data.templates, givenAs)),
     ];
