@@ -45,6 +45,7 @@ beforeAll(async () => {
     let body = "";
     req.on("data", (d) => (body += d));
     req.on("end", () => {
+      if (req.url?.endsWith("/refuse")) return void res.writeHead(422).end();
       notifications.push(JSON.parse(body));
       res.writeHead(204).end();
     });
@@ -66,7 +67,7 @@ beforeAll(async () => {
     temporal: env.client,
     logger: createLogger("warn"),
     clock: () => new Date(),
-    settings: { publicBaseUrl: "http://127.0.0.1:9", taskQueue, enrolPageSize: 10 },
+    settings: { publicBaseUrl: "http://127.0.0.1:9", taskQueue, enrolPageSize: 10, privateEndpoints: "allow" },
   });
   worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject("workflowBundlePath") }, activities });
   running = worker.run();
@@ -258,6 +259,24 @@ describe("account workflow (time skipping)", () => {
     const decidedAt = async (attemptId: string) => (await db.complianceDecision.findFirstOrThrow({ where: { attemptId } })).evaluatedAt.getTime();
     const second = (await w.attempt("second"))!;
     expect((await decidedAt(second.id)) - (await decidedAt(first.id))).toBeGreaterThanOrEqual(3 * 86_400_000);
+  });
+
+  it("a notify the external system refuses (a 4xx) or whose URL the deployment does not send to is final: the journey goes on", async () => {
+    const notify = (id: string, url: string) => ({ id, kind: "action", action: "notify", purpose: "suspend-service", url });
+    const w = await start(
+      {
+        steps: [
+          notify("refused", `${receiverUrl}/refuse`),
+          notify("metadata", "http://169.254.169.254/latest/meta-data/"),
+          notify("told", receiverUrl),
+          { id: "done", kind: "end", outcome: "suspended" },
+        ],
+      },
+      "Europe/London",
+    );
+    expect(await w.handle.result()).toBe("suspended");
+    expect(notifications).toContainEqual(expect.objectContaining({ stepId: "told", idempotencyKey: `${w.e.id}:told` }));
+    expect(notifications).not.toContainEqual(expect.objectContaining({ stepId: "refused" }));
   });
 
   it("a kept promise ends the journey as paid", async () => {

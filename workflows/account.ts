@@ -1,4 +1,15 @@
-import { condition, continueAsNew, log, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from "@temporalio/workflow";
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { AttemptOutcome } from "../domain/attempt-status.ts";
 import { durationMs } from "../domain/duration.ts";
@@ -256,7 +267,14 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
       }
       case "action": {
         if (step.action === "notify") {
-          await notify({ enrolmentId: input.enrolmentId, purpose: step.purpose, url: step.url, stepId: step.id });
+          try {
+            await notify({ enrolmentId: input.enrolmentId, purpose: step.purpose, url: step.url, stepId: step.id });
+          } catch (error) {
+            // Refused for good (a 4xx, a URL the deployment does not send to): the strategy
+            // goes on, as after a contact that failed. Anything else was retried until it passed.
+            if (!(error instanceof ActivityFailure && error.cause instanceof ApplicationFailure)) throw error;
+            log.warn("notify refused: strategy goes on", { enrolmentId: input.enrolmentId, stepId: step.id, reason: error.cause?.message });
+          }
           return next;
         }
         // Histories placed before agencies were told of closures replay as they ran.
