@@ -225,7 +225,7 @@ export type ImportColumn = (typeof IMPORT_COLUMNS)[number];
  * (case, spaces, `_` and `-` do not matter). A file naming one column twice, under its name
  * and an alias or under two aliases, is refused: which of the two is meant?
  */
-const IMPORT_COLUMN_ALIASES: Partial<Record<ImportColumn, readonly string[]>> = {
+export const IMPORT_COLUMN_ALIASES: Partial<Record<ImportColumn, readonly string[]>> = {
   externalId: ["Account Number", "Account No", "Loan ID"],
   name: ["Customer Name", "Debtor Name"],
   phone: ["Mobile", "Mobile Number", "Phone Number", "MSISDN"],

@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { Import } from "../../generated/prisma/client.ts";
-import { IMPORT_COLUMNS } from "../../domain/account-input.ts";
+import { IMPORT_COLUMN_ALIASES, IMPORT_COLUMNS } from "../../domain/account-input.ts";
 import { runImport, startImport } from "../../store/account-import.ts";
 import { IMPORT_CONTENT_TYPES, importTypeOf, openImportFile } from "../import-files.ts";
 import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
@@ -70,7 +70,10 @@ const importAccounts = createRoute({
   summary: "Import a portfolio file (CSV or JSON lines), streamed; upsert by externalId",
   description:
     `CSV (comma, semicolon or tab, told by the header row; UTF-8 with or without BOM, UTF-16 with a BOM, or the \`charset\` of Content-Type; with none named, Windows-1252 when the first character beyond ASCII is not UTF-8) with a header row naming columns ` +
-    `${IMPORT_COLUMNS.map((c) => `\`${c}\``).join(", ")} (case, spaces, \`_\` and \`-\` ignored: \`external_id\` is \`externalId\`; other columns are ignored and listed). ` +
+    `${IMPORT_COLUMNS.map((c) => `\`${c}\``).join(", ")} (case, spaces, \`_\` and \`-\` ignored: \`external_id\` is \`externalId\`; other columns are ignored and listed), or by the names other systems give them: ` +
+    `${Object.entries(IMPORT_COLUMN_ALIASES)
+      .map(([column, aliases]) => `${aliases.map((a) => `\`${a}\``).join(", ")} (\`${column}\`)`)
+      .join("; ")}. A header naming one column twice is refused. An external id appears once per file: a later row repeating it is rejected. ` +
     "`balance` is in major units (`1234.56`, no thousands separators), `balanceMinor` in minor units. Phone numbers in national format are read in the " +
     "jurisdiction's country (`country` may stand for the jurisdiction). JSON lines: one account per line with the same field names. " +
     "Rows are numbered as the user sees them: in CSV the header is row 1; in JSON lines, line numbers. " +
