@@ -3,10 +3,10 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { pMapIterable } from "p-map";
 import type { FileRow, ImportFile, ImportFormat } from "../api/import-files.ts";
-import pg from "pg";
+import type pg from "pg";
 import type { Import } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
-import { accountRowsSql, upsertAccountsSql, upsertParameter } from "./accounts.ts";
+import { accountRecordSql, accountRowsSql, upsertAccountsSql, upsertParameter } from "./accounts.ts";
 import type { RowOutcome, RowValidators } from "./import-validation.ts";
 import { reconcilePayments, type PaymentDeps } from "./payments.ts";
 
@@ -51,13 +51,6 @@ export function startImport(db: Database, options: ImportOptions): Promise<Impor
   });
 }
 
-interface Counts {
-  rows: number;
-  imported: number;
-  updated: number;
-  rejected: number;
-}
-
 interface Batch {
   /** Valid rows as `upsertRow` writes them with their `import_row`, all naming the optional columns `named`. */
   accounts: string[];
@@ -71,10 +64,11 @@ interface Batch {
 /**
  * Reads `file` to its end. Batches of valid rows are upserted while the next batch is
  * parsed (one batch in flight: the upload waits for the database, never the other way round).
- * "valid-rows": each batch commits with its rejections and the import's counters, so the
- * record always tells what is stored. "all-or-nothing": one transaction for the whole file;
- * after the first rejection nothing more is written, the rest is only validated so every bad
- * row is listed, then it rolls back. When reading fails (the upload died, the file is
+ * Each batch commits with its rejections and the import's counters, so the record always
+ * tells what is stored. "valid-rows": the batches are upserted. "all-or-nothing": they are
+ * staged, and applied in one transaction once the whole file proved valid (accounts are
+ * locked while it runs, not while the upload does); after the first rejection nothing more
+ * is staged, the rest is only validated so every bad row is listed. When reading fails (the upload died, the file is
  * malformed) the import is marked failed and the error rethrown; every row before the failure
  * is stored or listed (valid-rows) or nothing is (all-or-nothing). Then payments kept for accounts that now
  * exist are applied (`reconcilePayments`).
@@ -93,11 +87,9 @@ export async function runImport(
   const allOrNothing = options.mode === "all-or-nothing";
   const shown: Rejection[] = [];
   const rejectionsShown = options.rejectionsShown ?? 1000;
-  // What the database holds (all-or-nothing: what the open transaction holds).
-  let written: Counts = { rows: 0, imported: 0, updated: 0, rejected: 0 };
   let anyRejected = false;
 
-  const readAll = async (transaction: pg.Client | undefined) => {
+  const readAll = async () => {
     let batch: Batch = { accounts: [], named: "", rejections: [], rows: 0, rejectedRows: 0 };
     let ids = new Set<string>();
     let inFlight: Promise<void> = Promise.resolve();
@@ -106,8 +98,7 @@ export async function runImport(
       const full = batch;
       batch = { accounts: [], named: "", rejections: [], rows: 0, rejectedRows: 0 };
       ids = new Set();
-      inFlight = writeBatch(bulk, transaction, record.id, full, written, file.bytesRead()).then(({ counts, repeats }) => {
-        written = counts;
+      inFlight = writeBatch(bulk, allOrNothing, record.id, full, file.bytesRead()).then((repeats) => {
         if (repeats.length > 0) anyRejected = true;
         for (const rejection of repeats) if (shown.length < rejectionsShown) shown.push(rejection);
       });
@@ -156,27 +147,13 @@ export async function runImport(
 
   let failure: unknown;
   try {
-    if (allOrNothing) {
-      // A whole file in one transaction: it stays open as long as the upload takes, on a
-      // connection of its own, so imports running together never hold every connection of
-      // the pool their progress is written through.
-      const transaction = new pg.Client(bulk.options);
-      await transaction.connect();
-      try {
-        await transaction.query("BEGIN");
-        await readAll(transaction);
-        await transaction.query(anyRejected ? "ROLLBACK" : "COMMIT");
-      } catch (error) {
-        await transaction.query("ROLLBACK").catch(() => {});
-        throw error;
-      } finally {
-        await transaction.end();
-      }
-    } else {
-      await readAll(undefined);
-    }
+    await readAll();
+    // all-or-nothing: the staged rows are applied once the whole file proved valid.
+    if (allOrNothing && !anyRejected) await applyStaged(bulk, record.id);
   } catch (error) {
     failure = error;
+  } finally {
+    if (allOrNothing) await bulk.query("DELETE FROM import_staging WHERE import_id = $1::uuid", [record.id]).catch(() => {});
   }
 
   const status = failure ? "failed" : allOrNothing && anyRejected ? "rolled_back" : "completed";
@@ -261,12 +238,17 @@ function importRow(json: string, row: number): string {
   return `${json.slice(0, -1)},"import_row":${row}}`;
 }
 
+/** Why a row repeating an external id is rejected; `earlier` is the SQL of the row holding it. */
+function repeatReason(earlier: string): string {
+  return `'is also at row ' || ${earlier} || ': an account may appear once in a file'`;
+}
+
 // The batch's accounts, parsed once for the upsert and for finding the repeated external ids.
 const INPUT = (parameter: string) => `input AS MATERIALIZED (SELECT * FROM ${accountRowsSql(parameter)})`;
 
 // Rows whose external id an earlier row of this import wrote (the statement's snapshot holds it):
 // the upsert leaves those accounts alone.
-const REPEATS = `repeats AS (SELECT i.import_row AS "row", 'is also at row ' || a.import_row || ': an account may appear once in a file' AS reason
+const REPEATS = `repeats AS (SELECT i.import_row AS "row", ${repeatReason("a.import_row")} AS reason
                   FROM input i JOIN accounts a USING (external_id) WHERE NOT EXISTS (SELECT FROM up WHERE up.external_id = i.external_id))`;
 
 const REPEATS_JSON = `(SELECT coalesce(json_agg(json_build_object('row', "row", 'field', 'externalId', 'reason', reason)), '[]') FROM repeats)`;
@@ -285,17 +267,49 @@ const WRITE_BATCH = `WITH ${INPUT("$8")},
 UPDATE imports SET rows = rows + $5, imported = imported + counted.created, updated = updated + counted.total - counted.created,
        rejected_count = rejected_count + $6 + (SELECT count(*) FROM repeats), bytes_read = $7::bigint
   FROM counted WHERE imports.id = $1::uuid
-RETURNING imports.rows, imports.imported, imports.updated, imports.rejected_count AS rejected, ${REPEATS_JSON} AS repeats`;
+RETURNING ${REPEATS_JSON} AS repeats`;
 
-/** all-or-nothing: the accounts in the file's transaction, answering how many were created and which rows repeated an external id. */
-const UPSERT_COUNTED = `WITH ${INPUT("$1")},
-  up AS (${upsertAccountsSql({ rows: "input i", named: "$2", importId: "$3::uuid" })}),
-  ${REPEATS}
-  SELECT (count(*) FILTER (WHERE created))::int AS created, count(*)::int AS total, ${REPEATS_JSON} AS repeats FROM up`;
+// all-or-nothing: a batch's valid rows staged, its rejections and the import's progress in one
+// statement. A row whose external id an earlier row staged is refused like one the accounts hold.
+const STAGE_BATCH = `WITH input AS MATERIALIZED (SELECT e.value AS account, i.external_id, i.import_row FROM json_array_elements($8::json) AS e, ${accountRecordSql("e.value")}),
+  staged AS (INSERT INTO import_staging (import_id, external_id, "row", named, account)
+             SELECT $1::uuid, external_id, import_row, $9, account FROM input ON CONFLICT DO NOTHING RETURNING external_id),
+  repeats AS (SELECT i.import_row AS "row", ${repeatReason('s."row"')} AS reason
+                FROM input i JOIN import_staging s ON s.import_id = $1::uuid AND s.external_id = i.external_id
+               WHERE NOT EXISTS (SELECT FROM staged WHERE staged.external_id = i.external_id)),
+  rejected AS (${INSERT_REJECTIONS}
+               UNION ALL SELECT $1::uuid, "row", 'externalId', reason FROM repeats)
+UPDATE imports SET rows = rows + $5, rejected_count = rejected_count + $6 + (SELECT count(*) FROM repeats), bytes_read = $7::bigint
+ WHERE imports.id = $1::uuid
+RETURNING ${REPEATS_JSON} AS repeats`;
 
-/** all-or-nothing: rejections and progress beside the file's transaction, as they must outlive a roll-back and show while it runs. */
-const WRITE_PROGRESS = `WITH rejected AS (${INSERT_REJECTIONS})
-UPDATE imports SET rows = $5, imported = $6, updated = $7, rejected_count = $8, bytes_read = $9::bigint WHERE id = $1::uuid`;
+/** all-or-nothing: the staged accounts naming the optional columns $2 (`namedColumns`, comma-separated), upserted. */
+const APPLY_STAGED = `WITH up AS (${upsertAccountsSql({
+  rows: `import_staging s, ${accountRecordSql("s.account")} WHERE s.import_id = $1::uuid AND s.named = $2`,
+  named: "string_to_array(nullif($2, ''), ',')",
+  importId: "$1::uuid",
+})})
+UPDATE imports SET imported = imported + (SELECT count(*) FILTER (WHERE created) FROM up), updated = updated + (SELECT count(*) FILTER (WHERE NOT created) FROM up)
+ WHERE id = $1::uuid`;
+
+/**
+ * Applies an all-or-nothing import's staged rows in one transaction, so accounts are locked
+ * for as long as these statements take, not for as long as the upload did.
+ */
+async function applyStaged(bulk: pg.Pool, importId: string): Promise<void> {
+  const client = await bulk.connect();
+  try {
+    await client.query("BEGIN");
+    const { rows: groups } = await client.query<{ named: string }>("SELECT DISTINCT named FROM import_staging WHERE import_id = $1::uuid", [importId]);
+    for (const { named } of groups) await client.query(APPLY_STAGED, [importId, named]);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
 
 /** UPSERT_ACCOUNTS_SQL's parameters for a batch. */
 function upsertParameters(batch: Batch): [string, string[]] {
@@ -303,49 +317,25 @@ function upsertParameters(batch: Batch): [string, string[]] {
 }
 
 /**
- * Writes one batch and answers the counts the import now has. Each write is a single
- * statement: a batch costs one round trip (two in all-or-nothing mode, whose `transaction`
- * holds the accounts while progress and rejections are written beside it).
+ * Writes one batch (valid-rows: upserted; all-or-nothing: staged) with its rejections and the
+ * import's progress, in a single statement: a batch costs one round trip, and what the import
+ * record tells is what was written. Answers the rows rejected for repeating an external id.
  */
-async function writeBatch(
-  bulk: pg.Pool,
-  transaction: pg.Client | undefined,
-  importId: string,
-  batch: Batch,
-  before: Counts,
-  bytesRead: number,
-): Promise<{ counts: Counts; repeats: Rejection[] }> {
-  const rejections = (list: Rejection[]) => [importId, list.map((r) => r.row), list.map((r) => r.field), list.map((r) => r.reason)];
-  if (!transaction) {
-    const {
-      rows: [written],
-    } = await bulk.query<Counts & { repeats: Rejection[] }>(WRITE_BATCH, [
-      ...rejections(batch.rejections),
-      batch.rows,
-      batch.rejectedRows,
-      String(bytesRead),
-      ...upsertParameters(batch),
-    ]);
-    const { repeats, ...counts } = written!;
-    return { counts, repeats };
-  }
+async function writeBatch(bulk: pg.Pool, staged: boolean, importId: string, batch: Batch, bytesRead: number): Promise<Rejection[]> {
+  const rejections = batch.rejections;
+  const [accounts, named] = upsertParameters(batch);
   const {
-    rows: [upserted],
-  } = await transaction.query<{ created: number; total: number; repeats: Rejection[] }>(UPSERT_COUNTED, [...upsertParameters(batch), importId]);
-  const { repeats } = upserted!;
-  const counts = {
-    rows: before.rows + batch.rows,
-    imported: before.imported + upserted!.created,
-    updated: before.updated + upserted!.total - upserted!.created,
-    rejected: before.rejected + batch.rejectedRows + repeats.length,
-  };
-  await bulk.query(WRITE_PROGRESS, [
-    ...rejections([...batch.rejections, ...repeats]),
-    counts.rows,
-    counts.imported,
-    counts.updated,
-    counts.rejected,
+    rows: [written],
+  } = await bulk.query<{ repeats: Rejection[] }>(staged ? STAGE_BATCH : WRITE_BATCH, [
+    importId,
+    rejections.map((r) => r.row),
+    rejections.map((r) => r.field),
+    rejections.map((r) => r.reason),
+    batch.rows,
+    batch.rejectedRows,
     String(bytesRead),
+    accounts,
+    staged ? batch.named : named,
   ]);
-  return { counts, repeats };
+  return written!.repeats;
 }

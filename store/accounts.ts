@@ -55,6 +55,12 @@ export function inputKeys(input: Record<string, unknown>): string[] {
 
 const ALL_OPTIONAL = [...new Set(Object.values(OPTIONAL_COLUMNS).flat())];
 
+// The fields of an account in the upsert's JSON (`upsertRow`); a row of an import file also
+// carries its `import_row` (`importRow`).
+const ACCOUNT_FIELDS = `external_id text, name text, phone text, email text, whatsapp text, time_zone text, locale text, jurisdiction text, product text,
+                 currency text, balance_minor bigint, days_past_due int, due_date date, consent_whatsapp boolean, consent_autodialed boolean,
+                 import_row int`;
+
 /**
  * The upsert of a batch of accounts by external id, one statement whatever the batch size:
  * the batch travels as one JSON array in parameter $1 (`upsertParameter`), amounts as
@@ -69,22 +75,23 @@ const ALL_OPTIONAL = [...new Set(Object.values(OPTIONAL_COLUMNS).flat())];
 export const UPSERT_ACCOUNTS_SQL = upsertAccountsSql({ rows: accountRowsSql("$1"), named: "$2", importId: "NULL" });
 
 /**
- * The accounts of a JSON array parameter (`upsertParameter`) as a FROM item named `i`. A row
- * of an import file also carries its `import_row` (`importRow`).
+ * The accounts of a JSON array parameter (`upsertParameter`) as a FROM item named `i`.
  * @example accountRowsSql("$1") // "json_to_recordset($1::json) AS i(external_id text, …)"
  */
 export function accountRowsSql(parameter: string): string {
-  return `json_to_recordset(${parameter}::json)
-            AS i(external_id text, name text, phone text, email text, whatsapp text, time_zone text, locale text, jurisdiction text, product text,
-                 currency text, balance_minor bigint, days_past_due int, due_date date, consent_whatsapp boolean, consent_autodialed boolean,
-                 import_row int)`;
+  return `json_to_recordset(${parameter}::json) AS i(${ACCOUNT_FIELDS})`;
+}
+
+/** One account held as JSON in `column` (an `upsertRow`), as a FROM item named `i`. */
+export function accountRecordSql(column: string): string {
+  return `json_to_record(${column}) AS i(${ACCOUNT_FIELDS})`;
 }
 
 /**
- * The upsert of the accounts of `rows` (a FROM item named `i`, as `accountRowsSql`), `named`
- * the text[] parameter of the optional columns they name, `importId` the import writing them
- * (SQL; NULL through the API). An account this import already wrote is left as it is and not
- * returned: its external id came earlier in the file.
+ * The upsert of the accounts `rows` gives (what follows FROM: items whose rows are named `i`,
+ * as `accountRowsSql`, and any WHERE), `named` the text[] parameter of the optional columns
+ * they name, `importId` the import writing them (SQL; NULL through the API). An account this
+ * import already wrote is left as it is and not returned: its external id came earlier in the file.
  */
 export function upsertAccountsSql({ rows, named, importId }: { rows: string; named: string; importId: string }): string {
   return `INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due,

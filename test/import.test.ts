@@ -282,6 +282,36 @@ describe("portfolio import", () => {
     expect(await stack.db.account.count({ where: { externalId: { startsWith: `A-${t}-` } } })).toBe(2500);
   });
 
+  it("all-or-nothing holds no account while its upload runs: a payment goes through at once, and the file's changes land together at the end", async () => {
+    const t = tag();
+    const head = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";
+    expect((await upload(`${head}H-${t}-0,Before,KE,loan,KES,50,1\n`)).body).toMatchObject({ imported: 1 });
+    const held = (await account(`H-${t}-0`))!;
+    const slow = feed();
+    const answer = fetch(`${stack.apiUrl}/v1/accounts/import?mode=all-or-nothing`, {
+      method: "POST",
+      headers: { ...csv, authorization: `Bearer ${stack.adminKey}` },
+      body: slow.body,
+      duplex: "half",
+    } as RequestInit);
+    slow.send(head);
+    slow.send(Array.from({ length: 2500 }, (_, i) => `H-${t}-${i},After,KE,loan,KES,40,2\n`).join(""));
+    await eventually(async () => {
+      const { body } = await api(stack.apiUrl, "GET", "/v1/imports?limit=5");
+      return body.items.find((i: { status: string; mode: string; rows: number }) => i.status === "running" && i.mode === "all-or-nothing" && i.rows >= 2000);
+    }, "a running all-or-nothing import past its first batches");
+    // The account the file changes is free: a payment is applied now, not refused as busy.
+    const paid = await api(stack.apiUrl, "POST", `/v1/accounts/${held.id}/payments`, { reference: `H-${t}`, amountMinor: "100", currency: "KES" });
+    expect(paid.status).toBe(200);
+    expect(await account(`H-${t}-0`)).toMatchObject({ name: "Before" });
+    expect(await stack.db.account.count({ where: { externalId: { startsWith: `H-${t}-` } } })).toBe(1);
+    slow.end();
+    const summary = (await (await answer).json()) as Record<string, unknown>;
+    expect(summary).toMatchObject({ status: "completed", rows: 2500, imported: 2499, updated: 1, rejectedCount: 0 });
+    expect(await account(`H-${t}-0`)).toMatchObject({ name: "After", balanceMinor: 4000n, daysPastDue: 2 });
+    expect(await stack.db.$queryRaw<unknown[]>`SELECT 1 FROM import_staging WHERE import_id = ${summary.id as string}::uuid`).toEqual([]);
+  });
+
   it("runs all-or-nothing imports side by side, each in its own transaction", async () => {
     const t = tag();
     const head = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";

@@ -395,7 +395,7 @@ describe("a payment for an account another change holds", () => {
     const accountId = stored!.accountId;
     const body = { reference: `OPS-${randomUUID()}`, amountMinor: "1000", currency: "IDR" };
     const pay = () => api(stack.apiUrl, "POST", `/v1/accounts/${accountId}/payments`, body);
-    // As an all-or-nothing import does until its whole file is in.
+    // As a long transaction holding the account does.
     await stack.db.$transaction(
       async (tx) => {
         await tx.$queryRaw`SELECT 1 FROM accounts WHERE id = ${accountId}::uuid FOR UPDATE`;
