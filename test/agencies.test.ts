@@ -317,11 +317,19 @@ describe("placement with an agency", () => {
     const pay = { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "payment", amountMinor: 150_000_000 };
     const answers = await Promise.all([callback(agency.id, pay, as(agency)), callback(agency.id, pay, as(agency))]);
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    // Applied once: the concurrent copy is told it was a duplicate, not applied again.
+    expect(answers.map((a) => a.body.status).sort()).toEqual(["applied", "duplicate"]);
     expect((await journey.ended()).outcome).toBe("paid");
     const payments = await stack.db.payment.findMany({ where: { accountId: journey.account.id } });
     expect(payments).toEqual([expect.objectContaining({ reference: `agency:${agency.id}:${pay.eventId}`, amountMinor: 150_000_000n, currency: "IDR" })]);
     expect((await stack.db.account.findUniqueOrThrow({ where: { id: journey.account.id } })).balanceMinor).toBe(0n);
     expect(await storedEvents(agency, pay.eventId)).toBe(1);
+
+    // Another event reporting a payment reference already recorded records nothing, and says so.
+    const byReference = (eventId: string) => ({ eventId, placementId: journey.placement.id, type: "payment", amountMinor: 5, reference: `AG-${pay.eventId}` });
+    expect((await callback(agency.id, byReference(`ev-${randomUUID()}`), as(agency))).body).toMatchObject({ status: "applied" });
+    expect((await callback(agency.id, byReference(`ev-${randomUUID()}`), as(agency))).body).toMatchObject({ status: "duplicate" });
+    expect(await stack.db.payment.count({ where: { reference: `AG-${pay.eventId}` } })).toBe(1);
 
     const otherCurrency = { eventId: `ev-${randomUUID()}`, placementId: journey.placement.id, type: "payment", amountMinor: 1, currency: "INR" };
     expect((await callback(agency.id, otherCurrency, as(agency))).status).toBe(422);

@@ -226,7 +226,7 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
     // answer was lost counts as acknowledged, and its retries stop.
     const acknowledge = () =>
       db.placement.updateMany({ where: { id: placement.id, status: "placed" }, data: { status: "acknowledged", acknowledgedAt: new Date() } });
-    const apply = async (): Promise<number | "ignored"> => {
+    const apply = async (): Promise<number | "ignored" | { duplicate: number }> => {
       switch (event.type) {
         case "contact":
           await acknowledge();
@@ -276,14 +276,16 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
           if (applied.status === "currency-mismatch") throw currencyRefusal(applied.accountCurrency);
           if (applied.status === "conflict")
             throw new Refusal(409, "Conflict", `payment ${applied.payment.reference} was recorded with another account, amount or currency`);
-          return applied.signalled;
+          // A payment recorded before (a concurrent copy of this event, or another event
+          // reporting the same reference) is not applied again: the agency is told so.
+          return applied.status === "duplicate" ? { duplicate: applied.signalled } : applied.signalled;
         }
         case "recall":
           return recall(placement, stored.id, vendor, event.eventId);
       }
     };
 
-    let result: number | "ignored";
+    let result: number | "ignored" | { duplicate: number };
     try {
       result = await apply();
     } catch (error) {
@@ -294,7 +296,7 @@ export function agencyWebhookRoutes({ db, temporal, logger }: ApiDeps) {
     // Left unapplied: a redelivery is weighed again, and answered the same.
     if (result === "ignored") return answer("ignored", 0);
     await markCallbackApplied(db, stored.id);
-    return answer("applied", result);
+    return typeof result === "number" ? answer("applied", result) : answer("duplicate", result.duplicate);
   });
 
   /** The agency an API key belongs to, and why the key no longer works (revoked, or replaced over 24 hours ago). */
