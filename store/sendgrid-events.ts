@@ -54,7 +54,7 @@ export function messageIdOf(sgMessageId: string): string {
 /**
  * Applies a stored SendGrid event: processed → accepted, delivered → delivered, bounce and
  * dropped → failed (error code: the SMTP status, else the reason), deferred → nothing,
- * open / click → the attempt's first `opened_at` / `clicked_at`, unsubscribe,
+ * open / click → the attempt's first `opened_at` / `clicked_at` (not a machine open), unsubscribe,
  * group_unsubscribe and spamreport → an email opt-out of the account. Statuses only move
  * forward. Returns the attempt when its status moved; the event stays pending (unapplied)
  * while no attempt carries its message id, and is applied by `applyPendingSendgridEvents`.
@@ -69,6 +69,10 @@ export async function applySendgridEvent(db: Database, callbackId: string, event
     if (applied && event.event === "dropped" && DROPPED_FOR_OPT_OUT.test(String(event.reason ?? ""))) {
       await recordEmailOptOut(db, event, messageId);
     }
+  } else if (event.event === "open" && event.sg_machine_open === true) {
+    // Opened by a mail client fetching every message (Apple Mail Privacy Protection and the
+    // like), not by the debtor: kept raw, never counted as an open.
+    applied = true;
   } else if ((event.event === "open" || event.event === "click") && messageId) {
     applied = await markEngagement(db, messageId, event.event, new Date(event.timestamp * 1000));
   } else if (SENDGRID_OPT_OUT_EVENTS.has(event.event)) {

@@ -391,24 +391,54 @@ describe("SendGrid event webhook signatures", () => {
     expect((await postEvents(events, { timestamp, signature: good, body })).status).toBe(204);
   });
 
-  it("answers a signed but malformed batch with 400 naming the field, and stores none of it", async () => {
+  it("applies the valid events of a batch, keeps and names the ones it cannot apply, and refuses with 400 a body it cannot read or with nothing to apply", async () => {
     const id = newMessageId();
+    const row = await attemptWithMessageId(id);
     const notJson = await postEvents(undefined, { body: "[{" });
     expect(notJson.status).toBe(400);
     expect(notJson.body.errors).toEqual([{ field: "(body)", reason: "is not valid JSON" }]);
     expect((await postEvents({ event: "delivered" })).body.errors).toEqual([{ field: "(body)", reason: "must be a JSON array of events" }]);
 
     const good = event(id, "delivered");
+    const unsubscribe = event(id, "unsubscribe");
     const { sg_event_id: _, ...withoutId } = event(id, "processed");
     const { sg_message_id: __, ...withoutMessage } = event(id, "bounce");
-    const response = await postEvents([good, withoutId, withoutMessage, { ...event(id, "open"), timestamp: "yesterday" }]);
-    expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([
-      { field: "1.sg_event_id", reason: "is required" },
-      { field: "2.sg_message_id", reason: "is required for bounce events" },
-      { field: "3.timestamp", reason: "must be a number of Unix seconds" },
+    const badTime = { ...event(id, "open"), timestamp: "yesterday" };
+    const nothingToApply = await postEvents([withoutId, withoutMessage, badTime]);
+    expect(nothingToApply.status).toBe(400);
+    expect(nothingToApply.body.errors).toEqual([
+      { field: "0.sg_event_id", reason: "is required" },
+      { field: "1.sg_message_id", reason: "is required for bounce events" },
+      { field: "2.timestamp", reason: "must be a number of Unix seconds" },
     ]);
-    expect(await storedEvents([good])).toBe(0);
+    expect(
+      await signed.db.callback.count({ where: { vendor: "sendgrid", kind: "email-event-refused", payload: { path: ["event"], string_contains: id } } }),
+    ).toBe(0);
+
+    // One odd event no longer keeps the delivery and the opt-out beside it out, batch after batch.
+    const mixed = [good, withoutId, unsubscribe, badTime];
+    const answer = await postEvents(mixed);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      stored: 2,
+      refused: [
+        { index: 1, errors: [{ field: "1.sg_event_id", reason: "is required" }] },
+        { index: 3, errors: [{ field: "3.timestamp", reason: "must be a number of Unix seconds" }] },
+      ],
+    });
+    expect(await storedEvents([good, unsubscribe])).toBe(2);
+    expect(await attempt(row.id)).toMatchObject({ status: "delivered" });
+    expect(await signed.db.optOut.count({ where: { accountId: row.accountId, channel: "email" } })).toBe(1);
+    const kept = await signed.db.callback.findMany({
+      where: { vendor: "sendgrid", kind: "email-event-refused", payload: { path: ["event"], string_contains: id } },
+    });
+    expect(kept).toHaveLength(2);
+    expect(kept.every((k) => k.appliedAt !== null)).toBe(true);
+    // SendGrid's retry of the same batch keeps nothing twice.
+    expect((await postEvents(mixed)).status).toBe(200);
+    expect(
+      await signed.db.callback.count({ where: { vendor: "sendgrid", kind: "email-event-refused", payload: { path: ["event"], string_contains: id } } }),
+    ).toBe(2);
   });
 
   it("refuses an open or click timestamp past the year 9999 with 400 naming it, storing nothing, and applies the last one allowed", async () => {
@@ -430,22 +460,27 @@ describe("SendGrid event webhook signatures", () => {
     expect((await attempt(row.id)).openedAt).toEqual(new Date("9999-12-31T23:59:59Z"));
   });
 
-  it("refuses a lone surrogate (valid JSON, but not storable by PostgreSQL) with 400 naming the field, storing nothing", async () => {
+  it("sets aside an event with a lone surrogate (valid JSON, but not storable by PostgreSQL), naming the field, and refuses a batch of only such", async () => {
     const id = newMessageId();
     await attemptWithMessageId(id);
     const inEmail = [event(id, "delivered"), event(id, "open", { email: "debtor\ud800@example.com" })];
     const prefix = randomUUID();
     const inEventId = [{ ...event(id, "click"), sg_event_id: `${prefix}\udc00` }];
-    for (const [events, field] of [
-      [inEmail, "1.email"],
-      [inEventId, "0.sg_event_id"],
-    ] as const) {
-      expect(JSON.stringify(events)).toMatch(/\\ud[89a-f]00/); // sent escaped, as JSON allows
-      const response = await postEvents(events);
-      expect(response.status, field).toBe(400);
-      expect(response.body.errors).toEqual([{ field, reason: "must not contain unpaired surrogates" }]);
-    }
-    expect(await storedEvents(inEmail)).toBe(0);
+    expect(JSON.stringify([inEmail, inEventId])).toMatch(/\\ud800.*\\udc00/); // sent escaped, as JSON allows
+
+    const mixed = await postEvents(inEmail);
+    expect(mixed.status).toBe(200);
+    expect(mixed.body.refused).toEqual([{ index: 1, errors: [{ field: "1.email", reason: "must not contain unpaired surrogates" }] }]);
+    expect(await storedEvents([inEmail[0]!])).toBe(1);
+    // Kept as the text received, escapes and all.
+    const kept = await signed.db.callback.findFirstOrThrow({
+      where: { vendor: "sendgrid", kind: "email-event-refused", payload: { path: ["event"], string_contains: id } },
+    });
+    expect((kept.payload as { event: string }).event).toBe(JSON.stringify(inEmail[1]));
+
+    const only = await postEvents(inEventId);
+    expect(only.status).toBe(400);
+    expect(only.body.errors).toEqual([{ field: "0.sg_event_id", reason: "must not contain unpaired surrogates" }]);
     // Looked up by its well-formed part: the query could not carry the lone surrogate either.
     expect(await signed.db.callback.count({ where: { vendor: "sendgrid", eventId: { startsWith: prefix } } })).toBe(0);
   });
@@ -466,6 +501,18 @@ describe("SendGrid events applied", () => {
     const callbacks = await signed.db.callback.findMany({ where: { vendor: "sendgrid", eventId: { in: batch.map((e) => e.sg_event_id) } } });
     expect(callbacks.every((c) => c.appliedAt !== null && c.kind === "email-event")).toBe(true);
     expect(callbacks.find((c) => c.eventId === batch[3]!.sg_event_id)!.payload).toEqual(batch[3]);
+  });
+
+  it("does not count an open a mail client made by fetching the message (sg_machine_open) as the debtor's", async () => {
+    const id = newMessageId();
+    const row = await attemptWithMessageId(id);
+    const machine = event(id, "open", { sg_machine_open: true });
+    expect((await postEvents([event(id, "delivered"), machine])).status).toBe(204);
+    expect(await attempt(row.id)).toMatchObject({ status: "delivered", openedAt: null });
+    expect(await storedEvents([machine])).toBe(1);
+    const human = event(id, "open", { sg_machine_open: false });
+    expect((await postEvents([human])).status).toBe(204);
+    expect((await attempt(row.id)).openedAt).toEqual(new Date(human.timestamp * 1000));
   });
 
   it("ends delivered when delivered arrives before processed, and keeps the first open", async () => {

@@ -59,12 +59,15 @@ describe("event batches", () => {
   const valid = { event: "processed", sg_event_id: "e1", sg_message_id: "m1.filter.0", timestamp: 1766000000, attemptId: "a1" };
 
   it("keeps every field of valid events, custom args included", () => {
-    expect(parseSendgridBatch(utf8(JSON.stringify([valid])))).toEqual({ events: [valid] });
-    expect(parseSendgridBatch(utf8("[]"))).toEqual({ events: [] });
+    expect(parseSendgridBatch(utf8(JSON.stringify([valid])))).toEqual({ events: [valid], refused: [] });
+    expect(parseSendgridBatch(utf8("[]"))).toEqual({ events: [], refused: [] });
   });
 
   it("names each invalid field", () => {
-    const problems = (value: unknown) => (parseSendgridBatch(utf8(JSON.stringify(value))) as { problems: unknown }).problems;
+    const problems = (value: unknown) => {
+      const batch = parseSendgridBatch(utf8(JSON.stringify(value)));
+      return "problems" in batch ? batch.problems : batch.refused.flatMap((r) => r.problems);
+    };
     expect(problems({})).toEqual([{ field: "(body)", reason: "must be a JSON array of events" }]);
     expect(
       problems([
@@ -80,23 +83,40 @@ describe("event batches", () => {
     for (const timestamp of [253402300800, 10000000000000, Number.MAX_SAFE_INTEGER]) {
       expect(problems([{ ...valid, event: "open", timestamp }])).toEqual([{ field: "0.timestamp", reason: "must be Unix seconds before the year 10000" }]);
     }
-    expect(parseSendgridBatch(utf8(JSON.stringify([{ ...valid, timestamp: 253402300799 }])))).toHaveProperty("events");
+    expect(problems([{ ...valid, timestamp: 253402300799 }])).toEqual([]);
     expect(problems([{ ...valid, event: "open", sg_message_id: undefined }])).toEqual([{ field: "0.sg_message_id", reason: "is required for open events" }]);
     // An opt-out may come without its message when it names the account.
     expect(problems([{ ...valid, event: "unsubscribe", sg_message_id: undefined }])).toEqual([
       { field: "0.sg_message_id", reason: "is required for unsubscribe events" },
     ]);
-    expect(parseSendgridBatch(utf8(JSON.stringify([{ ...valid, event: "unsubscribe", sg_message_id: undefined, accountId: "x" }])))).toHaveProperty("events");
+    expect(problems([{ ...valid, event: "unsubscribe", sg_message_id: undefined, accountId: "x" }])).toEqual([]);
   });
 
   it("refuses a NUL character anywhere, which PostgreSQL cannot store, naming the field", () => {
     const batch = [valid, { ...valid, sg_event_id: "e2", category: ["ok", "bro\u0000ken"] }];
-    expect(parseSendgridBatch(utf8(JSON.stringify(batch)))).toEqual({ problems: [{ field: "1.category.1", reason: "must not contain NUL characters" }] });
+    expect(parseSendgridBatch(utf8(JSON.stringify(batch)))).toEqual({
+      events: [valid],
+      refused: [{ index: 1, event: batch[1], problems: [{ field: "1.category.1", reason: "must not contain NUL characters" }] }],
+    });
   });
 
   it("refuses a lone surrogate, valid JSON that PostgreSQL cannot store, naming the field", () => {
     const batch = [valid, { ...valid, sg_event_id: "e2", email: "a\ud800@example.com" }];
-    expect(parseSendgridBatch(utf8(JSON.stringify(batch)))).toEqual({ problems: [{ field: "1.email", reason: "must not contain unpaired surrogates" }] });
+    expect(parseSendgridBatch(utf8(JSON.stringify(batch)))).toEqual({
+      events: [valid],
+      refused: [{ index: 1, event: batch[1], problems: [{ field: "1.email", reason: "must not contain unpaired surrogates" }] }],
+    });
+  });
+
+  it("applies the valid events of a batch and sets aside, one by one, those it cannot apply", () => {
+    const batch = [{ ...valid, timestamp: "1766000000" }, valid, { ...valid, sg_event_id: "e3", event: "open", sg_message_id: undefined }, 7];
+    const parsed = parseSendgridBatch(utf8(JSON.stringify(batch)));
+    expect(parsed).toMatchObject({ events: [valid] });
+    expect("refused" in parsed && parsed.refused.map((r) => [r.index, r.problems])).toEqual([
+      [0, [{ field: "0.timestamp", reason: "must be a number of Unix seconds" }]],
+      [2, [{ field: "2.sg_message_id", reason: "is required for open events" }]],
+      [3, [{ field: "3", reason: "must be an object" }]],
+    ]);
   });
 
   it("refuses a body that is not JSON, or not UTF-8", () => {

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { WorkflowNotFoundError } from "@temporalio/client";
-import { createPublicKey, verify, type KeyObject } from "node:crypto";
+import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
 import type { Prisma } from "../../generated/prisma/client.ts";
-import { storeCallback } from "../../store/callbacks.ts";
+import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
 import {
   applySendgridEvent,
   attemptOf,
@@ -26,22 +26,24 @@ const LAST_TIMESTAMP = 253_402_300_799;
 
 const required = (what: string) => ({ error: (issue: { input?: unknown }) => (issue.input === undefined ? "is required" : `must be ${what}`) });
 const eventSchema = z
-  .looseObject({
-    event: z.string(required("a string")).min(1, "must not be empty"),
-    sg_event_id: z.string(required("a string")).min(1, "must not be empty").max(255),
-    timestamp: z
-      .number(required("a number of Unix seconds"))
-      .int("must be whole Unix seconds")
-      .nonnegative()
-      .max(LAST_TIMESTAMP, "must be Unix seconds before the year 10000"),
-    sg_message_id: z.string("must be a string").min(1, "must not be empty").optional(),
-  })
+  .looseObject(
+    {
+      event: z.string(required("a string")).min(1, "must not be empty"),
+      sg_event_id: z.string(required("a string")).min(1, "must not be empty").max(255),
+      timestamp: z
+        .number(required("a number of Unix seconds"))
+        .int("must be whole Unix seconds")
+        .nonnegative()
+        .max(LAST_TIMESTAMP, "must be Unix seconds before the year 10000"),
+      sg_message_id: z.string("must be a string").min(1, "must not be empty").optional(),
+    },
+    "must be an object",
+  )
   .superRefine((e, ctx) => {
     // An opt-out can still be applied without its message when our accountId custom arg came along.
     const needsMessage = SENDGRID_MESSAGE_EVENTS.has(e.event) || (SENDGRID_OPT_OUT_EVENTS.has(e.event) && typeof e.accountId !== "string");
     if (needsMessage && !e.sg_message_id) ctx.addIssue({ code: "custom", path: ["sg_message_id"], message: `is required for ${e.event} events` });
   });
-const batchSchema = z.array(eventSchema, "must be a JSON array of events");
 
 const eventsRoute = createRoute({
   method: "post",
@@ -54,8 +56,20 @@ const eventsRoute = createRoute({
     "Each event is stored once (by sg_event_id); statuses only move forward; an unsubscribe or spam report opts the account out of email in every campaign.",
   security: [{ sendgridSignature: [] }],
   responses: {
+    200: {
+      description:
+        "The valid events were stored and applied; the events listed could not be (a required field missing or malformed, named) and are kept as received, not applied",
+      content: {
+        "application/json": {
+          schema: z.object({
+            stored: z.number(),
+            refused: z.array(z.object({ index: z.number(), errors: z.array(z.object({ field: z.string(), reason: z.string() })) })),
+          }),
+        },
+      },
+    },
     204: { description: "Stored (and applied, unless stale or still pending)" },
-    400: { description: "Malformed JSON, or an event without a required field (named)" },
+    400: { description: "Malformed JSON, not an array, or no event in it that can be applied (each bad field named); nothing stored" },
     403: { description: "Missing or invalid signature; nothing stored" },
     503: { description: "Stored, but a workflow could not be told yet (SendGrid retries); or no verification key configured" },
   },
@@ -96,16 +110,39 @@ export function verifySendgridSignature(key: KeyObject, rawBody: Uint8Array, sig
   }
 }
 
-/** Parses and checks a verified batch; the problems name each bad field ("2.sg_event_id"). */
-export function parseSendgridBatch(rawBody: Uint8Array): { events: SendgridEvent[] } | { problems: FieldProblem[] } {
+/** An event of a batch that cannot be applied, with why (fields named "2.sg_event_id"). */
+export interface RefusedEvent {
+  index: number;
+  event: unknown;
+  problems: FieldProblem[];
+}
+
+/**
+ * Parses and checks a verified batch event by event: SendGrid posts every event of the account
+ * in one batch and retries the whole batch on anything but a 2xx, so one event we cannot
+ * apply must not keep the others out. Problems only when the body is no JSON array.
+ */
+export function parseSendgridBatch(rawBody: Uint8Array): { events: SendgridEvent[]; refused: RefusedEvent[] } | { problems: FieldProblem[] } {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(rawBody));
   } catch {
     return { problems: [{ field: "(body)", reason: "is not valid JSON" }] };
   }
-  const parsed = checkCallback(batchSchema, json);
-  return parsed.success ? { events: parsed.data as SendgridEvent[] } : { problems: parsed.problems };
+  if (!Array.isArray(json)) return { problems: [{ field: "(body)", reason: "must be a JSON array of events" }] };
+  const events: SendgridEvent[] = [];
+  const refused: RefusedEvent[] = [];
+  json.forEach((event: unknown, index) => {
+    const parsed = checkCallback(eventSchema, event);
+    if (parsed.success) events.push(parsed.data as SendgridEvent);
+    else
+      refused.push({
+        index,
+        event,
+        problems: parsed.problems.map((p) => ({ field: p.field === "(body)" ? String(index) : `${index}.${p.field}`, reason: p.reason })),
+      });
+  });
+  return { events, refused };
 }
 
 const CONCURRENCY = 8;
@@ -123,6 +160,25 @@ export function sendgridWebhookRoutes({ db, temporal, logger, settings }: ApiDep
     }
     const batch = parseSendgridBatch(raw);
     if ("problems" in batch) return validationProblem(c, batch.problems);
+    // Nothing in it can be applied: refused whole, nothing stored.
+    if (batch.events.length === 0 && batch.refused.length > 0)
+      return validationProblem(
+        c,
+        batch.refused.flatMap((r) => r.problems),
+      );
+    // The others are applied; each refused event is kept raw (as text: it may hold what jsonb
+    // cannot), marked applied so no sweep takes it up, and named in the answer.
+    for (const { index, event, problems } of batch.refused) {
+      const text = JSON.stringify(event);
+      const stored = await storeCallback(db, {
+        vendor: "sendgrid",
+        eventId: `refused:${createHash("sha256").update(text).digest("hex")}`,
+        kind: "email-event-refused",
+        payload: { problems: problems as unknown as Prisma.InputJsonArray, event: text },
+      });
+      if (!stored.alreadyApplied) await markCallbackApplied(db, stored.id);
+      logger.warn({ vendor: "sendgrid", index, fields: problems.map((p) => p.field) }, "kept a SendGrid event that cannot be applied");
+    }
 
     // Events of a batch are independent: statuses move forward in one statement each, so
     // they are applied a few at a time in any order.
@@ -153,6 +209,9 @@ export function sendgridWebhookRoutes({ db, temporal, logger, settings }: ApiDep
       }
     }
     if (unsignalled > 0) return problem(c, 503, "Unavailable", "stored; a workflow could not be signalled, retry later");
+    if (batch.refused.length > 0) {
+      return c.json({ stored: events.length, refused: batch.refused.map((r) => ({ index: r.index, errors: r.problems })) }, 200);
+    }
     return c.body(null, 204);
   });
   return app;
