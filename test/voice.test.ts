@@ -340,6 +340,19 @@ describe("call status billing", () => {
     expect(await attemptRow(attempt.id)).toMatchObject({ status: "delivered", units: minutes });
   });
 
+  it("owes the call's outcome signal on the stored callback, so the sweeper tells the workflow should Temporal not take it now", async () => {
+    const sid = newCallSid();
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "voice", status: "sent" });
+    expect((await signedPost("/v1/webhooks/twilio/voice/status", completed(sid, "42"))).status).toBe(204);
+    const stored = await stack.db.callback.findUniqueOrThrow({ where: { vendor_eventId: { vendor: "twilio", eventId: `${sid}:completed` } } });
+    expect(stored.signal).toMatchObject({ attemptId: attempt.id, status: "delivered", outcome: "delivered", workflowId: expect.stringMatching(/^wf-/) });
+    // Its workflow does not exist: Temporal says so, and the signal counts as done.
+    await eventually(async () => {
+      const row = await stack.db.callback.findUniqueOrThrow({ where: { id: stored.id } });
+      return row.signalledAt ?? undefined;
+    }, "the owed signal marked sent");
+  });
+
   it.each(["failed", "canceled"])("a late completion of a call already %s changes nothing on the attempt", async (status) => {
     const sid = newCallSid();
     const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "voice", status });

@@ -1,17 +1,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { WorkflowNotFoundError } from "@temporalio/client";
 import type { Context } from "hono";
 import twilio from "twilio";
 import type VoiceResponse from "twilio/lib/twiml/VoiceResponse.js";
 import { speechFor, VOICE_STATUS_PATH, voiceTwimlPath, type Speech } from "../../activities/channels/voice.ts";
-import { outcomeOf } from "../../domain/attempt-status.ts";
 import { policyFor } from "../../domain/compliance/index.ts";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
+import { oweSignal } from "../../store/message-status-intake.ts";
 import { applyTwilioCallStatus, callSeconds, isMachine, MAX_CALL_SECONDS, markConversation, recordCallPromise } from "../../store/voice.ts";
 import { campaignTemplates, renderTemplate, resolveTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
 import { createTwilioClient } from "../../vendors/twilio.ts";
-import type { ContactOutcomeSignal, PromiseSignal } from "../../workflows/account-messages.ts";
+import type { PromiseSignal } from "../../workflows/account-messages.ts";
+import { createOutcomeSignaller } from "../outcome-signals.ts";
 import { checkCallback, fieldProblems, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -106,7 +106,6 @@ const statusRoute = createRoute({
     204: { description: "Stored (and applied, unless stale)" },
     400: { description: "A required field is missing, malformed or longer than Twilio sends it; nothing stored" },
     403: { description: "Missing or invalid signature; nothing stored" },
-    503: { description: "Stored, but the workflow could not be told yet; Twilio retries" },
   },
 });
 const twimlRoute = (stage: "" | "/menu" | "/promise-date" | "/promise-confirm", summary: string) =>
@@ -124,6 +123,7 @@ type Stage = "voice-url" | "menu" | "promise-date" | "promise-confirm";
 
 export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
   const app = router();
+  const signaller = createOutcomeSignaller({ db, temporal, logger });
   const channels = settings.twilioChannels ?? FALLBACK_TWILIO_CHANNELS;
   let smsClient: twilio.Twilio | undefined;
   const sms = () =>
@@ -141,18 +141,11 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     const event = parsed.data;
     const stored = await storeCallback(db, { vendor: "twilio", eventId: `${event.CallSid}:${event.CallStatus}`, kind: "call-status", payload: params });
     const moved = stored.alreadyApplied ? undefined : await applyTwilioCallStatus(db, stored.id, event);
-    const target = moved ?? (await attemptOf(event.CallSid));
-    const outcome = target ? outcomeOf(target.status) : undefined;
-    if (!target || !outcome) return c.body(null, 204);
-    // As for messages: a redelivery signals again, and the workflow treats repeats as one.
-    const signal: ContactOutcomeSignal = { attemptId: target.attemptId, status: target.status, outcome };
-    try {
-      await temporal.workflow.getHandle(target.workflowId).signal("contactOutcome", signal);
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return c.body(null, 204);
-      logger.error({ err: error, vendor: "twilio", vendorId: event.CallSid, workflowId: target.workflowId }, "could not signal the account workflow");
-      return problem(c, 503, "Unavailable", "stored; the workflow could not be signalled, retry later");
-    }
+    // As for messages, the outcome's signal is owed on the stored callback (an outbox): Twilio
+    // does not send a status callback again, so one Temporal could not take now is sent by
+    // the outcome-signal sweeper, never answered 5xx and lost.
+    const owed = await oweSignal(db, stored.id, moved);
+    if (owed) signaller.send([{ callbackId: stored.id, signal: owed }]);
     return c.body(null, 204);
   });
 
@@ -418,14 +411,6 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
         await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
       }
     }
-  }
-
-  async function attemptOf(callSid: string) {
-    const attempt = await db.contactAttempt.findUnique({
-      where: { vendor_vendorId: { vendor: "twilio", vendorId: callSid } },
-      select: { id: true, status: true, enrolment: { select: { workflowId: true } } },
-    });
-    return attempt && { attemptId: attempt.id, status: attempt.status, workflowId: attempt.enrolment.workflowId };
   }
 
   function forbidden(c: Context) {
