@@ -350,6 +350,28 @@ describe("payment gateway notifications", () => {
     expect(await unmatchedReferences()).not.toContain(waiting.reference);
   });
 
+  it("reads a reference and an external id with spaces around them as written without: a padded copy is the same payment, of the same account", async () => {
+    const debtor = accountFixture();
+    await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [debtor] });
+    const first = payment(debtor.externalId, { amountMinor: 1_000 });
+    expect((await notifyPayment(first)).body).toMatchObject({ status: "recorded" });
+    const padded = { ...first, reference: ` ${first.reference} `, accountExternalId: ` ${debtor.externalId}\t` };
+    expect((await notifyPayment(padded)).body).toMatchObject({ status: "duplicate" });
+    const ops = await api(
+      stack.apiUrl,
+      "POST",
+      `/v1/accounts/${(await stack.db.account.findUniqueOrThrow({ where: { externalId: debtor.externalId } })).id}/payments`,
+      {
+        reference: `${first.reference}  `,
+        amountMinor: "1000",
+        currency: "IDR",
+      },
+    );
+    expect(ops.status).toBe(200);
+    expect(await stack.db.payment.count({ where: { reference: { contains: first.reference } } })).toBe(1);
+    expect((await stack.db.account.findUniqueOrThrow({ where: { externalId: debtor.externalId } })).balanceMinor).toBe(BigInt(debtor.balanceMinor) - 1_000n);
+  });
+
   it("shares references with the ops route: a payment reported by both counts once", async () => {
     const { enrolments } = await runningJourneys([accountFixture()]);
     const [e] = enrolments;

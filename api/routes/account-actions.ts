@@ -5,6 +5,7 @@ import { promiseDueDateProblem } from "../../domain/promise-dates.ts";
 import { HOLDS } from "../../domain/compliance/index.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
+import { paymentReferenceSchema } from "../webhooks/payments.ts";
 import { principalOf } from "../access.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
@@ -91,7 +92,7 @@ const pay = createRoute({
         "application/json": {
           schema: z
             .object({
-              reference: z.string().min(1).max(200),
+              reference: paymentReferenceSchema,
               amountMinor: minorAmountSchema,
               currency: currencyCodeSchema,
               paidAt: z.iso.datetime({ offset: true }).optional(),

@@ -12,7 +12,7 @@ import { checkCallback, fieldProblems, problem, validationProblem, type FieldPro
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
-import { paidAtSchema, parseJson } from "./payments.ts";
+import { paidAtSchema, parseJson, paymentReferenceSchema } from "./payments.ts";
 
 const PATH = "/v1/webhooks/agencies/{agencyId}";
 
@@ -41,7 +41,7 @@ export const agencyEventSchema = z.discriminatedUnion("type", [
     amountMinor: minorAmountSchema,
     currency: currencyCodeSchema.optional(),
     /** The payment's reference (the gateway's, when the agency knows it); else `agency:<agencyId>:<eventId>`. */
-    reference: z.string().min(1).max(200).optional(),
+    reference: paymentReferenceSchema.optional(),
     paidAt: paidAtSchema.optional(),
   }),
   z.object({ ...base, type: z.literal("recall"), reason: z.string().max(500).optional() }),

@@ -13,10 +13,14 @@ const PATH = "/v1/webhooks/payments";
 /** When a payment was made: a day of grace for the sender's clock; one dated later is a wrong date (the reports would count it on a day yet to come). */
 export const paidAtSchema = z.iso.datetime({ offset: true }).refine((at) => Date.parse(at) <= Date.now() + 86_400_000, "must not be in the future");
 
+/** A payment's reference, as a gateway or ops type it: " R-1 " is the payment R-1, not another. */
+export const paymentReferenceSchema = z.string().trim().min(1).max(200);
+
 export const paymentNotificationSchema = z
   .object({
-    reference: z.string().min(1).max(200),
-    accountExternalId: z.string().min(1).max(200).optional(),
+    reference: paymentReferenceSchema,
+    // Trimmed as an import trims it: " CC-1001 " is the account CC-1001.
+    accountExternalId: z.string().trim().min(1).max(200).optional(),
     accountId: z.uuid().optional(),
     amountMinor: minorAmountSchema,
     currency: currencyCodeSchema,
