@@ -4,13 +4,14 @@ import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { OwedSignal } from "../store/message-status-intake.ts";
 import { applyStrandedTwilioStatuses } from "../store/stranded-callbacks.ts";
+import { applyStrandedInbound } from "./webhooks/twilio-inbound.ts";
 
 export interface OutcomeSignaller {
   /** Sends signals owed by stored callbacks in the background; what fails stays owed. */
   send(owed: { callbackId: string; signal: OwedSignal }[]): void;
   /**
    * Sends the signals still owed from earlier (a failed send, a process that stopped), after
-   * applying the status callbacks a stopped process stored but never applied.
+   * applying the status callbacks and inbound messages left pending (`applyStrandedInbound`).
    */
   sweep(): Promise<number>;
 }
@@ -76,6 +77,7 @@ export function createOutcomeSignaller({ db, temporal, logger }: { db: Database;
     },
     async sweep() {
       await applyStrandedTwilioStatuses(db);
+      await applyStrandedInbound({ db, temporal, logger });
       const rows = await db.$queryRaw<{ id: string; signal: OwedSignal }[]>`
         SELECT id, signal FROM callbacks
          WHERE signal IS NOT NULL AND signalled_at IS NULL AND received_at < now() - make_interval(secs => ${SWEEP_AFTER_MS / 1000})

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VendorSandbox } from "../sandbox/index.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
 import type { startTestStack } from "./stack.ts";
+import { createLogger } from "../runtime/logger.ts";
 import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign inbound messages as
@@ -104,9 +105,22 @@ describe("inbound messages: signatures and input", () => {
   });
 
   it("answers a signed but malformed message with 400 naming the field", async () => {
-    const response = await postInbound({ ...inbound("+6281234567890", "hi"), From: "someone" });
-    expect(response.status).toBe(400);
-    expect(JSON.parse(response.body).errors).toEqual([{ field: "From", reason: "must be an E.164 number, optionally prefixed whatsapp:" }]);
+    for (const from of ["+0812", "someone@example.com", "AVERYLONGSENDERNAME", "whatsapp:72345"]) {
+      const response = await postInbound({ ...inbound("+6281234567890", "hi"), From: from });
+      expect(response.status, from).toBe(400);
+      expect(JSON.parse(response.body).errors).toEqual([
+        { field: "From", reason: "must be an E.164 number (optionally prefixed whatsapp:), a short code or an alphanumeric sender" },
+      ]);
+    }
+  });
+
+  it.each(["72345", "VERIFY", "Bank 123"])("keeps a message from the short code or sender %s, which no account has", async (from) => {
+    const params = inbound(from, "Your code is 1234");
+    const response = await postInbound(params);
+    expect(response.status).toBe(200);
+    expect(messagesOf(response.body)).toEqual([]);
+    const stored = await stack.db.callback.findFirstOrThrow({ where: { eventId: `${params.MessageSid}:inbound` } });
+    expect(stored.appliedAt).not.toBeNull();
   });
 
   it.each([
@@ -244,6 +258,43 @@ describe("inbound replies", () => {
     const attempt = await stack.db.contactAttempt.findFirstOrThrow({ where: { enrolmentId: enrolment.id } });
     expect(attempt.repliedAt).not.toBeNull();
     expect(await stack.db.optOut.count({ where: { accountId: account!.id } })).toBe(0);
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/cancel`);
+  });
+
+  it("finishes, on the next sweep, a message a stopped process stored but never acted on: a STOP is recorded, a reply reaches the journey", async () => {
+    const { product, rows } = await accounts({ phone: "+62 812-1111-0016" }, { phone: "+62 812-1111-0017" });
+    const [stopper, replier] = rows;
+    const campaignId = await launch(product, [SMS_STEP, { id: "later", kind: "wait", duration: "P3D" }]);
+    const enrolment = await eventually(
+      async () =>
+        (await stack.db.enrolment.findFirst({ where: { campaignId, accountId: replier!.id, attempts: { some: { status: "delivered" } } } })) ?? undefined,
+      "a delivered SMS",
+    );
+    const handle = stack.temporal.workflow.getHandle(enrolment.workflowId);
+    await eventually(async () => ((await handle.query<AccountState>("accountState")).stepId === "later" ? true : undefined), "the wait step");
+    // As the webhook stores them before acting, a minute ago.
+    const stranded = [inbound(stopper!.phone!, "STOP"), inbound(replier!.phone!, "I will pay on Friday")];
+    for (const params of stranded) {
+      await stack.db.callback.create({
+        data: {
+          vendor: "twilio",
+          eventId: `${params.MessageSid}:inbound`,
+          kind: "inbound-message",
+          payload: params,
+          receivedAt: new Date(Date.now() - 60_000),
+        },
+      });
+    }
+    const { applyStrandedInbound } = await import("../api/webhooks/twilio-inbound.ts");
+    expect(await applyStrandedInbound({ db: stack.db, temporal: stack.temporal, logger: createLogger("warn") })).toBeGreaterThanOrEqual(2);
+    expect(await stack.db.optOut.findMany({ where: { accountId: stopper!.id } })).toEqual([expect.objectContaining({ channel: "sms" })]);
+    const state = await eventually(async () => {
+      const s = await handle.query<AccountState>("accountState");
+      return s.lastReply ? s : undefined;
+    }, "the reply in the journey");
+    expect(state.lastReply).toMatchObject({ channel: "sms", text: "I will pay on Friday" });
+    const after = await stack.db.callback.findMany({ where: { eventId: { in: stranded.map((p) => `${p.MessageSid}:inbound`) } } });
+    expect(after.map((c) => c.appliedAt !== null)).toEqual([true, true]);
     await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/cancel`);
   });
 

@@ -83,7 +83,14 @@ function twimlReply(c: Context, text?: string) {
 const inboundSchema = z.object({
   MessageSid: messageSid,
   AccountSid: accountSid,
-  From: z.string().regex(/^(whatsapp:)?\+[1-9]\d{6,14}$/, "must be an E.164 number, optionally prefixed whatsapp:"),
+  // A debtor's E.164 number, or a short code or alphanumeric sender (a carrier's or a service's
+  // message): kept, though no account has it.
+  From: z
+    .string()
+    .regex(
+      /^(?:(?:whatsapp:)?\+[1-9]\d{6,14}|\d{3,8}|(?=[A-Za-z0-9 ]*[A-Za-z])[A-Za-z0-9 ]{1,11})$/,
+      "must be an E.164 number (optionally prefixed whatsapp:), a short code or an alphanumeric sender",
+    ),
   // Ours: a number, a short code or a messaging service's sender, perhaps prefixed whatsapp:.
   To: z.string().min(1).max(64),
   Body: z.string().max(10_000).default(""),
@@ -104,7 +111,6 @@ const inboundRoute = createRoute({
     200: { description: "TwiML: the confirmation or help text, or an empty response", content: { "text/xml": { schema: z.string() } } },
     400: { description: "A required field is missing, malformed or longer than Twilio sends it; nothing stored" },
     403: { description: "Missing or invalid signature; nothing stored" },
-    503: { description: "Stored, but the account's journeys could not be told yet; Twilio retries" },
   },
 });
 
@@ -121,57 +127,103 @@ export function twilioInboundRoutes({ db, temporal, logger, settings }: ApiDeps)
     const parsed = checkCallback(inboundSchema, params);
     if (!parsed.success) return validationProblem(c, parsed.problems);
     const message = parsed.data;
-    const channel: InboundChannel = message.From.startsWith("whatsapp:") ? "whatsapp" : "sms";
-    const number = message.From.replace(/^whatsapp:/, "");
 
     const stored = await storeCallback(db, { vendor: "twilio", eventId: `${message.MessageSid}:inbound`, kind: "inbound-message", payload: params });
     // A redelivery of a message already handled: the first answer stands, no second confirmation.
     if (stored.alreadyApplied) return twimlReply(c);
 
-    const receivedAt = new Date();
-    const accounts = await accountsByNumber(db, channel, number);
-    const context = { vendor: "twilio", channel, messageSid: message.MessageSid, accounts: accounts.length };
-    if (accounts.length === 0) {
-      logger.info(context, "inbound message from a number no account has");
-      await markCallbackApplied(db, stored.id);
-      return twimlReply(c);
-    }
-    const accountIds = accounts.map((a) => a.id);
-    if (channel === "whatsapp") await noteWhatsappInbound(db, accountIds, receivedAt);
-
-    const { intent, keyword } = classifyInbound(message.Body);
-    const replyContext = { creditor: channels.creditorName, helpPhone: channels.opsPhone };
-    const locale = accounts[0]!.locale;
-    let answer: string | undefined;
-    let routeAsReply = intent === "reply";
-    if (intent === "opt-out") {
-      const added = await recordOptOut(db, accountIds, channel, `inbound:${keyword ?? "text"}`);
-      // One confirmation per opt-out: a repeated STOP finds the opt-out in place.
-      if (added > 0) answer = keywordReply("opt-out", channel, locale, replyContext);
-    } else if (intent === "opt-in") {
-      const removed = await removeOptOut(db, accountIds, channel);
-      if (removed > 0) answer = keywordReply("opt-in", channel, locale, replyContext);
-      // "YES" from a debtor who never opted out answers something we asked: a reply.
-      else routeAsReply = true;
-    } else if (intent === "help") {
-      answer = keywordReply("help", channel, locale, replyContext);
-    }
-
-    if (routeAsReply) {
-      await recordReply(db, accountIds, channel, receivedAt);
-      const signal: ReplySignal = { channel, text: message.Body, at: receivedAt.toISOString() };
-      try {
-        const told = await tellAccountWorkflows(db, temporal, accountIds, "reply", signal);
-        logger.info({ ...context, workflows: told }, "inbound reply routed to the account's journeys");
-      } catch (error) {
-        logger.error({ err: error, ...context }, "could not signal the account's journeys");
-        return problem(c, 503, "Unavailable", "stored; the account's journeys could not be told, retry later");
-      }
-    } else {
-      logger.info({ ...context, intent, keyword, confirmed: answer !== undefined }, `inbound ${intent}`);
-    }
-    await markCallbackApplied(db, stored.id);
+    const { answer } = await applyInbound({ db, temporal, logger }, stored.id, message, new Date(), channels);
     return twimlReply(c, answer);
   });
   return app;
+}
+
+/**
+ * Acts on a stored inbound message: opts out or in, or records a reply and tells the
+ * accounts' running journeys. The callback is marked applied once all of it is done; when
+ * Temporal cannot take the reply now it stays pending, and `applyStrandedInbound` finishes it
+ * (Twilio does not send an inbound message again). Returns the TwiML answer's text.
+ */
+async function applyInbound(
+  { db, temporal, logger }: Pick<ApiDeps, "db" | "temporal" | "logger">,
+  callbackId: string,
+  message: z.output<typeof inboundSchema>,
+  receivedAt: Date,
+  channels: TwilioChannelSettings,
+): Promise<{ answer?: string }> {
+  const channel: InboundChannel = message.From.startsWith("whatsapp:") ? "whatsapp" : "sms";
+  const number = message.From.replace(/^whatsapp:/, "");
+  const accounts = await accountsByNumber(db, channel, number);
+  const context = { vendor: "twilio", channel, messageSid: message.MessageSid, accounts: accounts.length };
+  if (accounts.length === 0) {
+    logger.info(context, "inbound message from a number no account has");
+    await markCallbackApplied(db, callbackId);
+    return {};
+  }
+  const accountIds = accounts.map((a) => a.id);
+  if (channel === "whatsapp") await noteWhatsappInbound(db, accountIds, receivedAt);
+
+  const { intent, keyword } = classifyInbound(message.Body);
+  const replyContext = { creditor: channels.creditorName, helpPhone: channels.opsPhone };
+  const locale = accounts[0]!.locale;
+  let answer: string | undefined;
+  let routeAsReply = intent === "reply";
+  if (intent === "opt-out") {
+    const added = await recordOptOut(db, accountIds, channel, `inbound:${keyword ?? "text"}`);
+    // One confirmation per opt-out: a repeated STOP finds the opt-out in place.
+    if (added > 0) answer = keywordReply("opt-out", channel, locale, replyContext);
+  } else if (intent === "opt-in") {
+    const removed = await removeOptOut(db, accountIds, channel);
+    if (removed > 0) answer = keywordReply("opt-in", channel, locale, replyContext);
+    // "YES" from a debtor who never opted out answers something we asked: a reply.
+    else routeAsReply = true;
+  } else if (intent === "help") {
+    answer = keywordReply("help", channel, locale, replyContext);
+  }
+
+  if (routeAsReply) {
+    await recordReply(db, accountIds, channel, receivedAt);
+    const signal: ReplySignal = { channel, text: message.Body, at: receivedAt.toISOString() };
+    try {
+      const told = await tellAccountWorkflows(db, temporal, accountIds, "reply", signal);
+      logger.info({ ...context, workflows: told }, "inbound reply routed to the account's journeys");
+    } catch (error) {
+      logger.warn({ err: error, ...context }, "could not signal the account's journeys; the sweeper tells them");
+      return { answer };
+    }
+  } else {
+    logger.info({ ...context, intent, keyword, confirmed: answer !== undefined }, `inbound ${intent}`);
+  }
+  await markCallbackApplied(db, callbackId);
+  return { answer };
+}
+
+/** Pending inbound messages younger than this are still in the hands of the request that stored them. */
+const STRANDED_AFTER_MS = 30_000;
+
+/**
+ * Finishes inbound messages stored but left pending: the journeys could not be told of a
+ * reply, or the process stopped mid-way (an opt-out not yet recorded). Their TwiML answer is
+ * gone with the request; everything else is done as it would have been. Returns how many.
+ */
+export async function applyStrandedInbound(
+  deps: Pick<ApiDeps, "db" | "temporal" | "logger">,
+  channels: TwilioChannelSettings = FALLBACK_TWILIO_CHANNELS,
+): Promise<number> {
+  const stranded = await deps.db.$queryRaw<{ id: string; payload: TwilioForm; received_at: Date }[]>`
+    SELECT id, payload, received_at FROM callbacks
+     WHERE vendor = 'twilio' AND kind = 'inbound-message' AND applied_at IS NULL
+       AND received_at < now() - make_interval(secs => ${STRANDED_AFTER_MS / 1000})
+     ORDER BY received_at LIMIT 100`;
+  let applied = 0;
+  for (const { id, payload, received_at: receivedAt } of stranded) {
+    const parsed = inboundSchema.safeParse(payload);
+    if (!parsed.success) {
+      await markCallbackApplied(deps.db, id); // stored only after it parsed: nothing to redo
+      continue;
+    }
+    await applyInbound(deps, id, parsed.data, receivedAt, channels);
+    applied += 1;
+  }
+  return applied;
 }
