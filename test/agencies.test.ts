@@ -482,13 +482,15 @@ describe("placement with an agency", () => {
     expect((await stack.db.placement.findUniqueOrThrow({ where: { id: journey.placement.id } })).status).not.toBe("recalled");
 
     // Authenticated but malformed: 400 naming the field, nothing stored.
+    // A week from now, beyond the one day ahead that paidAt may be.
+    const weekAhead = new Date(Date.now() + 7 * 86_400_000).toISOString();
     const malformed: [Record<string, unknown>, string][] = [
       [{ eventId: "m-1", placementId: journey.placement.id, type: "visit" }, "type"],
       [{ eventId: "m-2", placementId: journey.placement.id, type: "promise", amountMinor: 10 }, "dueDate"],
       [{ eventId: "m-3", placementId: "P-1", type: "recall" }, "placementId"],
       [{ placementId: journey.placement.id, type: "payment", amountMinor: "1.5" }, "amountMinor"],
       // Dated on a day yet to come, the reports would count it then.
-      [{ eventId: "m-5", placementId: journey.placement.id, type: "payment", amountMinor: "15", paidAt: "2099-01-01T00:00:00Z" }, "paidAt"],
+      [{ eventId: "m-5", placementId: journey.placement.id, type: "payment", amountMinor: "15", paidAt: weekAhead }, "paidAt"],
     ];
     for (const [body, field] of malformed) {
       const answer = await callback(a.id, body, as(a));
