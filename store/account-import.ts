@@ -120,14 +120,15 @@ export async function runImport(
               if (shown.length < rejectionsShown) shown.push(rejection);
             }
           } else if (!(allOrNothing && anyRejected)) {
-            // A repeated external id goes in the next statement: the later row updates the
-            // earlier one. So does a JSON line naming other optional fields than the batch's.
+            // A repeated external id goes in the next statement, which finds it repeated (one
+            // statement cannot see its own rows). So does a JSON line naming other optional
+            // fields than the batch's.
             if (ids.has(outcome.externalId) || (batch.accounts.length > 0 && outcome.named !== batch.named)) await flush();
             ids.add(outcome.externalId);
             batch.named = outcome.named;
             batch.accounts.push(importRow(outcome.json, row));
           }
-          if (allOrNothing && anyRejected) batch.accounts = []; // the transaction will roll back: write no more
+          if (allOrNothing && anyRejected) batch.accounts = []; // nothing staged will be applied: stage no more
           if (batch.accounts.length + batch.rejections.length >= batchSize) await flush();
         }
       }
