@@ -350,7 +350,7 @@ describe("payment gateway notifications", () => {
     expect(await unmatchedReferences()).not.toContain(waiting.reference);
   });
 
-  it("reads a reference and an external id with spaces around them as written without: a padded copy is the same payment, of the same account", async () => {
+  it("reads a reference and an external id with spaces around them as written without (a padded copy is the same payment), and refuses a future date on the ops route too", async () => {
     const debtor = accountFixture();
     await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [debtor] });
     const first = payment(debtor.externalId, { amountMinor: 1_000 });
@@ -369,6 +369,17 @@ describe("payment gateway notifications", () => {
     );
     expect(ops.status).toBe(200);
     expect(await stack.db.payment.count({ where: { reference: { contains: first.reference } } })).toBe(1);
+    // The ops route refuses a payment dated on a day yet to come, as the gateway does.
+    const accountId = (await stack.db.account.findUniqueOrThrow({ where: { externalId: debtor.externalId } })).id;
+    const future = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    const refused = await api(stack.apiUrl, "POST", `/v1/accounts/${accountId}/payments`, {
+      reference: `OPS-${randomUUID()}`,
+      amountMinor: "1",
+      currency: "IDR",
+      paidAt: future,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ field: "paidAt", reason: "must not be in the future" }]);
     expect((await stack.db.account.findUniqueOrThrow({ where: { externalId: debtor.externalId } })).balanceMinor).toBe(BigInt(debtor.balanceMinor) - 1_000n);
   });
 

@@ -5,7 +5,7 @@ import { promiseDueDateProblem } from "../../domain/promise-dates.ts";
 import { HOLDS } from "../../domain/compliance/index.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
-import { paymentReferenceSchema } from "../webhooks/payments.ts";
+import { paidAtSchema, paymentReferenceSchema } from "../webhooks/payments.ts";
 import { principalOf } from "../access.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
@@ -95,7 +95,7 @@ const pay = createRoute({
               reference: paymentReferenceSchema,
               amountMinor: minorAmountSchema,
               currency: currencyCodeSchema,
-              paidAt: z.iso.datetime({ offset: true }).optional(),
+              paidAt: paidAtSchema.optional(),
             })
             .strict(),
         },
