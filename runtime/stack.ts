@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createActivities } from "../activities/index.ts";
 import { createApp } from "../api/app.ts";
 import { createOutcomeSignaller, startOutcomeSweeper } from "../api/outcome-signals.ts";
+import { failInterruptedImports, IMPORT_UPLOAD_LIMIT_MS } from "../store/account-import.ts";
 import { ensureAdminKey } from "../store/api-keys.ts";
 import { pruneIdempotencyKeys } from "../store/idempotency.ts";
 import type { VendorSandbox } from "../sandbox/index.ts";
@@ -143,6 +144,15 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       );
       prune.unref();
       stops.push(() => Promise.resolve(clearInterval(prune)));
+      // Imports a stopped process left running are marked failed, at start and every 5 minutes.
+      const failInterrupted = () =>
+        void failInterruptedImports(db)
+          .then((failed) => failed > 0 && logger.warn({ failed }, "marked failed the imports a stopped process left running"))
+          .catch((error: unknown) => logger.warn({ err: error }, "could not mark interrupted imports failed"));
+      failInterrupted();
+      const interrupted = setInterval(failInterrupted, 300_000);
+      interrupted.unref();
+      stops.push(() => Promise.resolve(clearInterval(interrupted)));
       const app = createApp({
         db,
         sql,
@@ -187,7 +197,7 @@ function listen(fetch: (request: Request) => Response | Promise<Response>, port:
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, port, hostname: "0.0.0.0" }, () => resolve(server));
     // Node ends a request still receiving its body after 5 minutes; a portfolio import streams longer.
-    (server as { requestTimeout?: number }).requestTimeout = 3_600_000;
+    (server as { requestTimeout?: number }).requestTimeout = IMPORT_UPLOAD_LIMIT_MS;
     server.once("error", reject);
   });
 }

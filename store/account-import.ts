@@ -39,6 +39,29 @@ export interface ImportOptions {
   rejectionsShown?: number;
 }
 
+/** The longest an import's upload may take: the API ends a request still receiving its body after this. */
+export const IMPORT_UPLOAD_LIMIT_MS = 3_600_000;
+// Beyond the upload, the longest its last batches and an all-or-nothing apply may take.
+const IMPORT_FINISH_MARGIN_MS = 600_000;
+
+/**
+ * Marks failed the imports whose process stopped while they ran (a restart, a crash): no
+ * import runs longer than its upload may plus its finish, so one still `running` after that
+ * is no process's, whichever API process it ran in. Their staged rows are dropped. Returns
+ * how many.
+ */
+export async function failInterruptedImports(db: Database): Promise<number> {
+  const [row] = await db.$queryRaw<{ failed: bigint }[]>`
+    WITH interrupted AS (
+      UPDATE imports SET status = 'failed', finished_at = now(),
+             error = 'interrupted: the API process stopped before the import finished; import the file again'
+       WHERE status = 'running' AND started_at < now() - make_interval(secs => ${(IMPORT_UPLOAD_LIMIT_MS + IMPORT_FINISH_MARGIN_MS) / 1000})
+      RETURNING id),
+    dropped AS (DELETE FROM import_staging WHERE import_id IN (SELECT id FROM interrupted))
+    SELECT count(*) AS failed FROM interrupted`;
+  return Number(row!.failed);
+}
+
 /** The import's record, written before the first row is read. */
 export function startImport(db: Database, options: ImportOptions): Promise<Import> {
   return db.import.create({
@@ -249,8 +272,9 @@ const INPUT = (parameter: string) => `input AS MATERIALIZED (SELECT * FROM ${acc
 
 // Rows whose external id an earlier row of this import wrote (the statement's snapshot holds it):
 // the upsert leaves those accounts alone.
-const REPEATS = `repeats AS (SELECT i.import_row AS "row", ${repeatReason("a.import_row")} AS reason
-                  FROM input i JOIN accounts a USING (external_id) WHERE NOT EXISTS (SELECT FROM up WHERE up.external_id = i.external_id))`;
+// The rows the upsert left out come first (none, mostly), so accounts are read for those only.
+const REPEATS = `unwritten AS MATERIALIZED (SELECT i.external_id, i.import_row FROM input i WHERE NOT EXISTS (SELECT FROM up WHERE up.external_id = i.external_id)),
+  repeats AS (SELECT u.import_row AS "row", ${repeatReason("a.import_row")} AS reason FROM unwritten u JOIN accounts a USING (external_id))`;
 
 const REPEATS_JSON = `(SELECT coalesce(json_agg(json_build_object('row', "row", 'field', 'externalId', 'reason', reason)), '[]') FROM repeats)`;
 

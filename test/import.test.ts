@@ -312,6 +312,20 @@ describe("portfolio import", () => {
     expect(await stack.db.$queryRaw<unknown[]>`SELECT 1 FROM import_staging WHERE import_id = ${summary.id as string}::uuid`).toEqual([]);
   });
 
+  it("marks failed an import a stopped process left running, once no upload could still be going, dropping its staged rows", async () => {
+    const { failInterruptedImports } = await import("../store/account-import.ts");
+    const started = (hoursAgo: number) => new Date(Date.now() - hoursAgo * 3_600_000);
+    const orphan = await stack.db.import.create({ data: { format: "csv", mode: "all-or-nothing", startedAt: started(2) } });
+    const live = await stack.db.import.create({ data: { format: "csv", mode: "valid-rows", startedAt: started(0.5) } });
+    await stack.db.$executeRaw`INSERT INTO import_staging (import_id, external_id, "row", named, account) VALUES (${orphan.id}::uuid, 'X-1', 2, '', '{}')`;
+    expect(await failInterruptedImports(stack.db)).toBeGreaterThanOrEqual(1);
+    const shown = await api(stack.apiUrl, "GET", `/v1/imports/${orphan.id}`);
+    expect(shown.body).toMatchObject({ status: "failed", error: expect.stringContaining("interrupted") });
+    expect(await stack.db.$queryRaw<unknown[]>`SELECT 1 FROM import_staging WHERE import_id = ${orphan.id}::uuid`).toEqual([]);
+    expect((await stack.db.import.findUniqueOrThrow({ where: { id: live.id } })).status).toBe("running");
+    await stack.db.import.update({ where: { id: live.id }, data: { status: "failed" } });
+  });
+
   it("runs all-or-nothing imports side by side, each in its own transaction", async () => {
     const t = tag();
     const head = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";
