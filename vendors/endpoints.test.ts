@@ -42,5 +42,11 @@ describe("endpoints Tagih POSTs to (agencies, notify steps)", () => {
     await expect(checkEndpoint("http://agency.example.com/n", "allow", "x", dns)).resolves.toBeUndefined();
     await expect(checkEndpoint("http://meta.example.com/n", "allow", "x", dns)).rejects.toThrow("169.254.169.254, linkLocal");
     await expect(checkEndpoint("http://10.0.0.7/n", "refuse", "x", dns)).rejects.toThrow("must be an https URL");
+    // A name that does not resolve is no refusal (it may resolve later), and says which step it was for.
+    const unresolved = checkEndpoint("https://gone.example.com/n", "refuse", "placement p1", () =>
+      Promise.reject(Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" })),
+    );
+    await expect(unresolved).rejects.toThrow("endpoint https://gone.example.com/n could not be resolved (placement p1): ENOTFOUND");
+    await expect(unresolved).rejects.not.toBeInstanceOf(EndpointRefusedError);
   });
 });

@@ -64,7 +64,14 @@ export async function checkEndpoint(url: string, setting: PrivateEndpoints, cont
   if (problem) throw new EndpointRefusedError(`endpoint ${url} refused (${context}): ${problem}`);
   const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
   if (isIP(host)) return;
-  for (const address of await resolve(host)) {
+  let addresses: string[];
+  try {
+    addresses = await resolve(host);
+  } catch (error) {
+    // Not refused: a name that does not resolve now may later; the caller's retries decide.
+    throw new Error(`endpoint ${url} could not be resolved (${context}): ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+  for (const address of addresses) {
     const refused = addressProblem(address, setting);
     if (refused) throw new EndpointRefusedError(`endpoint ${url} refused (${context}): ${host} ${refused}`);
   }
