@@ -5,13 +5,15 @@ import type { Logger } from "../runtime/logger.ts";
 import type { OwedSignal } from "../store/message-status-intake.ts";
 import { applyStrandedTwilioStatuses } from "../store/stranded-callbacks.ts";
 import { applyStrandedInbound } from "./webhooks/twilio-inbound.ts";
+import { tellUntoldCallPromises } from "./webhooks/call-promises.ts";
 
 export interface OutcomeSignaller {
   /** Sends signals owed by stored callbacks in the background; what fails stays owed. */
   send(owed: { callbackId: string; signal: OwedSignal }[]): void;
   /**
    * Sends the signals still owed from earlier (a failed send, a process that stopped), after
-   * applying the status callbacks and inbound messages left pending (`applyStrandedInbound`).
+   * applying the status callbacks and inbound messages left pending (`applyStrandedInbound`)
+   * and telling journeys of IVR promises they missed (`tellUntoldCallPromises`).
    */
   sweep(): Promise<number>;
 }
@@ -78,6 +80,7 @@ export function createOutcomeSignaller({ db, temporal, logger }: { db: Database;
     async sweep() {
       await applyStrandedTwilioStatuses(db);
       await applyStrandedInbound({ db, temporal, logger });
+      await tellUntoldCallPromises({ db, temporal, logger });
       const rows = await db.$queryRaw<{ id: string; signal: OwedSignal }[]>`
         SELECT id, signal FROM callbacks
          WHERE signal IS NOT NULL AND signalled_at IS NULL AND received_at < now() - make_interval(secs => ${SWEEP_AFTER_MS / 1000})

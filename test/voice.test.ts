@@ -7,6 +7,7 @@ import type { OutcomeMix, VendorSandbox } from "../sandbox/index.ts";
 import { renderTemplate, resolveTemplate, type TemplateContext } from "../templates/render.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
 import type { startTestStack } from "./stack.ts";
+import { createLogger } from "../runtime/logger.ts";
 import { accountFixture, api, eventually, seedAttempt, startTestStackWithSandbox } from "./stack.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign requests as Twilio.
@@ -351,6 +352,39 @@ describe("call status billing", () => {
       const row = await stack.db.callback.findUniqueOrThrow({ where: { id: stored.id } });
       return row.signalledAt ?? undefined;
     }, "the owed signal marked sent");
+  });
+
+  it("tells the journeys of an IVR promise they missed during the call on the next sweep, and only of promises still open", async () => {
+    const { tellUntoldCallPromises } = await import("../api/webhooks/call-promises.ts");
+    const missed = async (status: string) => {
+      const sid = newCallSid();
+      const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "voice", status: "delivered" });
+      await stack.db.paymentPromise.create({
+        data: {
+          accountId: attempt.accountId,
+          attemptId: attempt.id,
+          amountMinor: 1000n,
+          currency: "INR",
+          dueDate: new Date("2030-01-01"),
+          source: "ivr",
+          status,
+        },
+      });
+      return stack.db.callback.create({
+        data: {
+          vendor: "twilio",
+          eventId: `${sid}:promise`,
+          kind: "promise",
+          payload: { CallSid: sid },
+          appliedAt: new Date(),
+          receivedAt: new Date(Date.now() - 60_000),
+        },
+      });
+    };
+    const [open, kept] = [await missed("open"), await missed("kept")];
+    expect(await tellUntoldCallPromises({ db: stack.db, temporal: stack.temporal, logger: createLogger("warn") })).toBeGreaterThanOrEqual(1);
+    expect((await stack.db.callback.findUniqueOrThrow({ where: { id: open.id } })).signalledAt).not.toBeNull();
+    expect((await stack.db.callback.findUniqueOrThrow({ where: { id: kept.id } })).signalledAt).toBeNull();
   });
 
   it.each(["failed", "canceled"])("a late completion of a call already %s changes nothing on the attempt", async (status) => {

@@ -10,13 +10,13 @@ import { oweSignal } from "../../store/message-status-intake.ts";
 import { applyTwilioCallStatus, callSeconds, isMachine, MAX_CALL_SECONDS, markConversation, recordCallPromise } from "../../store/voice.ts";
 import { campaignTemplates, renderTemplate, resolveTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
 import { createTwilioClient } from "../../vendors/twilio.ts";
-import type { PromiseSignal } from "../../workflows/account-messages.ts";
 import { createOutcomeSignaller } from "../outcome-signals.ts";
+import { tellOfCallPromise } from "./call-promises.ts";
 import { checkCallback, fieldProblems, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { accountSid, callSid, statusWord } from "./twilio-fields.ts";
-import { FALLBACK_TWILIO_CHANNELS, tellAccountWorkflows, verifiedTwilioParams, type TwilioForm } from "./twilio-inbound.ts";
+import { FALLBACK_TWILIO_CHANNELS, verifiedTwilioParams, type TwilioForm } from "./twilio-inbound.ts";
 
 /** The latest promise date the keypad accepts, in days from the debtor's today. */
 export const MAX_PROMISE_DAYS = 60;
@@ -395,20 +395,21 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
       dueDate,
     });
     if (!created) return;
-    const signal: PromiseSignal = { promiseId: created.id, amountMinor: String(account.balanceMinor), dueDate };
-    // The caller is on the line: a Temporal hiccup must not cost them the confirmation.
-    // The promise is stored; the error names it so ops can signal by hand.
-    for (let attempt = 1; ; attempt++) {
+    // The caller is on the line: a Temporal hiccup must not cost them the confirmation. A
+    // promise its journeys could not be told of is told by the sweep (`tellUntoldCallPromises`).
+    for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        const told = await tellAccountWorkflows(db, temporal, [account.id], "promiseToPay", signal);
+        const told = await tellOfCallPromise({ db, temporal }, stored.id, {
+          id: created.id,
+          accountId: account.id,
+          amountMinor: account.balanceMinor,
+          dueDate,
+        });
         logger.info({ vendor: "twilio", attemptId: call.attempt.id, promiseId: created.id, workflows: told }, "IVR promise to pay recorded");
         return;
       } catch (error) {
-        if (attempt >= 3) {
-          logger.error({ err: error, attemptId: call.attempt.id, promiseId: created.id }, "IVR promise stored but the account's journeys could not be told");
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        if (attempt === 3) logger.warn({ err: error, attemptId: call.attempt.id, promiseId: created.id }, "IVR promise stored; the sweep tells its journeys");
+        else await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
       }
     }
   }
