@@ -3,7 +3,7 @@ import pMap from "p-map";
 import type { Database } from "../runtime/database.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { OwedSignal } from "../store/message-status-intake.ts";
-import { applyStrandedTwilioStatuses } from "../store/stranded-callbacks.ts";
+import { applyStrandedTwilioStatuses, STRANDED_AFTER_MS } from "../store/stranded-callbacks.ts";
 import { applyStrandedInbound } from "./webhooks/twilio-inbound.ts";
 import { tellUntoldCallPromises } from "./webhooks/call-promises.ts";
 
@@ -20,8 +20,6 @@ export interface OutcomeSignaller {
 
 /** Beyond this many signals in flight, new ones wait in the database for the sweeper. */
 const MAX_IN_FLIGHT = 5_000;
-/** Owed signals younger than this are still in the hands of the process that stored them. */
-const SWEEP_AFTER_MS = 30_000;
 const MARK_EVERY_MS = 200;
 
 /**
@@ -83,7 +81,7 @@ export function createOutcomeSignaller({ db, temporal, logger }: { db: Database;
       await tellUntoldCallPromises({ db, temporal, logger });
       const rows = await db.$queryRaw<{ id: string; signal: OwedSignal }[]>`
         SELECT id, signal FROM callbacks
-         WHERE signal IS NOT NULL AND signalled_at IS NULL AND received_at < now() - make_interval(secs => ${SWEEP_AFTER_MS / 1000})
+         WHERE signal IS NOT NULL AND signalled_at IS NULL AND received_at < now() - make_interval(secs => ${STRANDED_AFTER_MS / 1000})
          ORDER BY received_at LIMIT 500`;
       const sent = await deliver(rows.map((r) => ({ callbackId: r.id, signal: r.signal })));
       await markSent(sent);

@@ -272,9 +272,15 @@ const INPUT = (parameter: string) => `input AS MATERIALIZED (SELECT * FROM ${acc
 
 // Rows whose external id an earlier row of this import wrote (the statement's snapshot holds it):
 // the upsert leaves those accounts alone.
-// The rows the upsert left out come first (none, mostly), so accounts are read for those only.
-const REPEATS = `unwritten AS MATERIALIZED (SELECT i.external_id, i.import_row FROM input i WHERE NOT EXISTS (SELECT FROM up WHERE up.external_id = i.external_id)),
-  repeats AS (SELECT u.import_row AS "row", ${repeatReason("a.import_row")} AS reason FROM unwritten u JOIN accounts a USING (external_id))`;
+/**
+ * The rows of `input` that `written` (a CTE returning external_id) left out, as repeats of the
+ * row `holder` (joined as `h` to the unwritten rows `u`) names in `earlier`. The rows left
+ * out come first (none, mostly), so the holder is read for those only.
+ */
+function repeatsSql(written: string, holder: string, earlier: string): string {
+  return `unwritten AS MATERIALIZED (SELECT i.external_id, i.import_row FROM input i WHERE NOT EXISTS (SELECT FROM ${written} w WHERE w.external_id = i.external_id)),
+  repeats AS (SELECT u.import_row AS "row", ${repeatReason(earlier)} AS reason FROM unwritten u JOIN ${holder})`;
+}
 
 const REPEATS_JSON = `(SELECT coalesce(json_agg(json_build_object('row', "row", 'field', 'externalId', 'reason', reason)), '[]') FROM repeats)`;
 
@@ -285,7 +291,7 @@ const INSERT_REJECTIONS = `INSERT INTO import_rejections (import_id, "row", fiel
 /** valid-rows: a batch's accounts, rejections and the import's counters in one statement, so they commit together. */
 const WRITE_BATCH = `WITH ${INPUT("$8")},
   up AS (${upsertAccountsSql({ rows: "input i", named: "$9", importId: "$1::uuid" })}),
-  ${REPEATS},
+  ${repeatsSql("up", "accounts h USING (external_id)", "h.import_row")},
   counted AS (SELECT count(*) FILTER (WHERE created) AS created, count(*) AS total FROM up),
   rejected AS (${INSERT_REJECTIONS}
                UNION ALL SELECT $1::uuid, "row", 'externalId', reason FROM repeats)
@@ -299,9 +305,7 @@ RETURNING ${REPEATS_JSON} AS repeats`;
 const STAGE_BATCH = `WITH input AS MATERIALIZED (SELECT e.value AS account, i.external_id, i.import_row FROM json_array_elements($8::json) AS e, ${accountRecordSql("e.value")}),
   staged AS (INSERT INTO import_staging (import_id, external_id, "row", named, account)
              SELECT $1::uuid, external_id, import_row, $9, account FROM input ON CONFLICT DO NOTHING RETURNING external_id),
-  repeats AS (SELECT i.import_row AS "row", ${repeatReason('s."row"')} AS reason
-                FROM input i JOIN import_staging s ON s.import_id = $1::uuid AND s.external_id = i.external_id
-               WHERE NOT EXISTS (SELECT FROM staged WHERE staged.external_id = i.external_id)),
+  ${repeatsSql("staged", "import_staging h ON h.import_id = $1::uuid AND h.external_id = u.external_id", 'h."row"')},
   rejected AS (${INSERT_REJECTIONS}
                UNION ALL SELECT $1::uuid, "row", 'externalId', reason FROM repeats)
 UPDATE imports SET rows = rows + $5, rejected_count = rejected_count + $6 + (SELECT count(*) FROM repeats), bytes_read = $7::bigint

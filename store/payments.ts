@@ -31,13 +31,10 @@ export type PaymentRecord =
 
 export type AppliedPayment = PaymentRecord & { signalled: number };
 
-/** How long a payment waits for its account's row (an all-or-nothing import holds it to the end). */
+/** How long a payment waits for its account's row (held by another change: an import's batch, a gate's reservation). */
 const ACCOUNT_LOCK_WAIT = "3s";
 
-/**
- * The account is held by another change that has not finished (an all-or-nothing import keeps
- * every account it touches until the whole file is in): nothing was recorded; retry later.
- */
+/** The account is held by another change that has not finished: nothing was recorded; retry later. */
 export class AccountBusyError extends Error {
   constructor(readonly accountId: string) {
     super(`account ${accountId} is being changed by another operation (an import in progress?); nothing was recorded, retry in a few seconds`);

@@ -3,8 +3,8 @@ import { oweSignal } from "./message-status-intake.ts";
 import { applyTwilioMessageStatus, type TwilioMessageStatus } from "./twilio-status.ts";
 import { applyTwilioCallStatus, type TwilioCallStatus } from "./voice.ts";
 
-/** Younger pending callbacks are still in the hands of the request or send that stored them. */
-const STRANDED_AFTER_MS = 30_000;
+/** Younger pending callbacks (and owed signals) are still in the hands of the request or send that stored them: every sweep leaves them alone. */
+export const STRANDED_AFTER_MS = 30_000;
 const BATCH = 500;
 
 /**

@@ -44,7 +44,7 @@ export function endpointProblem(url: string, setting: PrivateEndpoints): string 
   if (parsed.protocol !== "https:" && !(setting === "allow" && parsed.protocol === "http:")) {
     return setting === "allow" ? "must be an http or https URL" : "must be an https URL (set TAGIH_PRIVATE_ENDPOINTS=allow for http)";
   }
-  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  const host = hostOf(parsed);
   if (isIP(host)) {
     const problem = addressProblem(host, setting);
     return problem && `host ${problem}`;
@@ -62,7 +62,7 @@ export function endpointProblem(url: string, setting: PrivateEndpoints): string 
 export async function checkEndpoint(url: string, setting: PrivateEndpoints, context: string, resolve: Resolver = resolveAll): Promise<void> {
   const problem = endpointProblem(url, setting);
   if (problem) throw new EndpointRefusedError(`endpoint ${url} refused (${context}): ${problem}`);
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  const host = hostOf(new URL(url));
   if (isIP(host)) return;
   let addresses: string[];
   try {
@@ -81,6 +81,11 @@ export async function checkEndpoint(url: string, setting: PrivateEndpoints, cont
 export type Resolver = (host: string) => Promise<string[]>;
 
 const resolveAll: Resolver = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
+
+/** The URL's host, an IPv6 address without its brackets. */
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, "");
+}
 
 export class EndpointRefusedError extends Error {
   override name = "EndpointRefusedError";

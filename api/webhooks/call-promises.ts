@@ -1,6 +1,7 @@
 // IVR promises and the journeys they pause: told during the call, or by the sweep after it.
 import type { ApiDeps } from "../types.ts";
 import type { PromiseSignal } from "../../workflows/account-messages.ts";
+import { STRANDED_AFTER_MS } from "../../store/stranded-callbacks.ts";
 import { tellAccountWorkflows } from "./twilio-inbound.ts";
 
 /** Tells the account's running journeys of an IVR promise, then marks its callback told (`signalled_at`). */
@@ -15,9 +16,6 @@ export async function tellOfCallPromise(
   return told;
 }
 
-/** IVR promises younger than this are still being told by the call that made them. */
-const UNTOLD_AFTER_MS = 30_000;
-
 /**
  * Tells the journeys of IVR promises still open that they could not be told of during the
  * call (Temporal unreachable, the process stopped): a promise pauses contact until its date.
@@ -30,7 +28,7 @@ export async function tellUntoldCallPromises(deps: Pick<ApiDeps, "db" | "tempora
       JOIN contact_attempts a ON a.vendor = 'twilio' AND a.vendor_id = c.payload ->> 'CallSid'
       JOIN promises p ON p.attempt_id = a.id AND p.source = 'ivr'
      WHERE c.vendor = 'twilio' AND c.kind = 'promise' AND c.applied_at IS NOT NULL AND c.signalled_at IS NULL AND p.status = 'open'
-       AND c.received_at < now() - make_interval(secs => ${UNTOLD_AFTER_MS / 1000})
+       AND c.received_at < now() - make_interval(secs => ${STRANDED_AFTER_MS / 1000})
      ORDER BY c.received_at LIMIT 100`;
   let told = 0;
   for (const row of untold) {

@@ -13,6 +13,7 @@ import {
   runningWorkflowIds,
   type InboundChannel,
 } from "../../store/inbound.ts";
+import { STRANDED_AFTER_MS } from "../../store/stranded-callbacks.ts";
 import type { ReplySignal } from "../../workflows/account-messages.ts";
 import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
@@ -197,9 +198,6 @@ async function applyInbound(
   await markCallbackApplied(db, callbackId);
   return { answer };
 }
-
-/** Pending inbound messages younger than this are still in the hands of the request that stored them. */
-const STRANDED_AFTER_MS = 30_000;
 
 /**
  * Finishes inbound messages stored but left pending: the journeys could not be told of a
