@@ -20,13 +20,18 @@ export interface ReserveInput {
 
 export type Reservation =
   | { allowed: true; attemptId: string; decisionId: string | null }
-  | { allowed: false; reasons: GateReason[]; nextAllowedAt: string | null; decisionId: string }
+  /** `askAgainAt` when no instant is known yet (a holiday calendar has not shipped): not never. */
+  | { allowed: false; reasons: GateReason[]; nextAllowedAt: string | null; askAgainAt?: string; decisionId: string }
   /** No contact while the campaign is paused or cancelled, or the journey is over: ask again after `nextAllowedAt`, unless its signal came. */
   | { allowed: false; stopped: string; reasons: []; nextAllowedAt: string; decisionId: null };
 
 // How soon a journey whose campaign was paused or cancelled asks again: its signal normally
 // comes within seconds and ends the wait; this only bounds a signal that never came.
 const STOPPED_RETRY_MS = 10 * 60_000;
+// How soon a journey asks again when its next lawful instant lies past the shipped holiday
+// calendars: the next year's calendar comes with a release, and daily is soon enough to
+// lose no contact day after it.
+const UNCALENDARED_RETRY_MS = 24 * 60 * 60_000;
 
 export function createComplianceActivities({ sql, clock }: ActivityDeps) {
   return {
@@ -90,7 +95,13 @@ export function createComplianceActivities({ sql, clock }: ActivityDeps) {
         const recorded = rows[0]!;
         return recorded.attempt_id
           ? { allowed: true as const, attemptId: recorded.attempt_id, decisionId: recorded.decision_id }
-          : { allowed: false as const, reasons: decision.reasons, nextAllowedAt: decision.nextAllowedAt, decisionId: recorded.decision_id };
+          : {
+              allowed: false as const,
+              reasons: decision.reasons,
+              nextAllowedAt: decision.nextAllowedAt,
+              ...(decision.uncalendared ? { askAgainAt: new Date(when.getTime() + UNCALENDARED_RETRY_MS).toISOString() } : {}),
+              decisionId: recorded.decision_id,
+            };
       });
     },
   };

@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { temporal } from "@temporalio/proto";
 import { createSmsSender } from "../activities/channels/sms.ts";
 import { createActivities } from "../activities/index.ts";
+import { lastCoveredDate } from "../domain/compliance/index.ts";
 import { strategySchema, type Strategy } from "../domain/strategy.ts";
 import { createDatabase, createPool, type Database } from "../runtime/database.ts";
 import { createLogger } from "../runtime/logger.ts";
@@ -96,8 +97,8 @@ async function startTimeSkippingServer(tries = 3): Promise<TestWorkflowEnvironme
   }
 }
 
-async function enrol(timeZone: string) {
-  const account = await db.account.create({
+async function enrol(timeZone: string, account: Partial<{ jurisdiction: string; phone: string; currency: string }> = {}) {
+  const created = await db.account.create({
     data: {
       externalId: `TS-${randomUUID()}`,
       name: "Oliver Smith",
@@ -110,15 +111,16 @@ async function enrol(timeZone: string) {
       balanceMinor: 100_000n,
       daysPastDue: 9,
       locale: "en-GB",
+      ...account,
     },
   });
   const campaign = await db.campaign.create({ data: { name: "time skipping", strategy: {} } });
-  return db.enrolment.create({ data: { campaignId: campaign.id, accountId: account.id, workflowId: `account-${randomUUID()}`, status: "running" } });
+  return db.enrolment.create({ data: { campaignId: campaign.id, accountId: created.id, workflowId: `account-${randomUUID()}`, status: "running" } });
 }
 
 /** Starts a journey; `stored` skips today's validation, as for a strategy stored before it. */
-async function start(strategy: unknown, timeZone: string, { stored = false, optedOut = [] as string[] } = {}) {
-  const e = await enrol(timeZone);
+async function start(strategy: unknown, timeZone: string, { stored = false, optedOut = [] as string[], account = {} } = {}) {
+  const e = await enrol(timeZone, account);
   for (const channel of optedOut) await db.optOut.create({ data: { accountId: e.accountId, channel, source: "test" } });
   const handle = await env.client.workflow.start<typeof accountWorkflow>("accountWorkflow", {
     taskQueue,
@@ -327,6 +329,39 @@ describe("account workflow (time skipping)", () => {
     expect(decisions).toHaveLength(1);
     expect(decisions[0]!.reasons).toContainEqual(expect.objectContaining({ rule: "opt-out" }));
     expect(decisions[0]!.nextAllowedAt).toBeNull();
+  });
+
+  // Before, the gate's null was read as "never on this channel": the journey moved on without
+  // the contact, for every account of the jurisdiction, once its holiday calendar ran out.
+  it("past the shipped holiday calendars the contact waits and asks again daily, rather than being skipped", async () => {
+    const afterCalendar = Date.parse(`${lastCoveredDate("ID")}T00:00:00Z`) + 5 * 86_400_000;
+    const hours = Math.ceil((afterCalendar - (await env.currentTimeMs())) / 3_600_000);
+    // A wait step lasts a year at most.
+    const waits = Array.from({ length: Math.ceil(hours / 8760) }, (_, i) => ({
+      id: `wait-${i}`,
+      kind: "wait",
+      duration: `PT${Math.min(8760, hours - i * 8760)}H`,
+    }));
+    const w = await start({ steps: [...waits, contact("sms"), { id: "done", kind: "end", outcome: "exhausted" }] }, "Asia/Jakarta", {
+      account: { jurisdiction: "ID", phone: "+6281234567890", currency: "IDR" },
+    });
+    await env.sleep(`${hours} hours`);
+    const waiting = await w.until("at the gate past the calendar", (s) => s.stepId === "sms" && s.lastDecision !== null, 1);
+    expect(waiting.waitingFor).toBe("compliance gate (sms): no holiday calendar yet");
+    expect(waiting.lastDecision).toMatchObject({ allowed: false, nextAllowedAt: null });
+    expect(waiting.lastDecision!.reasons).toContainEqual(
+      expect.objectContaining({ rule: "holiday", detail: expect.stringContaining("no ID holiday calendar") }),
+    );
+    expect(Date.parse(waiting.waitingUntil!) - Date.parse(waiting.lastDecision!.at)).toBe(86_400_000);
+
+    // A day later it asks again, and still waits at the step.
+    await env.sleep("25 hours");
+    const again = await w.until("asked again", (s) => s.lastDecision!.at !== waiting.lastDecision!.at, 0);
+    expect(again).toMatchObject({ stepId: "sms", waitingFor: "compliance gate (sms): no holiday calendar yet" });
+    expect(await db.complianceDecision.count({ where: { enrolmentId: w.e.id } })).toBeGreaterThanOrEqual(2);
+    expect(await db.contactAttempt.count({ where: { enrolmentId: w.e.id } })).toBe(0);
+    await w.handle.signal("cancel");
+    await w.handle.result();
   });
 
   it("continues as new before its history grows large, carrying its state over", async () => {

@@ -214,9 +214,12 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
             reasons: reservation.reasons,
             nextAllowedAt: reservation.nextAllowedAt,
           };
-          if (reservation.nextAllowedAt === null) break; // never lawful on this channel: fall back
-          // Asleep until the gate could open, then ask again: history may have changed.
-          if (!(await waitUntil(Date.parse(reservation.nextAllowedAt), `compliance gate (${channel})`))) return "interrupted";
+          // Asleep until the gate could open, then ask again: history may have changed. Past the
+          // shipped holiday calendars the gate cannot know when: ask again until it can.
+          const retryAt = reservation.nextAllowedAt ?? reservation.askAgainAt;
+          if (retryAt === undefined) break; // never lawful on this channel: fall back
+          const what = reservation.nextAllowedAt === null ? `compliance gate (${channel}): no holiday calendar yet` : `compliance gate (${channel})`;
+          if (!(await waitUntil(Date.parse(retryAt), what))) return "interrupted";
           continue;
         }
         state.lastDecision = { channel, stepId: step.id, at: new Date(at).toISOString(), allowed: true, reasons: [], nextAllowedAt: null };

@@ -52,7 +52,12 @@ const decision = z
   .object({
     allowed: z.boolean(),
     reasons: z.array(z.object({ rule: z.enum(RULES), detail: z.string() })),
-    nextAllowedAt: z.string().nullable().describe("earliest instant at or after `at` when every rule passes; null when none can"),
+    nextAllowedAt: z
+      .string()
+      .nullable()
+      .describe(
+        "earliest instant at or after `at` when every rule passes; null when none can, or when it lies past the shipped holiday calendars (a `holiday` reason names the missing one)",
+      ),
   })
   .openapi("ComplianceDecision");
 

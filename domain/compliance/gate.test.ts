@@ -13,12 +13,15 @@ interface Expected {
   allowed: boolean;
   rules: RuleId[];
   next: string | null;
+  /** Null only because a holiday calendar has not shipped: unknown rather than never. */
+  uncalendared?: true;
 }
 type Row = [name: string, input: GateInput, expected: Expected];
 
 /** Allowed at `at`, so the next allowed instant is `at` itself. */
 const open = (at: string): Expected => ({ allowed: true, rules: [], next: at });
 const blocked = (rules: RuleId[], next: string | null): Expected => ({ allowed: false, rules, next });
+const uncalendared = (rules: RuleId[]): Expected => ({ allowed: false, rules, next: null, uncalendared: true });
 
 const ask = (jurisdiction: string, channel: Channel, at: string, more: Partial<GateInput> = {}): GateInput => ({
   jurisdiction,
@@ -44,6 +47,7 @@ function check(_name: string, input: GateInput, expected: Expected): void {
     allowed: decision.allowed,
     rules: [...new Set(decision.reasons.map((r) => r.rule))].sort(),
     next: decision.nextAllowedAt,
+    ...(decision.uncalendared ? { uncalendared: decision.uncalendared } : {}),
   };
   expect(got).toEqual({ ...expected, rules: [...expected.rules].sort() });
 }
@@ -122,10 +126,15 @@ describe("holidays", () => {
     ["ID the day after the Lebaran leave", id("2026-03-25T03:00:00Z"), open("2026-03-25T03:00:00Z")],
     ["ID Independence Day 2027", id("2027-08-17T05:00:00Z"), blocked(["holiday"], "2027-08-18T01:00:00Z")],
     ["ID Christmas 2027 (Saturday), then Sunday", id("2027-12-25T03:00:00Z"), blocked(["holiday"], "2027-12-27T01:00:00Z")],
-    ["ID 2028 has no calendar yet: blocked", id("2028-01-04T03:00:00Z"), blocked(["holiday"], null)],
+    ["ID 2028 has no calendar yet: blocked, when unknown", id("2028-01-04T03:00:00Z"), uncalendared(["holiday"])],
+    [
+      "ID 2028 under a hold: never, whatever the calendar",
+      ask("ID", "email", "2028-01-04T03:00:00Z", { timeZone: "Asia/Jakarta", holds: ["dispute"] }),
+      blocked(["hold", "holiday"], null),
+    ],
     // Only the hours fail now, but the next morning is in 2028: the reasons say why nothing can be allowed
-    ["ID New Year's Eve 2027 at night, 2028 has no calendar", id("2027-12-31T14:00:00Z"), blocked(["contact-hours", "holiday"], null)],
-    ["KE New Year's Eve 2027 at night", ke("2027-12-31T17:00:00Z"), blocked(["contact-hours", "holiday"], null)],
+    ["ID New Year's Eve 2027 at night, 2028 has no calendar", id("2027-12-31T14:00:00Z"), uncalendared(["contact-hours", "holiday"])],
+    ["KE New Year's Eve 2027 at night", ke("2027-12-31T17:00:00Z"), uncalendared(["contact-hours", "holiday"])],
     // Before the calendars: blocked, but time passes into them (not "never")
     ["SG 2025 has no calendar: next after New Year 2026", sg("2025-12-31T02:00:00Z"), blocked(["holiday"], "2026-01-02T00:00:00Z")],
     ["KE 2025 has no calendar: next after New Year 2026", ke("2025-12-30T10:00:00Z"), blocked(["holiday"], "2026-01-02T05:00:00Z")],

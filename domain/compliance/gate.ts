@@ -51,6 +51,7 @@ export function evaluateContactUnder(policy: Policy, input: GateInput): GateDeci
     allowed: reasons.length === 0,
     reasons,
     nextAllowedAt: next === null ? null : formatInstant(next),
+    ...(uncalendared ? { uncalendared: true as const } : {}),
     policy: { jurisdiction: policy.jurisdiction, version: policy.version },
   };
 }

@@ -49,6 +49,11 @@ export interface GateDecision {
   reasons: GateReason[];
   /** Earliest instant at or after `at` at which every rule passes, or null when none can. */
   nextAllowedAt: string | null;
+  /**
+   * Set when `nextAllowedAt` is null only because the search reached a date no shipped
+   * holiday calendar covers: unknown rather than never, so ask again once it ships.
+   */
+  uncalendared?: true;
   policy: { jurisdiction: string; version: string };
 }
 
