@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
-import { checkEndpoint, EndpointRefusedError } from "../vendors/endpoints.ts";
+import { EndpointRefusedError, postToEndpoint } from "../vendors/endpoints.ts";
 import type { ActivityDeps } from "./types.ts";
 
 export function createJourneyActivities({ db, clock, logger, settings }: ActivityDeps) {
@@ -41,12 +41,13 @@ export function createJourneyActivities({ db, clock, logger, settings }: Activit
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (settings.webhookSecret) headers["x-tagih-signature"] = `sha256=${createHmac("sha256", settings.webhookSecret).update(body).digest("hex")}`;
       const context = `enrolment ${input.enrolmentId}, step ${input.stepId}, ${input.url}`;
-      await checkEndpoint(input.url, settings.privateEndpoints, context).catch((error: unknown) => {
-        // Final like a 4xx: the URL stays refused however often it is tried.
-        throw error instanceof EndpointRefusedError ? ApplicationFailure.nonRetryable(error.message, "EndpointRefused") : error;
-      });
-      // A redirect would lead the notification past the endpoint check.
-      const response = await fetch(input.url, { method: "POST", headers, body, redirect: "error", signal: AbortSignal.timeout(15_000) });
+      const response = await postToEndpoint(input.url, { headers, body, setting: settings.privateEndpoints, context, timeoutMs: 15_000 }).catch(
+        (error: unknown) => {
+          // Final like a 4xx: the URL stays refused however often it is tried.
+          throw error instanceof EndpointRefusedError ? ApplicationFailure.nonRetryable(error.message, "EndpointRefused") : error;
+        },
+      );
+      await response.arrayBuffer().catch(() => undefined);
       if (response.status >= 500 || response.status === 429) throw new Error(`notify answered ${response.status} (${context})`);
       if (!response.ok) throw ApplicationFailure.nonRetryable(`notify refused with ${response.status} (${context})`, "NotifyRefused");
       logger.info({ enrolmentId: input.enrolmentId, stepId: input.stepId, purpose: input.purpose }, "external system notified");

@@ -1,5 +1,5 @@
 import type { Hold } from "../domain/compliance/index.ts";
-import { checkEndpoint } from "../vendors/endpoints.ts";
+import { postToEndpoint } from "../vendors/endpoints.ts";
 import { SIGNATURE_HEADER, signTagihPayload } from "../vendors/tagih-signature.ts";
 import type { ActivityDeps } from "./types.ts";
 
@@ -63,24 +63,17 @@ export function createPlacementActivities({ db, clock, logger, settings }: Activ
     context: string,
   ): Promise<void> {
     const body = JSON.stringify(notice);
-    await checkEndpoint(agency.endpoint, settings.privateEndpoints, context);
-    let response: Response;
-    try {
-      response = await fetch(agency.endpoint, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          [SIGNATURE_HEADER]: signTagihPayload(agency.secret, body, Math.floor(clock().getTime() / 1000)),
-          "idempotency-key": idempotencyKey,
-        },
-        body,
-        // A redirect would lead the notice, debtor's details and all, past the endpoint check.
-        redirect: "error",
-        signal: AbortSignal.timeout(NOTICE_TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new Error(`agency endpoint unreachable (${context}): ${(error as Error).cause ?? error}`, { cause: error });
-    }
+    const response = await postToEndpoint(agency.endpoint, {
+      headers: {
+        "content-type": "application/json",
+        [SIGNATURE_HEADER]: signTagihPayload(agency.secret, body, Math.floor(clock().getTime() / 1000)),
+        "idempotency-key": idempotencyKey,
+      },
+      body,
+      setting: settings.privateEndpoints,
+      context,
+      timeoutMs: NOTICE_TIMEOUT_MS,
+    });
     await response.arrayBuffer().catch(() => undefined);
     if (!response.ok) throw new Error(`agency answered ${response.status} (${context})`);
   }

@@ -2,9 +2,13 @@
 // `notify` step tells. Ops type those URLs, so without a check they could make the worker
 // call anything its network reaches (a cloud metadata service, an admin port on loopback).
 // Address ranges are classified by ipaddr.js rather than by hand-written masks.
+import type { LookupAddress } from "node:dns";
 import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
+import { isIP, type LookupFunction } from "node:net";
 import ipaddr from "ipaddr.js";
+// undici's own fetch, not the global one: only it takes an Agent whose connections resolve
+// through our checked lookup, whichever undici Node bundles.
+import { Agent, fetch, type Response } from "undici";
 
 /**
  * "refuse": https only, to hosts on public addresses; "allow": http and private networks too
@@ -54,33 +58,79 @@ export function endpointProblem(url: string, setting: PrivateEndpoints): string 
   return undefined;
 }
 
-/**
- * Refuses, before a POST, an endpoint that `endpointProblem` refuses or whose host resolves
- * to an address the setting does not allow: a public name can point at a private address,
- * and DNS can change after the URL was registered. `context` names the account and step.
- */
-export async function checkEndpoint(url: string, setting: PrivateEndpoints, context: string, resolve: Resolver = resolveAll): Promise<void> {
-  const problem = endpointProblem(url, setting);
-  if (problem) throw new EndpointRefusedError(`endpoint ${url} refused (${context}): ${problem}`);
-  const host = hostOf(new URL(url));
-  if (isIP(host)) return;
-  let addresses: string[];
-  try {
-    addresses = await resolve(host);
-  } catch (error) {
-    // Not refused: a name that does not resolve now may later; the caller's retries decide.
-    throw new Error(`endpoint ${url} could not be resolved (${context}): ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
-  }
-  for (const address of addresses) {
-    const refused = addressProblem(address, setting);
-    if (refused) throw new EndpointRefusedError(`endpoint ${url} refused (${context}): ${host} ${refused}`);
-  }
-}
-
-/** A host's addresses, as the connection about to be made would find them. */
+/** A host's addresses, as a connection would find them. */
 export type Resolver = (host: string) => Promise<string[]>;
 
 const resolveAll: Resolver = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
+
+export interface EndpointPost {
+  headers: Record<string, string>;
+  body: string;
+  setting: PrivateEndpoints;
+  /** Names the account and step, or the placement, in every error. */
+  context: string;
+  timeoutMs: number;
+  resolve?: Resolver;
+}
+
+/**
+ * POSTs to an endpoint Tagih sends to on its own initiative. Refused with an
+ * `EndpointRefusedError`: what `endpointProblem` refuses, and a host that resolves to an
+ * address the setting does not allow (a public name can point at a private address). The
+ * addresses are checked as the connection is made, and it is made to the addresses checked:
+ * a name whose answer changes between a check and the connection (DNS rebinding) cannot lead
+ * it elsewhere. No redirects: one would lead past the check. Network errors, DNS included,
+ * throw a plain error naming the endpoint and `context`: the caller's retries decide.
+ */
+export async function postToEndpoint(url: string, { headers, body, setting, context, timeoutMs, resolve = resolveAll }: EndpointPost): Promise<Response> {
+  const problem = endpointProblem(url, setting);
+  if (problem) throw new EndpointRefusedError(`endpoint ${url} refused (${context}): ${problem}`);
+  try {
+    return await fetch(url, {
+      method: "POST",
+      headers,
+      body,
+      redirect: "error",
+      dispatcher: dispatcherFor(setting, resolve),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    const cause = (error as Error).cause ?? error;
+    if (cause instanceof EndpointRefusedError) throw new EndpointRefusedError(`endpoint ${url} refused (${context}): ${cause.message}`);
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN") throw new Error(`endpoint ${url} could not be resolved (${context}): ${code}`, { cause: error });
+    throw new Error(`endpoint ${url} unreachable (${context}): ${code ?? String(cause)}`, { cause: error });
+  }
+}
+
+// One connection pool per setting (connections are checked once, when made); a test's own
+// resolver gets its own.
+const dispatchers = new Map<PrivateEndpoints, Agent>();
+
+function dispatcherFor(setting: PrivateEndpoints, resolve: Resolver): Agent {
+  if (resolve !== resolveAll) return new Agent({ connect: { lookup: checkedLookup(setting, resolve) } });
+  let agent = dispatchers.get(setting);
+  if (!agent) dispatchers.set(setting, (agent = new Agent({ connect: { lookup: checkedLookup(setting, resolve) } })));
+  return agent;
+}
+
+/** A `dns.lookup` for `net.connect` that fails with an `EndpointRefusedError` on an address the setting refuses. */
+function checkedLookup(setting: PrivateEndpoints, resolve: Resolver): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname)
+      .then((addresses) => {
+        if (addresses.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+        for (const address of addresses) {
+          const refused = addressProblem(address, setting);
+          if (refused) throw new EndpointRefusedError(`${hostname} ${refused}`);
+        }
+        const found = addresses.map((address) => ({ address, family: isIP(address) }));
+        if (options.all) (callback as (error: null, addresses: LookupAddress[]) => void)(null, found);
+        else callback(null, found[0]!.address, found[0]!.family);
+      })
+      .catch((error: NodeJS.ErrnoException) => callback(error, "", 0));
+  };
+}
 
 /** The URL's host, an IPv6 address without its brackets. */
 function hostOf(url: URL): string {
