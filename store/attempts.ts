@@ -1,5 +1,5 @@
 import { outcomeOf, statusRank, type AttemptOutcome } from "../domain/attempt-status.ts";
-import type { Database } from "../runtime/database.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
 
 export interface AdvancedAttempt {
   attemptId: string;
@@ -15,7 +15,13 @@ export interface AdvancedAttempt {
  * cannot move a status backwards.
  * @example await advanceAttemptStatus(db, "twilio", "SM123", "delivered")
  */
-async function advanceAttemptStatus(db: Database, vendor: string, vendorId: string, status: string, errorCode?: string): Promise<AdvancedAttempt | undefined> {
+async function advanceAttemptStatus(
+  db: Prisma.TransactionClient,
+  vendor: string,
+  vendorId: string,
+  status: string,
+  errorCode?: string,
+): Promise<AdvancedAttempt | undefined> {
   // A read receipt proves delivery: the code of a failure reported before it no longer holds.
   const keepEarlierCode = status !== "read";
   const rows = await db.$queryRaw<{ id: string; workflow_id: string }[]>`
@@ -39,7 +45,7 @@ async function advanceAttemptStatus(db: Database, vendor: string, vendorId: stri
  * @example const { known, moved } = await advanceKnownAttempt(db, "twilio", "SM123", "delivered")
  */
 export async function advanceKnownAttempt(
-  db: Database,
+  db: Prisma.TransactionClient,
   vendor: string,
   vendorId: string,
   status: string,

@@ -39,6 +39,6 @@ export async function storeCallback(
 }
 
 /** @example await markCallbackApplied(db, stored.id) */
-export async function markCallbackApplied(db: Database, id: string): Promise<void> {
+export async function markCallbackApplied(db: Prisma.TransactionClient, id: string): Promise<void> {
   await db.callback.update({ where: { id }, data: { appliedAt: new Date() } });
 }

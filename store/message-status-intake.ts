@@ -1,5 +1,6 @@
 import { outcomeOf, statusRank } from "../domain/attempt-status.ts";
 import { DatabaseError, escapeLiteral, type Pool, type QueryResult } from "pg";
+import type { Prisma } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
 import type { ContactOutcomeSignal } from "../workflows/account-messages.ts";
 import type { AdvancedAttempt } from "./attempts.ts";
@@ -216,14 +217,24 @@ async function storeBatch(db: Database, sql: Pool, batch: [string, Pending][]): 
  */
 async function applyLateKnownAttempt(db: Database, event: TwilioMessageStatus, result: StoredMessageStatus & { applied: boolean }) {
   if (!result.stored || result.applied) return;
-  result.signal = await oweSignal(db, result.callbackId, await applyTwilioMessageStatus(db, result.callbackId, event));
+  result.signal = await applyOwing(db, result.callbackId, (tx) => applyTwilioMessageStatus(tx, result.callbackId, event));
 }
 
 /**
- * Records on a callback the contactOutcome signal its move owes (none when it moved no
- * attempt to an outcome), for the outcome-signal sweeper to send should the sender stop.
+ * Applies a stored callback with `apply` and records on it the contactOutcome signal its move
+ * owes (none when it moved no attempt to an outcome), for the outcome-signal sweeper to send
+ * should the sender stop. One transaction: a stop between the move and the record would leave
+ * the attempt moved, the callback applied and its workflow never told.
  */
-export async function oweSignal(db: Database, callbackId: string, moved: AdvancedAttempt | undefined): Promise<OwedSignal | undefined> {
+export async function applyOwing(
+  db: Database,
+  callbackId: string,
+  apply: (tx: Prisma.TransactionClient) => Promise<AdvancedAttempt | undefined>,
+): Promise<OwedSignal | undefined> {
+  return db.$transaction(async (tx) => oweSignal(tx, callbackId, await apply(tx)));
+}
+
+async function oweSignal(db: Prisma.TransactionClient, callbackId: string, moved: AdvancedAttempt | undefined): Promise<OwedSignal | undefined> {
   if (!moved?.outcome) return undefined;
   const signal: OwedSignal = { workflowId: moved.workflowId, attemptId: moved.attemptId, status: moved.status, outcome: moved.outcome };
   await db.callback.update({ where: { id: callbackId }, data: { signal: { ...signal } } });

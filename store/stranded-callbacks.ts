@@ -1,5 +1,5 @@
 import type { Database } from "../runtime/database.ts";
-import { oweSignal } from "./message-status-intake.ts";
+import { applyOwing } from "./message-status-intake.ts";
 import { applyTwilioMessageStatus, type TwilioMessageStatus } from "./twilio-status.ts";
 import { applyTwilioCallStatus, type TwilioCallStatus } from "./voice.ts";
 
@@ -24,11 +24,11 @@ export async function applyStrandedTwilioStatuses(db: Database): Promise<number>
      ORDER BY c.received_at
      LIMIT ${BATCH}`;
   for (const { id, kind, payload } of stranded) {
-    const moved =
+    await applyOwing(db, id, (tx) =>
       kind === "message-status"
-        ? await applyTwilioMessageStatus(db, id, payload as unknown as TwilioMessageStatus)
-        : await applyTwilioCallStatus(db, id, payload as unknown as TwilioCallStatus);
-    await oweSignal(db, id, moved);
+        ? applyTwilioMessageStatus(tx, id, payload as unknown as TwilioMessageStatus)
+        : applyTwilioCallStatus(tx, id, payload as unknown as TwilioCallStatus),
+    );
   }
   return stranded.length;
 }

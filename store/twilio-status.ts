@@ -1,4 +1,5 @@
 import { isKnownStatus } from "../domain/attempt-status.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
 import { advanceKnownAttempt, type AdvancedAttempt } from "./attempts.ts";
 import { markCallbackApplied } from "./callbacks.ts";
@@ -15,7 +16,11 @@ export interface TwilioMessageStatus {
  * its status moved forward; undefined when stale, unknown, or the attempt does not know
  * this message SID yet (the callback stays pending and is applied when it does).
  */
-export async function applyTwilioMessageStatus(db: Database, callbackId: string, event: TwilioMessageStatus): Promise<AdvancedAttempt | undefined> {
+export async function applyTwilioMessageStatus(
+  db: Prisma.TransactionClient,
+  callbackId: string,
+  event: TwilioMessageStatus,
+): Promise<AdvancedAttempt | undefined> {
   if (!isKnownStatus(event.MessageStatus)) {
     await markCallbackApplied(db, callbackId);
     return undefined;

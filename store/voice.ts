@@ -1,3 +1,4 @@
+import type { Prisma } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
 import { advanceKnownAttempt, type AdvancedAttempt } from "./attempts.ts";
 import { markCallbackApplied } from "./callbacks.ts";
@@ -79,7 +80,7 @@ export function attemptStatusOfCall(callStatus: string, answeredBy?: string): Ca
  * without AnsweredBy takes the one the first TwiML request carried. The call's minutes are
  * billed only while the attempt stands at the status this completion gave it.
  */
-export async function applyTwilioCallStatus(db: Database, callbackId: string, event: TwilioCallStatus): Promise<AdvancedAttempt | undefined> {
+export async function applyTwilioCallStatus(db: Prisma.TransactionClient, callbackId: string, event: TwilioCallStatus): Promise<AdvancedAttempt | undefined> {
   const answeredBy = event.AnsweredBy || (event.CallStatus === "completed" ? await answeredByOf(db, event.CallSid) : undefined);
   const mapped = attemptStatusOfCall(event.CallStatus, answeredBy);
   if (!mapped) {
@@ -115,7 +116,7 @@ export async function applyPendingCallStatuses(db: Database, callSid: string): P
 }
 
 /** What answering-machine detection said when Twilio first asked for the call's TwiML. */
-async function answeredByOf(db: Database, callSid: string): Promise<string | undefined> {
+async function answeredByOf(db: Prisma.TransactionClient, callSid: string): Promise<string | undefined> {
   const rows = await db.$queryRaw<{ answered_by: string | null }[]>`
     SELECT payload ->> 'AnsweredBy' AS answered_by FROM callbacks WHERE vendor = 'twilio' AND event_id = ${`${callSid}:voice-url`}`;
   return rows[0]?.answered_by ?? undefined;

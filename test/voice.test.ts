@@ -354,6 +354,38 @@ describe("call status billing", () => {
     }, "the owed signal marked sent");
   });
 
+  // Before, the move and the owed signal were two statements: a failure between them left the
+  // attempt delivered, the callback applied and its journey never told.
+  it("a call status whose owed signal cannot be recorded moves nothing; the sweep applies it later and owes the signal", async () => {
+    const sid = newCallSid();
+    const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "voice", status: "sent" });
+    const fn = `refuse_signal_${sid.toLowerCase()}`;
+    await stack.db.$executeRawUnsafe(`
+      CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $f$
+      BEGIN
+        IF NEW.signal IS NOT NULL AND NEW.payload ->> 'CallSid' = '${sid}' THEN RAISE EXCEPTION 'the disk is full'; END IF;
+        RETURN NEW;
+      END $f$`);
+    await stack.db.$executeRawUnsafe(`CREATE TRIGGER ${fn} BEFORE UPDATE ON callbacks FOR EACH ROW EXECUTE FUNCTION ${fn}()`);
+    try {
+      expect((await signedPost("/v1/webhooks/twilio/voice/status", completed(sid, "42"))).status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await stack.db.$executeRawUnsafe(`DROP TRIGGER ${fn} ON callbacks`);
+      await stack.db.$executeRawUnsafe(`DROP FUNCTION ${fn}()`);
+    }
+    expect(await attemptRow(attempt.id)).toMatchObject({ status: "sent", units: null });
+    const stored = await stack.db.callback.findUniqueOrThrow({ where: { vendor_eventId: { vendor: "twilio", eventId: `${sid}:completed` } } });
+    expect(stored).toMatchObject({ appliedAt: null, signal: null });
+
+    await stack.db.callback.update({ where: { id: stored.id }, data: { receivedAt: new Date(Date.now() - 60_000) } });
+    const { createOutcomeSignaller } = await import("../api/outcome-signals.ts");
+    await createOutcomeSignaller({ db: stack.db, temporal: stack.temporal, logger: createLogger("warn") }).sweep();
+    expect(await attemptRow(attempt.id)).toMatchObject({ status: "delivered", units: 1 });
+    const swept = await stack.db.callback.findUniqueOrThrow({ where: { id: stored.id } });
+    expect(swept.appliedAt).not.toBeNull();
+    expect(swept.signal).toMatchObject({ attemptId: attempt.id, status: "delivered", outcome: "delivered" });
+  });
+
   it("tells the journeys of an IVR promise they missed during the call on the next sweep, and only of promises still open", async () => {
     const { tellUntoldCallPromises } = await import("../api/webhooks/call-promises.ts");
     const missed = async (status: string) => {

@@ -6,7 +6,7 @@ import { speechFor, VOICE_STATUS_PATH, voiceTwimlPath, type Speech } from "../..
 import { policyFor } from "../../domain/compliance/index.ts";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
-import { oweSignal } from "../../store/message-status-intake.ts";
+import { applyOwing } from "../../store/message-status-intake.ts";
 import { applyTwilioCallStatus, callSeconds, isMachine, MAX_CALL_SECONDS, markConversation, recordCallPromise } from "../../store/voice.ts";
 import { campaignTemplates, renderTemplate, resolveTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
 import { createTwilioClient } from "../../vendors/twilio.ts";
@@ -140,11 +140,10 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     if (!parsed.success) return validationProblem(c, parsed.problems);
     const event = parsed.data;
     const stored = await storeCallback(db, { vendor: "twilio", eventId: `${event.CallSid}:${event.CallStatus}`, kind: "call-status", payload: params });
-    const moved = stored.alreadyApplied ? undefined : await applyTwilioCallStatus(db, stored.id, event);
     // As for messages, the outcome's signal is owed on the stored callback (an outbox): Twilio
     // does not send a status callback again, so one Temporal could not take now is sent by
     // the outcome-signal sweeper, never answered 5xx and lost.
-    const owed = await oweSignal(db, stored.id, moved);
+    const owed = stored.alreadyApplied ? undefined : await applyOwing(db, stored.id, (tx) => applyTwilioCallStatus(tx, stored.id, event));
     if (owed) signaller.send([{ callbackId: stored.id, signal: owed }]);
     return c.body(null, 204);
   });
