@@ -117,18 +117,24 @@ function dispatcherFor(setting: PrivateEndpoints, resolve: Resolver): Agent {
 /** A `dns.lookup` for `net.connect` that fails with an `EndpointRefusedError` on an address the setting refuses. */
 function checkedLookup(setting: PrivateEndpoints, resolve: Resolver): LookupFunction {
   return (hostname, options, callback) => {
-    resolve(hostname)
-      .then((addresses) => {
-        if (addresses.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
-        for (const address of addresses) {
-          const refused = addressProblem(address, setting);
-          if (refused) throw new EndpointRefusedError(`${hostname} ${refused}`);
-        }
-        const found = addresses.map((address) => ({ address, family: isIP(address) }));
-        if (options.all) (callback as (error: null, addresses: LookupAddress[]) => void)(null, found);
-        else callback(null, found[0]!.address, found[0]!.family);
-      })
-      .catch((error: NodeJS.ErrnoException) => callback(error, "", 0));
+    const checked = async () => {
+      const addresses = await resolve(hostname);
+      if (addresses.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+      for (const address of addresses) {
+        const refused = addressProblem(address, setting);
+        if (refused) throw new EndpointRefusedError(`${hostname} ${refused}`);
+      }
+      return addresses.map((address) => ({ address, family: isIP(address) }));
+    };
+    // The callback runs outside the promise, as dns.lookup's does: were it to throw, it
+    // must not be called a second time with the error.
+    checked().then(
+      (found) =>
+        process.nextTick(() =>
+          options.all ? (callback as (error: null, addresses: LookupAddress[]) => void)(null, found) : callback(null, found[0]!.address, found[0]!.family),
+        ),
+      (error: NodeJS.ErrnoException) => process.nextTick(() => callback(error, "", 0)),
+    );
   };
 }
 
