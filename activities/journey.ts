@@ -1,7 +1,14 @@
 import { createHmac } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
 import { EndpointRefusedError, postToEndpoint } from "../vendors/endpoints.ts";
+import type { Hold } from "../domain/compliance/index.ts";
+import type { PromiseSignal } from "../workflows/account-messages.ts";
 import type { ActivityDeps } from "./types.ts";
+
+export interface AccountStanding {
+  holds: Hold[];
+  promise: (PromiseSignal & { paidSinceMinor: string }) | null;
+}
 
 export function createJourneyActivities({ db, clock, logger, settings }: ActivityDeps) {
   return {
@@ -11,6 +18,31 @@ export function createJourneyActivities({ db, clock, logger, settings }: Activit
         where: { id: input.enrolmentId },
         data: { status: input.cancelled ? "cancelled" : "finished", outcome: input.outcome, finishedAt: clock() },
       });
+    },
+
+    /**
+     * What the account already carries as its journey starts: active holds, and its open
+     * promise to pay with what was paid since it was made. Later ones reach the journey as
+     * signals; these came before it existed.
+     */
+    async accountStanding(input: { accountId: string }): Promise<AccountStanding> {
+      const [holds, promise] = await Promise.all([
+        db.accountHold.findMany({ where: { accountId: input.accountId, releasedAt: null }, select: { kind: true } }),
+        db.paymentPromise.findFirst({ where: { accountId: input.accountId, status: "open" }, orderBy: { createdAt: "desc" } }),
+      ]);
+      const paidSince = promise
+        ? ((await db.payment.aggregate({ where: { accountId: input.accountId, paidAt: { gte: promise.createdAt } }, _sum: { amountMinor: true } }))._sum
+            .amountMinor ?? 0n)
+        : 0n;
+      return {
+        holds: [...new Set(holds.map((h) => h.kind as Hold))],
+        promise: promise && {
+          promiseId: promise.id,
+          amountMinor: promise.amountMinor.toString(),
+          dueDate: promise.dueDate.toISOString().slice(0, 10),
+          paidSinceMinor: paidSince.toString(),
+        },
+      };
     },
 
     /** Marks a promise to pay kept or broken once its due date plus grace has passed or it was paid. */

@@ -27,6 +27,8 @@ export type PaymentRecord =
   /** The reference was recorded before for another account, amount or currency: nothing changed. */
   | { status: "conflict"; payment: Payment }
   | { status: "currency-mismatch"; accountCurrency: string }
+  /** Refused (`refuseAboveBalance`): more than the account's balance, a likely keying error. Nothing changed. */
+  | { status: "above-balance"; balanceMinor: string }
   | { status: "no-account" };
 
 export type AppliedPayment = PaymentRecord & { signalled: number };
@@ -66,17 +68,26 @@ export interface PaymentDeps {
  * transaction. A repeat with the same details is a duplicate; with other details a conflict.
  * With an `actor` (an API key id: ops recorded it by hand) a recorded payment is also
  * audited as `payment.record`, in that transaction; a repeat changes nothing and is not.
+ * `refuseAboveBalance` refuses a new payment above the balance (keyed by hand: a typo would
+ * leave a huge credit and every report the account is in wrong); a repeat is still a duplicate.
  * @example await recordPayment(db, { accountId, reference: "PAY-1", amountMinor: "150000", currency: "IDR" })
  */
-export async function recordPayment(db: Database, input: PaymentInput, audit?: { actor: string }): Promise<PaymentRecord> {
+export async function recordPayment(
+  db: Database,
+  input: PaymentInput,
+  { actor, refuseAboveBalance = false }: { actor?: string; refuseAboveBalance?: boolean } = {},
+): Promise<PaymentRecord> {
   return db
     .$transaction(async (tx): Promise<PaymentRecord> => {
       // Fail fast, and say why, rather than wait out the transaction's timeout for a 500.
       await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${ACCOUNT_LOCK_WAIT}'`);
-      const account = await tx.account.findUnique({ where: { id: input.accountId }, select: { currency: true } });
+      const account = await tx.account.findUnique({ where: { id: input.accountId }, select: { currency: true, balanceMinor: true } });
       if (!account) return { status: "no-account" };
       if (account.currency !== input.currency) return { status: "currency-mismatch", accountCurrency: account.currency };
       const amount = BigInt(input.amountMinor);
+      if (refuseAboveBalance && amount > account.balanceMinor && !(await tx.payment.findUnique({ where: { reference: input.reference } }))) {
+        return { status: "above-balance", balanceMinor: account.balanceMinor.toString() };
+      }
       const { count } = await tx.payment.createMany({
         data: [{ reference: input.reference, accountId: input.accountId, amountMinor: amount, currency: input.currency, paidAt: input.paidAt ?? new Date() }],
         skipDuplicates: true,
@@ -87,9 +98,9 @@ export async function recordPayment(db: Database, input: PaymentInput, audit?: {
         return { status: same ? "duplicate" : "conflict", payment };
       }
       await tx.account.update({ where: { id: input.accountId }, data: { balanceMinor: { decrement: amount } } });
-      if (audit) {
+      if (actor !== undefined) {
         await recordAudit(tx, {
-          actor: audit.actor,
+          actor,
           action: "payment.record",
           target: { type: "payment", id: input.reference },
           detail: { accountId: input.accountId, amountMinor: input.amountMinor, currency: input.currency, paidAt: payment.paidAt.toISOString() },
@@ -112,8 +123,12 @@ export async function recordPayment(db: Database, input: PaymentInput, audit?: {
  * retry with `resignal` completes the delivery. `actor` audits a recorded payment (see `recordPayment`).
  * @example await applyPayment({ db, temporal, logger }, input, { resignal: true })
  */
-export async function applyPayment(deps: PaymentDeps, input: PaymentInput, options: { resignal: boolean; actor?: string }): Promise<AppliedPayment> {
-  const recorded = await recordPayment(deps.db, input, options.actor === undefined ? undefined : { actor: options.actor });
+export async function applyPayment(
+  deps: PaymentDeps,
+  input: PaymentInput,
+  options: { resignal: boolean; actor?: string; refuseAboveBalance?: boolean },
+): Promise<AppliedPayment> {
+  const recorded = await recordPayment(deps.db, input, options);
   const signal = (enrolledBefore?: Date) =>
     signalRunningJourneys(deps, input.accountId, "payment", { reference: input.reference, amountMinor: input.amountMinor } satisfies PaymentSignal, {
       enrolledBefore,
@@ -138,22 +153,30 @@ export async function signalRunningJourneys(
   arg?: unknown,
   options: { enrolledBefore?: Date } = {},
 ): Promise<number> {
+  // "enrolled" too: a page's journeys are marked running only once all its starts are done,
+  // and one that has started meanwhile read the account before this change, or not.
   const running = await db.enrolment.findMany({
-    where: { accountId, status: "running", ...(options.enrolledBefore ? { enrolledAt: { lte: options.enrolledBefore } } : {}) },
+    where: { accountId, status: { in: ["enrolled", "running"] }, ...(options.enrolledBefore ? { enrolledAt: { lte: options.enrolledBefore } } : {}) },
     select: { workflowId: true },
   });
-  await Promise.all(
+  const told = await Promise.all(
     running.map((e) =>
       temporal.workflow
         .getHandle(e.workflowId)
         .signal(signal, ...(arg === undefined ? [] : [arg]))
-        .catch((error: unknown) => {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-        }),
+        .then(
+          () => true,
+          (error: unknown) => {
+            // Not started yet: it reads the account when it starts. Finished: nothing to tell.
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+            return false;
+          },
+        ),
     ),
   );
-  logger.info({ accountId, signal, workflows: running.length }, "told the account's journeys");
-  return running.length;
+  const signalled = told.filter(Boolean).length;
+  logger.info({ accountId, signal, workflows: signalled }, "told the account's journeys");
+  return signalled;
 }
 
 /** A payment gateway notification as it was stored (validated) in `callbacks`. */

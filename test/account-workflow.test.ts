@@ -119,9 +119,14 @@ async function enrol(timeZone: string, account: Partial<{ jurisdiction: string; 
 }
 
 /** Starts a journey; `stored` skips today's validation, as for a strategy stored before it. */
-async function start(strategy: unknown, timeZone: string, { stored = false, optedOut = [] as string[], account = {} } = {}) {
+async function start(
+  strategy: unknown,
+  timeZone: string,
+  { stored = false, optedOut = [] as string[], account = {}, before = async (_accountId: string) => {} } = {},
+) {
   const e = await enrol(timeZone, account);
   for (const channel of optedOut) await db.optOut.create({ data: { accountId: e.accountId, channel, source: "test" } });
+  await before(e.accountId);
   const handle = await env.client.workflow.start<typeof accountWorkflow>("accountWorkflow", {
     taskQueue,
     workflowId: e.workflowId,
@@ -329,6 +334,43 @@ describe("account workflow (time skipping)", () => {
     expect(decisions).toHaveLength(1);
     expect(decisions[0]!.reasons).toContainEqual(expect.objectContaining({ rule: "opt-out" }));
     expect(decisions[0]!.nextAllowedAt).toBeNull();
+  });
+
+  // Before, a journey knew only of holds and promises signalled to it: one started after them
+  // skipped its contacts (the gate refused them) and went on to notify or place the account.
+  it("starts from the holds and the open promise the account already has: it waits, contacts no one and notifies nothing", async () => {
+    const zone = zoneAtLocalHour(10, await env.currentTimeMs());
+    const steps = [
+      contact("sms"),
+      { id: "escalate", kind: "action", action: "notify", purpose: "suspend-service", url: receiverUrl },
+      { id: "done", kind: "end", outcome: "exhausted" },
+    ];
+    const held = await start({ steps }, zone, { before: (accountId) => db.accountHold.create({ data: { accountId, kind: "dispute" } }).then(() => undefined) });
+    const waiting = await held.until("held from the start", (s) => s.waitingFor === "hold released (dispute)", 0);
+    expect(waiting).toMatchObject({ holds: ["dispute"], stepId: null, lastDecision: null });
+    await env.sleep("2 days");
+    expect(await db.contactAttempt.count({ where: { enrolmentId: held.e.id } })).toBe(0);
+    expect(notifications.filter((n) => (n as { campaignId?: string }).campaignId === held.e.campaignId)).toEqual([]);
+    // Released (as the API does: stored, then signalled): the journey goes on from its first step.
+    await db.accountHold.updateMany({ where: { accountId: held.e.accountId }, data: { releasedAt: new Date() } });
+    await held.handle.signal("holdReleased", { kind: "dispute" });
+    await held.until("contacting once released", (s) => s.stepId === "sms" && s.lastDecision !== null, 1);
+
+    const dueDate = DateTime.fromMillis(await env.currentTimeMs(), { zone: "UTC" })
+      .plus({ days: 5 })
+      .toISODate()!;
+    const promised = await start({ steps }, zone, {
+      before: async (accountId) => {
+        await db.paymentPromise.create({ data: { accountId, amountMinor: 50_000n, currency: "GBP", dueDate: new Date(dueDate), source: "ops" } });
+      },
+    });
+    const paused = await promised.until("paused by the promise", (s) => s.waitingFor === `promise to pay by ${dueDate}`, 0);
+    expect(paused.promise).toMatchObject({ amountMinor: "50000", dueDate });
+    expect(await db.contactAttempt.count({ where: { enrolmentId: promised.e.id } })).toBe(0);
+    for (const w of [held, promised]) {
+      await w.handle.signal("cancel");
+      await w.handle.result();
+    }
   });
 
   // Before, the gate's null was read as "never on this channel": the journey moved on without

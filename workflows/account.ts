@@ -119,8 +119,16 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
     state.balanceMinor = String(BigInt(state.balanceMinor) - BigInt(p.amountMinor));
   });
   setHandler(promiseToPay, (p) => void (state.promise = { ...p, paidAtPromise: state.paidMinor }));
-  setHandler(holdPlaced, ({ kind }) => void (state.holds = [...new Set([...state.holds, kind])]));
-  setHandler(holdReleased, ({ kind }) => void (state.holds = state.holds.filter((h) => h !== kind)));
+  // Hold kinds a signal spoke of: newer than what the journey read of the account at its start.
+  const signalledHolds = new Set<string>();
+  setHandler(holdPlaced, ({ kind }) => {
+    signalledHolds.add(kind);
+    state.holds = [...new Set([...state.holds, kind])];
+  });
+  setHandler(holdReleased, ({ kind }) => {
+    signalledHolds.add(kind);
+    state.holds = state.holds.filter((h) => h !== kind);
+  });
   setHandler(reply, (r) => void (state.lastReply = r));
   // Placements recalled, by id: a recall may come before the journey waits on its placement.
   const recalledPlacements = new Set<string>();
@@ -307,6 +315,18 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
         return { end: step.outcome };
     }
   };
+
+  // Holds and an open promise the account had before the journey existed were never
+  // signalled to it: without them it contacted disputed or deceased debtors' agencies and
+  // debtors inside their promise. Journeys started before this replay as they ran.
+  if (!input.state && patched("standing-at-start")) {
+    const standing = await local.accountStanding({ accountId: input.accountId });
+    state.holds = [...new Set([...state.holds, ...standing.holds.filter((h) => !signalledHolds.has(h))])];
+    if (standing.promise && !state.promise) {
+      const { paidSinceMinor, ...promise } = standing.promise;
+      state.promise = { ...promise, paidAtPromise: String(BigInt(state.paidMinor) - BigInt(paidSinceMinor)) };
+    }
+  }
 
   let outcome: string | undefined;
   while (outcome === undefined) {
