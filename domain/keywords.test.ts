@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyInbound, HELP_KEYWORDS, keywordReply, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS } from "./keywords.ts";
+import { classifyInbound, HELP_KEYWORDS, keywordReply, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS, withOptOutInstruction } from "./keywords.ts";
 
 describe("classifyInbound: single-word keywords", () => {
   const variants = (word: string) => [word, word.toLowerCase(), `  ${word[0]}${word.slice(1).toLowerCase()}  `, `\t${word}\n`, `${word}.`, `${word}!`];
@@ -126,5 +126,26 @@ describe("keywordReply", () => {
     expect(text).toContain("+6221500123");
     expect(text).toContain("STOP");
     expect(text.toLowerCase()).not.toMatch(/debt|utang|tagihan|deni|कर्ज/);
+  });
+});
+
+describe("withOptOutInstruction", () => {
+  it.each([
+    ["Pay $40.00 now.", "sms", "en-US", "Pay $40.00 now. Reply STOP to opt out."],
+    ["Tagihan Rp 250.000 telah lewat jatuh tempo.\n", "sms", "id-ID", "Tagihan Rp 250.000 telah lewat jatuh tempo. Balas STOP untuk berhenti."],
+    ["Deni lako limepita muda wake.", "whatsapp", "sw-KE", "Deni lako limepita muda wake. Jibu STOP kusitisha."],
+    ["आपकी राशि बकाया है।", "sms", "hi-IN", "आपकी राशि बकाया है। बंद करने के लिए STOP लिखें।"],
+    ["Please pay today.", "sms", "fr-FR", "Please pay today. Reply STOP to opt out."],
+    ["Please pay today.", "sms", "constructor", "Please pay today. Reply STOP to opt out."],
+    // The template's own instruction, in any case, is kept as written.
+    ["Pay now. Reply STOP to opt out.", "sms", "en", "Pay now. Reply STOP to opt out."],
+    ["Pay now. Text stop to end these messages.", "sms", "en", "Pay now. Text stop to end these messages."],
+    // "nonstop" is no instruction.
+    ["Our nonstop line: 0800 123.", "sms", "en", "Our nonstop line: 0800 123. Reply STOP to opt out."],
+    // Emails carry their unsubscribe link instead; voice is spoken.
+    ["Pay now.", "email", "en", "Pay now."],
+    ["Pay now.", "voice", "en", "Pay now."],
+  ])("%j on %s in %s", (text, channel, locale, expected) => {
+    expect(withOptOutInstruction(text, channel, locale)).toBe(expected);
   });
 });

@@ -99,32 +99,54 @@ const CHANNEL_NAMES: Record<Language, Record<ReplyChannel, string>> = {
   sw: { sms: "ujumbe wa SMS", whatsapp: "ujumbe wa WhatsApp" },
 };
 
+/** How to opt out, in the debtor's language: every SMS and WhatsApp message carries it. */
+const OPT_OUT_INSTRUCTION: Record<Language, string> = {
+  en: "Reply STOP to opt out.",
+  id: "Balas STOP untuk berhenti.",
+  hi: "बंद करने के लिए STOP लिखें।",
+  sw: "Jibu STOP kusitisha.",
+};
+
 const REPLIES: Record<Language, Replies> = {
   en: {
     "opt-out": (ch, { creditor }) => `${creditor}: you will no longer receive ${CHANNEL_NAMES.en[ch]} from us. Reply START to opt back in.`,
-    "opt-in": (ch, { creditor }) => `${creditor}: you will receive ${CHANNEL_NAMES.en[ch]} from us again. Reply STOP to opt out.`,
+    "opt-in": (ch, { creditor }) => `${creditor}: you will receive ${CHANNEL_NAMES.en[ch]} from us again. ${OPT_OUT_INSTRUCTION.en}`,
     help: (_ch, { creditor, helpPhone }) =>
       `${creditor} account messages.${helpPhone ? ` For help call ${helpPhone}.` : ""} Reply STOP to opt out, START to opt back in.`,
   },
   id: {
     "opt-out": (ch, { creditor }) => `${creditor}: Anda tidak akan menerima ${CHANNEL_NAMES.id[ch]} dari kami lagi. Balas START untuk berlangganan kembali.`,
-    "opt-in": (ch, { creditor }) => `${creditor}: Anda akan kembali menerima ${CHANNEL_NAMES.id[ch]} dari kami. Balas STOP untuk berhenti.`,
+    "opt-in": (ch, { creditor }) => `${creditor}: Anda akan kembali menerima ${CHANNEL_NAMES.id[ch]} dari kami. ${OPT_OUT_INSTRUCTION.id}`,
     help: (_ch, { creditor, helpPhone }) =>
       `Pesan akun ${creditor}.${helpPhone ? ` Untuk bantuan hubungi ${helpPhone}.` : ""} Balas STOP untuk berhenti, START untuk berlangganan kembali.`,
   },
   hi: {
     "opt-out": (ch, { creditor }) => `${creditor}: अब आपको हमसे ${CHANNEL_NAMES.hi[ch]} नहीं मिलेंगे। फिर से शुरू करने के लिए START लिखें।`,
-    "opt-in": (ch, { creditor }) => `${creditor}: आपको हमसे फिर से ${CHANNEL_NAMES.hi[ch]} मिलेंगे। बंद करने के लिए STOP लिखें।`,
+    "opt-in": (ch, { creditor }) => `${creditor}: आपको हमसे फिर से ${CHANNEL_NAMES.hi[ch]} मिलेंगे। ${OPT_OUT_INSTRUCTION.hi}`,
     help: (_ch, { creditor, helpPhone }) =>
       `${creditor} खाता संदेश।${helpPhone ? ` सहायता के लिए ${helpPhone} पर कॉल करें।` : ""} बंद करने के लिए STOP, फिर से शुरू करने के लिए START लिखें।`,
   },
   sw: {
     "opt-out": (ch, { creditor }) => `${creditor}: hutapokea tena ${CHANNEL_NAMES.sw[ch]} kutoka kwetu. Jibu START kujiunga tena.`,
-    "opt-in": (ch, { creditor }) => `${creditor}: utapokea tena ${CHANNEL_NAMES.sw[ch]} kutoka kwetu. Jibu STOP kusitisha.`,
+    "opt-in": (ch, { creditor }) => `${creditor}: utapokea tena ${CHANNEL_NAMES.sw[ch]} kutoka kwetu. ${OPT_OUT_INSTRUCTION.sw}`,
     help: (_ch, { creditor, helpPhone }) =>
       `Ujumbe wa akaunti ya ${creditor}.${helpPhone ? ` Kwa msaada piga ${helpPhone}.` : ""} Jibu STOP kusitisha, START kujiunga tena.`,
   },
 };
+
+/**
+ * A text message as sent: one whose template gives no opt-out instruction (no STOP) gets the
+ * debtor's language's at its end, so every SMS and WhatsApp text carries one (compliance
+ * reference, "electronic opt-out") whatever ops wrote, as every email carries its link.
+ * Other channels' text is returned as it is.
+ * @example withOptOutInstruction("Pay $40.00 now.", "sms", "en-US") // "Pay $40.00 now. Reply STOP to opt out."
+ */
+export function withOptOutInstruction(text: string, channel: string, locale: string): string {
+  if ((channel !== "sms" && channel !== "whatsapp") || /\bSTOP\b/i.test(text)) return text;
+  const language = locale.split("-")[0]!.toLowerCase();
+  const instruction = Object.hasOwn(OPT_OUT_INSTRUCTION, language) ? OPT_OUT_INSTRUCTION[language as Language] : OPT_OUT_INSTRUCTION.en;
+  return `${text.trimEnd()} ${instruction}`;
+}
 
 /**
  * The confirmation or help text answering a keyword, in the debtor's language (English

@@ -102,11 +102,17 @@ describe("previews", () => {
       source: "library",
       locale: "id",
       version: 1,
-      text: "Halo Budi, tagihan Rp 1.500.000 jatuh tempo 25 Desember 2026.",
+      text: "Halo Budi, tagihan Rp 1.500.000 jatuh tempo 25 Desember 2026. Balas STOP untuk berhenti.",
     });
-    expect(await preview(asha!.id)).toEqual({ source: "library", locale: "en", version: 1, text: "Hi Asha, ₹25,000.00 is due on 25 December 2026." });
-    // The English text, with money and date still formatted in the debtor's own locale.
-    expect((await preview(wanjiru!.id)).text).toBe("Hi Wanjiru, Ksh 2,500.50 is due on 25 Desemba 2026.");
+    expect(await preview(asha!.id)).toEqual({
+      source: "library",
+      locale: "en",
+      version: 1,
+      text: "Hi Asha, ₹25,000.00 is due on 25 December 2026. Reply STOP to opt out.",
+    });
+    // The English text, with money and date still formatted in the debtor's own locale; the
+    // opt-out instruction a template lacks is added in the text's language.
+    expect((await preview(wanjiru!.id)).text).toBe("Hi Wanjiru, Ksh 2,500.50 is due on 25 Desemba 2026. Reply STOP to opt out.");
 
     // Without a library template, the shipped one in the debtor's language.
     const shipped = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: wanjiru!.id, name: "reminder", channel: "sms" });
@@ -130,7 +136,7 @@ describe("previews", () => {
     const budi = accounts[0]!;
 
     const v1 = await api(stack.apiUrl, "POST", `/v1/templates/${name}/sms/id/preview`, { accountId: budi.id, version: 1 });
-    expect(v1.body).toEqual({ source: "library", locale: "id", version: 1, text: "Halo Budi" });
+    expect(v1.body).toEqual({ source: "library", locale: "id", version: 1, text: "Halo Budi Balas STOP untuk berhenti." });
 
     const latest = await api(stack.apiUrl, "POST", `/v1/templates/${name}/sms/id/preview`, { accountId: budi.id });
     expect(latest.status).toBe(400);
@@ -187,7 +193,7 @@ describe("pinned versions", () => {
       const sent = messagesTo(phone(second.accounts[0]!));
       return sent.length === 1 ? sent : undefined;
     }, "the new campaign's SMS");
-    expect(freshMessage!.body).toBe("Second version for Ravi");
+    expect(freshMessage!.body).toBe("Second version for Ravi Reply STOP to opt out.");
 
     const sentByRunning = await eventually(async () => {
       const sent = messagesTo(phone(first.accounts[0]!));
@@ -195,7 +201,7 @@ describe("pinned versions", () => {
     }, "the running campaign's second SMS");
     // The second SMS went out after version 2 existed, and still reads version 1.
     expect(Date.parse(sentByRunning[1]!.createdAt)).toBeGreaterThan(Date.parse(edited.createdAt));
-    expect(sentByRunning.map((m) => m.body)).toEqual(["First version for Asha", "First version for Asha"]);
+    expect(sentByRunning.map((m) => m.body)).toEqual(["First version for Asha Reply STOP to opt out.", "First version for Asha Reply STOP to opt out."]);
   });
 });
 
@@ -355,14 +361,14 @@ describe("template locales", () => {
     // Accounts already store their locale canonically.
     expect(budi.locale).toBe("id-ID");
     const preview = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name, channel: "sms" });
-    expect(preview.body).toEqual({ source: "library", locale: "id-ID", version: 2, text: "Dua Budi" });
+    expect(preview.body).toEqual({ source: "library", locale: "id-ID", version: 2, text: "Dua Budi Balas STOP untuk berhenti." });
     expect((await api(stack.apiUrl, "GET", `/v1/templates/${name}/sms/id-id`)).body).toMatchObject({ locale: "id-ID", version: 2 });
 
     // A version stored as typed before canonicalisation is the same template, for preview, versions and listing.
     const legacy = uniqueName();
     await stack.db.template.create({ data: { name: legacy, channel: "sms", locale: "id-id", version: 1, body: "Lama {{firstName}}" } });
     const old = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name: legacy, channel: "sms" });
-    expect(old.body).toMatchObject({ source: "library", version: 1, text: "Lama Budi" });
+    expect(old.body).toMatchObject({ source: "library", version: 1, text: "Lama Budi Balas STOP untuk berhenti." });
     expect((await createTemplate({ name: legacy, channel: "sms", locale: "id-ID", body: "Baru {{firstName}}" })).version).toBe(2);
     const listed = await api(stack.apiUrl, "GET", `/v1/templates?name=${legacy}&locale=ID-ID`);
     expect(listed.body.items.map((t: { locale: string; version: number }) => [t.locale, t.version])).toEqual([["id-ID", 2]]);
@@ -388,7 +394,7 @@ describe("preview gaps", () => {
     const preview = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name, channel: "whatsapp" });
     expect(preview.status, JSON.stringify(preview.body)).toBe(200);
     expect(preview.body).toMatchObject({
-      text: "Halo Budi",
+      text: "Halo Budi Balas STOP untuk berhenti.",
       contentSid,
       contentVariables: { "1": "Budi Santoso", "2": expect.stringMatching(/^Rp\s1\.500\.000$/) },
     });
@@ -414,7 +420,8 @@ describe("preview gaps", () => {
     const budi = (await storeAccounts([accountFixture()])).accounts[0]!;
     const preview = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name, channel: "sms" });
     expect(preview.status).toBe(200);
-    expect(preview.body.warnings).toEqual(["text is 1603 characters; Twilio refuses an SMS over 1600 (error 21617), so this account's send would fail"]);
+    // 1,603 characters and the opt-out instruction the template lacks.
+    expect(preview.body.warnings).toEqual(["text is 1630 characters; Twilio refuses an SMS over 1600 (error 21617), so this account's send would fail"]);
     const short = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name: "reminder", channel: "sms" });
     expect(short.body.warnings).toBeUndefined();
   });

@@ -108,7 +108,7 @@ describe("WhatsApp through Twilio", () => {
     expect(account.lastWhatsappInboundAt).not.toBeNull();
     expect(messages).toHaveLength(1);
     expect(messages[0]!.contentSid).toBeNull();
-    expect(messages[0]!.body.replace(/\u00a0/g, " ")).toBe("Halo Budi, tagihan Rp 1.500.000.");
+    expect(messages[0]!.body.replace(/\u00a0/g, " ")).toBe("Halo Budi, tagihan Rp 1.500.000. Balas STOP untuk berhenti.");
     expect(attempts[0]).toMatchObject({ status: "read" });
   });
 

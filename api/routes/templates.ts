@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CHANNELS, type Channel } from "../../domain/channel.ts";
+import { withOptOutInstruction } from "../../domain/keywords.ts";
 import type { Account, Template } from "../../generated/prisma/client.ts";
 import { approvedTemplateFor, contentVariables } from "../../activities/channels/whatsapp.ts";
 import { asCampaignTemplate, createTemplateVersion, latestTemplates, templatesToPin } from "../../store/templates.ts";
@@ -162,7 +163,7 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
     return found;
   };
   /** Renders with the worker's renderers; a strict-mode failure is the template's fault: a 400 naming the variable. */
-  const render = (channel: Channel, body: string, account: Account, label: string, approved?: CampaignTemplate) => {
+  const render = (channel: Channel, body: string, locale: string, account: Account, label: string, approved?: CampaignTemplate) => {
     const context = contextFor(account, creditor);
     let content: { contentSid: string; contentVariables: Record<string, string> } | undefined;
     if (approved?.contentSid) {
@@ -179,7 +180,8 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
     }
     try {
       if (channel !== "email") {
-        const text = renderTemplate(body, context);
+        // Previewed as sent: with the opt-out instruction the sender adds where the template lacks one.
+        const text = withOptOutInstruction(renderTemplate(body, context), channel, locale);
         const length = smsLength(text);
         const warnings =
           channel === "sms" && length > SMS_MAX_CHARS
@@ -234,7 +236,14 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
         source: "library" as const,
         locale: found.locale,
         version: found.version,
-        ...render(key.channel, found.body, account, `${found.name}/${found.channel}/${found.locale} version ${found.version}`, asCampaignTemplate(found)),
+        ...render(
+          key.channel,
+          found.body,
+          found.locale,
+          account,
+          `${found.name}/${found.channel}/${found.locale} version ${found.version}`,
+          asCampaignTemplate(found),
+        ),
       },
       200,
     );
@@ -257,7 +266,12 @@ export function templateRoutes({ db, logger, settings }: ApiDeps) {
       ? `${name}/${channel}/${resolved.locale} version ${resolved.stored.version}`
       : `shipped ${channel}/${resolved.locale}/${name}.hbs`;
     return c.json(
-      { source, locale: resolved.locale, version: resolved.stored?.version ?? null, ...render(channel, resolved.body, account, label, approved) },
+      {
+        source,
+        locale: resolved.locale,
+        version: resolved.stored?.version ?? null,
+        ...render(channel, resolved.body, resolved.locale, account, label, approved),
+      },
       200,
     );
   });
