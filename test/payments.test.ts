@@ -408,6 +408,36 @@ describe("payment gateway notifications", () => {
     expect(conflict.status).toBe(409);
   });
 
+  // Before, a keyed 99999999 against a balance of 10150 was recorded: the balance went far
+  // below zero for good and every report the account was in showed a recovery of 77,890 %.
+  it("refuses an ops payment above the balance as a likely typo (422 naming amountMinor) unless marked an overpayment; a repeat is still a duplicate", async () => {
+    const account = accountFixture({ balanceMinor: 10_150 });
+    const stored = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [account] });
+    const id = stored.body.accounts[0].id as string;
+    const balance = async () => (await stack.db.account.findUniqueOrThrow({ where: { id } })).balanceMinor;
+    const typo = { reference: `OPS-${randomUUID()}`, amountMinor: "99999999", currency: "IDR" };
+    const refused = await api(stack.apiUrl, "POST", `/v1/accounts/${id}/payments`, typo);
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors).toEqual([{ field: "amountMinor", reason: expect.stringContaining("is more than the balance 10150") }]);
+    expect(await balance()).toBe(10_150n);
+    expect(await stack.db.payment.count({ where: { reference: typo.reference } })).toBe(0);
+
+    // Paid in full, then the same payment sent again: a duplicate, although the balance is now 0.
+    const full = { reference: `OPS-${randomUUID()}`, amountMinor: "10150", currency: "IDR" };
+    expect((await api(stack.apiUrl, "POST", `/v1/accounts/${id}/payments`, full)).status).toBe(200);
+    expect((await api(stack.apiUrl, "POST", `/v1/accounts/${id}/payments`, full)).status).toBe(200);
+    expect(await balance()).toBe(0n);
+    // A debtor who really paid more: recorded, the balance shows the credit.
+    const over = await api(stack.apiUrl, "POST", `/v1/accounts/${id}/payments`, {
+      reference: `OPS-${randomUUID()}`,
+      amountMinor: "500",
+      currency: "IDR",
+      overpayment: true,
+    });
+    expect(over.status).toBe(200);
+    expect(await balance()).toBe(-500n);
+  });
+
   it("documents the route in the OpenAPI document", async () => {
     const doc = await api(stack.apiUrl, "GET", "/openapi.json");
     expect(Object.keys(doc.body.paths)).toEqual(

@@ -96,13 +96,24 @@ const pay = createRoute({
               amountMinor: minorAmountSchema,
               currency: currencyCodeSchema,
               paidAt: paidAtSchema.optional(),
+              overpayment: z
+                .boolean()
+                .optional()
+                .describe(
+                  "true records an amount above the account's balance (the debtor paid more than owed); without it such an amount is refused as a likely typo",
+                ),
             })
             .strict(),
         },
       },
     },
   },
-  responses: { 200: ok("Recorded"), 404: { description: "No such account" }, 409: { description: "The reference was recorded with other details" } },
+  responses: {
+    200: ok("Recorded"),
+    404: { description: "No such account" },
+    409: { description: "The reference was recorded with other details" },
+    422: { description: "More than the account's balance, without `overpayment: true`" },
+  },
 });
 
 export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
@@ -203,8 +214,12 @@ export function accountActionRoutes({ db, temporal, logger }: ApiDeps) {
         currency: body.currency,
         paidAt: body.paidAt ? new Date(body.paidAt) : undefined,
       },
-      { resignal: true, actor: principalOf(c).keyId },
+      { resignal: true, actor: principalOf(c).keyId, refuseAboveBalance: body.overpayment !== true },
     );
+    if (applied.status === "above-balance")
+      throw new ProblemError(422, "Unprocessable", `payment ${body.reference} is more than account ${id}'s balance; nothing was recorded`, [
+        { field: "amountMinor", reason: `is more than the balance ${applied.balanceMinor}; send "overpayment": true if the debtor really paid more than owed` },
+      ]);
     if (applied.status === "conflict") throw new ProblemError(409, "Conflict", `payment ${body.reference} was recorded with other details`);
     return c.json({ accountId: id, signalled: applied.signalled }, 200);
   });
