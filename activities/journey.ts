@@ -56,7 +56,12 @@ export function createJourneyActivities({ db, clock, logger, settings }: Activit
      * Network errors and 5xx are retried by Temporal; a 4xx is final.
      */
     async notify(input: { enrolmentId: string; stepId: string; purpose: string; url: string }): Promise<void> {
-      const enrolment = await db.enrolment.findUniqueOrThrow({ where: { id: input.enrolmentId }, include: { account: true } });
+      const enrolment = await db.enrolment.findUniqueOrThrow({ where: { id: input.enrolmentId }, include: { account: true, campaign: true } });
+      // Retried while the system was down: once ops cancel the campaign, its action is theirs no longer.
+      if (enrolment.campaign.status === "cancelled" || enrolment.status === "cancelled") {
+        logger.info({ enrolmentId: input.enrolmentId, stepId: input.stepId, purpose: input.purpose }, "notify dropped: the campaign was cancelled");
+        return;
+      }
       const body = JSON.stringify({
         purpose: input.purpose,
         campaignId: enrolment.campaignId,

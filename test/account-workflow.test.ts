@@ -33,6 +33,7 @@ let receiver: Server;
 let receiverUrl: string;
 let activities: ReturnType<typeof createActivities>;
 const notifications: unknown[] = [];
+const failedPosts: { campaignId?: string }[] = [];
 const taskQueue = `time-skipping-${randomUUID()}`;
 
 beforeAll(async () => {
@@ -47,6 +48,7 @@ beforeAll(async () => {
     req.on("data", (d) => (body += d));
     req.on("end", () => {
       if (req.url?.endsWith("/refuse")) return void res.writeHead(422).end();
+      if (req.url?.endsWith("/fail")) return void (failedPosts.push(JSON.parse(body)), res.writeHead(500).end());
       notifications.push(JSON.parse(body));
       res.writeHead(204).end();
     });
@@ -266,6 +268,27 @@ describe("account workflow (time skipping)", () => {
     const decidedAt = async (attemptId: string) => (await db.complianceDecision.findFirstOrThrow({ where: { attemptId } })).evaluatedAt.getTime();
     const second = (await w.attempt("second"))!;
     expect((await decidedAt(second.id)) - (await decidedAt(first.id))).toBeGreaterThanOrEqual(3 * 86_400_000);
+  });
+
+  // Before, the retries went on after the cancel, and a POST the system took after it (a
+  // service suspended for a campaign ops had cancelled) ended the journey.
+  it("a notify being retried against a failing system is dropped once the campaign is cancelled", async () => {
+    const w = await start(
+      { steps: [{ id: "suspend", kind: "action", action: "notify", purpose: "suspend-service", url: `${receiverUrl}/fail` }, contact("after")] },
+      "Europe/London",
+    );
+    const tried = () => failedPosts.filter((p) => p.campaignId === w.e.campaignId).length;
+    for (let i = 0; i < 300 && tried() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(tried()).toBeGreaterThanOrEqual(2);
+    // As the API cancels: stored, then signalled.
+    await db.campaign.update({ where: { id: w.e.campaignId }, data: { status: "cancelled" } });
+    await w.handle.signal("cancel");
+    await env.sleep("10 minutes");
+    expect(await w.handle.result()).toBe("cancelled");
+    const after = tried();
+    await env.sleep("1 hour");
+    expect(tried()).toBe(after);
+    expect(await db.contactAttempt.count({ where: { enrolmentId: w.e.id } })).toBe(0);
   });
 
   it("a notify the external system refuses (a 4xx) or whose URL the deployment does not send to is final: the journey goes on", async () => {
