@@ -38,6 +38,7 @@ export const ACCESS: readonly AccessRule[] = [
   rule("GET", "/v1/accounts/{id}", OPERATE),
   rule("POST", "/v1/accounts/import", OPERATE),
   rule("GET", "/v1/accounts/{id}/compliance", READ),
+  rule("GET", "/v1/accounts/{id}/decisions", READ),
   rule("POST", "/v1/accounts/{id}/holds", OPERATE),
   rule("DELETE", "/v1/accounts/{id}/holds/{kind}", OPERATE),
   rule("POST", "/v1/accounts/{id}/opt-outs", OPERATE),
@@ -120,6 +121,8 @@ export const PUBLIC_PATHS: readonly string[] = [
 export const isPublicPath: (path: string) => boolean = matcherOf(PUBLIC_PATHS);
 
 // HEAD is a GET without the body; Hono serves it from the GET route.
+const METHODS: readonly Method[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
 const tableMethod = (method: string) => (method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase());
 
 /**
@@ -170,14 +173,17 @@ export function requireAccess(db: Database, logger: Logger): MiddlewareHandler {
       return response;
     }
     const allowed = accessRule(c.req.method, c.req.path);
-    if (!allowed?.roles.includes(principal.role)) {
-      logger.warn({ keyId: principal.keyId, role: principal.role, method: c.req.method, path: c.req.path, listed: Boolean(allowed) }, "refused a request");
-      return problem(
-        c,
-        403,
-        "Forbidden",
-        allowed ? `the ${principal.role} role may not ${c.req.method} ${allowed.path}` : `no access rule lists ${c.req.method} ${c.req.path}`,
-      );
+    // Nothing is served there: a typo'd path or method is told so, not refused by role.
+    if (!allowed) {
+      const methods = METHODS.filter((m) => accessRule(m, c.req.path));
+      if (methods.length === 0) return problem(c, 404, "Not found", `no route ${c.req.path}`);
+      const response = problem(c, 405, "Method not allowed", `${c.req.path} takes ${methods.join(", ")}, not ${c.req.method}`);
+      response.headers.set("Allow", methods.join(", "));
+      return response;
+    }
+    if (!allowed.roles.includes(principal.role)) {
+      logger.warn({ keyId: principal.keyId, role: principal.role, method: c.req.method, path: c.req.path }, "refused a request");
+      return problem(c, 403, "Forbidden", `the ${principal.role} role may not ${c.req.method} ${allowed.path}`);
     }
     c.set("principal", principal);
     const now = Date.now();

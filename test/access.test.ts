@@ -40,6 +40,7 @@ const EXPECTED: Record<string, Role[] | "public"> = {
   "POST /v1/payments/unmatched/{reference}/assign": OPERATE,
   "POST /v1/payments/unmatched/{reference}/dismiss": OPERATE,
   "GET /v1/accounts/{id}/compliance": READ,
+  "GET /v1/accounts/{id}/decisions": READ,
   "POST /v1/compliance/evaluate": OPERATE,
   "GET /v1/compliance/policies/{jurisdiction}": READ,
   "GET /v1/campaigns": READ,
@@ -158,6 +159,17 @@ describe("access by role", () => {
     expect(wrong).toEqual([]);
     // The walk saw this branch's routes, including the ones added with the keys.
     expect(walked).toEqual(expect.arrayContaining(["GET /v1/placements", "POST /v1/api-keys", "GET /v1/audit", "POST /v1/campaigns/{id}/launch"]));
+  });
+
+  // Before, both were a 403 "no access rule lists …", read by ops as a missing permission.
+  it("answers a path nothing serves 404, and a method a path does not take 405 with Allow, once the key is valid", async () => {
+    const missing = await api(stack.apiUrl, "GET", "/v1/campaign");
+    expect([missing.status, missing.contentType]).toEqual([404, expect.stringContaining("application/problem+json")]);
+    const wrongMethod = await api(stack.apiUrl, "PUT", `/v1/campaigns/${randomUUID()}`, {});
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("allow")).toBe("GET, PATCH, DELETE");
+    // Without a key, nothing is told about what exists.
+    expect((await api(stack.apiUrl, "GET", "/v1/campaign", undefined, { key: null })).status).toBe(401);
   });
 
   it("serves the API's description without a key, and declares bearer keys in it", async () => {

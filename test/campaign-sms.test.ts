@@ -101,7 +101,8 @@ describe("an SMS campaign end to end", () => {
     // number at once (21211: attempted and failed, not billed), the other account has no phone
     // (never handed to Twilio: not attempted); one the gate refuses (opted out of SMS).
     const optedOut = accountFixture();
-    const campaignId = await campaignOver([accountFixture(), accountFixture({ phone: "+15005550001" }), accountFixture({ phone: undefined }), optedOut]);
+    const accountsOf = [accountFixture(), accountFixture({ phone: "+15005550001" }), accountFixture({ phone: undefined }), optedOut];
+    const campaignId = await campaignOver(accountsOf);
     const account = await stack.db.account.findUniqueOrThrow({ where: { externalId: optedOut.externalId } });
     expect((await api(stack.apiUrl, "POST", `/v1/accounts/${account.id}/opt-outs`, { channel: "sms" })).status).toBe(200);
     await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`);
@@ -116,6 +117,28 @@ describe("an SMS campaign end to end", () => {
     ]);
     const refused = await stack.db.complianceDecision.findMany({ where: { accountId: account.id, allowed: false } });
     expect(refused.map((d) => JSON.stringify(d.reasons))).toEqual([expect.stringContaining("opt-out")]);
+    // Ops and managers read why, without the database (roles: access.test.ts).
+    const why = await api(stack.apiUrl, "GET", `/v1/accounts/${account.id}/decisions`);
+    expect(why.status, JSON.stringify(why.body)).toBe(200);
+    expect(why.body).toEqual({
+      items: [
+        expect.objectContaining({
+          campaignId,
+          stepId: "reminder-sms",
+          channel: "sms",
+          allowed: false,
+          reasons: [expect.objectContaining({ rule: "opt-out" })],
+          nextAllowedAt: null,
+          attemptId: null,
+          policy: expect.stringMatching(/^IN@/),
+        }),
+      ],
+      nextCursor: null,
+    });
+    const delivered = await stack.db.account.findUniqueOrThrow({ where: { externalId: accountsOf[0]!.externalId } });
+    const pages = await api(stack.apiUrl, "GET", `/v1/accounts/${delivered.id}/decisions?limit=1`);
+    expect(pages.body.items).toEqual([expect.objectContaining({ allowed: true, attemptId: expect.any(String), campaignId })]);
+    expect((await api(stack.apiUrl, "GET", `/v1/accounts/${randomUUID()}/decisions`)).status).toBe(404);
     expect(summary).toMatchObject({ enrolled: 4, attempted: 2, delivered: 1, failed: 1 });
     const report = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report?by=channel&from=2000-01-01&to=2100-12-31`);
     expect(report.status, JSON.stringify(report.body)).toBe(200);

@@ -13,6 +13,7 @@ import {
 } from "../../domain/compliance/index.ts";
 import { jurisdictionSchema, timeZoneSchema } from "../../domain/account-input.ts";
 import { gateInputFor } from "../../store/gate-input.ts";
+import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
 import { ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -82,6 +83,34 @@ const forAccount = createRoute({
   responses: { 200: { description: "The gate's answer", content: { "application/json": { schema: decision } } }, 404: { description: "No such account" } },
 });
 
+const recordedDecision = z
+  .object({
+    id: z.string(),
+    at: z.string().describe("when the journey asked"),
+    campaignId: z.string().nullable(),
+    enrolmentId: z.string().nullable(),
+    stepId: z.string().nullable(),
+    channel: z.enum(CHANNELS),
+    allowed: z.boolean(),
+    reasons: z.array(z.object({ rule: z.enum(RULES), detail: z.string() })),
+    nextAllowedAt: z.string().nullable(),
+    policy: z.string().describe("jurisdiction@version of the policy applied"),
+    attemptId: z.string().nullable().describe("the contact attempt an allowed decision reserved"),
+  })
+  .openapi("RecordedComplianceDecision");
+
+const decisionsRoute = createRoute({
+  method: "get",
+  path: "/v1/accounts/{id}/decisions",
+  tags: ["compliance"],
+  summary: "Why the account was or was not contacted: every answer the gate gave its journeys, newest first",
+  request: { params: z.object({ id: z.uuid() }), query: pageQuery },
+  responses: {
+    200: { description: "A page of decisions", content: { "application/json": { schema: pageOf(recordedDecision) } } },
+    404: { description: "No such account" },
+  },
+});
+
 const sourced = { kind: z.enum(["law", "house"]), source: z.string() };
 const window = z.object({ start: z.string(), end: z.string(), ...sourced });
 const windows = z.object(Object.fromEntries(CHANNELS.map((channel) => [channel, window])) as Record<(typeof CHANNELS)[number], typeof window>);
@@ -145,8 +174,48 @@ function ask(input: Parameters<typeof evaluateContact>[0]): GateDecision {
   }
 }
 
-export function complianceRoutes({ sql }: ApiDeps) {
+export function complianceRoutes({ db, sql }: ApiDeps) {
   const app = router();
+  app.openapi(decisionsRoute, async (c) => {
+    const { id } = c.req.valid("param");
+    const { limit, cursor } = c.req.valid("query");
+    const after = decodeCursor(cursor, ["timestamp", "uuid"]);
+    if (!(await db.account.findUnique({ where: { id }, select: { id: true } }))) throw new ProblemError(404, "Not found", `no account ${id}`);
+    const rows = await db.complianceDecision.findMany({
+      where: { accountId: id, ...(after ? { OR: [{ evaluatedAt: { lt: after[0] } }, { evaluatedAt: after[0], id: { lt: after[1] } }] } : {}) },
+      orderBy: [{ evaluatedAt: "desc" }, { id: "desc" }],
+      take: limit + 1,
+    });
+    const campaigns = new Map(
+      (
+        await db.enrolment.findMany({
+          where: { id: { in: [...new Set(rows.flatMap((r) => (r.enrolmentId ? [r.enrolmentId] : [])))] } },
+          select: { id: true, campaignId: true },
+        })
+      ).map((e) => [e.id, e.campaignId]),
+    );
+    return c.json(
+      page(
+        rows,
+        limit,
+        (r) => [r.evaluatedAt.toISOString(), r.id],
+        (r) => ({
+          id: r.id,
+          at: r.evaluatedAt.toISOString(),
+          campaignId: (r.enrolmentId && campaigns.get(r.enrolmentId)) ?? null,
+          enrolmentId: r.enrolmentId,
+          stepId: r.stepId,
+          channel: r.channel as (typeof CHANNELS)[number],
+          allowed: r.allowed,
+          reasons: r.reasons as unknown as GateDecision["reasons"],
+          nextAllowedAt: r.nextAllowedAt?.toISOString() ?? null,
+          policy: r.policy,
+          attemptId: r.attemptId,
+        }),
+      ),
+      200,
+    );
+  });
   app.openapi(evaluate, (c) => c.json(present(ask(c.req.valid("json"))), 200));
   app.openapi(policyRoute, (c) => c.json(presentPolicy(c.req.valid("param").jurisdiction), 200));
   app.openapi(forAccount, async (c) => {
