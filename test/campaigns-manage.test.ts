@@ -184,12 +184,14 @@ describe("draft campaigns", () => {
       attribution: { windowDays: { sms: 3, email: 2 }, promiseGraceDays: 4 },
       segment: { products: ["card"], daysPastDue: { min: 30 } },
     });
-    const patch = async (body: Record<string, unknown>) => {
-      const response = await api(stack.apiUrl, "PATCH", `/v1/campaigns/${draft.id}`, body);
+    const patch = async (body: Record<string, unknown>, contentType = "application/json") => {
+      const response = await api(stack.apiUrl, "PATCH", `/v1/campaigns/${draft.id}`, body, { headers: { "content-type": contentType } });
       expect(response.status, JSON.stringify(response.body)).toBe(200);
       return response.body;
     };
 
+    // RFC 7386's own media type, as merge-patch clients send it.
+    expect((await patch({ name: "Merged" }, "application/merge-patch+json")).name).toBe("Merged");
     expect((await patch({ attribution: { promiseGraceDays: 5 } })).attribution).toEqual({
       windowDays: { sms: 3, whatsapp: 7, voice: 7, email: 2 },
       promiseGraceDays: 5,
