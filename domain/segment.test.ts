@@ -41,6 +41,12 @@ describe("segment", () => {
   });
 
   it("matches products whatever their case", () => {
-    expect(segmentWhere(segmentSchema.parse({ products: [" Card "] }))).toEqual({ product: { in: ["Card"], mode: "insensitive" } });
+    expect(segmentWhere(segmentSchema.parse({ products: [" Card "] }))).toEqual({ balanceMinor: { gt: 0n }, product: { in: ["Card"], mode: "insensitive" } });
+  });
+
+  it("never takes an account that owes nothing, whatever the balance range", () => {
+    expect(segmentWhere(undefined)).toEqual({ balanceMinor: { gt: 0n } });
+    expect(segmentWhere(segmentSchema.parse({ balanceMinor: { min: 100, max: 5000 } }))).toEqual({ balanceMinor: { gt: 0n, gte: 100n, lte: 5000n } });
+    expect(segmentWhere(segmentSchema.parse({ balanceMinor: { max: 5000 } }))).toEqual({ balanceMinor: { gt: 0n, lte: 5000n } });
   });
 });

@@ -74,17 +74,16 @@ export type Segment = z.output<typeof segmentSchema>;
 export function segmentWhere(segment: Segment | null | undefined) {
   const s = segment ?? {};
   return {
+    // An account that owes nothing (paid off, or in credit) is no one's to collect: enrolled,
+    // its journey would end at once and count as a campaign's "paid".
+    balanceMinor: {
+      gt: 0n,
+      ...(s.balanceMinor?.min === undefined ? {} : { gte: BigInt(s.balanceMinor.min) }),
+      ...(s.balanceMinor?.max === undefined ? {} : { lte: BigInt(s.balanceMinor.max) }),
+    },
     ...(s.jurisdictions ? { jurisdiction: { in: s.jurisdictions } } : {}),
     ...(s.products ? { product: { in: s.products, mode: "insensitive" as const } } : {}),
     ...(s.currency ? { currency: s.currency } : {}),
     ...(s.daysPastDue ? { daysPastDue: { gte: s.daysPastDue.min, lte: s.daysPastDue.max } } : {}),
-    ...(s.balanceMinor
-      ? {
-          balanceMinor: {
-            gte: s.balanceMinor.min === undefined ? undefined : BigInt(s.balanceMinor.min),
-            lte: s.balanceMinor.max === undefined ? undefined : BigInt(s.balanceMinor.max),
-          },
-        }
-      : {}),
   };
 }

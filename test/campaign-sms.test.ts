@@ -153,7 +153,13 @@ describe("an SMS campaign end to end", () => {
   it("enrols only the accounts in the campaign's segment", async () => {
     const product = `loan-${randomUUID()}`;
     await api(stack.apiUrl, "POST", "/v1/accounts", {
-      accounts: [accountFixture({ product, daysPastDue: 5 }), accountFixture({ product, daysPastDue: 45 }), accountFixture({ product, daysPastDue: 95 })],
+      accounts: [
+        accountFixture({ product, daysPastDue: 5 }),
+        accountFixture({ product, daysPastDue: 45 }),
+        accountFixture({ product, daysPastDue: 95 }),
+        // Owes nothing any more: before, enrolled and counted at once as the campaign's "paid".
+        accountFixture({ product, daysPastDue: 45, balanceMinor: 0 }),
+      ],
     });
     const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
       name: "31-60 bucket",
