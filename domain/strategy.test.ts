@@ -17,6 +17,19 @@ describe("strategy", () => {
     [{ steps: [{ id: "a", kind: "contact", channel: "fax", template: "t" }] }, "steps.0.channel"],
     [{ steps: [{ id: "a b", kind: "contact", channel: "sms", template: "t" }] }, "steps.0.id"],
     [{ steps: [{ id: "a", kind: "contact", channel: "sms", template: "t", waitForOutcome: "1 day" }] }, "steps.0.waitForOutcome"],
+    // A channel tried twice in one step would never run the second time.
+    [{ steps: [{ id: "a", kind: "contact", channel: "sms", template: "t", fallbacks: ["sms"] }] }, "steps.0.fallbacks.0"],
+    [{ steps: [{ id: "a", kind: "contact", channel: "sms", template: "t", fallbacks: ["email", "whatsapp", "email"] }] }, "steps.0.fallbacks.2"],
+    // A branch on a DPD range no account is in is never taken.
+    [
+      {
+        steps: [
+          { id: "b", kind: "branch", when: { daysPastDue: { min: 10, max: 5 } }, then: "a" },
+          { id: "a", kind: "contact", channel: "sms", template: "t" },
+        ],
+      },
+      "steps.0.when.daysPastDue.max",
+    ],
     [
       {
         steps: [

@@ -29,16 +29,24 @@ const minorAmount = z.union([z.number().int().nonnegative(), z.string().regex(/^
 export const SENDABLE_CHANNELS = ["sms", "email", "whatsapp", "voice"] as const;
 const sendable = z.enum(SENDABLE_CHANNELS, { error: `must be one of ${SENDABLE_CHANNELS.join(", ")} (other channels are not available yet)` });
 
-export const contactStepSchema = z.strictObject({
-  id: stepId,
-  kind: z.literal("contact"),
-  channel: sendable,
-  template: z.string().min(1).max(100),
-  /** Tried in order when the contact fails permanently, is not delivered, or is not allowed. */
-  fallbacks: z.array(sendable).max(3).default([]),
-  /** How long to wait for the vendor's outcome before moving on. */
-  waitForOutcome: duration.default("P1D"),
-});
+export const contactStepSchema = z
+  .strictObject({
+    id: stepId,
+    kind: z.literal("contact"),
+    channel: sendable,
+    template: z.string().min(1).max(100),
+    /** Tried in order when the contact fails permanently, is not delivered, or is not allowed. */
+    fallbacks: z.array(sendable).max(3).default([]),
+    /** How long to wait for the vendor's outcome before moving on. */
+    waitForOutcome: duration.default("P1D"),
+  })
+  .superRefine((step, ctx) => {
+    // A channel is tried once per contact: a repeat would never run, and means a typo.
+    step.fallbacks.forEach((channel, i) => {
+      if (channel === step.channel || step.fallbacks.indexOf(channel) < i)
+        ctx.addIssue({ code: "custom", path: ["fallbacks", i], message: `${channel} is already tried in this step: each channel once` });
+    });
+  });
 
 export const waitStepSchema = z
   .strictObject({
@@ -57,7 +65,17 @@ export const conditionSchema = z.union([
   z.object({ paid: z.literal(true) }).strict(),
   z.object({ promised: z.literal(true) }).strict(),
   z.object({ balanceAtLeast: minorAmount }).strict(),
-  z.object({ daysPastDue: z.object({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }).strict() }).strict(),
+  z
+    .object({
+      daysPastDue: z
+        .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
+        .strict()
+        .refine((r) => r.min === undefined || r.max === undefined || r.max >= r.min, {
+          message: "must not be below min: the branch could never be taken",
+          path: ["max"],
+        }),
+    })
+    .strict(),
   z.object({ lastOutcome: z.enum(["delivered", "failed", "not-allowed", "no-outcome"]) }).strict(),
 ]);
 
