@@ -2,8 +2,14 @@ import { createHmac } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
 import { EndpointRefusedError, postToEndpoint } from "../vendors/endpoints.ts";
 import type { Hold } from "../domain/compliance/index.ts";
-import type { PromiseSignal } from "../workflows/account-messages.ts";
+import type { PaymentSignal, PromiseSignal } from "../workflows/account-messages.ts";
 import type { ActivityDeps } from "./types.ts";
+
+export interface AccountFigures {
+  balanceMinor: string;
+  daysPastDue: number;
+  payments: PaymentSignal[];
+}
 
 export interface AccountStanding {
   holds: Hold[];
@@ -42,6 +48,28 @@ export function createJourneyActivities({ db, clock, logger, settings }: Activit
           dueDate: promise.dueDate.toISOString().slice(0, 10),
           paidSinceMinor: paidSince.toString(),
         },
+      };
+    },
+
+    /**
+     * The account's balance and days past due as stored now (a portfolio import or
+     * `POST /v1/accounts` refreshes them without telling journeys), with the payments
+     * recorded since the journey's enrolment, read in one statement: the balance is the one
+     * those payments left.
+     */
+    async accountFigures(input: { enrolmentId: string }): Promise<AccountFigures> {
+      const rows = await db.$queryRaw<{ balance_minor: string; days_past_due: number; payments: [string, string][] }[]>`
+        SELECT a.balance_minor::text AS balance_minor, a.days_past_due,
+               COALESCE((SELECT json_agg(json_build_array(p.reference, p.amount_minor::text)) FROM payments p
+                          WHERE p.account_id = a.id AND p.received_at >= e.enrolled_at), '[]') AS payments
+          FROM enrolments e JOIN accounts a ON a.id = e.account_id
+         WHERE e.id = ${input.enrolmentId}::uuid`;
+      const row = rows[0];
+      if (!row) throw new Error(`enrolment ${input.enrolmentId} or its account no longer exists`);
+      return {
+        balanceMinor: row.balance_minor,
+        daysPastDue: row.days_past_due,
+        payments: row.payments.map(([reference, amountMinor]) => ({ reference, amountMinor })),
       };
     },
 

@@ -14,6 +14,7 @@ import { createSmsSender } from "../activities/channels/sms.ts";
 import { createActivities } from "../activities/index.ts";
 import { lastCoveredDate } from "../domain/compliance/index.ts";
 import { strategySchema, type Strategy } from "../domain/strategy.ts";
+import { recordPayment } from "../store/payments.ts";
 import { createDatabase, createPool, type Database } from "../runtime/database.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { toolPath } from "../runtime/temporal-dev-server.ts";
@@ -162,6 +163,12 @@ async function start(
   return { e, handle, state, until, attempt };
 }
 
+/** Records a payment as the API does (the row and the balance in one transaction), then tells the journey. */
+async function pay(w: { e: { accountId: string }; handle: { signal: (name: string, arg: unknown) => Promise<void> } }, reference: string, amountMinor: string) {
+  expect((await recordPayment(db, { accountId: w.e.accountId, reference, amountMinor, currency: "GBP" })).status).toBe("recorded");
+  await w.handle.signal("payment", { reference, amountMinor });
+}
+
 const contact = (id: string, waitForOutcome = "P1D") => ({ id, kind: "contact", channel: "sms", template: "reminder", waitForOutcome });
 
 describe("account workflow (time skipping)", () => {
@@ -232,15 +239,15 @@ describe("account workflow (time skipping)", () => {
     });
     await w.handle.signal("promiseToPay", { promiseId: promise.id, amountMinor: "60000", dueDate });
     await w.until("waiting on the promise", (s) => s.waitingFor === `promise to pay by ${dueDate}`, 0);
-    await w.handle.signal("payment", { reference: "PAY-1", amountMinor: "20000" });
-    await w.handle.signal("payment", { reference: "PAY-1", amountMinor: "20000" });
+    await pay(w, `${w.e.id}:PAY-1`, "20000");
+    await w.handle.signal("payment", { reference: `${w.e.id}:PAY-1`, amountMinor: "20000" });
     expect(await w.until("balance lowered once", (s) => s.balanceMinor === "80000", 0)).toMatchObject({ paidMinor: "20000" });
     await w.until("resumed at the broken-promise step", (s) => s.stepId === "after-broken-promise" || s.stepId === "final-wait", 10, 12);
     expect((await db.paymentPromise.findUniqueOrThrow({ where: { id: promise.id } })).status).toBe("broken");
     expect(await w.attempt("sms-3")).toBeNull();
 
     // Paying the rest ends the journey as paid.
-    await w.handle.signal("payment", { reference: "PAY-2", amountMinor: "80000" });
+    await pay(w, `${w.e.id}:PAY-2`, "80000");
     expect(await w.handle.result()).toBe("paid");
     expect(await db.enrolment.findUniqueOrThrow({ where: { id: w.e.id } })).toMatchObject({ status: "finished", outcome: "paid" });
     const days = ((await env.currentTimeMs()) - now) / 86_400_000;
@@ -320,7 +327,7 @@ describe("account workflow (time skipping)", () => {
     });
     await w.handle.signal("promiseToPay", { promiseId: promise.id, amountMinor: "40000", dueDate });
     await w.until("on the promise", (s) => s.promise !== null, 0);
-    await w.handle.signal("payment", { reference: `KEPT-${promise.id}`, amountMinor: "40000" });
+    await pay(w, `KEPT-${promise.id}`, "40000");
     expect(await w.handle.result()).toBe("paid");
     expect((await db.paymentPromise.findUniqueOrThrow({ where: { id: promise.id } })).status).toBe("kept");
     expect(await w.attempt("sms-after")).toBeNull();
@@ -357,6 +364,49 @@ describe("account workflow (time skipping)", () => {
     expect(decisions).toHaveLength(1);
     expect(decisions[0]!.reasons).toContainEqual(expect.objectContaining({ rule: "opt-out" }));
     expect(decisions[0]!.nextAllowedAt).toBeNull();
+  });
+
+  // Before, only payments signalled to a journey changed its balance: a file refreshing it to
+  // 20000 (or 0) still took the "balance at least 30000" branch and texted the debtor.
+  it("reads the account's balance again before a branch and a contact: a refresh by file or API takes effect, and a payment counts once", async () => {
+    const strategy = {
+      steps: [
+        { id: "settle", kind: "wait", duration: "PT1H" },
+        { id: "big", kind: "branch", when: { balanceAtLeast: "30000" }, then: "sms", else: "small" },
+        { id: "small", kind: "end", outcome: "small-balance" },
+        contact("sms"),
+        { id: "done", kind: "end", outcome: "exhausted" },
+      ],
+    };
+    const zone = zoneAtLocalHour(12, await env.currentTimeMs());
+    const refreshed = await start(strategy, zone);
+    await refreshed.until("waiting", (s) => s.waitingFor === "wait step settle", 0);
+    await db.account.update({ where: { id: refreshed.e.accountId }, data: { balanceMinor: 20_000n } });
+    expect(await refreshed.handle.result()).toBe("small-balance");
+    expect(await db.contactAttempt.count({ where: { enrolmentId: refreshed.e.id } })).toBe(0);
+
+    // Settled in the core system (refreshed to 0): the journey ends paid, contacting no one.
+    const settled = await start(strategy, zone);
+    await settled.until("waiting", (s) => s.waitingFor === "wait step settle", 0);
+    await db.account.update({ where: { id: settled.e.accountId }, data: { balanceMinor: 0n } });
+    expect(await settled.handle.result()).toBe("paid");
+    expect(await db.contactAttempt.count({ where: { enrolmentId: settled.e.id } })).toBe(0);
+
+    // A payment the journey read from the database before its signal came counts once.
+    const paying = await start(strategy, zone);
+    await paying.until("waiting", (s) => s.waitingFor === "wait step settle", 0);
+    const reference = `P-${randomUUID()}`;
+    await db.$transaction([
+      db.payment.create({ data: { reference, accountId: paying.e.accountId, amountMinor: 50_000n, currency: "GBP", paidAt: new Date() } }),
+      db.account.update({ where: { id: paying.e.accountId }, data: { balanceMinor: { decrement: 50_000n } } }),
+    ]);
+    await paying.until("contacting", (s) => s.stepId === "sms", 1);
+    await paying.handle.signal("payment", { reference, amountMinor: "50000" });
+    await pay(paying, `P-${randomUUID()}`, "1");
+    // Counted once (taken twice, the balance would be 0 and the journey would have ended paid).
+    expect(await paying.until("the second payment counted", (s) => s.paidMinor === "50001", 0)).toMatchObject({ balanceMinor: "49999", stepId: "sms" });
+    await paying.handle.signal("cancel");
+    expect(await paying.handle.result()).toBe("cancelled");
   });
 
   // Before, a journey knew only of holds and promises signalled to it: one started after them
@@ -441,7 +491,7 @@ describe("account workflow (time skipping)", () => {
       },
       "Europe/London",
     );
-    await w.handle.signal("payment", { reference: "EARLY-1", amountMinor: "30000" });
+    await pay(w, `${w.e.id}:EARLY-1`, "30000");
     const firstRun = (await w.handle.describe()).runId;
     for (let i = 0; i < 60; i++) {
       await env.sleep("12 hours");
@@ -451,8 +501,8 @@ describe("account workflow (time skipping)", () => {
     expect((await current.describe()).runId).not.toBe(firstRun);
     // Nothing lost: the early payment is still counted, and a repeat of it is still ignored.
     expect(await current.query<AccountState>("accountState")).toMatchObject({ paidMinor: "30000", balanceMinor: "70000" });
-    await current.signal("payment", { reference: "EARLY-1", amountMinor: "30000" });
-    await current.signal("payment", { reference: "LATE-2", amountMinor: "70000" });
+    await current.signal("payment", { reference: `${w.e.id}:EARLY-1`, amountMinor: "30000" });
+    await pay({ ...w, handle: current }, `${w.e.id}:LATE-2`, "70000");
     expect(await current.result()).toBe("paid");
   });
 
@@ -547,7 +597,7 @@ describe("account workflow (time skipping)", () => {
     it("is not tried after a full payment", async () => {
       const w = await start(smsThenEmail, "Europe/London");
       await smsOut(w);
-      await w.handle.signal("payment", { reference: `FULL-${w.e.id}`, amountMinor: "100000" });
+      await pay(w, `FULL-${w.e.id}`, "100000");
       expect(await w.handle.result()).toBe("paid");
       expect(await emails(w.e.id)).toBe(0);
     });

@@ -28,6 +28,7 @@ import {
   reply,
   resume,
   type AccountState,
+  type PaymentSignal,
 } from "./account-messages.ts";
 import { agencyNoticeOptions, startPlacementClosure, type PlacementClosureInput } from "./placement-closure.ts";
 
@@ -112,12 +113,29 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
 
   setHandler(accountState, () => state);
   setHandler(contactOutcome, (s) => void outcomes.set(s.attemptId, s.outcome));
-  setHandler(payment, (p) => {
-    if (references.has(p.reference)) return;
+  /** Counts a payment once; true when it was new. */
+  const countPayment = (p: PaymentSignal) => {
+    if (references.has(p.reference)) return false;
     references.add(p.reference);
     state.paidMinor = String(BigInt(state.paidMinor) + BigInt(p.amountMinor));
-    state.balanceMinor = String(BigInt(state.balanceMinor) - BigInt(p.amountMinor));
+    return true;
+  };
+  setHandler(payment, (p) => {
+    if (countPayment(p)) state.balanceMinor = String(BigInt(state.balanceMinor) - BigInt(p.amountMinor));
   });
+  let daysPastDue = input.daysPastDue;
+  // A file or API refresh changes the stored balance and DPD without telling journeys: they are
+  // read again before each contact and branch. The stored balance already has the payments
+  // since enrolment taken off; those not yet signalled are counted here, their signals then ignored.
+  // Journeys recorded before replay as they ran (false).
+  const refreshFigures = async () => {
+    if (!patched("reads-account-figures")) return false;
+    const figures = await local.accountFigures({ enrolmentId: input.enrolmentId });
+    figures.payments.forEach(countPayment);
+    state.balanceMinor = figures.balanceMinor;
+    daysPastDue = figures.daysPastDue;
+    return true;
+  };
   setHandler(promiseToPay, (p) => void (state.promise = { ...p, paidAtPromise: state.paidMinor }));
   // Hold kinds a signal spoke of: newer than what the journey read of the account at its start.
   const signalledHolds = new Set<string>();
@@ -255,6 +273,8 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
     const next = state.position + 1;
     switch (step.kind) {
       case "contact": {
+        // Settled (or refreshed to nothing owed) meanwhile: no contact.
+        if ((await refreshFigures()) && interrupted()) return "interrupted";
         if ((await runContact(step)) === "interrupted") return "interrupted";
         // A gate wait interrupted inside the contact (pause, hold) left its deadline: the next
         // wait step must time its own. Journeys that waited out the stale one replay as they ran.
@@ -266,11 +286,12 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
         return (await waitUntil(deadline, `wait step ${step.id}`)) ? next : "interrupted";
       }
       case "branch": {
+        await refreshFigures();
         const facts = {
           paid: paid(),
           promised: state.promise !== null,
           balanceMinor: state.balanceMinor,
-          daysPastDue: input.daysPastDue,
+          daysPastDue,
           lastOutcome: state.lastOutcome,
         };
         if (conditionHolds(step.when, facts)) return stepIndex(strategy, step.then);
@@ -337,7 +358,7 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
       break;
     }
     if (workflowInfo().historyLength > MAX_HISTORY || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof accountWorkflow>({ ...input, state, paymentReferences: [...references], stepDeadline, visits });
+      await continueAsNew<typeof accountWorkflow>({ ...input, daysPastDue, state, paymentReferences: [...references], stepDeadline, visits });
     }
     const step = strategy.steps[state.position]!;
     // Only where it stops a journey: histories that walked such a loop replay as they ran.
