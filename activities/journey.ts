@@ -55,13 +55,14 @@ export function createJourneyActivities({ db, clock, logger, settings }: Activit
      * The account's balance and days past due as stored now (a portfolio import or
      * `POST /v1/accounts` refreshes them without telling journeys), with the payments
      * recorded since the journey's enrolment, read in one statement: the balance is the one
-     * those payments left.
+     * those payments left. Since a little before it: a payment recorded while the enrolment's
+     * page was being read is told to the journey too, and must count once.
      */
     async accountFigures(input: { enrolmentId: string }): Promise<AccountFigures> {
       const rows = await db.$queryRaw<{ balance_minor: string; days_past_due: number; payments: [string, string][] }[]>`
         SELECT a.balance_minor::text AS balance_minor, a.days_past_due,
                COALESCE((SELECT json_agg(json_build_array(p.reference, p.amount_minor::text)) FROM payments p
-                          WHERE p.account_id = a.id AND p.received_at >= e.enrolled_at), '[]') AS payments
+                          WHERE p.account_id = a.id AND p.received_at >= e.enrolled_at - interval '10 minutes'), '[]') AS payments
           FROM enrolments e JOIN accounts a ON a.id = e.account_id
          WHERE e.id = ${input.enrolmentId}::uuid`;
       const row = rows[0];
