@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { Channel } from "../domain/channel.ts";
-import type { ContactHistoryEntry, GateInput, Hold } from "../domain/compliance/index.ts";
+import { debtorZones, type ContactHistoryEntry, type GateInput, type Hold } from "../domain/compliance/index.ts";
 
 /** A node-postgres pool or one of its connections (inside a transaction). */
 type Queryable = Pick<pg.ClientBase, "query">;
@@ -13,6 +13,8 @@ interface GateRow {
   account_id: string;
   jurisdiction: string;
   time_zone: string | null;
+  phone: string | null;
+  whatsapp: string | null;
   product: string;
   consent_whatsapp: boolean;
   consent_autodialed: boolean;
@@ -77,7 +79,7 @@ const historySince = (at: Date) => new Date(at.getTime() - HISTORY_DAYS * 24 * 3
 
 /** The gate's columns of accounts `a`, then `extraColumns`; $1 is the start of the history window. */
 const gateSelect = (extraColumns = "") => `
-  SELECT a.id::text AS account_id, a.jurisdiction, a.time_zone, a.product, a.consent_whatsapp, a.consent_autodialed,
+  SELECT a.id::text AS account_id, a.jurisdiction, a.time_zone, a.phone, a.whatsapp, a.product, a.consent_whatsapp, a.consent_autodialed,
          COALESCE((SELECT json_agg(json_build_array(c.channel, c.created_at, c.conversation_at)) FROM contact_attempts c
                     WHERE c.account_id = a.id AND (c.created_at >= $1 OR c.conversation_at >= $1)), '[]') AS attempts,
          ARRAY(SELECT o.channel::text FROM opt_outs o WHERE o.account_id = a.id) AS opt_outs,
@@ -93,9 +95,10 @@ function gateInput(row: GateRow, channel: Channel, at: Date): GateInput {
       ? { channel: attemptChannel as Channel, at: new Date(conversationAt).toISOString(), kind: "conversation" }
       : { channel: attemptChannel as Channel, at: new Date(createdAt).toISOString(), kind: "attempt" },
   );
+  const timeZone = debtorZones({ timeZone: row.time_zone, phones: [row.phone, row.whatsapp] });
   return {
     jurisdiction: row.jurisdiction,
-    ...(row.time_zone ? { timeZone: row.time_zone } : {}),
+    ...(timeZone ? { timeZone } : {}),
     channel,
     at: at.toISOString(),
     history,

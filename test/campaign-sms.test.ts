@@ -35,10 +35,11 @@ async function finished(campaignId: string, count: number) {
 describe("an SMS campaign end to end", () => {
   it("sends one rendered SMS per account through Twilio's SDK and counts the delivered callbacks", async () => {
     const accounts = [
-      accountFixture({ name: "Budi Santoso", phone: "+62 812-3456-7890" }),
-      accountFixture({ name: "Asha Rao", phone: "98765 43210", locale: "en-IN", currency: "INR", balanceMinor: 2_500_000 }),
-      accountFixture({ name: "Wanjiru Kamau", phone: "+254 712 345678", locale: "sw-KE", currency: "KES", balanceMinor: 250_050 }),
+      accountFixture({ name: "Budi Santoso" }),
+      accountFixture({ name: "Asha Rao", locale: "en-IN", currency: "INR", balanceMinor: 2_500_000 }),
+      accountFixture({ name: "Wanjiru Kamau", locale: "sw-KE", currency: "KES", balanceMinor: 250_050 }),
     ];
+    const [budi, asha, wanjiru] = accounts.map((a) => a.phone) as [string, string, string];
     const campaignId = await campaignOver(accounts);
 
     const launched = await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/launch`);
@@ -49,14 +50,14 @@ describe("an SMS campaign end to end", () => {
     expect(summary).toMatchObject({ enrolled: 3, attempted: 3, delivered: 3, failed: 0, outcomes: { contacted: 3 } });
     expect(["running", "completed"]).toContain(summary.phase);
 
-    const messages = stack.sandbox!.messages().filter((m) => ["+6281234567890", "+919876543210", "+254712345678"].includes(m.to));
-    expect(messages.map((m) => m.to).sort()).toEqual(["+254712345678", "+6281234567890", "+919876543210"]);
+    const messages = stack.sandbox!.messages().filter((m) => [budi, asha, wanjiru].includes(m.to));
+    expect(messages.map((m) => m.to).sort()).toEqual([budi, asha, wanjiru].sort());
     const byTo = Object.fromEntries(messages.map((m) => [m.to, m.body.replace(/\u00a0/g, " ")]));
-    expect(byTo["+6281234567890"]).toBe(
+    expect(byTo[budi]).toBe(
       "Halo Budi, ini Tagih Demo Lender. Tagihan Anda sebesar Rp 1.500.000 jatuh tempo pada 25 Desember 2026. Balas STOP untuk berhenti.",
     );
-    expect(byTo["+919876543210"]).toContain("₹25,000.00 is due on 25 December 2026");
-    expect(byTo["+254712345678"]).toContain("Ksh 2,500.50");
+    expect(byTo[asha]).toContain("₹25,000.00 is due on 25 December 2026");
+    expect(byTo[wanjiru]).toContain("Ksh 2,500.50");
 
     const attempts = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId } } });
     expect(attempts.map((a) => a.vendorId).sort()).toEqual(messages.map((m) => m.sid).sort());

@@ -186,6 +186,19 @@ describe("the gate on stored accounts", () => {
     expect((await api(stack.apiUrl, "GET", `/v1/accounts/${randomUUID()}/compliance?channel=sms`)).status).toBe(404);
   });
 
+  // Before, the zone on file was trusted whatever the phone said: an Indonesian mobile filed
+  // under Europe/London was texted at 01:30 in Jakarta.
+  it("respects the hours of the phone's country too when the account's zone disagrees with it", async () => {
+    const accountId = await storedAccount({ jurisdiction: "ID", timeZone: "Europe/London", phone: "0812-3456-7899", currency: "IDR" });
+    const at = "2026-12-08T18:30:00Z"; // 18:30 in London, 01:30 in Jakarta
+    const answer = (await api(stack.apiUrl, "GET", `/v1/accounts/${accountId}/compliance?channel=sms&at=${at}`)).body;
+    expect(answer).toMatchObject({ allowed: false, nextAllowedAt: "2026-12-09T08:00:00Z" });
+    expect(answer.reasons).toContainEqual({ rule: "contact-hours", detail: expect.stringContaining("01:30 in Asia/Jakarta") });
+    // A debtor abroad on a local number keeps their own zone: 18:30 in London is lawful there.
+    const abroad = await storedAccount({ jurisdiction: "ID", timeZone: "Europe/London", phone: "+44 7400 123456", currency: "IDR" });
+    expect((await api(stack.apiUrl, "GET", `/v1/accounts/${abroad}/compliance?channel=sms&at=${at}`)).body).toMatchObject({ allowed: true });
+  });
+
   it("gives the debtor's last slot to exactly one of many campaigns racing for it", async () => {
     const accountId = await storedAccount();
     const first = await enrolIn(accountId);

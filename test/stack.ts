@@ -6,7 +6,7 @@ import { loadConfig } from "../runtime/config.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { startStack, type Stack } from "../runtime/stack.ts";
 import { freePort } from "./ports.ts";
-import { zoneAtLocalHour } from "./zones.ts";
+import { mobileIn, zoneAtLocalHour } from "./zones.ts";
 import { startVendorSandbox } from "../sandbox/index.ts";
 import type { SandboxOptions } from "../sandbox/types.ts";
 
@@ -127,16 +127,18 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
 let counter = 0;
 /**
  * A valid account with a unique external id, reachable now: India's contact hours apply
- * every day without a holiday rule, and the zone puts the debtor at midday.
+ * every day without a holiday rule, the zone (given or chosen) puts the debtor at midday,
+ * and the phone is of that zone's country, so the gate has no other zone to respect.
  */
 export function accountFixture(overrides: Record<string, unknown> = {}) {
   counter += 1;
+  const timeZone = (overrides.timeZone as string | undefined) ?? zoneAtLocalHour(12);
   return {
     externalId: `T-${randomUUID().slice(0, 8)}-${counter}`,
     name: "Budi Santoso",
-    phone: `+62 812-3456-${String(7000 + counter).padStart(4, "0")}`,
+    phone: mobileIn(timeZone, counter),
     jurisdiction: "IN",
-    timeZone: zoneAtLocalHour(12),
+    timeZone,
     locale: "id-ID",
     product: "credit-card",
     currency: "IDR",

@@ -6,6 +6,7 @@ import type { AccountState } from "../workflows/account-messages.ts";
 import type { startTestStack } from "./stack.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
+import { mobileIn, zoneAtLocalHour } from "./zones.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign inbound messages as
 // Twilio does; the product sends to it as to any Twilio-compatible API.
@@ -57,10 +58,16 @@ async function postInbound(params: Record<string, string>, signature: string | n
 /** The texts of the TwiML <Message> verbs of an answer. */
 const messagesOf = (twiml: string) => [...twiml.matchAll(/<Message>([\s\S]*?)<\/Message>/g)].map((m) => m[1]!);
 
-/** Stores accounts under a product of their own; returns them as stored. */
-async function accounts(...overrides: Record<string, unknown>[]) {
+/**
+ * Stores accounts under a product of their own, each `line` a phone number of its own
+ * (unlike the fixture's, which other test files' accounts share); returns them as stored.
+ */
+async function accounts(...overrides: ({ line?: number } & Record<string, unknown>)[]) {
   const product = `loan-${randomUUID()}`;
-  const input = overrides.map((o) => accountFixture({ product, ...o }));
+  const timeZone = zoneAtLocalHour(12);
+  const input = overrides.map(({ line, ...o }) =>
+    accountFixture({ product, timeZone, ...(line === undefined ? {} : { phone: mobileIn(timeZone, 2000 + line) }), ...o }),
+  );
   const stored = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: input });
   expect(stored.status, JSON.stringify(stored.body)).toBe(200);
   const rows = await stack.db.account.findMany({ where: { product }, orderBy: { externalId: "asc" } });
@@ -158,7 +165,7 @@ describe("inbound messages: signatures and input", () => {
 describe("inbound keywords", () => {
   it("opts every account of the number out of SMS with one confirmation; a repeated STOP gets none", async () => {
     // One debtor, two accounts (a card and a loan) on the same phone.
-    const { rows } = await accounts({ phone: "+62 812-1111-0001" }, { phone: "+62 812-1111-0001" });
+    const { rows } = await accounts({ line: 1 }, { line: 1 });
     const phone = rows[0]!.phone!;
     const first = inbound(phone, " Stop ");
     const answer = await postInbound(first);
@@ -178,7 +185,7 @@ describe("inbound keywords", () => {
   });
 
   it("after STOP no SMS goes out from any campaign: a new campaign's attempt is blocked by the gate with opt-out", async () => {
-    const { product, rows } = await accounts({ phone: "+62 812-1111-0002" });
+    const { product, rows } = await accounts({ line: 2 });
     const [account] = rows;
     const first = await launch(product, [SMS_STEP]);
     await finished(first, 1);
@@ -199,7 +206,7 @@ describe("inbound keywords", () => {
   });
 
   it("takes a message clearly asking to stop as an opt-out", async () => {
-    const { rows } = await accounts({ phone: "+62 812-1111-0003" });
+    const { rows } = await accounts({ line: 3 });
     const answer = await postInbound(inbound(rows[0]!.phone!, "please stop texting me"));
     expect(messagesOf(answer.body)).toHaveLength(1);
     expect(await stack.db.optOut.findUnique({ where: { accountId_channel: { accountId: rows[0]!.id, channel: "sms" } } })).toMatchObject({
@@ -208,7 +215,7 @@ describe("inbound keywords", () => {
   });
 
   it("takes 'STOP' in plain single quotes as the keyword STOP", async () => {
-    const { rows } = await accounts({ phone: "+62 812-1111-0009" });
+    const { rows } = await accounts({ line: 9 });
     const answer = await postInbound(inbound(rows[0]!.phone!, "'STOP'"));
     expect(messagesOf(answer.body)).toHaveLength(1);
     expect(await stack.db.optOut.findUnique({ where: { accountId_channel: { accountId: rows[0]!.id, channel: "sms" } } })).toMatchObject({
@@ -217,7 +224,7 @@ describe("inbound keywords", () => {
   });
 
   it("opts back in on START with a confirmation", async () => {
-    const { rows } = await accounts({ phone: "+62 812-1111-0004", locale: "en-IN" });
+    const { rows } = await accounts({ line: 4, locale: "en-IN" });
     const phone = rows[0]!.phone!;
     await postInbound(inbound(phone, "STOPALL"));
     const answer = await postInbound(inbound(phone, "start"));
@@ -228,7 +235,7 @@ describe("inbound keywords", () => {
   });
 
   it("answers HELP with the help text naming the ops line, and changes nothing", async () => {
-    const { rows } = await accounts({ phone: "+62 812-1111-0005", locale: "en-IN" });
+    const { rows } = await accounts({ line: 5, locale: "en-IN" });
     const answer = await postInbound(inbound(rows[0]!.phone!, "HELP"));
     expect(messagesOf(answer.body)).toEqual([`Bank Contoh account messages. For help call ${OPS}. Reply STOP to opt out, START to opt back in.`]);
     expect(await stack.db.optOut.count({ where: { accountId: rows[0]!.id } })).toBe(0);
@@ -237,7 +244,7 @@ describe("inbound keywords", () => {
 
 describe("inbound replies", () => {
   it("records other text on the latest SMS attempt and routes it to the account's running journeys", async () => {
-    const { product, rows } = await accounts({ phone: "+62 812-1111-0006" });
+    const { product, rows } = await accounts({ line: 6 });
     const [account] = rows;
     const campaignId = await launch(product, [SMS_STEP, { id: "later", kind: "wait", duration: "P3D" }]);
     const enrolment = await eventually(
@@ -262,7 +269,7 @@ describe("inbound replies", () => {
   });
 
   it("finishes, on the next sweep, a message a stopped process stored but never acted on: a STOP is recorded, a reply reaches the journey", async () => {
-    const { product, rows } = await accounts({ phone: "+62 812-1111-0016" }, { phone: "+62 812-1111-0017" });
+    const { product, rows } = await accounts({ line: 16 }, { line: 17 });
     const [stopper, replier] = rows;
     const campaignId = await launch(product, [SMS_STEP, { id: "later", kind: "wait", duration: "P3D" }]);
     const enrolment = await eventually(
@@ -299,14 +306,14 @@ describe("inbound replies", () => {
   });
 
   it("takes YES from a debtor who never opted out as a reply, not an opt-in", async () => {
-    const { rows } = await accounts({ phone: "+62 812-1111-0007" });
+    const { rows } = await accounts({ line: 7 });
     const params = inbound(rows[0]!.phone!, "YES");
     expect(messagesOf((await postInbound(params)).body)).toEqual([]);
     expect((await stack.db.callback.findFirstOrThrow({ where: { eventId: `${params.MessageSid}:inbound` } })).appliedAt).not.toBeNull();
   });
 
   it("opens the WhatsApp window on a WhatsApp message, and a WhatsApp STOP opts out of WhatsApp only", async () => {
-    const { rows } = await accounts({ phone: "+62 812-1111-0008", consent: { whatsapp: true } });
+    const { rows } = await accounts({ line: 8, consent: { whatsapp: true } });
     const [account] = rows;
     const before = Date.now();
     await postInbound(inbound(`whatsapp:${account!.phone}`, "Halo, saya mau bayar"));

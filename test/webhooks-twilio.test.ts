@@ -336,7 +336,7 @@ describe("request validation", () => {
   it("names every invalid field and stores none of the batch", async () => {
     const good = accountFixture();
     const response = await api(stack.apiUrl, "POST", "/v1/accounts", {
-      accounts: [good, accountFixture({ phone: "12", currency: "RPH" }), accountFixture({ timeZone: "Mars/Olympus" })],
+      accounts: [good, accountFixture({ phone: "12", currency: "RPH" }), { ...accountFixture(), timeZone: "Mars/Olympus" }],
     });
     expect(response.status).toBe(400);
     expect(response.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["accounts.1.currency", "accounts.1.phone", "accounts.2.timeZone"]);
@@ -368,7 +368,7 @@ describe("request validation", () => {
     const again = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [{ ...a, balanceMinor: "9000000000000000001", daysPastDue: 31 }] });
     expect(again.body).toMatchObject({ created: 0, updated: 1 });
     const stored = await stack.db.account.findUniqueOrThrow({ where: { externalId: a.externalId } });
-    expect(stored).toMatchObject({ balanceMinor: 9000000000000000001n, daysPastDue: 31, phone: expect.stringMatching(/^\+628123456\d{4}$/) });
+    expect(stored).toMatchObject({ balanceMinor: 9000000000000000001n, daysPastDue: 31, phone: a.phone });
   });
 
   it("names invalid strategy and template fields of a campaign", async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VendorSandbox } from "../sandbox/index.ts";
 import type { startTestStack } from "./stack.ts";
 import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
+import { mobileIn, zoneAtLocalHour } from "./zones.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign the debtor's
 // inbound WhatsApp message as Twilio does.
@@ -131,8 +132,10 @@ describe("WhatsApp through Twilio", () => {
   });
 
   it("sends to the account's WhatsApp number when it has one", async () => {
-    const { messages } = await whatsappCampaign({ contentSid: true, account: { whatsapp: "+62 811-2222-3333" } });
-    expect(messages.map((m) => m.to)).toEqual(["whatsapp:+6281122223333"]);
+    const timeZone = zoneAtLocalHour(12);
+    const whatsapp = mobileIn(timeZone, 2999);
+    const { messages } = await whatsappCampaign({ contentSid: true, account: { timeZone, whatsapp } });
+    expect(messages.map((m) => m.to)).toEqual([`whatsapp:${whatsapp}`]);
   });
 
   it("does not message a debtor without WhatsApp opt-in", async () => {

@@ -2,6 +2,7 @@
 export { evaluateContact, evaluateContactUnder, HORIZON_DAYS } from "./gate.ts";
 export { InvalidGateInputError, UnknownJurisdictionError } from "./errors.ts";
 export { JURISDICTIONS, policyFor } from "./policies/index.ts";
+export { debtorZones } from "./debtor-zones.ts";
 export { calendarsEndingWithin, lastCoveredDate } from "./calendar-coverage.ts";
 export { holidayCalendar } from "./holidays/index.ts";
 export { readInstant } from "./time.ts";
