@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { ApplicationFailure } from "@temporalio/common";
+import { Prisma } from "../generated/prisma/client.ts";
 import { EndpointRefusedError, postToEndpoint } from "../vendors/endpoints.ts";
 import type { Hold } from "../domain/compliance/index.ts";
 import type { PaymentSignal, PromiseSignal } from "../workflows/account-messages.ts";
@@ -11,10 +12,40 @@ export interface AccountFigures {
   payments: PaymentSignal[];
 }
 
-export interface AccountStanding {
+/** The figures, and what else the account carries as its journey starts. */
+export interface AccountStanding extends AccountFigures {
   holds: Hold[];
   promise: (PromiseSignal & { paidSinceMinor: string }) | null;
 }
+
+interface FiguresRow {
+  balance_minor: string;
+  days_past_due: number;
+  payments: [string, string][];
+}
+
+/**
+ * An enrolment's account figures: its balance and days past due as stored now, with the
+ * payments recorded since the enrolment, read in one statement (the balance is the one those
+ * payments left). Since a little before it: a payment recorded while the enrolment's page was
+ * being read is told to the journey too, and must count once. `extra` adds columns.
+ */
+const figuresSelect = (enrolmentId: string, extra = Prisma.empty) => Prisma.sql`
+  SELECT a.balance_minor::text AS balance_minor, a.days_past_due,
+         COALESCE((SELECT json_agg(json_build_array(p.reference, p.amount_minor::text)) FROM payments p
+                    WHERE p.account_id = a.id AND p.received_at >= e.enrolled_at - interval '10 minutes'), '[]') AS payments
+         ${extra}
+    FROM enrolments e JOIN accounts a ON a.id = e.account_id
+   WHERE e.id = ${enrolmentId}::uuid`;
+
+const figuresOf = (enrolmentId: string, row: FiguresRow | undefined): AccountFigures => {
+  if (!row) throw new Error(`enrolment ${enrolmentId} or its account no longer exists`);
+  return {
+    balanceMinor: row.balance_minor,
+    daysPastDue: row.days_past_due,
+    payments: row.payments.map(([reference, amountMinor]) => ({ reference, amountMinor })),
+  };
+};
 
 export function createJourneyActivities({ db, clock, logger, settings }: ActivityDeps) {
   return {
@@ -27,51 +58,32 @@ export function createJourneyActivities({ db, clock, logger, settings }: Activit
     },
 
     /**
-     * What the account already carries as its journey starts: active holds, and its open
-     * promise to pay with what was paid since it was made. Later ones reach the journey as
-     * signals; these came before it existed.
+     * What the account already carries as its journey starts: its figures, active holds, and
+     * its open promise to pay with what was paid since it was made. Later ones reach the
+     * journey as signals; these came before it existed.
      */
-    async accountStanding(input: { accountId: string }): Promise<AccountStanding> {
-      const [holds, promise] = await Promise.all([
-        db.accountHold.findMany({ where: { accountId: input.accountId, releasedAt: null }, select: { kind: true } }),
-        db.paymentPromise.findFirst({ where: { accountId: input.accountId, status: "open" }, orderBy: { createdAt: "desc" } }),
-      ]);
-      const paidSince = promise
-        ? ((await db.payment.aggregate({ where: { accountId: input.accountId, paidAt: { gte: promise.createdAt } }, _sum: { amountMinor: true } }))._sum
-            .amountMinor ?? 0n)
-        : 0n;
+    async accountStanding(input: { enrolmentId: string }): Promise<AccountStanding> {
+      const rows = await db.$queryRaw<(FiguresRow & { holds: Hold[]; promise: [string, string, string, string] | null })[]>(
+        figuresSelect(
+          input.enrolmentId,
+          Prisma.sql`, ARRAY(SELECT DISTINCT h.kind::text FROM account_holds h WHERE h.account_id = a.id AND h.released_at IS NULL) AS holds,
+            (SELECT json_build_array(pr.id, pr.amount_minor::text, pr.due_date::text,
+                      (SELECT COALESCE(sum(p.amount_minor), 0)::text FROM payments p WHERE p.account_id = a.id AND p.paid_at >= pr.created_at))
+               FROM promises pr WHERE pr.account_id = a.id AND pr.status = 'open' ORDER BY pr.created_at DESC LIMIT 1) AS promise`,
+        ),
+      );
+      const row = rows[0];
+      const promise = row?.promise;
       return {
-        holds: [...new Set(holds.map((h) => h.kind as Hold))],
-        promise: promise && {
-          promiseId: promise.id,
-          amountMinor: promise.amountMinor.toString(),
-          dueDate: promise.dueDate.toISOString().slice(0, 10),
-          paidSinceMinor: paidSince.toString(),
-        },
+        ...figuresOf(input.enrolmentId, row),
+        holds: row!.holds,
+        promise: promise ? { promiseId: promise[0], amountMinor: promise[1], dueDate: promise[2], paidSinceMinor: promise[3] } : null,
       };
     },
 
-    /**
-     * The account's balance and days past due as stored now (a portfolio import or
-     * `POST /v1/accounts` refreshes them without telling journeys), with the payments
-     * recorded since the journey's enrolment, read in one statement: the balance is the one
-     * those payments left. Since a little before it: a payment recorded while the enrolment's
-     * page was being read is told to the journey too, and must count once.
-     */
+    /** The account's figures again (a portfolio import or `POST /v1/accounts` refreshes them without telling journeys). */
     async accountFigures(input: { enrolmentId: string }): Promise<AccountFigures> {
-      const rows = await db.$queryRaw<{ balance_minor: string; days_past_due: number; payments: [string, string][] }[]>`
-        SELECT a.balance_minor::text AS balance_minor, a.days_past_due,
-               COALESCE((SELECT json_agg(json_build_array(p.reference, p.amount_minor::text)) FROM payments p
-                          WHERE p.account_id = a.id AND p.received_at >= e.enrolled_at - interval '10 minutes'), '[]') AS payments
-          FROM enrolments e JOIN accounts a ON a.id = e.account_id
-         WHERE e.id = ${input.enrolmentId}::uuid`;
-      const row = rows[0];
-      if (!row) throw new Error(`enrolment ${input.enrolmentId} or its account no longer exists`);
-      return {
-        balanceMinor: row.balance_minor,
-        daysPastDue: row.days_past_due,
-        payments: row.payments.map(([reference, amountMinor]) => ({ reference, amountMinor })),
-      };
+      return figuresOf(input.enrolmentId, (await db.$queryRaw<FiguresRow[]>(figuresSelect(input.enrolmentId)))[0]);
     },
 
     /** Marks a promise to pay kept or broken once its due date plus grace has passed or it was paid. */

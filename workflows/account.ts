@@ -11,6 +11,7 @@ import {
   workflowInfo,
 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
+import type { AccountFigures } from "../activities/journey.ts";
 import type { AttemptOutcome } from "../domain/attempt-status.ts";
 import { durationMs } from "../domain/duration.ts";
 import type { ContactStep, Step, Strategy } from "../domain/strategy.ts";
@@ -128,12 +129,18 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   // read again before each contact and branch. The stored balance already has the payments
   // since enrolment taken off; those not yet signalled are counted here, their signals then ignored.
   // Journeys recorded before replay as they ran (false).
-  const refreshFigures = async () => {
-    if (!patched("reads-account-figures")) return false;
-    const figures = await local.accountFigures({ enrolmentId: input.enrolmentId });
+  // Figures read since the journey last waited (with its standing at the start, or for an
+  // earlier branch) are still the account's: not read again.
+  let figuresFresh = false;
+  const takeFigures = (figures: AccountFigures) => {
     figures.payments.forEach(countPayment);
     state.balanceMinor = figures.balanceMinor;
     daysPastDue = figures.daysPastDue;
+    figuresFresh = true;
+  };
+  const refreshFigures = async () => {
+    if (!patched("reads-account-figures")) return false;
+    if (!figuresFresh) takeFigures(await local.accountFigures({ enrolmentId: input.enrolmentId }));
     return true;
   };
   setHandler(promiseToPay, (p) => void (state.promise = { ...p, paidAtPromise: state.paidMinor }));
@@ -170,7 +177,10 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   let walkedWithoutWaiting = 0;
 
   const waitFor = async (what: string, deadline: number | null, done: () => boolean): Promise<boolean> => {
-    if (!done()) walkedWithoutWaiting = 0;
+    if (!done()) {
+      walkedWithoutWaiting = 0;
+      figuresFresh = false;
+    }
     const until = deadline === null ? null : Math.min(deadline, Date.now() + FOREVER_MS);
     Object.assign(state, { waitingFor: what, waitingUntil: until === null ? null : new Date(until).toISOString() });
     const met = until === null ? (await condition(done), true) : await condition(done, Math.max(0, until - Date.now()));
@@ -341,7 +351,8 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   // signalled to it: without them it contacted disputed or deceased debtors' agencies and
   // debtors inside their promise. Journeys started before this replay as they ran.
   if (!input.state && patched("standing-at-start")) {
-    const standing = await local.accountStanding({ accountId: input.accountId });
+    const standing = await local.accountStanding({ enrolmentId: input.enrolmentId });
+    if (patched("reads-account-figures")) takeFigures(standing);
     state.holds = [...new Set([...state.holds, ...standing.holds.filter((h) => !signalledHolds.has(h))])];
     if (standing.promise && !state.promise) {
       const { paidSinceMinor, ...promise } = standing.promise;
