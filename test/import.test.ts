@@ -282,6 +282,34 @@ describe("portfolio import", () => {
     expect(await stack.db.account.count({ where: { externalId: { startsWith: `A-${t}-` } } })).toBe(2500);
   });
 
+  it("all-or-nothing lists a repeated external id after the first bad row too, as valid-rows does", async () => {
+    const t = tag();
+    const head = "externalId,name,phone,jurisdiction,product,currency,balance,daysPastDue\n";
+    const file = (prefix: string) =>
+      head +
+      `${prefix}-${t}-1,Early,,IN,card,INR,10,1\n` + // row 2: valid, before the bad row
+      `${prefix}-${t}-2,Bad phone,12,IN,card,INR,10,1\n` + // row 3
+      `${prefix}-${t}-3,First,,IN,card,INR,10,1\n` + // row 4
+      `${prefix}-${t}-3,Second,,IN,card,INR,10,1\n` + // row 5 repeats row 4
+      `${prefix}-${t}-1,Again,,IN,card,INR,10,1\n`; // row 6 repeats row 2
+    const repeats = [
+      { row: 5, field: "externalId", reason: "is also at row 4: an account may appear once in a file" },
+      { row: 6, field: "externalId", reason: "is also at row 2: an account may appear once in a file" },
+    ];
+
+    const kept = await upload(file("DK"));
+    expect(kept.body).toMatchObject({ status: "completed", rows: 5, rejectedCount: 3 });
+    expect(kept.body.rejected).toEqual([{ row: 3, field: "phone", reason: expect.any(String) }, ...repeats]);
+
+    const strict = await upload(file("DA"), csv, "?mode=all-or-nothing");
+    expect(strict.body).toMatchObject({ status: "rolled-back", rows: 5, imported: 0, updated: 0, rejectedCount: 3 });
+    expect(strict.body.rejected).toEqual([{ row: 3, field: "phone", reason: expect.any(String) }, ...repeats]);
+    const listed = await api(stack.apiUrl, "GET", `/v1/imports/${strict.body.id}/rejections`);
+    expect(listed.body.items).toEqual(strict.body.rejected);
+    expect(await stack.db.account.count({ where: { externalId: { startsWith: `DA-${t}-` } } })).toBe(0);
+    expect(await stack.db.$queryRaw<unknown[]>`SELECT 1 FROM import_staging WHERE import_id = ${strict.body.id as string}::uuid`).toEqual([]);
+  });
+
   it("all-or-nothing holds no account while its upload runs: a payment goes through at once, and the file's changes land together at the end", async () => {
     const t = tag();
     const head = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";
