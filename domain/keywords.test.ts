@@ -113,12 +113,25 @@ describe("keywordReply", () => {
     ["opt-out", "sms", "en-IN", "Bank Contoh: you will no longer receive text messages from us. Reply START to opt back in."],
     ["opt-out", "whatsapp", "en", "Bank Contoh: you will no longer receive WhatsApp messages from us. Reply START to opt back in."],
     ["opt-in", "sms", "en-US", "Bank Contoh: you will receive text messages from us again. Reply STOP to opt out."],
+    [
+      "opt-in-refused",
+      "whatsapp",
+      "en-US",
+      "Bank Contoh: you asked us by other means not to send you WhatsApp messages, and a reply cannot change that. To receive them again, please contact Bank Contoh.",
+    ],
     ["opt-out", "sms", "id-ID", "Bank Contoh: Anda tidak akan menerima SMS dari kami lagi. Balas START untuk berlangganan kembali."],
     ["opt-out", "sms", "fr-FR", "Bank Contoh: you will no longer receive text messages from us. Reply START to opt back in."],
     ["opt-out", "sms", "constructor", "Bank Contoh: you will no longer receive text messages from us. Reply START to opt back in."],
     ["help", "sms", "__proto__", "Bank Contoh account messages. Reply STOP to opt out, START to opt back in."],
   ] as const)("%s on %s in %s", (intent, channel, locale, expected) => {
     expect(keywordReply(intent, channel, locale, { creditor: "Bank Contoh" })).toBe(expected);
+  });
+
+  it.each(["en", "id", "hi", "sw"])("a refused opt-in in %s names the creditor and the help line to contact, never the debt", (locale) => {
+    const text = keywordReply("opt-in-refused", "sms", locale, { creditor: "Bank Contoh", helpPhone: "+6221500123" });
+    expect(text).toContain("+6221500123");
+    expect(text.split("Bank Contoh")).toHaveLength(3);
+    expect(text.toLowerCase()).not.toMatch(/debt|utang|tagihan|deni|कर्ज/);
   });
 
   it.each(["en", "id", "hi", "sw"])("help in %s names the help line and how to opt out, never the debt", (locale) => {

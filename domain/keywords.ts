@@ -90,7 +90,9 @@ export interface KeywordReplyContext {
 
 type Language = "en" | "id" | "hi" | "sw";
 type ReplyChannel = "sms" | "whatsapp";
-type Replies = Record<"opt-out" | "opt-in" | "help", (channel: ReplyChannel, ctx: KeywordReplyContext) => string>;
+/** The answers to a keyword; "opt-in-refused": an opt-in keyword that finds an opt-out the debtor made otherwise (a call, a letter), which a text cannot lift. */
+export type KeywordReplyKind = "opt-out" | "opt-in" | "opt-in-refused" | "help";
+type Replies = Record<KeywordReplyKind, (channel: ReplyChannel, ctx: KeywordReplyContext) => string>;
 
 const CHANNEL_NAMES: Record<Language, Record<ReplyChannel, string>> = {
   en: { sms: "text messages", whatsapp: "WhatsApp messages" },
@@ -111,24 +113,32 @@ const REPLIES: Record<Language, Replies> = {
   en: {
     "opt-out": (ch, { creditor }) => `${creditor}: you will no longer receive ${CHANNEL_NAMES.en[ch]} from us. Reply START to opt back in.`,
     "opt-in": (ch, { creditor }) => `${creditor}: you will receive ${CHANNEL_NAMES.en[ch]} from us again. ${OPT_OUT_INSTRUCTION.en}`,
+    "opt-in-refused": (ch, { creditor, helpPhone }) =>
+      `${creditor}: you asked us by other means not to send you ${CHANNEL_NAMES.en[ch]}, and a reply cannot change that. To receive them again, please contact ${creditor}${helpPhone ? ` on ${helpPhone}` : ""}.`,
     help: (_ch, { creditor, helpPhone }) =>
       `${creditor} account messages.${helpPhone ? ` For help call ${helpPhone}.` : ""} Reply STOP to opt out, START to opt back in.`,
   },
   id: {
     "opt-out": (ch, { creditor }) => `${creditor}: Anda tidak akan menerima ${CHANNEL_NAMES.id[ch]} dari kami lagi. Balas START untuk berlangganan kembali.`,
     "opt-in": (ch, { creditor }) => `${creditor}: Anda akan kembali menerima ${CHANNEL_NAMES.id[ch]} dari kami. ${OPT_OUT_INSTRUCTION.id}`,
+    "opt-in-refused": (ch, { creditor, helpPhone }) =>
+      `${creditor}: Anda telah meminta kami dengan cara lain untuk tidak mengirim ${CHANNEL_NAMES.id[ch]}, dan balasan ini tidak dapat mengubahnya. Untuk menerimanya kembali, silakan hubungi ${creditor}${helpPhone ? ` di ${helpPhone}` : ""}.`,
     help: (_ch, { creditor, helpPhone }) =>
       `Pesan akun ${creditor}.${helpPhone ? ` Untuk bantuan hubungi ${helpPhone}.` : ""} Balas STOP untuk berhenti, START untuk berlangganan kembali.`,
   },
   hi: {
     "opt-out": (ch, { creditor }) => `${creditor}: अब आपको हमसे ${CHANNEL_NAMES.hi[ch]} नहीं मिलेंगे। फिर से शुरू करने के लिए START लिखें।`,
     "opt-in": (ch, { creditor }) => `${creditor}: आपको हमसे फिर से ${CHANNEL_NAMES.hi[ch]} मिलेंगे। ${OPT_OUT_INSTRUCTION.hi}`,
+    "opt-in-refused": (ch, { creditor, helpPhone }) =>
+      `${creditor}: आपने किसी अन्य माध्यम से हमसे ${CHANNEL_NAMES.hi[ch]} न भेजने को कहा था, और इस जवाब से यह नहीं बदलता। इन्हें फिर से पाने के लिए कृपया ${creditor} से संपर्क करें${helpPhone ? ` (${helpPhone})` : ""}।`,
     help: (_ch, { creditor, helpPhone }) =>
       `${creditor} खाता संदेश।${helpPhone ? ` सहायता के लिए ${helpPhone} पर कॉल करें।` : ""} बंद करने के लिए STOP, फिर से शुरू करने के लिए START लिखें।`,
   },
   sw: {
     "opt-out": (ch, { creditor }) => `${creditor}: hutapokea tena ${CHANNEL_NAMES.sw[ch]} kutoka kwetu. Jibu START kujiunga tena.`,
     "opt-in": (ch, { creditor }) => `${creditor}: utapokea tena ${CHANNEL_NAMES.sw[ch]} kutoka kwetu. ${OPT_OUT_INSTRUCTION.sw}`,
+    "opt-in-refused": (ch, { creditor, helpPhone }) =>
+      `${creditor}: uliomba kwa njia nyingine tusikutumie ${CHANNEL_NAMES.sw[ch]}, na jibu hili haliwezi kubadilisha hilo. Ili kuupokea tena, tafadhali wasiliana na ${creditor}${helpPhone ? ` kwa ${helpPhone}` : ""}.`,
     help: (_ch, { creditor, helpPhone }) =>
       `Ujumbe wa akaunti ya ${creditor}.${helpPhone ? ` Kwa msaada piga ${helpPhone}.` : ""} Jibu STOP kusitisha, START kujiunga tena.`,
   },
@@ -153,7 +163,7 @@ export function withOptOutInstruction(text: string, channel: string, locale: str
  * when we do not write theirs). Names no debt: the number may not be the debtor's.
  * @example keywordReply("opt-out", "sms", "id-ID", { creditor: "Bank Contoh" })
  */
-export function keywordReply(intent: "opt-out" | "opt-in" | "help", channel: ReplyChannel, locale: string, ctx: KeywordReplyContext): string {
+export function keywordReply(intent: KeywordReplyKind, channel: ReplyChannel, locale: string, ctx: KeywordReplyContext): string {
   const language = locale.split("-")[0]!.toLowerCase();
   // An own property only: a locale of "constructor" is a language we do not write.
   const replies = Object.hasOwn(REPLIES, language) ? REPLIES[language as Language] : REPLIES.en;

@@ -1,6 +1,9 @@
 import type { Prisma } from "../generated/prisma/client.ts";
 
-/** What the audit log records: who (an API key id, or "system"), did what, to what. */
+/** The actor of what a debtor did through an inbound message (the detail names the message, never the number). */
+export const DEBTOR_ACTOR = "debtor";
+
+/** What the audit log records: who (an API key id, "system", or `DEBTOR_ACTOR`), did what, to what. */
 export interface AuditEvent {
   actor: string;
   /** `<target type>.<verb>`, e.g. "campaign.launch", "api-key.revoke". */

@@ -1,5 +1,6 @@
 import type { Account } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
+import { DEBTOR_ACTOR, recordAudit } from "./audit.ts";
 
 /** A channel debtors write to us on. */
 export type InboundChannel = "sms" | "whatsapp";
@@ -46,10 +47,39 @@ export async function markOptedOutAttempts(db: Database, accountIds: string[], c
      WHERE a.id = latest.id AND a.opted_out_at IS NULL`;
 }
 
-/** Opts the accounts back in to a channel; returns how many were opted out. */
-export async function removeOptOut(db: Database, accountIds: string[], channel: string): Promise<number> {
-  const { count } = await db.optOut.deleteMany({ where: { accountId: { in: accountIds }, channel } });
-  return count;
+// The source of an opt-out a debtor's own text made: `inbound:STOP`, `inbound:text` for a phrase.
+const TEXTED = "inbound:";
+
+/** The `source` of an opt-out recorded from the debtor's text: the keyword, or "text" for a phrase asking to stop. */
+export function textedOptOutSource(keyword: string | null): string {
+  return `${TEXTED}${keyword ?? "text"}`;
+}
+
+/**
+ * A debtor's opt-in keyword (START, UNSTOP, YES) on a channel. It lifts the accounts' opt-outs
+ * of that channel their own texts made, and keeps the others: ops recorded those from a call
+ * or a letter (the debtor may opt out by any reasonable means), and a one-word reply, which
+ * may answer something else, must not undo them. Each lift and each refusal is audited with
+ * the actor "debtor" and the message's id, never the number, in the same transaction.
+ * Returns how many opt-outs were lifted and kept.
+ */
+export async function optInByText(
+  db: Database,
+  accountIds: string[],
+  channel: InboundChannel,
+  message: { keyword: string; messageSid: string },
+): Promise<{ lifted: number; kept: number }> {
+  return db.$transaction(async (tx) => {
+    const lifted = await tx.$queryRaw<{ account_id: string; source: string }[]>`
+      DELETE FROM opt_outs WHERE account_id = ANY(${accountIds}::uuid[]) AND channel = ${channel} AND starts_with(source, ${TEXTED})
+      RETURNING account_id, source`;
+    const kept = await tx.optOut.findMany({ where: { accountId: { in: accountIds }, channel }, orderBy: { accountId: "asc" } });
+    const audit = (action: string, accountId: string, source: string) =>
+      recordAudit(tx, { actor: DEBTOR_ACTOR, action, target: { type: "account", id: accountId }, detail: { channel, ...message, source } });
+    for (const o of lifted) await audit("account.opt-in", o.account_id, o.source);
+    for (const o of kept) await audit("account.opt-in-refuse", o.accountId, o.source);
+    return { lifted: lifted.length, kept: kept.length };
+  });
 }
 
 /** A WhatsApp message from the debtor opens (or extends) the 24-hour customer-service window. */

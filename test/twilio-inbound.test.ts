@@ -230,8 +230,59 @@ describe("inbound keywords", () => {
     const answer = await postInbound(inbound(phone, "start"));
     expect(messagesOf(answer.body)).toEqual(["Bank Contoh: you will receive text messages from us again. Reply STOP to opt out."]);
     expect(await stack.db.optOut.count({ where: { accountId: rows[0]!.id } })).toBe(0);
+    expect(await stack.db.auditEntry.findMany({ where: { targetId: rows[0]!.id, action: { startsWith: "account.opt-" } } })).toEqual([
+      expect.objectContaining({ actor: "debtor", action: "account.opt-in", detail: expect.objectContaining({ channel: "sms", source: "inbound:STOPALL" }) }),
+    ]);
     // STOP after START is a new opt-out, confirmed again.
     expect(messagesOf((await postInbound(inbound(phone, "QUIT"))).body)).toHaveLength(1);
+  });
+
+  it.each(["Yes", "START", "unstop"])(
+    "keeps an opt-out ops recorded (from a call or a letter) when the debtor texts %s, tells them to contact the lender, and audits the refusal",
+    async (body) => {
+      const { rows } = await accounts({ phone: `+62 812-1112-${String(1000 + body.length)}`, locale: "en-IN" });
+      const [account] = rows;
+      expect((await api(stack.apiUrl, "POST", `/v1/accounts/${account!.id}/opt-outs`, { channel: "sms" })).status).toBe(200);
+      const params = inbound(account!.phone!, body);
+      const answer = await postInbound(params);
+      expect(messagesOf(answer.body)).toEqual([
+        `Bank Contoh: you asked us by other means not to send you text messages, and a reply cannot change that. To receive them again, please contact Bank Contoh on ${OPS}.`,
+      ]);
+      expect(await stack.db.optOut.findMany({ where: { accountId: account!.id } })).toEqual([expect.objectContaining({ channel: "sms", source: "ops" })]);
+
+      const audit = await api(stack.apiUrl, "GET", "/v1/audit?action=account.opt-in-refuse&limit=100");
+      const entries = audit.body.items.filter((e: { target: { id: string } }) => e.target.id === account!.id);
+      expect(entries).toEqual([
+        expect.objectContaining({
+          actor: "debtor",
+          target: { type: "account", id: account!.id },
+          detail: { channel: "sms", keyword: body.toUpperCase(), messageSid: params.MessageSid, source: "ops" },
+        }),
+      ]);
+      expect(JSON.stringify(entries)).not.toContain(account!.phone!.slice(3));
+    },
+  );
+
+  it("lifts by text only the opt-outs the debtor made by text: one account of the number opted in, the other's ops opt-out kept, each audited", async () => {
+    const { rows } = await accounts({ phone: "+62 812-1111-0010", locale: "en-IN" }, { phone: "+62 812-1111-0010", locale: "en-IN" });
+    const [texted, recorded] = rows;
+    await api(stack.apiUrl, "POST", `/v1/accounts/${recorded!.id}/opt-outs`, { channel: "sms", source: "letter" });
+    await postInbound(inbound(texted!.phone!, "STOP"));
+    const params = inbound(texted!.phone!, "START");
+    const answer = await postInbound(params);
+    expect(messagesOf(answer.body)).toEqual([
+      `Bank Contoh: you asked us by other means not to send you text messages, and a reply cannot change that. To receive them again, please contact Bank Contoh on ${OPS}.`,
+    ]);
+    expect(await stack.db.optOut.findMany({ where: { accountId: { in: [texted!.id, recorded!.id] } } })).toEqual([
+      expect.objectContaining({ accountId: recorded!.id, channel: "sms", source: "letter" }),
+    ]);
+    const entries = await stack.db.auditEntry.findMany({ where: { targetId: { in: [texted!.id, recorded!.id] }, actor: "debtor" } });
+    expect(entries.map((e) => [e.targetId, e.action, e.detail]).sort()).toEqual(
+      [
+        [texted!.id, "account.opt-in", { channel: "sms", keyword: "START", messageSid: params.MessageSid, source: "inbound:STOP" }],
+        [recorded!.id, "account.opt-in-refuse", { channel: "sms", keyword: "START", messageSid: params.MessageSid, source: "letter" }],
+      ].sort(),
+    );
   });
 
   it("answers HELP with the help text naming the ops line, and changes nothing", async () => {

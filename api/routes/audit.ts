@@ -6,7 +6,7 @@ import type { ApiDeps } from "../types.ts";
 const entry = z
   .object({
     id: z.string(),
-    actor: z.string().describe('the API key id, or "system"'),
+    actor: z.string().describe('the API key id, "system", or "debtor" (through an inbound message: `detail.messageSid` names it)'),
     action: z.string().describe("e.g. campaign.launch, api-key.revoke"),
     target: z.object({ type: z.string(), id: z.string().nullable() }),
     detail: z.unknown(),

@@ -7,10 +7,11 @@ import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
 import {
   accountsByNumber,
   noteWhatsappInbound,
+  optInByText,
   recordOptOut,
   recordReply,
-  removeOptOut,
   runningWorkflowIds,
+  textedOptOutSource,
   type InboundChannel,
 } from "../../store/inbound.ts";
 import { STRANDED_AFTER_MS } from "../../store/stranded-callbacks.ts";
@@ -105,7 +106,8 @@ const inboundRoute = createRoute({
   description:
     "Form-encoded as Twilio sends it; the signature is checked against PUBLIC_BASE_URL plus this path. Each MessageSid is stored once. " +
     "STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT (or a message clearly asking to stop) opt the number's accounts out of " +
-    "that channel in every campaign, with one confirmation; START, UNSTOP, YES opt back in; HELP, INFO get the help text; other text is " +
+    "that channel in every campaign, with one confirmation; START, UNSTOP, YES opt back in from an opt-out made by text (one ops recorded stays, " +
+    "and the answer says to contact the creditor); HELP, INFO get the help text; other text is " +
     "recorded on the latest attempt and signalled to the accounts' running journeys (`reply`). A WhatsApp message opens the 24-hour window.",
   security: [{ twilioSignature: [] }],
   responses: {
@@ -170,12 +172,15 @@ async function applyInbound(
   let answer: string | undefined;
   let routeAsReply = intent === "reply";
   if (intent === "opt-out") {
-    const added = await recordOptOut(db, accountIds, channel, `inbound:${keyword ?? "text"}`);
+    const added = await recordOptOut(db, accountIds, channel, textedOptOutSource(keyword));
     // One confirmation per opt-out: a repeated STOP finds the opt-out in place.
     if (added > 0) answer = keywordReply("opt-out", channel, locale, replyContext);
   } else if (intent === "opt-in") {
-    const removed = await removeOptOut(db, accountIds, channel);
-    if (removed > 0) answer = keywordReply("opt-in", channel, locale, replyContext);
+    const { lifted, kept } = await optInByText(db, accountIds, channel, { keyword: keyword!, messageSid: message.MessageSid });
+    // The reply names no account (the number may not be the debtor's): while any opt-out
+    // stays, saying "you will receive texts again" would be untrue.
+    if (kept > 0) answer = keywordReply("opt-in-refused", channel, locale, replyContext);
+    else if (lifted > 0) answer = keywordReply("opt-in", channel, locale, replyContext);
     // "YES" from a debtor who never opted out answers something we asked: a reply.
     else routeAsReply = true;
   } else if (intent === "help") {
@@ -193,7 +198,7 @@ async function applyInbound(
       return { answer };
     }
   } else {
-    logger.info({ ...context, intent, keyword, confirmed: answer !== undefined }, `inbound ${intent}`);
+    logger.info({ ...context, intent, keyword, answered: answer !== undefined }, `inbound ${intent}`);
   }
   await markCallbackApplied(db, callbackId);
   return { answer };
