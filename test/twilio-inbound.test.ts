@@ -264,7 +264,7 @@ describe("inbound keywords", () => {
   );
 
   it("lifts by text only the opt-outs the debtor made by text: one account of the number opted in, the other's ops opt-out kept, each audited", async () => {
-    const { rows } = await accounts({ phone: "+62 812-1111-0010", locale: "en-IN" }, { phone: "+62 812-1111-0010", locale: "en-IN" });
+    const { rows } = await accounts({ line: 10, locale: "en-IN" }, { line: 10, locale: "en-IN" });
     const [texted, recorded] = rows;
     await api(stack.apiUrl, "POST", `/v1/accounts/${recorded!.id}/opt-outs`, { channel: "sms", source: "letter" });
     await postInbound(inbound(texted!.phone!, "STOP"));
