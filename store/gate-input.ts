@@ -26,7 +26,8 @@ interface GateRow {
 
 /**
  * Everything the compliance gate needs about a stored debtor, from its real history across
- * every campaign: attempts, conversations, opt-outs, consent and active holds.
+ * every campaign and every account sharing its phone: attempts, conversations; and the
+ * account's opt-outs, consent and active holds.
  * @example evaluateContact(await gateInputFor(sql, accountId, "sms", new Date()))
  */
 export async function gateInputFor(sql: Queryable, accountId: string, channel: Channel, at: Date): Promise<GateInput | undefined> {
@@ -35,10 +36,10 @@ export async function gateInputFor(sql: Queryable, accountId: string, channel: C
 }
 
 /**
- * The gate's input for an enrolment's next contact, read with its debtor's row locked until
- * the transaction ends (so two workflows of any campaigns racing for the debtor's last slot
- * take turns), together with the attempt a retry already reserved for this visit of the step
- * and this channel, and where the enrolment and its campaign stand (read after the lock).
+ * The gate's input for an enrolment's next contact, read with its account's row and its
+ * debtor's phone locked until the transaction ends (so two workflows of any campaigns and
+ * accounts racing for the debtor's last slot take turns), together with the attempt a retry
+ * already reserved for this visit of the step and this channel, and where the enrolment and its campaign stand (read after the lock).
  * The lock is its own statement: a statement reads the history as it was when it began, so
  * one that waited for the lock would miss the attempt its rival just recorded.
  * @example const found = await inTransaction(sql, (tx) => lockedGateInputFor(tx, { enrolmentId, stepId, visit: 1, channel }, new Date()))
@@ -48,8 +49,12 @@ export async function lockedGateInputFor(
   { enrolmentId, stepId, visit, channel }: { enrolmentId: string; stepId: string; visit: number; channel: Channel },
   at: Date,
 ): Promise<{ accountId: string; reservedAttemptId: string | null; enrolmentStatus: string; campaignStatus: string; input: GateInput } | undefined> {
+  // The phone is locked too, as the accounts sharing it count against one debtor's caps. An
+  // advisory lock, taken before the row's by this statement alone: no other writer holding an
+  // account's row ever waits for it, so locking them never deadlocks.
   const locked = await tx.query<{ id: string }>(
-    "SELECT a.id::text FROM accounts a WHERE a.id = (SELECT e.account_id FROM enrolments e WHERE e.id = $1::uuid) FOR UPDATE",
+    `SELECT a.id::text, pg_advisory_xact_lock(hashtextextended('debtor:' || a.phone, 0)) FROM accounts a
+      WHERE a.id = (SELECT e.account_id FROM enrolments e WHERE e.id = $1::uuid) FOR UPDATE`,
     [enrolmentId],
   );
   const accountId = locked.rows[0]?.id;
@@ -77,11 +82,17 @@ export async function lockedGateInputFor(
 
 const historySince = (at: Date) => new Date(at.getTime() - HISTORY_DAYS * 24 * 3600 * 1000);
 
+/**
+ * Accounts `d` of the debtor of account `a`: itself, and the accounts sharing its phone (one
+ * person with a card and a loan). Their contacts count against one debtor's caps and cool-offs.
+ */
+const SAME_DEBTOR = "(d.id = a.id OR d.phone = a.phone)";
+
 /** The gate's columns of accounts `a`, then `extraColumns`; $1 is the start of the history window. */
 const gateSelect = (extraColumns = "") => `
   SELECT a.id::text AS account_id, a.jurisdiction, a.time_zone, a.phone, a.whatsapp, a.product, a.consent_whatsapp, a.consent_autodialed,
-         COALESCE((SELECT json_agg(json_build_array(c.channel, c.created_at, c.conversation_at)) FROM contact_attempts c
-                    WHERE c.account_id = a.id AND (c.created_at >= $1 OR c.conversation_at >= $1)), '[]') AS attempts,
+         COALESCE((SELECT json_agg(json_build_array(c.channel, c.created_at, c.conversation_at)) FROM accounts d JOIN contact_attempts c ON c.account_id = d.id
+                    WHERE ${SAME_DEBTOR} AND (c.created_at >= $1 OR c.conversation_at >= $1)), '[]') AS attempts,
          ARRAY(SELECT o.channel::text FROM opt_outs o WHERE o.account_id = a.id) AS opt_outs,
          ARRAY(SELECT DISTINCT h.kind::text FROM account_holds h WHERE h.account_id = a.id AND h.released_at IS NULL) AS holds
          ${extraColumns}

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createActivities } from "../activities/index.ts";
+import { createLogger } from "../runtime/logger.ts";
 import { accountFixture, api, startTestStack } from "./stack.ts";
 import { zoneAtLocalHour } from "./zones.ts";
 
@@ -205,15 +206,7 @@ describe("the gate on stored accounts", () => {
     await stack.db.contactAttempt.create({ data: { enrolmentId: first.id, accountId, stepId: "s", channel: "sms", vendor: "twilio", status: "delivered" } });
     // GB allows 2 SMS a local day: one slot is left, and ten campaigns want it at once.
     const racers = await Promise.all(Array.from({ length: 10 }, () => enrolIn(accountId)));
-    const activities = createActivities({
-      db: stack.db,
-      sql: stack.sql,
-      senders: {},
-      temporal: stack.temporal,
-      logger: (await import("../runtime/logger.ts")).createLogger("silent"),
-      clock: () => new Date(),
-      settings: { publicBaseUrl: "", taskQueue: "", enrolPageSize: 1, privateEndpoints: "refuse" },
-    });
+    const activities = gateActivities();
     const answers = await Promise.all(racers.map((e) => activities.reserveContact({ enrolmentId: e.id, stepId: "sms-1", channel: "sms", at: Date.now() })));
     expect(answers.filter((a) => a.allowed)).toHaveLength(1);
     expect(await stack.db.contactAttempt.count({ where: { accountId } })).toBe(2);
@@ -221,4 +214,40 @@ describe("the gate on stored accounts", () => {
     expect(decisions).toHaveLength(10);
     expect(decisions.filter((d) => !d.allowed).every((d) => JSON.stringify(d.reasons).includes("frequency-cap"))).toBe(true);
   });
+
+  // Before, caps were counted per account: one person with a card and a loan on one phone got
+  // two texts at the same second from every campaign.
+  it("counts the contacts of every account sharing the phone against one debtor's caps, and gives their last slot to one", async () => {
+    const card = await storedAccount();
+    const { phone } = await stack.db.account.findUniqueOrThrow({ where: { id: card } });
+    const loan = await storedAccount({ phone });
+    const other = await storedAccount();
+    const ask = (id: string) => api(stack.apiUrl, "GET", `/v1/accounts/${id}/compliance?channel=sms`).then((r) => r.body);
+    const first = await enrolIn(card);
+    await stack.db.contactAttempt.create({
+      data: { enrolmentId: first.id, accountId: card, stepId: "s", channel: "sms", vendor: "twilio", status: "delivered" },
+    });
+    expect(await ask(loan)).toMatchObject({ allowed: true });
+
+    // GB allows 2 SMS a local day: one slot is left for the debtor, and both accounts' campaigns want it at once.
+    const racers = await Promise.all(Array.from({ length: 10 }, (_, i) => enrolIn(i % 2 === 0 ? card : loan)));
+    const activities = gateActivities();
+    const answers = await Promise.all(racers.map((e) => activities.reserveContact({ enrolmentId: e.id, stepId: "sms-1", channel: "sms", at: Date.now() })));
+    expect(answers.filter((a) => a.allowed)).toHaveLength(1);
+    expect(await stack.db.contactAttempt.count({ where: { accountId: { in: [card, loan] } } })).toBe(2);
+    for (const id of [card, loan]) expect((await ask(id)).reasons.map((r: { rule: string }) => r.rule)).toEqual(["frequency-cap"]);
+    expect(await ask(other)).toMatchObject({ allowed: true });
+  });
+
+  function gateActivities() {
+    return createActivities({
+      db: stack.db,
+      sql: stack.sql,
+      senders: {},
+      temporal: stack.temporal,
+      logger: createLogger("silent"),
+      clock: () => new Date(),
+      settings: { publicBaseUrl: "", taskQueue: "", enrolPageSize: 1, privateEndpoints: "refuse" },
+    });
+  }
 });
