@@ -1,5 +1,6 @@
 import type { Channel } from "../domain/channel.ts";
 import { outcomeOf, statusRank, type AttemptOutcome } from "../domain/attempt-status.ts";
+import { markAttemptFailed, recordHandedToVendor } from "../store/attempts.ts";
 import type { ChannelSender } from "./channels/types.ts";
 import type { ActivityDeps } from "./types.ts";
 
@@ -52,11 +53,7 @@ export function createContactActivities({ db, senders, logger }: ActivityDeps) {
         if (failure.transient) throw failure.asRetryable(context);
         return failAttempt(attemptId, failure.code, { reachedVendor: failure.reachedVendor });
       }
-      await db.$executeRaw`
-        UPDATE contact_attempts SET vendor_id = ${sent.vendorId}, sent_at = now(), updated_at = now(), units = ${sent.units ?? null},
-               status = CASE WHEN status_rank < ${statusRank("queued")} THEN ${sent.status} ELSE status END,
-               status_rank = GREATEST(status_rank, ${statusRank("queued")})
-         WHERE id = ${attemptId}::uuid`;
+      await recordHandedToVendor(db, attemptId, sent);
       const latest = await sender.applyPending(sent.vendorId);
       logger.info({ ...context, vendor: sender.vendor, vendorId: sent.vendorId }, `${channel} handed to ${sender.vendor}`);
       const status = latest?.status ?? sent.status;
@@ -64,12 +61,8 @@ export function createContactActivities({ db, senders, logger }: ActivityDeps) {
     },
   };
 
-  /** A vendor's refusal was handed to it (`sentAt`: the reports count it attempted and failed); ours was never sent. */
-  async function failAttempt(attemptId: string, errorCode: string, { reachedVendor }: { reachedVendor: boolean }): Promise<ContactResult> {
-    await db.contactAttempt.update({
-      where: { id: attemptId },
-      data: { status: "failed", statusRank: statusRank("failed"), errorCode, ...(reachedVendor ? { sentAt: new Date() } : {}) },
-    });
+  async function failAttempt(attemptId: string, errorCode: string, reached: { reachedVendor: boolean }): Promise<ContactResult> {
+    await markAttemptFailed(db, attemptId, errorCode, reached);
     return { attemptId, status: "failed", outcome: "failed", errorCode };
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type twilio from "twilio";
 import { createEmailSender } from "../activities/channels/email.ts";
-import { createSmsSender } from "../activities/channels/sms.ts";
+import { createSmsSender, MESSAGE_STATUS_PATH } from "../activities/channels/sms.ts";
 import type { ChannelSender } from "../activities/channels/types.ts";
 import { createVoiceSender } from "../activities/channels/voice.ts";
 import { createWhatsappSender } from "../activities/channels/whatsapp.ts";
@@ -72,14 +72,14 @@ export async function connectVendors(
       twilio,
       from: config.smsFrom,
       creditorName: config.creditorName,
-      statusCallback: `${config.publicBaseUrl}/v1/webhooks/twilio/status`,
+      statusCallback: `${config.publicBaseUrl}${MESSAGE_STATUS_PATH}`,
     }),
     whatsapp: createWhatsappSender({
       db,
       twilio,
       from: config.whatsappFrom,
       creditorName: config.creditorName,
-      statusCallback: `${config.publicBaseUrl}/v1/webhooks/twilio/status`,
+      statusCallback: `${config.publicBaseUrl}${MESSAGE_STATUS_PATH}`,
     }),
     voice: createVoiceSender({ db, twilio, from: config.voiceFrom, publicBaseUrl: config.publicBaseUrl }),
     email: createEmailSender({

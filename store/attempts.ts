@@ -57,3 +57,36 @@ export async function advanceKnownAttempt(
   if (!known) return { known: false, moved: undefined };
   return { known: true, moved: await advanceAttemptStatus(db, vendor, vendorId, status, errorCode) };
 }
+
+/**
+ * Records that the vendor took an attempt as `vendorId`: when, its status (unless a callback
+ * already moved it further) and its billed units.
+ * @example await recordHandedToVendor(db, attemptId, { vendorId: "SM123", status: "queued", units: 2 })
+ */
+export async function recordHandedToVendor(
+  db: Prisma.TransactionClient,
+  attemptId: string,
+  sent: { vendorId: string; status: string; units?: number },
+): Promise<void> {
+  await db.$executeRaw`
+    UPDATE contact_attempts SET vendor_id = ${sent.vendorId}, sent_at = now(), updated_at = now(), units = ${sent.units ?? null},
+           status = CASE WHEN status_rank < ${statusRank("queued")} THEN ${sent.status} ELSE status END,
+           status_rank = GREATEST(status_rank, ${statusRank("queued")})
+     WHERE id = ${attemptId}::uuid`;
+}
+
+/**
+ * Fails an attempt the vendor refused or that was never sent, keeping the code. One handed
+ * to the vendor gets `sentAt`: the reports count it attempted and failed.
+ */
+export async function markAttemptFailed(
+  db: Prisma.TransactionClient,
+  attemptId: string,
+  errorCode: string,
+  { reachedVendor }: { reachedVendor: boolean },
+): Promise<void> {
+  await db.contactAttempt.update({
+    where: { id: attemptId },
+    data: { status: "failed", statusRank: statusRank("failed"), errorCode, ...(reachedVendor ? { sentAt: new Date() } : {}) },
+  });
+}

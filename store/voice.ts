@@ -151,3 +151,35 @@ export async function recordCallPromise(
     });
   });
 }
+
+/**
+ * The step id of the payment-link text a call's keypad asked for: the call's step with a
+ * suffix no strategy step id can carry (they hold only letters, digits, - and _).
+ * @example paymentLinkStepId("call") // "call:pay-link"
+ */
+export const paymentLinkStepId = (callStepId: string) => `${callStepId}:pay-link`;
+
+/**
+ * The SMS attempt of the payment-link text a debtor asked for during a call: one per call,
+ * of the call's journey, step (`paymentLinkStepId`) and visit. The first request for it
+ * creates it `dispatching` and is the one to send it (`claimed`); a repeated keypress
+ * (Twilio redelivering the request, or a second one meanwhile) finds it and sends nothing.
+ * @example const { id, claimed } = await claimPaymentLinkAttempt(db, { enrolmentId, accountId, stepId: "call", visit: 1 })
+ */
+export async function claimPaymentLinkAttempt(
+  db: Database,
+  call: { enrolmentId: string; accountId: string; stepId: string; visit: number },
+): Promise<{ id: string; status: string; claimed: boolean }> {
+  const stepId = paymentLinkStepId(call.stepId);
+  const created = await db.$queryRaw<{ id: string; status: string }[]>`
+    INSERT INTO contact_attempts (id, enrolment_id, account_id, step_id, visit, channel, vendor, status, updated_at)
+    VALUES (gen_random_uuid(), ${call.enrolmentId}::uuid, ${call.accountId}::uuid, ${stepId}, ${call.visit}, 'sms', 'twilio', 'dispatching', now())
+    ON CONFLICT (enrolment_id, step_id, channel, visit) DO NOTHING
+    RETURNING id::text, status`;
+  if (created[0]) return { ...created[0], claimed: true };
+  const found = await db.contactAttempt.findUniqueOrThrow({
+    where: { enrolmentId_stepId_channel_visit: { enrolmentId: call.enrolmentId, stepId, channel: "sms", visit: call.visit } },
+    select: { id: true, status: true },
+  });
+  return { ...found, claimed: false };
+}

@@ -54,7 +54,10 @@ async function call(voice: OutcomeMix["voice"], account: Record<string, unknown>
   expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
   await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`);
   const attempt = await eventually(async () => {
-    const found = await stack.db.contactAttempt.findFirst({ where: { enrolment: { campaignId: campaign.body.id }, vendorId: { not: null } } });
+    // The call's attempt: a payment link it texted is an attempt of the journey too.
+    const found = await stack.db.contactAttempt.findFirst({
+      where: { enrolment: { campaignId: campaign.body.id }, channel: "voice", vendorId: { not: null } },
+    });
     return found && sandbox.calls().find((c) => c.sid === found.vendorId)?.duration != null ? found : undefined;
   }, "the call to end");
   await sandbox.idle();
@@ -172,11 +175,70 @@ describe("IVR calls through Twilio", () => {
     expect((await attemptRow(attemptId)).conversationAt).not.toBeNull();
   });
 
+  // Before, the text went out unrecorded: on no attempt list, never moved by its status, and
+  // missing from the report's attempted, units and cost although Twilio bills it.
+  it("keypad 1's text is an SMS attempt of the call's journey: on the account's attempts, delivered by its status callback, counted and billed in the campaign's report", async () => {
+    const { account, campaignId, enrolment } = await call({ completed: 1, digits: ["1"] });
+    const [link] = sandbox.messages().filter((m) => m.to === account.phone && m.channel === "sms");
+    expect(link).toBeDefined();
+    expect(link!.statusCallback).toBe(`${stack.config.publicBaseUrl}/v1/webhooks/twilio/status`);
+
+    const listed = await eventually(async () => {
+      const page = await api(stack.apiUrl, "GET", `/v1/accounts/${account.id}`);
+      const found = page.body.attempts.find((a: { channel: string }) => a.channel === "sms");
+      return found?.status === "delivered" ? found : undefined;
+    }, "the text's attempt delivered");
+    expect(listed).toMatchObject({ campaignId, stepId: "call:pay-link", channel: "sms", status: "delivered", errorCode: null, sentAt: expect.any(String) });
+    expect(await attemptRow(listed.id)).toMatchObject({ enrolmentId: enrolment.id, visit: 1, vendor: "twilio", vendorId: link!.sid, units: link!.numSegments });
+
+    const report = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaignId}/report?by=step,channel&from=2000-01-01&to=2100-12-31`);
+    expect(report.status, JSON.stringify(report.body)).toBe(200);
+    const text = report.body.rows.find((r: { step: string }) => r.step === "call:pay-link");
+    // India's default unit cost: 0.003 USD per segment.
+    const cost = link!.numSegments * 0.003;
+    expect(text).toMatchObject({ channel: "sms", attempted: 1, delivered: 1, units: link!.numSegments, costCurrency: "USD" });
+    expect(text.costSms).toBeCloseTo(cost, 6);
+    expect(report.body.totals[0].costSms).toBeCloseTo(cost, 6);
+    await api(stack.apiUrl, "POST", `/v1/campaigns/${campaignId}/cancel`);
+  });
+
+  // Before, two deliveries of the keypress at once each found the text unsent and sent it.
+  it("keypad 1 delivered twice at once by Twilio texts once and records one attempt", async () => {
+    const sid = newCallSid();
+    const call = await seedAttempt(stack.db, { vendorId: sid, channel: "voice", status: "sent" });
+    const path = `/v1/webhooks/twilio/voice/attempts/${call.id}/menu`;
+    const keypress = { CallSid: sid, AccountSid: accountSid, Digits: "1" };
+    const answers = await Promise.all([signedPost(path, keypress), signedPost(path, keypress)]);
+    for (const answer of answers) expect(answer).toMatchObject({ status: 200, body: expect.stringContaining("We have sent a payment link by text message") });
+    await sandbox.idle();
+    expect(sandbox.messages().filter((m) => m.body.includes(`/${call.accountId}?attempt=${call.id}`))).toHaveLength(1);
+    const texts = await stack.db.contactAttempt.findMany({ where: { enrolmentId: call.enrolmentId, channel: "sms" } });
+    expect(texts).toMatchObject([{ stepId: "voice-1:pay-link", vendorId: expect.stringMatching(/^SM/) }]);
+    // A later delivery of it sends nothing either.
+    expect((await signedPost(path, keypress)).body).toContain("We have sent a payment link by text message");
+    await sandbox.idle();
+    expect(sandbox.messages().filter((m) => m.body.includes(`/${call.accountId}?attempt=${call.id}`))).toHaveLength(1);
+  });
+
+  // Before, Twilio's refusal failed the request, and the caller heard an application error.
+  it("keypad 1 whose text Twilio refuses records a failed attempt with Twilio's code and offers the menu again", async () => {
+    const sid = newCallSid();
+    const call = await seedAttempt(stack.db, { vendorId: sid, channel: "voice", status: "sent" });
+    await stack.db.account.update({ where: { id: call.accountId }, data: { phone: "+15005550004" } });
+    const answer = await signedPost(`/v1/webhooks/twilio/voice/attempts/${call.id}/menu`, { CallSid: sid, AccountSid: accountSid, Digits: "1" });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain("Sorry, we cannot send text messages to this number.");
+    expect(answer.body).toContain("<Gather");
+    const texts = await stack.db.contactAttempt.findMany({ where: { enrolmentId: call.enrolmentId, channel: "sms" } });
+    expect(texts).toMatchObject([{ stepId: "voice-1:pay-link", status: "failed", errorCode: "21610", vendorId: null, sentAt: expect.any(Date) }]);
+  });
+
   it("keypad 1 sends no text to a debtor who opted out of SMS", async () => {
     const optOut = (accountId: string) => stack.db.optOut.create({ data: { accountId, channel: "sms", source: "test" } }).then(() => undefined);
     const { account, twiml } = await call({ completed: 1, digits: ["1"] }, {}, optOut);
     expect(twiml[1]!.body).toContain("Maaf, kami tidak dapat mengirim SMS ke nomor ini.");
     expect(sandbox.messages().filter((m) => m.to === account.phone)).toHaveLength(0);
+    expect(await stack.db.contactAttempt.count({ where: { accountId: account.id, channel: "sms" } })).toBe(0);
   });
 
   it("keypad 3 dials the ops line", async () => {

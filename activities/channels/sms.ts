@@ -6,6 +6,9 @@ import { renderFor } from "../render-for.ts";
 import { classifyTwilioError, NotSentError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
+/** Where Twilio posts the status of the messages we send (`statusCallback`). */
+export const MESSAGE_STATUS_PATH = "/v1/webhooks/twilio/status";
+
 /**
  * SMS through Twilio's Messages API, with status callbacks to our webhook.
  * @example createSmsSender({ db, twilio, from: "+15005550006", creditorName, statusCallback })
@@ -34,7 +37,7 @@ export function createSmsSender(deps: { db: Database; twilio: twilio.Twilio; fro
 }
 
 /** Twilio reports the segments a message is billed for as a decimal string. */
-function segmentsOf(numSegments: string | undefined): number | undefined {
+export function segmentsOf(numSegments: string | undefined): number | undefined {
   const n = Number(numSegments);
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }

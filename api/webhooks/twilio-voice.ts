@@ -2,12 +2,24 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import twilio from "twilio";
 import type VoiceResponse from "twilio/lib/twiml/VoiceResponse.js";
+import { MESSAGE_STATUS_PATH, segmentsOf } from "../../activities/channels/sms.ts";
 import { speechFor, VOICE_STATUS_PATH, voiceTwimlPath, type Speech } from "../../activities/channels/voice.ts";
+import { classifyTwilioError } from "../../activities/vendor-errors.ts";
 import { policyFor } from "../../domain/compliance/index.ts";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
+import { markAttemptFailed, recordHandedToVendor } from "../../store/attempts.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
 import { applyOwing } from "../../store/message-status-intake.ts";
-import { applyTwilioCallStatus, callSeconds, isMachine, MAX_CALL_SECONDS, markConversation, recordCallPromise } from "../../store/voice.ts";
+import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
+import {
+  applyTwilioCallStatus,
+  callSeconds,
+  claimPaymentLinkAttempt,
+  isMachine,
+  MAX_CALL_SECONDS,
+  markConversation,
+  recordCallPromise,
+} from "../../store/voice.ts";
 import { campaignTemplates, renderTemplate, resolveTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
 import { createTwilioClient } from "../../vendors/twilio.ts";
 import { createOutcomeSignaller } from "../outcome-signals.ts";
@@ -224,7 +236,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     request: z.infer<typeof twimlRequestSchema>;
     query: z.infer<(typeof STAGE_QUERIES)[S]>;
     params: TwilioForm;
-    attempt: { id: string; enrolmentId: string; stepTemplate: string };
+    attempt: { id: string; enrolmentId: string; stepId: string; visit: number; stepTemplate: string };
     account: Account;
     campaign: Campaign;
     speech: Speech;
@@ -273,7 +285,13 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
       request,
       query,
       params,
-      attempt: { id: attempt.id, enrolmentId: attempt.enrolmentId, stepTemplate: stepTemplateOf(campaign, attempt.enrolment.variant, attempt.stepId) },
+      attempt: {
+        id: attempt.id,
+        enrolmentId: attempt.enrolmentId,
+        stepId: attempt.stepId,
+        visit: attempt.visit,
+        stepTemplate: stepTemplateOf(campaign, attempt.enrolment.variant, attempt.stepId),
+      },
       account,
       campaign,
       speech: speechFor(account.locale),
@@ -361,23 +379,46 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     return response;
   }
 
-  /** Texts the payment link once per call; false when the debtor opted out of SMS. */
+  /**
+   * Texts the payment link the debtor asked for, once per call, as an SMS attempt of the
+   * call's journey (`claimPaymentLinkAttempt`): listed with the account's attempts, moved by
+   * its status callbacks and counted in the reports like any other text. False when no text
+   * goes out: no phone, an SMS opt-out, or Twilio refused it.
+   */
   async function sendPaymentLink(call: Call): Promise<boolean> {
     const { account } = call;
     if (!account.phone) return false;
     const optedOut = await db.optOut.findUnique({ where: { accountId_channel: { accountId: account.id, channel: "sms" } } });
     if (optedOut) return false;
-    const stored = await storeCallback(db, { vendor: "twilio", eventId: `${call.request.CallSid}:payment-link`, kind: "payment-link", payload: call.params });
-    if (stored.alreadyApplied) return true;
     const link = `${channels.paymentLinkBase}/${account.id}?attempt=${call.attempt.id}`;
     const { body: source } = await resolveTemplate("ivr-payment-link-sms", "voice", account.locale, []);
     const body = renderTemplate(source, {
       ...contextFor(account, channels.creditorName),
       link,
     } as TemplateContext);
-    const message = await sms().messages.create({ to: account.phone, from: channels.smsFrom, body });
-    await markCallbackApplied(db, stored.id);
-    logger.info({ vendor: "twilio", attemptId: call.attempt.id, vendorId: message.sid }, "IVR payment link sent by SMS");
+    // Not put to the compliance gate: the debtor asked for it on the call, so no frequency
+    // cap may refuse it. Recorded all the same, it counts towards the caps of later contacts.
+    const attempt = await claimPaymentLinkAttempt(db, { ...call.attempt, accountId: account.id });
+    if (!attempt.claimed) return attempt.status !== "failed";
+    const context = { vendor: "twilio", attemptId: attempt.id, callAttemptId: call.attempt.id, accountId: account.id };
+    let message;
+    try {
+      message = await sms().messages.create({
+        to: account.phone,
+        from: channels.smsFrom,
+        body,
+        statusCallback: `${settings.publicBaseUrl}${MESSAGE_STATUS_PATH}`,
+      });
+    } catch (error) {
+      const failure = classifyTwilioError(error);
+      logger.warn({ ...context, vendorCode: failure.code }, `IVR payment link not sent: ${failure.message}`);
+      await markAttemptFailed(db, attempt.id, failure.code, failure);
+      return false;
+    }
+    await recordHandedToVendor(db, attempt.id, { vendorId: message.sid, status: message.status ?? "queued", units: segmentsOf(message.numSegments) });
+    // Statuses Twilio reported before the SID was stored wait for it.
+    await applyPendingTwilioStatuses(db, message.sid);
+    logger.info({ ...context, vendorId: message.sid }, "IVR payment link sent by SMS");
     return true;
   }
 

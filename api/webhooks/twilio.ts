@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MESSAGE_STATUS_PATH } from "../../activities/channels/sms.ts";
 import { createMessageStatusIntake } from "../../store/message-status-intake.ts";
 import { createOutcomeSignaller } from "../outcome-signals.ts";
 import { checkCallback, problem, validationProblem } from "../problem.ts";
@@ -16,7 +17,7 @@ const messageStatusSchema = z.object({
 
 const statusRoute = createRoute({
   method: "post",
-  path: "/v1/webhooks/twilio/status",
+  path: MESSAGE_STATUS_PATH,
   tags: ["webhooks"],
   summary: "Twilio message status callback (signed with X-Twilio-Signature)",
   description:
