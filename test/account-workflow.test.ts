@@ -22,7 +22,7 @@ import { startVendorSandbox, type VendorSandbox } from "../sandbox/index.ts";
 import { createTwilioClient } from "../vendors/twilio.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
 import type { accountWorkflow } from "../workflows/account.ts";
-import { mobileIn, zoneAtLocalHour } from "./zones.ts";
+import { uniqueMobile, zoneAtLocalHour } from "./zones.ts";
 
 let env: TestWorkflowEnvironment;
 let db: Database;
@@ -105,7 +105,7 @@ async function enrol(timeZone: string, account: Partial<{ jurisdiction: string; 
     data: {
       externalId: `TS-${randomUUID()}`,
       name: "Oliver Smith",
-      phone: mobileIn(timeZone, 1),
+      phone: uniqueMobile(timeZone),
       // GB has no holiday rule: the test server's clock may run years ahead of the shipped calendars.
       jurisdiction: "GB",
       timeZone,

@@ -4,7 +4,7 @@
 // bundled once for all test files.
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { bundleWorkflowCode } from "@temporalio/worker";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
@@ -21,6 +21,8 @@ declare module "vitest" {
     databaseUrl: string;
     temporalAddress: string;
     workflowBundlePath: string;
+    /** Where test files take their blocks of phone numbers (test/zones.ts). */
+    phoneBlocksDir: string;
   }
 }
 
@@ -53,6 +55,11 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", databaseUrl);
   project.provide("temporalAddress", temporal.address);
   project.provide("workflowBundlePath", workflowBundlePath);
+  // Numbers taken by the last run's files are free again with its database gone.
+  const phoneBlocksDir = join(dir, "phone-blocks");
+  rmSync(phoneBlocksDir, { recursive: true, force: true });
+  mkdirSync(phoneBlocksDir);
+  project.provide("phoneBlocksDir", phoneBlocksDir);
 
   return async () => {
     await temporal.teardown();

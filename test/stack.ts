@@ -6,7 +6,7 @@ import { loadConfig } from "../runtime/config.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { startStack, type Stack } from "../runtime/stack.ts";
 import { freePort } from "./ports.ts";
-import { mobileIn, zoneAtLocalHour } from "./zones.ts";
+import { uniqueMobile, zoneAtLocalHour } from "./zones.ts";
 import { startVendorSandbox } from "../sandbox/index.ts";
 import type { SandboxOptions } from "../sandbox/types.ts";
 
@@ -128,7 +128,8 @@ let counter = 0;
 /**
  * A valid account with a unique external id, reachable now: India's contact hours apply
  * every day without a holiday rule, the zone (given or chosen) puts the debtor at midday,
- * and the phone is of that zone's country, so the gate has no other zone to respect.
+ * and the phone is of that zone's country (so the gate has no other zone to respect) and
+ * the account's own.
  */
 export function accountFixture(overrides: Record<string, unknown> = {}) {
   counter += 1;
@@ -136,7 +137,7 @@ export function accountFixture(overrides: Record<string, unknown> = {}) {
   return {
     externalId: `T-${randomUUID().slice(0, 8)}-${counter}`,
     name: "Budi Santoso",
-    phone: mobileIn(timeZone, counter),
+    phone: uniqueMobile(timeZone),
     jurisdiction: "IN",
     timeZone,
     locale: "id-ID",

@@ -6,7 +6,7 @@ import type { AccountState } from "../workflows/account-messages.ts";
 import type { startTestStack } from "./stack.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
-import { mobileIn, zoneAtLocalHour } from "./zones.ts";
+import { uniqueMobile, zoneAtLocalHour } from "./zones.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign inbound messages as
 // Twilio does; the product sends to it as to any Twilio-compatible API.
@@ -58,15 +58,15 @@ async function postInbound(params: Record<string, string>, signature: string | n
 /** The texts of the TwiML <Message> verbs of an answer. */
 const messagesOf = (twiml: string) => [...twiml.matchAll(/<Message>([\s\S]*?)<\/Message>/g)].map((m) => m[1]!);
 
-/**
- * Stores accounts under a product of their own, each `line` a phone number of its own
- * (unlike the fixture's, which other test files' accounts share); returns them as stored.
- */
+// Phone numbers by `line`: accounts given one line share its number.
+const lines = new Map<number, string>();
+
+/** Stores accounts under a product of their own, `line` naming a phone they share; returns them as stored. */
 async function accounts(...overrides: ({ line?: number } & Record<string, unknown>)[]) {
   const product = `loan-${randomUUID()}`;
   const timeZone = zoneAtLocalHour(12);
   const input = overrides.map(({ line, ...o }) =>
-    accountFixture({ product, timeZone, ...(line === undefined ? {} : { phone: mobileIn(timeZone, 2000 + line) }), ...o }),
+    accountFixture({ product, timeZone, ...(line === undefined ? {} : { phone: lines.get(line) ?? lines.set(line, uniqueMobile(timeZone)).get(line) }), ...o }),
   );
   const stored = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: input });
   expect(stored.status, JSON.stringify(stored.body)).toBe(200);

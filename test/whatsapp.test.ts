@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VendorSandbox } from "../sandbox/index.ts";
 import type { startTestStack } from "./stack.ts";
 import { accountFixture, api, eventually, startTestStackWithSandbox } from "./stack.ts";
-import { mobileIn, zoneAtLocalHour } from "./zones.ts";
+import { uniqueMobile, zoneAtLocalHour } from "./zones.ts";
 
 // Our own vendor sandbox with credentials we know, so the test can sign the debtor's
 // inbound WhatsApp message as Twilio does.
@@ -133,7 +133,7 @@ describe("WhatsApp through Twilio", () => {
 
   it("sends to the account's WhatsApp number when it has one", async () => {
     const timeZone = zoneAtLocalHour(12);
-    const whatsapp = mobileIn(timeZone, 2999);
+    const whatsapp = uniqueMobile(timeZone);
     const { messages } = await whatsappCampaign({ contentSid: true, account: { timeZone, whatsapp } });
     expect(messages.map((m) => m.to)).toEqual([`whatsapp:${whatsapp}`]);
   });
