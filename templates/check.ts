@@ -203,6 +203,29 @@ export async function strategyTemplateProblems(
   return problems;
 }
 
+/**
+ * Contact steps that may send WhatsApp (as their channel or a fallback) with a template no
+ * version of which carries an approved Content template (`contentSid`): outside the 24-hour
+ * window after a debtor's own message, WhatsApp sends only approved templates, so those
+ * messages fail (`whatsapp-template-required`) and the step falls back. Lawful and launchable,
+ * but rarely meant: the launch answers with these.
+ * @example whatsappWithoutContent(plan, { own: [], library: [] }) // ['variants.0.strategy.steps.0.template: no approved WhatsApp Content …']
+ */
+export function whatsappWithoutContent(plan: CampaignStrategy, stored: { own: CampaignTemplate[]; library: CampaignTemplate[] }): string[] {
+  const approved = new Set([...stored.own, ...stored.library].filter((t) => t.channel === "whatsapp" && t.contentSid).map((t) => t.name));
+  return plan.variants.flatMap((variant, v) =>
+    "strategy" in variant
+      ? variant.strategy.steps.flatMap((step, s) =>
+          step.kind === "contact" && [step.channel, ...step.fallbacks].includes("whatsapp") && !approved.has(step.template)
+            ? [
+                `variants.${v}.strategy.steps.${s}.template: no approved WhatsApp Content (contentSid) for "${step.template}": outside the 24 hours after a debtor's own message its WhatsApp messages fail (whatsapp-template-required) and the step falls back`,
+              ]
+            : [],
+        )
+      : [],
+  );
+}
+
 async function channelProblems(name: string, channel: Channel, stored: { own: CampaignTemplate[]; library: CampaignTemplate[] }): Promise<string[]> {
   const candidates = [
     ...stored.own.filter((t) => t.name === name && t.channel === channel).map((t) => ({ label: `the campaign's template ${name}/${channel}/${t.locale}`, t })),

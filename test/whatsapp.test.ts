@@ -70,7 +70,8 @@ async function whatsappCampaign(options: {
     templates,
   });
   expect(campaign.status, JSON.stringify(campaign.body)).toBe(201);
-  await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`);
+  const launched = await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`);
+  expect(launched.status).toBe(202);
   await eventually(async () => {
     const summary = await api(stack.apiUrl, "GET", `/v1/campaigns/${campaign.body.id}/summary`);
     return summary.body.finished === 1 ? true : undefined;
@@ -78,12 +79,18 @@ async function whatsappCampaign(options: {
   await sandbox.idle();
   const attempts = await stack.db.contactAttempt.findMany({ where: { enrolment: { campaignId: campaign.body.id } }, orderBy: { createdAt: "asc" } });
   const latest = await stack.db.account.findUniqueOrThrow({ where: { id: account.id } });
-  return { account: latest, attempts, messages: sandbox.messages().filter((m) => m.to.endsWith(account.whatsapp ?? account.phone!)) };
+  return {
+    account: latest,
+    attempts,
+    messages: sandbox.messages().filter((m) => m.to.endsWith(account.whatsapp ?? account.phone!)),
+    warnings: launched.body.warnings as string[] | undefined,
+  };
 }
 
 describe("WhatsApp through Twilio", () => {
   it("outside the 24-hour window sends the campaign's approved template with its variables", async () => {
-    const { account, attempts, messages } = await whatsappCampaign({ contentSid: true });
+    const { account, attempts, messages, warnings } = await whatsappCampaign({ contentSid: true });
+    expect(warnings).toBeUndefined();
     expect(account.lastWhatsappInboundAt).toBeNull();
     expect(messages).toHaveLength(1);
     const [message] = messages;
@@ -121,8 +128,9 @@ describe("WhatsApp through Twilio", () => {
     );
   });
 
-  it("outside the window without an approved template fails with whatsapp-template-required and falls back to SMS", async () => {
-    const { account, attempts, messages } = await whatsappCampaign({ fallbacks: ["sms"] });
+  it("outside the window without an approved template fails with whatsapp-template-required and falls back to SMS, as the launch warned", async () => {
+    const { account, attempts, messages, warnings } = await whatsappCampaign({ fallbacks: ["sms"] });
+    expect(warnings).toEqual([expect.stringMatching(/^variants\.0\.strategy\.steps\.0\.template: no approved WhatsApp Content \(contentSid\) for "reminder"/)]);
     expect(messages.filter((m) => m.channel === "whatsapp")).toHaveLength(0);
     expect(attempts.map((a) => [a.channel, a.status, a.errorCode])).toEqual([
       ["whatsapp", "failed", "whatsapp-template-required"],

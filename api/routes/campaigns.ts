@@ -10,7 +10,7 @@ import { campaignWorkflowId } from "../../domain/workflow-ids.ts";
 import { CampaignStatus, type Prisma } from "../../generated/prisma/client.ts";
 import { campaignCounts } from "../../store/campaign-progress.ts";
 import { campaignTemplateProblems, templatesToPin } from "../../store/templates.ts";
-import { strategyTemplateProblems } from "../../templates/check.ts";
+import { strategyTemplateProblems, whatsappWithoutContent } from "../../templates/check.ts";
 import { templateInputSchema } from "../../templates/input.ts";
 import type { CampaignTemplate } from "../../templates/render.ts";
 import type { CampaignControl, CampaignProgress, campaignWorkflow } from "../../workflows/campaign.ts";
@@ -178,7 +178,13 @@ const launch = createRoute({
   summary: "Launch: enrol the segment and start one workflow per account (idempotent)",
   request: { params: idParam },
   responses: {
-    202: json(campaignSchema.extend({ alreadyLaunched: z.boolean() }), "Launched now"),
+    202: json(
+      campaignSchema.extend({
+        alreadyLaunched: z.boolean(),
+        warnings: z.array(z.string()).optional().describe("what the launch allowed but may not be meant, e.g. WhatsApp steps without an approved template"),
+      }),
+      "Launched now",
+    ),
     200: json(campaignSchema.extend({ alreadyLaunched: z.boolean() }), "Launched before; nothing new was started"),
     404: { description: "No such campaign" },
     409: { description: "The campaign was cancelled, or its schedule has ended" },
@@ -495,7 +501,8 @@ export function campaignRoutes({ db, temporal, logger, settings }: ApiDeps) {
       await signalControl(workflowId, launched.status === "paused" ? "pause" : "cancel");
     }
     logger.info({ campaignId: campaign.id, workflowId }, "campaign launched");
-    return c.json({ ...present(launched), alreadyLaunched: false }, 202);
+    const warnings = whatsappWithoutContent(plan, { own: campaign.templates as unknown as CampaignTemplate[], library: pinned });
+    return c.json({ ...present(launched), alreadyLaunched: false, ...(warnings.length > 0 ? { warnings } : {}) }, 202);
   });
 
   for (const [action, text] of [
