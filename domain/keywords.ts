@@ -153,9 +153,7 @@ const REPLIES: Record<Language, Replies> = {
  */
 export function withOptOutInstruction(text: string, channel: string, locale: string): string {
   if ((channel !== "sms" && channel !== "whatsapp") || /\bSTOP\b/i.test(text)) return text;
-  const language = locale.split("-")[0]!.toLowerCase();
-  const instruction = Object.hasOwn(OPT_OUT_INSTRUCTION, language) ? OPT_OUT_INSTRUCTION[language as Language] : OPT_OUT_INSTRUCTION.en;
-  return `${text.trimEnd()} ${instruction}`;
+  return `${text.trimEnd()} ${OPT_OUT_INSTRUCTION[ourLanguage(locale)]}`;
 }
 
 /**
@@ -164,8 +162,12 @@ export function withOptOutInstruction(text: string, channel: string, locale: str
  * @example keywordReply("opt-out", "sms", "id-ID", { creditor: "Bank Contoh" })
  */
 export function keywordReply(intent: KeywordReplyKind, channel: ReplyChannel, locale: string, ctx: KeywordReplyContext): string {
+  return REPLIES[ourLanguage(locale)][intent](channel, ctx);
+}
+
+/** The locale's language if we write it, else English. */
+function ourLanguage(locale: string): Language {
   const language = locale.split("-")[0]!.toLowerCase();
   // An own property only: a locale of "constructor" is a language we do not write.
-  const replies = Object.hasOwn(REPLIES, language) ? REPLIES[language as Language] : REPLIES.en;
-  return replies[intent](channel, ctx);
+  return Object.hasOwn(REPLIES, language) ? (language as Language) : "en";
 }

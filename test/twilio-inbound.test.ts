@@ -185,7 +185,7 @@ describe("inbound keywords", () => {
   });
 
   it("after STOP no SMS goes out from any campaign: a new campaign's attempt is blocked by the gate with opt-out", async () => {
-    const { product, rows } = await accounts({ line: 2 });
+    const { product, rows } = await accounts({});
     const [account] = rows;
     const first = await launch(product, [SMS_STEP]);
     await finished(first, 1);
@@ -206,7 +206,7 @@ describe("inbound keywords", () => {
   });
 
   it("takes a message clearly asking to stop as an opt-out", async () => {
-    const { rows } = await accounts({ line: 3 });
+    const { rows } = await accounts({});
     const answer = await postInbound(inbound(rows[0]!.phone!, "please stop texting me"));
     expect(messagesOf(answer.body)).toHaveLength(1);
     expect(await stack.db.optOut.findUnique({ where: { accountId_channel: { accountId: rows[0]!.id, channel: "sms" } } })).toMatchObject({
@@ -215,7 +215,7 @@ describe("inbound keywords", () => {
   });
 
   it("takes 'STOP' in plain single quotes as the keyword STOP", async () => {
-    const { rows } = await accounts({ line: 9 });
+    const { rows } = await accounts({});
     const answer = await postInbound(inbound(rows[0]!.phone!, "'STOP'"));
     expect(messagesOf(answer.body)).toHaveLength(1);
     expect(await stack.db.optOut.findUnique({ where: { accountId_channel: { accountId: rows[0]!.id, channel: "sms" } } })).toMatchObject({
@@ -224,7 +224,7 @@ describe("inbound keywords", () => {
   });
 
   it("opts back in on START with a confirmation", async () => {
-    const { rows } = await accounts({ line: 4, locale: "en-IN" });
+    const { rows } = await accounts({ locale: "en-IN" });
     const phone = rows[0]!.phone!;
     await postInbound(inbound(phone, "STOPALL"));
     const answer = await postInbound(inbound(phone, "start"));
@@ -286,7 +286,7 @@ describe("inbound keywords", () => {
   });
 
   it("answers HELP with the help text naming the ops line, and changes nothing", async () => {
-    const { rows } = await accounts({ line: 5, locale: "en-IN" });
+    const { rows } = await accounts({ locale: "en-IN" });
     const answer = await postInbound(inbound(rows[0]!.phone!, "HELP"));
     expect(messagesOf(answer.body)).toEqual([`Bank Contoh account messages. For help call ${OPS}. Reply STOP to opt out, START to opt back in.`]);
     expect(await stack.db.optOut.count({ where: { accountId: rows[0]!.id } })).toBe(0);
@@ -295,7 +295,7 @@ describe("inbound keywords", () => {
 
 describe("inbound replies", () => {
   it("records other text on the latest SMS attempt and routes it to the account's running journeys", async () => {
-    const { product, rows } = await accounts({ line: 6 });
+    const { product, rows } = await accounts({});
     const [account] = rows;
     const campaignId = await launch(product, [SMS_STEP, { id: "later", kind: "wait", duration: "P3D" }]);
     const enrolment = await eventually(
@@ -320,7 +320,7 @@ describe("inbound replies", () => {
   });
 
   it("finishes, on the next sweep, a message a stopped process stored but never acted on: a STOP is recorded, a reply reaches the journey", async () => {
-    const { product, rows } = await accounts({ line: 16 }, { line: 17 });
+    const { product, rows } = await accounts({}, {});
     const [stopper, replier] = rows;
     const campaignId = await launch(product, [SMS_STEP, { id: "later", kind: "wait", duration: "P3D" }]);
     const enrolment = await eventually(
@@ -357,14 +357,14 @@ describe("inbound replies", () => {
   });
 
   it("takes YES from a debtor who never opted out as a reply, not an opt-in", async () => {
-    const { rows } = await accounts({ line: 7 });
+    const { rows } = await accounts({});
     const params = inbound(rows[0]!.phone!, "YES");
     expect(messagesOf((await postInbound(params)).body)).toEqual([]);
     expect((await stack.db.callback.findFirstOrThrow({ where: { eventId: `${params.MessageSid}:inbound` } })).appliedAt).not.toBeNull();
   });
 
   it("opens the WhatsApp window on a WhatsApp message, and a WhatsApp STOP opts out of WhatsApp only", async () => {
-    const { rows } = await accounts({ line: 8, consent: { whatsapp: true } });
+    const { rows } = await accounts({ consent: { whatsapp: true } });
     const [account] = rows;
     const before = Date.now();
     await postInbound(inbound(`whatsapp:${account!.phone}`, "Halo, saya mau bayar"));

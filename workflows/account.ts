@@ -126,11 +126,10 @@ export async function accountWorkflow(input: AccountWorkflowInput): Promise<stri
   });
   let daysPastDue = input.daysPastDue;
   // A file or API refresh changes the stored balance and DPD without telling journeys: they are
-  // read again before each contact and branch. The stored balance already has the payments
-  // since enrolment taken off; those not yet signalled are counted here, their signals then ignored.
-  // Journeys recorded before replay as they ran (false).
-  // Figures read since the journey last waited (with its standing at the start, or for an
-  // earlier branch) are still the account's: not read again.
+  // read again before each contact and branch, unless read since the journey last waited (with
+  // its standing at the start, or for an earlier branch). The stored balance already has the
+  // payments since enrolment taken off; those not yet signalled are counted here, their signals
+  // then ignored. Journeys recorded before replay as they ran (false).
   let figuresFresh = false;
   const takeFigures = (figures: AccountFigures) => {
     figures.payments.forEach(countPayment);
