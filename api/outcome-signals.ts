@@ -6,6 +6,7 @@ import type { OwedSignal } from "../store/message-status-intake.ts";
 import { applyStrandedTwilioStatuses, STRANDED_AFTER_MS } from "../store/stranded-callbacks.ts";
 import { applyStrandedInbound } from "./webhooks/twilio-inbound.ts";
 import { tellUntoldCallPromises } from "./webhooks/call-promises.ts";
+import type { PaymentLinks } from "./webhooks/payment-links.ts";
 
 export interface OutcomeSignaller {
   /** Sends signals owed by stored callbacks in the background; what fails stays owed. */
@@ -13,7 +14,8 @@ export interface OutcomeSignaller {
   /**
    * Sends the signals still owed from earlier (a failed send, a process that stopped), after
    * applying the status callbacks and inbound messages left pending (`applyStrandedInbound`)
-   * and telling journeys of IVR promises they missed (`tellUntoldCallPromises`).
+   * and telling journeys of IVR promises they missed (`tellUntoldCallPromises`); and, given
+   * `paymentLinks`, finishes the IVR payment-link texts a stopped process left half-sent.
    */
   sweep(): Promise<number>;
 }
@@ -28,7 +30,17 @@ const MARK_EVERY_MS = 200;
  * marked sent only once Temporal took it (or the workflow is gone), so none is lost.
  * Workflows treat a repeated signal as one, so a sweep racing a send is harmless.
  */
-export function createOutcomeSignaller({ db, temporal, logger }: { db: Database; temporal: Client; logger: Logger }): OutcomeSignaller {
+export function createOutcomeSignaller({
+  db,
+  temporal,
+  logger,
+  paymentLinks,
+}: {
+  db: Database;
+  temporal: Client;
+  logger: Logger;
+  paymentLinks?: PaymentLinks;
+}): OutcomeSignaller {
   let inFlight = 0;
 
   async function deliver(owed: { callbackId: string; signal: OwedSignal }[]): Promise<string[]> {
@@ -79,6 +91,7 @@ export function createOutcomeSignaller({ db, temporal, logger }: { db: Database;
       await applyStrandedTwilioStatuses(db);
       await applyStrandedInbound({ db, temporal, logger });
       await tellUntoldCallPromises({ db, temporal, logger });
+      await paymentLinks?.finishStranded();
       const rows = await db.$queryRaw<{ id: string; signal: OwedSignal }[]>`
         SELECT id, signal FROM callbacks
          WHERE signal IS NOT NULL AND signalled_at IS NULL AND received_at < now() - make_interval(secs => ${STRANDED_AFTER_MS / 1000})

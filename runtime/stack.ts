@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createActivities } from "../activities/index.ts";
 import { createApp } from "../api/app.ts";
 import { createOutcomeSignaller, startOutcomeSweeper } from "../api/outcome-signals.ts";
+import { createPaymentLinks } from "../api/webhooks/payment-links.ts";
 import { failInterruptedImports, IMPORT_UPLOAD_LIMIT_MS } from "../store/account-import.ts";
 import { ensureAdminKey } from "../store/api-keys.ts";
 import { pruneIdempotencyKeys } from "../store/idempotency.ts";
@@ -153,6 +154,26 @@ export async function startStack(config: Config, logger: Logger, options: StackO
       const interrupted = setInterval(failInterrupted, 300_000);
       interrupted.unref();
       stops.push(() => Promise.resolve(clearInterval(interrupted)));
+      const settings = {
+        publicBaseUrl: config.publicBaseUrl,
+        taskQueue: config.taskQueue,
+        privateEndpoints: config.privateEndpoints,
+        twilioAuthToken: vendors.twilioAuthToken,
+        sendgridWebhookPublicKey: vendors.sendgridWebhookPublicKey,
+        unsubscribeSecret: vendors.unsubscribeSecret,
+        twilioChannels: {
+          accountSid: vendors.twilioAccountSid,
+          apiBaseUrl: vendors.twilioApiBaseUrl,
+          smsFrom: config.smsFrom,
+          voiceFrom: config.voiceFrom,
+          creditorName: config.creditorName,
+          opsPhone: config.opsPhone,
+          paymentLinkBase: config.paymentLinkBase,
+          voicemailName: config.voicemailName,
+        },
+        maxBodyBytes: config.maxBodyBytes,
+        paymentWebhookSecret: config.paymentWebhookSecret,
+      };
       const app = createApp({
         db,
         sql,
@@ -160,30 +181,12 @@ export async function startStack(config: Config, logger: Logger, options: StackO
         rowValidators,
         temporal,
         logger: logger.child({ component: "api" }),
-        settings: {
-          publicBaseUrl: config.publicBaseUrl,
-          taskQueue: config.taskQueue,
-          privateEndpoints: config.privateEndpoints,
-          twilioAuthToken: vendors.twilioAuthToken,
-          sendgridWebhookPublicKey: vendors.sendgridWebhookPublicKey,
-          unsubscribeSecret: vendors.unsubscribeSecret,
-          twilioChannels: {
-            accountSid: vendors.twilioAccountSid,
-            apiBaseUrl: vendors.twilioApiBaseUrl,
-            smsFrom: config.smsFrom,
-            voiceFrom: config.voiceFrom,
-            creditorName: config.creditorName,
-            opsPhone: config.opsPhone,
-            paymentLinkBase: config.paymentLinkBase,
-            voicemailName: config.voicemailName,
-          },
-          maxBodyBytes: config.maxBodyBytes,
-          paymentWebhookSecret: config.paymentWebhookSecret,
-        },
+        settings,
       });
       const server = await listen(app.fetch, config.port);
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      stops.push(startOutcomeSweeper(createOutcomeSignaller({ db, temporal, logger }), logger.child({ component: "outcome-signals" })));
+      const paymentLinks = createPaymentLinks({ db, logger, channels: settings.twilioChannels, settings });
+      stops.push(startOutcomeSweeper(createOutcomeSignaller({ db, temporal, logger, paymentLinks }), logger.child({ component: "outcome-signals" })));
     }
 
     return { apiUrl, temporalAddress, temporalUiUrl, sandbox: vendors.sandbox, generatedAdminKey, db, sql, temporal, stop };

@@ -157,7 +157,9 @@ export async function recordCallPromise(
  * suffix no strategy step id can carry (they hold only letters, digits, - and _).
  * @example paymentLinkStepId("call") // "call:pay-link"
  */
-export const paymentLinkStepId = (callStepId: string) => `${callStepId}:pay-link`;
+export const paymentLinkStepId = (callStepId: string) => `${callStepId}${PAYMENT_LINK_SUFFIX}`;
+/** Spelt out in `PaymentLinks.finishStranded`'s query and its partial index (migration `pay_link_dispatching`). */
+export const PAYMENT_LINK_SUFFIX = ":pay-link";
 
 /**
  * The SMS attempt of the payment-link text a debtor asked for during a call: one per call,

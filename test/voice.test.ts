@@ -2,9 +2,12 @@ import { randomBytes, randomUUID } from "node:crypto";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { speechFor } from "../activities/channels/voice.ts";
+import { createPaymentLinks } from "../api/webhooks/payment-links.ts";
 import { parseKeypadDate, promiseWindow } from "../api/webhooks/twilio-voice.ts";
 import type { OutcomeMix, VendorSandbox } from "../sandbox/index.ts";
+import { claimPaymentLinkAttempt } from "../store/voice.ts";
 import { renderTemplate, resolveTemplate, type TemplateContext } from "../templates/render.ts";
+import { createTwilioClient } from "../vendors/twilio.ts";
 import type { AccountState } from "../workflows/account-messages.ts";
 import type { startTestStack } from "./stack.ts";
 import { createLogger } from "../runtime/logger.ts";
@@ -263,6 +266,73 @@ describe("IVR calls through Twilio", () => {
     const { attemptId, twiml } = await call({ [outcome]: 1 });
     expect(twiml).toHaveLength(0);
     expect(await attemptRow(attemptId)).toMatchObject({ status, errorCode, conversationAt: null });
+  });
+});
+
+// Before, a process that stopped between claiming the text and recording Twilio's answer left
+// its attempt \`dispatching\` for ever: the link never went out (or went out unrecorded), and a
+// repeated keypress sent nothing, taking the claim for a send.
+describe("payment-link texts a stopped process left half-sent", () => {
+  const paymentLinks = () =>
+    createPaymentLinks({
+      db: stack.db,
+      logger: createLogger("warn"),
+      channels: { accountSid, apiBaseUrl: sandbox.url, smsFrom: stack.config.smsFrom, creditorName: "Bank Contoh", paymentLinkBase: PAY },
+      settings: { publicBaseUrl: stack.config.publicBaseUrl, twilioAuthToken: authToken },
+    });
+  /** A call whose payment-link text was claimed `minutesAgo` and never recorded as sent; `before` runs while the claim is fresh, so no sweep takes it yet. */
+  async function halfSent(minutesAgo: number, before?: (call: { id: string; accountId: string }) => Promise<void>) {
+    const call = await seedAttempt(stack.db, { vendorId: newCallSid(), channel: "voice", status: "sent" });
+    const { id } = await claimPaymentLinkAttempt(stack.db, call);
+    await before?.(call);
+    const at = new Date(Date.now() - minutesAgo * 60_000);
+    await stack.db.$executeRaw`UPDATE contact_attempts SET created_at = ${at}, updated_at = ${at} WHERE id = ${id}::uuid`;
+    return { call, linkAttemptId: id };
+  }
+  const textsOf = (call: { id: string; accountId: string }) => sandbox.messages().filter((m) => m.body.includes(`${PAY}/${call.accountId}?attempt=${call.id}`));
+
+  it("are sent by the sweep, once even when two sweeps run at once, and recorded on their attempt", async () => {
+    const { call, linkAttemptId } = await halfSent(1);
+    await Promise.all([paymentLinks().finishStranded(), paymentLinks().finishStranded()]);
+    await sandbox.idle();
+    const texts = textsOf(call);
+    expect(texts).toHaveLength(1);
+    expect(nbsp(texts[0]!.body)).toContain("Reply STOP to opt out.");
+    const attempt = await attemptRow(linkAttemptId);
+    expect(attempt).toMatchObject({ vendorId: texts[0]!.sid, sentAt: expect.any(Date), errorCode: null });
+    expect(attempt.status).not.toBe("dispatching");
+    await paymentLinks().finishStranded();
+    await sandbox.idle();
+    expect(textsOf(call)).toHaveLength(1);
+  });
+
+  it("that reached Twilio before the process stopped are recorded as sent, not sent again", async () => {
+    let sid = "";
+    const { call, linkAttemptId } = await halfSent(1, async (call) => {
+      const client = createTwilioClient({ accountSid, authToken, apiBaseUrl: sandbox.url });
+      ({ sid } = await client.messages.create({
+        to: "+919876543210",
+        from: stack.config.smsFrom,
+        body: `Bank Contoh: pay at ${PAY}/${call.accountId}?attempt=${call.id}`,
+      }));
+    });
+    await paymentLinks().finishStranded();
+    await sandbox.idle();
+    expect(textsOf(call)).toHaveLength(1);
+    expect(await attemptRow(linkAttemptId)).toMatchObject({ vendorId: sid, sentAt: expect.any(Date) });
+  });
+
+  it("are given up, unsent, once the keypress is over 15 minutes old or the debtor opted out of SMS since", async () => {
+    const late = await halfSent(20);
+    const optedOut = await halfSent(1, (call) =>
+      stack.db.optOut.create({ data: { accountId: call.accountId, channel: "sms", source: "test" } }).then(() => undefined),
+    );
+    await paymentLinks().finishStranded();
+    await sandbox.idle();
+    expect(textsOf(late.call)).toHaveLength(0);
+    expect(textsOf(optedOut.call)).toHaveLength(0);
+    expect(await attemptRow(late.linkAttemptId)).toMatchObject({ status: "failed", errorCode: "too-late", vendorId: null, sentAt: null });
+    expect(await attemptRow(optedOut.linkAttemptId)).toMatchObject({ status: "failed", errorCode: "opted-out", vendorId: null, sentAt: null });
   });
 });
 

@@ -2,28 +2,16 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import twilio from "twilio";
 import type VoiceResponse from "twilio/lib/twiml/VoiceResponse.js";
-import { MESSAGE_STATUS_PATH, segmentsOf } from "../../activities/channels/sms.ts";
 import { speechFor, VOICE_STATUS_PATH, voiceTwimlPath, type Speech } from "../../activities/channels/voice.ts";
-import { classifyTwilioError } from "../../activities/vendor-errors.ts";
 import { policyFor } from "../../domain/compliance/index.ts";
 import type { Account, Campaign } from "../../generated/prisma/client.ts";
-import { markAttemptFailed, recordHandedToVendor } from "../../store/attempts.ts";
 import { markCallbackApplied, storeCallback } from "../../store/callbacks.ts";
 import { applyOwing } from "../../store/message-status-intake.ts";
-import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
-import {
-  applyTwilioCallStatus,
-  callSeconds,
-  claimPaymentLinkAttempt,
-  isMachine,
-  MAX_CALL_SECONDS,
-  markConversation,
-  recordCallPromise,
-} from "../../store/voice.ts";
-import { campaignTemplates, renderTemplate, resolveTemplate, type TemplateContext, contextFor } from "../../templates/render.ts";
-import { createTwilioClient } from "../../vendors/twilio.ts";
+import { applyTwilioCallStatus, callSeconds, isMachine, MAX_CALL_SECONDS, markConversation, recordCallPromise } from "../../store/voice.ts";
+import { campaignTemplates, renderTemplate, resolveTemplate, type TemplateContext } from "../../templates/render.ts";
 import { createOutcomeSignaller } from "../outcome-signals.ts";
 import { tellOfCallPromise } from "./call-promises.ts";
+import { createPaymentLinks } from "./payment-links.ts";
 import { checkCallback, fieldProblems, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
@@ -137,13 +125,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
   const app = router();
   const signaller = createOutcomeSignaller({ db, temporal, logger });
   const channels = settings.twilioChannels ?? FALLBACK_TWILIO_CHANNELS;
-  let smsClient: twilio.Twilio | undefined;
-  const sms = () =>
-    (smsClient ??= createTwilioClient({
-      accountSid: channels.accountSid,
-      authToken: settings.twilioAuthToken,
-      ...(channels.apiBaseUrl ? { apiBaseUrl: channels.apiBaseUrl } : {}),
-    }));
+  const paymentLinks = createPaymentLinks({ db, logger, channels, settings });
 
   app.openapi(statusRoute, async (c) => {
     const params = await verifiedTwilioParams(c, settings.twilioAuthToken, settings.publicBaseUrl);
@@ -175,7 +157,7 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
       const response = new twilio.twiml.VoiceResponse();
       const digit = call.request.Digits ?? "";
       if (digit === "1" && channels.paymentLinkBase) {
-        if (await sendPaymentLink(call)) {
+        if (await paymentLinks.send(call.account, call.attempt)) {
           response.say({ language: call.speech.language }, await speak(call, "ivr-payment-link"));
           response.hangup();
           return response;
@@ -377,49 +359,6 @@ export function twilioVoiceRoutes({ db, temporal, logger, settings }: ApiDeps) {
     response.say({ language: call.speech.language }, renderTemplate(source, limited));
     response.hangup();
     return response;
-  }
-
-  /**
-   * Texts the payment link the debtor asked for, once per call, as an SMS attempt of the
-   * call's journey (`claimPaymentLinkAttempt`): listed with the account's attempts, moved by
-   * its status callbacks and counted in the reports like any other text. False when no text
-   * goes out: no phone, an SMS opt-out, or Twilio refused it.
-   */
-  async function sendPaymentLink(call: Call): Promise<boolean> {
-    const { account } = call;
-    if (!account.phone) return false;
-    const optedOut = await db.optOut.findUnique({ where: { accountId_channel: { accountId: account.id, channel: "sms" } } });
-    if (optedOut) return false;
-    const link = `${channels.paymentLinkBase}/${account.id}?attempt=${call.attempt.id}`;
-    const { body: source } = await resolveTemplate("ivr-payment-link-sms", "voice", account.locale, []);
-    const body = renderTemplate(source, {
-      ...contextFor(account, channels.creditorName),
-      link,
-    } as TemplateContext);
-    // Not put to the compliance gate: the debtor asked for it on the call, so no frequency
-    // cap may refuse it. Recorded all the same, it counts towards the caps of later contacts.
-    const attempt = await claimPaymentLinkAttempt(db, { ...call.attempt, accountId: account.id });
-    if (!attempt.claimed) return attempt.status !== "failed";
-    const context = { vendor: "twilio", attemptId: attempt.id, callAttemptId: call.attempt.id, accountId: account.id };
-    let message;
-    try {
-      message = await sms().messages.create({
-        to: account.phone,
-        from: channels.smsFrom,
-        body,
-        statusCallback: `${settings.publicBaseUrl}${MESSAGE_STATUS_PATH}`,
-      });
-    } catch (error) {
-      const failure = classifyTwilioError(error);
-      logger.warn({ ...context, vendorCode: failure.code }, `IVR payment link not sent: ${failure.message}`);
-      await markAttemptFailed(db, attempt.id, failure.code, failure);
-      return false;
-    }
-    await recordHandedToVendor(db, attempt.id, { vendorId: message.sid, status: message.status ?? "queued", units: segmentsOf(message.numSegments) });
-    // Statuses Twilio reported before the SID was stored wait for it.
-    await applyPendingTwilioStatuses(db, message.sid);
-    logger.info({ ...context, vendorId: message.sid }, "IVR payment link sent by SMS");
-    return true;
   }
 
   /** Stores the call's promise once and pauses every running journey of the account. */
