@@ -1,5 +1,6 @@
 import Handlebars from "handlebars";
 import type { Channel } from "../domain/channel.ts";
+import { withOptOutInstruction } from "../domain/keywords.ts";
 import type { CampaignStrategy } from "../domain/strategy.ts";
 import { emailSections, shippedTemplates, TEMPLATE_HELPERS, type CampaignTemplate } from "./render.ts";
 
@@ -125,18 +126,26 @@ export const smsLength = (text: string) => [...text].length;
 
 /**
  * An SMS source that would render past Twilio's limit for some debtor even before its
- * variables are filled in.
- * @example smsLengthProblem("x".repeat(2000)) // "is 2000 characters without its variables; Twilio refuses an SMS over 1600 (error 21617)"
+ * variables are filled in, counting the opt-out instruction a text without STOP gets at
+ * send time in the template's language (`withOptOutInstruction`).
+ * @example smsLengthProblem("x".repeat(2000), "en") // "is 2000 characters without its variables; Twilio refuses an SMS over 1600 (error 21617)"
  */
-export function smsLengthProblem(source: string): string | undefined {
+export function smsLengthProblem(source: string, locale: string): string | undefined {
   let program: hbs.AST.Program;
   try {
     program = Handlebars.parse(source);
   } catch {
     return undefined;
   }
-  const length = smsLength(fixedText(program).trim());
-  return length > SMS_MAX_CHARS ? `is ${length} characters without its variables; Twilio refuses an SMS over ${SMS_MAX_CHARS} (error 21617)` : undefined;
+  const fixed = fixedText(program).trim();
+  const sent = withOptOutInstruction(fixed, "sms", locale);
+  const length = smsLength(sent);
+  if (length <= SMS_MAX_CHARS) return undefined;
+  const added =
+    sent === fixed
+      ? ""
+      : ` with the opt-out instruction added at its end (${smsLength(sent) - smsLength(fixed)} of them; write STOP in the text to word it yourself)`;
+  return `is ${length} characters without its variables${added}; Twilio refuses an SMS over ${SMS_MAX_CHARS} (error 21617)`;
 }
 
 /** One problem of a template, with the field it is in (`body`, `contentVariables.1`). */
@@ -150,7 +159,7 @@ export interface TemplateFieldProblem {
  * shipped file) from rendering for some account of its channel.
  * @example templateProblems({ channel: "sms", body: "Hi {{nmae}}" }) // [{ field: "body", reason: 'unknown variable "nmae" …' }]
  */
-export function templateProblems(t: Pick<CampaignTemplate, "channel" | "body" | "contentVariables">): TemplateFieldProblem[] {
+export function templateProblems(t: Pick<CampaignTemplate, "channel" | "locale" | "body" | "contentVariables">): TemplateFieldProblem[] {
   const variables = variablesFor(t.channel);
   const problems = sourceProblems(t.body, variables).map((reason) => ({ field: "body", reason }));
   if (problems.length === 0 && t.channel === "email") {
@@ -160,7 +169,7 @@ export function templateProblems(t: Pick<CampaignTemplate, "channel" | "body" | 
       problems.push({ field: "body", reason: (error as Error).message });
     }
   }
-  const tooLong = t.channel === "sms" ? smsLengthProblem(t.body) : undefined;
+  const tooLong = t.channel === "sms" ? smsLengthProblem(t.body, t.locale) : undefined;
   if (tooLong) problems.push({ field: "body", reason: tooLong });
   for (const [key, source] of Object.entries(t.contentVariables ?? {})) {
     problems.push(...sourceProblems(source, variables).map((reason) => ({ field: `contentVariables.${key}`, reason })));
@@ -234,7 +243,7 @@ async function channelProblems(name: string, channel: Channel, stored: { own: Ca
       .map((t) => ({ label: `library template ${name}/${channel}/${t.locale} version ${t.version}`, t })),
     ...(await shippedTemplates(name, channel)).map(({ locale, body }) => ({
       label: `shipped template ${channel}/${locale}/${name}.hbs`,
-      t: { channel, body },
+      t: { channel, locale, body },
     })),
   ];
   if (candidates.length === 0) {

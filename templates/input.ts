@@ -62,7 +62,7 @@ export const templateInputSchema = z
           ctx.addIssue({ code: "custom", path: ["body"], message: (sections as Error).message });
         }
       }
-      const tooLong = t.channel === "sms" ? smsLengthProblem(t.body) : undefined;
+      const tooLong = t.channel === "sms" ? smsLengthProblem(t.body, t.locale) : undefined;
       if (tooLong) ctx.addIssue({ code: "custom", path: ["body"], message: tooLong });
     }
     if (t.channel !== "whatsapp") {

@@ -142,17 +142,36 @@ describe("what a template may use", () => {
     expect(() => renderTemplate("{{date}}", budi)).toThrow(TemplateRenderError);
   });
 
-  it("measures an SMS's fixed text against Twilio's 1,600 characters, the longer side of each block", () => {
-    expect(smsLengthProblem(`${"x".repeat(1600)} {{firstName}}`)).toBeUndefined();
-    expect(smsLengthProblem("x".repeat(2000))).toBe("is 2000 characters without its variables; Twilio refuses an SMS over 1600 (error 21617)");
-    expect(smsLengthProblem(`{{#if dueDate}}${"a".repeat(900)}{{else}}${"b".repeat(1601)}{{/if}}`)).toMatch(/^is 1601 characters/);
+  // Before, the opt-out instruction added at send time was not counted: a text of 1,590
+  // characters passed the check and every send of it failed with Twilio's 21617.
+  it.each([
+    ["fits with its own STOP", `${"x".repeat(1594)} STOP {{firstName}}`, "en", undefined],
+    ["fits with the instruction added (1,577 + 1 + 22)", `${"x".repeat(1577)} {{firstName}}`, "en", undefined],
+    [
+      "is too long once the English instruction is added",
+      `${"x".repeat(1590)} {{firstName}}`,
+      "en-US",
+      "is 1613 characters without its variables with the opt-out instruction added at its end (23 of them; write STOP in the text to word it yourself); Twilio refuses an SMS over 1600 (error 21617)",
+    ],
+    ["counts the instruction in the template's language", "x".repeat(1575), "id", /^is 1602 characters without its variables with the opt-out instruction/],
+    [
+      "is too long with its own STOP",
+      `STOP ${"x".repeat(1996)}`,
+      "en",
+      "is 2001 characters without its variables; Twilio refuses an SMS over 1600 (error 21617)",
+    ],
+    ["takes the longer side of each block", `STOP {{#if dueDate}}${"a".repeat(900)}{{else}}${"b".repeat(1596)}{{/if}}`, "en", /^is 1601 characters/],
+  ])("measures an SMS's fixed text against Twilio's 1,600 characters: %s", (_case, source, locale, expected) => {
+    const problem = smsLengthProblem(source, locale);
+    if (expected instanceof RegExp) expect(problem).toMatch(expected);
+    else expect(problem).toBe(expected);
   });
 
   it("refuses at input an unknown variable in the body or a Content variable, an SMS too long, and stores the locale as BCP 47 writes it", () => {
     const sms = { name: "reminder", channel: "sms", locale: "id", body: "Halo {{firstName}}" };
     const issues = (input: unknown) => templateInputSchema.safeParse(input).error?.issues.map((i) => [i.path.join("."), i.message]);
     expect(issues({ ...sms, body: "Halo {{nmae}}" })).toEqual([["body", expect.stringMatching(/^unknown variable "nmae" at line 1, column 8/)]]);
-    expect(issues({ ...sms, body: "x".repeat(1700) })).toEqual([["body", expect.stringMatching(/^is 1700 characters/)]]);
+    expect(issues({ ...sms, body: "x".repeat(1700) })).toEqual([["body", expect.stringMatching(/^is 1727 characters without its variables with the opt-out instruction/)]]);
     const whatsapp = { ...sms, channel: "whatsapp", contentSid: `HX${"a".repeat(32)}`, contentVariables: { "1": "{{nmae}}" } };
     expect(issues(whatsapp)).toEqual([["contentVariables.1", expect.stringMatching(/^unknown variable "nmae"/)]]);
     expect(templateInputSchema.parse({ ...sms, locale: "id-id" }).locale).toBe("id-ID");

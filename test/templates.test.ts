@@ -413,15 +413,25 @@ describe("preview gaps", () => {
   it("refuses an SMS over Twilio's 1,600 characters at saving and flags one that renders past them", async () => {
     const long = await api(stack.apiUrl, "POST", "/v1/templates", { name: uniqueName(), channel: "sms", locale: "id", body: "x".repeat(2000) });
     expect(long.status).toBe(400);
-    expect(long.body.errors).toEqual([{ field: "body", reason: "is 2000 characters without its variables; Twilio refuses an SMS over 1600 (error 21617)" }]);
+    expect(long.body.errors).toEqual([
+      {
+        field: "body",
+        reason:
+          "is 2027 characters without its variables with the opt-out instruction added at its end (27 of them; write STOP in the text to word it yourself); Twilio refuses an SMS over 1600 (error 21617)",
+      },
+    ]);
+    // Before, the instruction added at send time was not counted: this one was saved, and every send of it failed.
+    const nearly = await api(stack.apiUrl, "POST", "/v1/templates", { name: uniqueName(), channel: "sms", locale: "id", body: `${"x".repeat(1590)} {{name}}` });
+    expect(nearly.status).toBe(400);
+    expect(nearly.body.errors[0].reason).toMatch(/^is 1617 characters without its variables with the opt-out instruction/);
 
     const name = uniqueName();
-    await createTemplate({ name, channel: "sms", locale: "id", body: `${"x".repeat(1590)} {{name}}` });
+    await createTemplate({ name, channel: "sms", locale: "id", body: `${"x".repeat(1570)} {{name}}` });
     const budi = (await storeAccounts([accountFixture()])).accounts[0]!;
     const preview = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name, channel: "sms" });
     expect(preview.status).toBe(200);
-    // 1,603 characters and the opt-out instruction the template lacks.
-    expect(preview.body.warnings).toEqual(["text is 1630 characters; Twilio refuses an SMS over 1600 (error 21617), so this account's send would fail"]);
+    // 1,583 characters and the opt-out instruction the template lacks.
+    expect(preview.body.warnings).toEqual(["text is 1610 characters; Twilio refuses an SMS over 1600 (error 21617), so this account's send would fail"]);
     const short = await api(stack.apiUrl, "POST", "/v1/templates/preview", { accountId: budi.id, name: "reminder", channel: "sms" });
     expect(short.body.warnings).toBeUndefined();
   });
