@@ -47,12 +47,12 @@ export async function markOptedOutAttempts(db: Database, accountIds: string[], c
      WHERE a.id = latest.id AND a.opted_out_at IS NULL`;
 }
 
-// The source of an opt-out a debtor's own text made: `inbound:STOP`, `inbound:text` for a phrase.
-const TEXTED = "inbound:";
+/** Starts the source of an opt-out a debtor's own text made (`inbound:STOP`, `inbound:text` for a phrase): their START lifts only those, so no other may carry it. */
+export const TEXTED_OPT_OUT = "inbound:";
 
 /** The `source` of an opt-out recorded from the debtor's text: the keyword, or "text" for a phrase asking to stop. */
 export function textedOptOutSource(keyword: string | null): string {
-  return `${TEXTED}${keyword ?? "text"}`;
+  return `${TEXTED_OPT_OUT}${keyword ?? "text"}`;
 }
 
 /**
@@ -71,7 +71,7 @@ export async function optInByText(
 ): Promise<{ lifted: number; kept: number }> {
   return db.$transaction(async (tx) => {
     const lifted = await tx.$queryRaw<{ account_id: string; source: string }[]>`
-      DELETE FROM opt_outs WHERE account_id = ANY(${accountIds}::uuid[]) AND channel = ${channel} AND starts_with(source, ${TEXTED})
+      DELETE FROM opt_outs WHERE account_id = ANY(${accountIds}::uuid[]) AND channel = ${channel} AND starts_with(source, ${TEXTED_OPT_OUT})
       RETURNING account_id, source`;
     const kept = await tx.optOut.findMany({ where: { accountId: { in: accountIds }, channel }, orderBy: { accountId: "asc" } });
     const audit = (action: string, accountId: string, source: string) =>

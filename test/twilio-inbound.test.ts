@@ -285,6 +285,17 @@ describe("inbound keywords", () => {
     );
   });
 
+  // Before, ops could record an opt-out with a source such as "inbound:letter", and the debtor's START lifted it.
+  it("refuses an ops opt-out whose source claims the debtor texted it, naming source, and records nothing", async () => {
+    const { rows } = await accounts({});
+    for (const source of ["inbound:STOP", "Inbound:letter"]) {
+      const refused = await api(stack.apiUrl, "POST", `/v1/accounts/${rows[0]!.id}/opt-outs`, { channel: "sms", source });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([{ field: "source", reason: expect.stringContaining('must not start with "inbound:"') }]);
+    }
+    expect(await stack.db.optOut.count({ where: { accountId: rows[0]!.id } })).toBe(0);
+  });
+
   it("answers HELP with the help text naming the ops line, and changes nothing", async () => {
     const { rows } = await accounts({ locale: "en-IN" });
     const answer = await postInbound(inbound(rows[0]!.phone!, "HELP"));

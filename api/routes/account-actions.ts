@@ -4,6 +4,7 @@ import { currencyCodeSchema, minorAmountSchema } from "../../domain/money.ts";
 import { promiseDueDateProblem } from "../../domain/promise-dates.ts";
 import { HOLDS } from "../../domain/compliance/index.ts";
 import { recordAudit } from "../../store/audit.ts";
+import { TEXTED_OPT_OUT } from "../../store/inbound.ts";
 import { applyPayment, signalRunningJourneys } from "../../store/payments.ts";
 import { paidAtSchema, paymentReferenceSchema } from "../webhooks/payments.ts";
 import { principalOf } from "../access.ts";
@@ -33,6 +34,15 @@ const releaseHold = createRoute({
   request: { params: idParam.extend({ kind: z.enum(HOLDS) }) },
   responses: { 200: ok("Released"), 404: { description: "No such account" } },
 });
+/** Where ops learnt of the opt-out (a call, a letter); never what marks a debtor's own text, which their START would lift. */
+const optOutSource = z
+  .string()
+  .max(100)
+  .refine(
+    (source) => !source.toLowerCase().startsWith(TEXTED_OPT_OUT),
+    `must not start with "${TEXTED_OPT_OUT}": that marks an opt-out the debtor texted, which their START lifts`,
+  )
+  .default("ops");
 const optOut = createRoute({
   method: "post",
   path: "/v1/accounts/{id}/opt-outs",
@@ -42,7 +52,7 @@ const optOut = createRoute({
     params: idParam,
     body: {
       required: true,
-      content: { "application/json": { schema: z.object({ channel: z.enum(CHANNELS), source: z.string().max(100).default("ops") }).strict() } },
+      content: { "application/json": { schema: z.object({ channel: z.enum(CHANNELS), source: optOutSource }).strict() } },
     },
   },
   responses: { 200: ok("Opted out"), 404: { description: "No such account" } },
