@@ -76,6 +76,8 @@ export const ACCESS: readonly AccessRule[] = [
   rule("GET", "/v1/reports/roll-rates", READ),
   rule("GET", "/v1/reports/cure", READ),
   rule("GET", "/v1/reports/agencies", READ),
+  // Lists phone numbers: personal data for those who work the accounts, not for managers.
+  rule("GET", "/v1/reports/shared-phones", OPERATE),
   rule("POST", "/v1/reports/snapshots", OPERATE),
   rule("GET", "/v1/reports/settings", READ),
   // Reporting zone, SLA and unit costs change every figure managers read: admins set them.

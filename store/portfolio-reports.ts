@@ -182,6 +182,36 @@ export async function agencyPerformance(db: Database, query: { from: string; to:
   });
 }
 
+export interface SharedPhoneRow {
+  phone: string;
+  accounts: number;
+  /** The first few accounts on it, by external id. */
+  externalIds: string[];
+}
+
+/**
+ * Phone numbers on `minAccounts` or more accounts, most shared first. The gate counts the
+ * contacts of every account sharing a phone against one debtor's caps (`SAME_DEBTOR` in
+ * gate-input.ts): right for a person with a card and a loan, wrong for a placeholder or a
+ * switchboard number, whose accounts then share one debtor's few contacts a week.
+ */
+export async function sharedPhones(
+  db: Database,
+  query: { minAccounts: number; limit: number; sample: number },
+): Promise<{ numbers: number; accounts: number; rows: SharedPhoneRow[] }> {
+  const rows = await db.$queryRaw<{ phone: string; accounts: number; external_ids: string[]; numbers: number; on_them: number }[]>`
+    WITH shared AS (
+      SELECT phone, count(*)::int AS accounts, (array_agg(external_id ORDER BY external_id))[1:${query.sample}::int] AS external_ids
+        FROM accounts WHERE phone IS NOT NULL GROUP BY phone HAVING count(*) >= ${query.minAccounts}::int)
+    SELECT phone, accounts, external_ids, count(*) OVER ()::int AS numbers, (sum(accounts) OVER ())::int AS on_them
+      FROM shared ORDER BY accounts DESC, phone LIMIT ${query.limit}::int`;
+  return {
+    numbers: rows[0]?.numbers ?? 0,
+    accounts: rows[0]?.on_them ?? 0,
+    rows: rows.map((r) => ({ phone: r.phone, accounts: r.accounts, externalIds: r.external_ids })),
+  };
+}
+
 export interface VariantArm {
   variant: string;
   holdout: boolean;

@@ -58,6 +58,7 @@ const EXPECTED: Record<string, Role[] | "public"> = {
   "GET /v1/reports/roll-rates": READ,
   "GET /v1/reports/cure": READ,
   "GET /v1/reports/agencies": READ,
+  "GET /v1/reports/shared-phones": OPERATE,
   "POST /v1/reports/snapshots": OPERATE,
   "GET /v1/reports/settings": READ,
   "PUT /v1/reports/settings": ADMIN,

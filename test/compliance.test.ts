@@ -239,6 +239,37 @@ describe("the gate on stored accounts", () => {
     expect(await ask(other)).toMatchObject({ allowed: true });
   });
 
+  it("lists the phone numbers several accounts share, most shared first, for ops to find placeholders the caps now treat as one debtor", async () => {
+    const placeholder = await storedAccount();
+    const { phone: junk } = await stack.db.account.findUniqueOrThrow({ where: { id: placeholder } });
+    for (let i = 0; i < 3; i++) await storedAccount({ phone: junk });
+    const pair = await storedAccount();
+    const { phone: shared } = await stack.db.account.findUniqueOrThrow({ where: { id: pair } });
+    await storedAccount({ phone: shared });
+    const externalIds = async (phone: string | null) =>
+      (await stack.db.account.findMany({ where: { phone }, select: { externalId: true }, orderBy: { externalId: "asc" } })).map((a) => a.externalId);
+
+    const report = await api(stack.apiUrl, "GET", "/v1/reports/shared-phones?limit=1000");
+    expect(report.status, JSON.stringify(report.body)).toBe(200);
+    const { rows } = report.body as { rows: { phone: string; accounts: number; externalIds: string[] }[] };
+    expect(rows.find((r) => r.phone === junk)).toEqual({ phone: junk, accounts: 4, externalIds: await externalIds(junk) });
+    expect(rows.find((r) => r.phone === shared)).toEqual({ phone: shared, accounts: 2, externalIds: await externalIds(shared) });
+    // Most shared first, and the totals count what a direct count over the accounts gives.
+    expect(rows.map((r) => r.accounts)).toEqual([...rows.map((r) => r.accounts)].sort((a, b) => b - a));
+    const direct = await stack.db.account.groupBy({ by: ["phone"], where: { phone: { not: null } }, _count: true, having: { phone: { _count: { gte: 2 } } } });
+    expect(report.body).toMatchObject({ minAccounts: 2, numbers: direct.length, accounts: direct.reduce((n, g) => n + g._count, 0) });
+
+    const fourOrMore = await api(stack.apiUrl, "GET", "/v1/reports/shared-phones?minAccounts=4&format=csv");
+    expect(fourOrMore.contentType).toContain("text/csv");
+    const lines = (fourOrMore.body as string).trim().split("\n");
+    expect(lines[0]).toBe("phone,accounts,externalIds");
+    expect(lines).toContain(`${junk},4,${(await externalIds(junk)).join(" ")}`);
+    expect(lines.some((l) => l.startsWith(`${shared},`))).toBe(false);
+    expect((await api(stack.apiUrl, "GET", "/v1/reports/shared-phones?minAccounts=1")).body.errors).toEqual([
+      { field: "query.minAccounts", reason: expect.any(String) },
+    ]);
+  });
+
   function gateActivities() {
     return createActivities({
       db: stack.db,

@@ -11,6 +11,7 @@ import {
   cureRates,
   reportSettings,
   rollRates,
+  sharedPhones,
   takeBucketSnapshot,
   variantReport,
   type AgencyRow,
@@ -119,6 +120,21 @@ const agenciesRoute = createRoute({
     }),
   },
   responses: reportResponses("Agency performance"),
+});
+const sharedPhonesRoute = createRoute({
+  method: "get",
+  path: "/v1/reports/shared-phones",
+  tags: ["reports"],
+  summary:
+    "Phone numbers on several accounts, most shared first: the gate treats their accounts as one debtor, so a placeholder or switchboard number makes them share one debtor's contacts",
+  request: {
+    query: z.object({
+      minAccounts: z.coerce.number().int().min(2).max(1_000_000).default(2).describe("list numbers on at least this many accounts (default 2)"),
+      limit: z.coerce.number().int().min(1).max(1_000).default(100).describe("how many numbers to list (1–1,000, default 100); `numbers` counts them all"),
+      format,
+    }),
+  },
+  responses: reportResponses("Shared phone numbers"),
 });
 const snapshotRoute = createRoute({
   method: "post",
@@ -319,6 +335,13 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
     const rows = (await agencyPerformance(db, { ...period, slaDays, now: new Date() })).map(strings);
     return send(c, { grain: ["agency", "currency"], period, slaDays, generatedAt: new Date().toISOString(), rows }, rows, query.format, AGENCY_COLUMNS);
   });
+  app.openapi(sharedPhonesRoute, async (c) => {
+    const { minAccounts, limit, format } = c.req.valid("query");
+    const shared = await sharedPhones(db, { minAccounts, limit, sample: SHARED_PHONE_SAMPLE });
+    const body = { minAccounts, numbers: shared.numbers, accounts: shared.accounts, generatedAt: new Date().toISOString(), rows: shared.rows };
+    const csvRows = shared.rows.map((r) => ({ ...r, externalIds: r.externalIds.join(" ") }));
+    return send(c, body, csvRows, format, ["phone", "accounts", "externalIds"]);
+  });
   app.openapi(snapshotRoute, async (c) => {
     const body = (c.req.header("content-type")?.includes("json") ? c.req.valid("json") : undefined) ?? {};
     const thisMonth = today((await settings()).timeZone).slice(0, 7);
@@ -449,6 +472,9 @@ const AGENCY_COLUMNS = columnsOf<AgencyRow>()([
   "firstContactsInSla",
   "slaAdherence",
 ]);
+
+/** How many of the accounts on a shared phone its row names. */
+const SHARED_PHONE_SAMPLE = 5;
 
 /** JSON, or CSV (a header row of `columns`, one line per row) when asked by `format=csv` or `Accept: text/csv`. */
 function send(c: Context, body: object, rows: object[], format: "json" | "csv" | undefined, columns: readonly string[]) {
