@@ -7,10 +7,13 @@ import { createVoiceSender } from "../activities/channels/voice.ts";
 import { createWhatsappSender } from "../activities/channels/whatsapp.ts";
 import type { Channel } from "../domain/channel.ts";
 import { unsubscribeUrl } from "../api/routes/unsubscribe.ts";
-import { generateSendgridKeyPair, startVendorSandbox, type OutcomeMix, type VendorSandbox } from "../sandbox/index.ts";
+import { PAYMENT_WEBHOOK_PATH } from "../api/webhooks/payments.ts";
+import { INBOUND_MESSAGE_PATH } from "../api/webhooks/twilio-inbound.ts";
+import { generateSendgridKeyPair, startVendorSandbox, type OutcomeMix, type Payer, type VendorSandbox } from "../sandbox/index.ts";
 import { createSendgridClient } from "../vendors/sendgrid.ts";
 import { createTwilioClient } from "../vendors/twilio.ts";
 import type { Config } from "./config.ts";
+import type { Database } from "./database.ts";
 import type { Logger } from "./logger.ts";
 
 export interface Vendors {
@@ -36,7 +39,7 @@ export interface Vendors {
 export async function connectVendors(
   config: Config,
   logger: Logger,
-  db: Parameters<typeof createSmsSender>[0]["db"],
+  db: Database,
   sandboxOptions: { port: number; seed: number; outcomes: Record<string, unknown>; apiUrl: string },
 ): Promise<Vendors> {
   let sandbox: VendorSandbox | undefined;
@@ -52,6 +55,11 @@ export async function connectVendors(
       ...(sendgridKeys && {
         sendgrid: { privateKeyPem: sendgridKeys.privateKeyPem },
         sendgridEventsUrl: `${config.publicBaseUrl}/v1/webhooks/sendgrid/events`,
+      }),
+      twilioInboundUrl: `${config.publicBaseUrl}${INBOUND_MESSAGE_PATH}`,
+      // Debtors pay through the sandbox's gateway only when the payment webhook has its secret.
+      ...(config.paymentWebhookSecret && {
+        payments: { url: `${config.publicBaseUrl}${PAYMENT_WEBHOOK_PATH}`, secret: config.paymentWebhookSecret, payer: (contact) => payerOf(db, contact) },
       }),
       // Callbacks are signed over PUBLIC_BASE_URL, as Twilio would, but delivered locally.
       deliverTo: sandboxOptions.apiUrl,
@@ -100,4 +108,18 @@ export async function connectVendors(
     senders,
     sandbox,
   };
+}
+
+/**
+ * Who pays in the sandbox for a contact: the account of the attempt the vendor knows by that
+ * id, for its balance, as the real gateway learns it from the payment link the debtor opens.
+ */
+async function payerOf(db: Database, contact: { channel: string; vendorId: string }): Promise<Payer | undefined> {
+  const vendor = contact.channel === "email" ? "sendgrid" : "twilio";
+  const attempt = await db.contactAttempt.findUnique({
+    where: { vendor_vendorId: { vendor, vendorId: contact.vendorId } },
+    select: { enrolment: { select: { account: { select: { id: true, balanceMinor: true, currency: true } } } } },
+  });
+  const account = attempt?.enrolment.account;
+  return account && { accountId: account.id, amountMinor: account.balanceMinor, currency: account.currency };
 }

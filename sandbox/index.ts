@@ -57,6 +57,8 @@ export async function startVendorSandbox(options: SandboxOptions): Promise<Vendo
   const ctx: SandboxContext = {
     twilio: options.twilio,
     sendgrid: { privateKeyPem: options.sendgrid?.privateKeyPem, eventsUrl: options.sendgridEventsUrl },
+    twilioInboundUrl: options.twilioInboundUrl,
+    payments: options.payments,
     queue,
     rng: createRng(seed),
     outcomes: () => mix,

@@ -15,6 +15,9 @@ describe("mergeOutcomes", () => {
     expect(() => mergeOutcomes(DEFAULT_OUTCOMES, { voice: { completed: -1, busy: 1 } })).toThrow(/weight >= 0/);
     expect(() => mergeOutcomes(DEFAULT_OUTCOMES, { email: { delivered: 1, open: 2 } })).toThrow(/probability/);
     expect(() => mergeOutcomes(DEFAULT_OUTCOMES, { voice: { completed: 1, digits: ["1a"] } })).toThrow(/digits/);
+    expect(() => mergeOutcomes(DEFAULT_OUTCOMES, { sms: { delivered: 1, reply: 1.5 } })).toThrow("outcomes.sms.reply must be a probability in [0, 1]");
+    expect(() => mergeOutcomes(DEFAULT_OUTCOMES, { whatsapp: { read: 1, replyTexts: [] } })).toThrow("outcomes.whatsapp.replyTexts must be a list of texts");
+    expect(() => mergeOutcomes(DEFAULT_OUTCOMES, { payments: { after: -0.1 } })).toThrow("outcomes.payments.after must be a probability in [0, 1]");
   });
 
   it("draws a click with the open that precedes it", () => {

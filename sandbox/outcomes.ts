@@ -40,6 +40,15 @@ export function mergeOutcomes(base: OutcomeMix, update: Partial<OutcomeMix> = {}
     const p = merged.email[key] ?? 0;
     if (!(p >= 0 && p <= 1)) throw new Error(`outcomes.email.${key} must be a probability in [0, 1]`);
   }
+  for (const channel of ["sms", "whatsapp"] as const) {
+    const { reply, replyTexts } = merged[channel];
+    probability(`${channel}.reply`, reply);
+    if (replyTexts !== undefined && !(Array.isArray(replyTexts) && replyTexts.length > 0 && replyTexts.every((t) => typeof t === "string" && t.length > 0))) {
+      throw new Error(`outcomes.${channel}.replyTexts must be a list of texts`);
+    }
+  }
+  probability("payments.after", merged.payments?.after);
+  probability("payments.full", merged.payments?.full);
   const digits = merged.voice.digits ?? [];
   if (!digits.every((d) => /^[0-9*#w]*$/.test(d))) {
     throw new Error("outcomes.voice.digits entries may hold only 0-9, *, # and w");
@@ -57,6 +66,24 @@ export function drawEngagement(rng: Rng, mix: OutcomeMix): EmailEngagement[] {
   const drawn = ENGAGEMENT.filter((key) => rng.chance(mix.email[key] ?? 0));
   if (drawn.includes("click") && !drawn.includes("open")) drawn.unshift("open");
   return drawn;
+}
+
+/** The debtor's reply to a delivered text, if the mix draws one. Draws nothing when replies are off, so other draws stay as they were. */
+export function drawReply(rng: Rng, mix: OutcomeMix, channel: "sms" | "whatsapp"): string | undefined {
+  const { reply = 0, replyTexts = ["PAID"] } = mix[channel];
+  if (!rng.chance(reply)) return undefined;
+  return rng.pick(replyTexts.map((text) => [text, 1] as const));
+}
+
+/** Whether the debtor pays after a contact that reached them, and how much of the balance. */
+export function drawPayment(rng: Rng, mix: OutcomeMix): "full" | "half" | undefined {
+  const { after = 0, full = 1 } = mix.payments ?? {};
+  if (!rng.chance(after)) return undefined;
+  return rng.chance(full) ? "full" : "half";
+}
+
+function probability(key: string, p: number | undefined): void {
+  if (p !== undefined && !(typeof p === "number" && p >= 0 && p <= 1)) throw new Error(`outcomes.${key} must be a probability in [0, 1]`);
 }
 
 function weights<T extends string>(mix: Partial<Record<T, number>>, order: readonly T[]): [T, number][] {

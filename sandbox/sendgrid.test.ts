@@ -202,3 +202,32 @@ describe("SendGrid mail send", () => {
     expect(perEmail.some((events) => events[0] !== "processed")).toBe(true);
   });
 });
+
+describe("debtors paying after an email", () => {
+  it("pays through the gateway after an email delivered, asking who pays by its X-Message-Id, never after a bounce", async () => {
+    const asked: string[] = [];
+    const receiver = await startReceiver();
+    cleanup.push(() => receiver.close());
+    const paying = await startVendorSandbox({
+      twilio: { accountSid: "AC" + "0".repeat(32), authToken: "t" },
+      sendgrid: { privateKeyPem: keys.privateKeyPem },
+      sendgridEventsUrl: `${receiver.url}/webhooks/sendgrid`,
+      outcomes: { email: { delivered: 1 }, payments: { after: 1 } },
+      payments: {
+        url: `${receiver.url}/webhooks/payments`,
+        secret: "gateway-secret",
+        payer: async ({ vendorId }) => (asked.push(vendorId), { accountId: "acct-2", amountMinor: 9900n, currency: "KES" }),
+      },
+    });
+    cleanup.push(() => paying.close());
+    const [delivered] = await mailer(paying).send({ to: "budi@debtor.example", from, subject: "Tagihan", text: "Bayar" });
+    await paying.idle();
+    paying.setOutcomes({ email: { bounce: 1 } });
+    await mailer(paying).send({ to: "ani@debtor.example", from, subject: "Tagihan", text: "Bayar" });
+    await paying.idle();
+    expect(asked).toEqual([delivered.headers["x-message-id"]]);
+    expect(receiver.on("/webhooks/payments").map((p) => p.json())).toEqual([
+      { reference: expect.stringMatching(/^SBX-/), accountId: "acct-2", amountMinor: "9900", currency: "KES", paidAt: expect.any(String) },
+    ]);
+  });
+});

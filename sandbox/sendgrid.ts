@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { batches, recipientEvents } from "./sendgrid-events.ts";
 import { maskEmail } from "./mask.ts";
+import { maybePay } from "./payments.ts";
 import { sendgridRequest } from "./signing.ts";
 import type { Context } from "hono";
 import type { SandboxContext } from "./context.ts";
@@ -111,6 +112,8 @@ async function send(c: Context, ctx: SandboxContext): Promise<Response> {
           attempts: 3,
         });
       }
+      // Our sends carry one recipient each, known to us by the X-Message-Id.
+      if (email.recipients.some((r) => r.outcome === "delivered")) await maybePay(ctx, rng, { channel: "email", vendorId: email.messageId });
     });
   }
   return c.body(null, 202, { "X-Message-Id": email.messageId });

@@ -5,6 +5,7 @@
  * `<Redirect>`), and the final status with its duration. Every request is signed as Twilio
  * signs it. With `reorder`, the status callbacks go out shuffled once the call has ended.
  */
+import { maybePay } from "./payments.ts";
 import { parseTwiml } from "./twiml.ts";
 import { twilioRequest } from "./signing.ts";
 import { API_VERSION, isHttpUrl, rfc2822 } from "./twilio-common.ts";
@@ -60,6 +61,7 @@ class CallFlow {
     await this.status("in-progress");
     const seconds = await this.converse(amd);
     await this.finish("completed", seconds);
+    if (call.outcome === "completed") await maybePay(this.ctx, this.rng, { channel: "voice", vendorId: call.sid });
   }
 
   private answeredBy(): string {

@@ -185,3 +185,26 @@ describe("Twilio calls", () => {
     });
   });
 });
+
+describe("debtors paying after a call", () => {
+  it("pays through the gateway after a call a person answered, never after one a machine took", async () => {
+    const asked: string[] = [];
+    const receiver = await startReceiver(ivr);
+    cleanup.push(() => receiver.close());
+    const payments = {
+      url: `${receiver.url}/webhooks/payments`,
+      secret: "gateway-secret",
+      payer: async ({ vendorId }: { vendorId: string }) => (asked.push(vendorId), { accountId: "acct-1", amountMinor: 4200n, currency: "INR" }),
+    };
+    const { sandbox } = await setup({ outcomes: { voice: { completed: 1 }, payments: { after: 1 } }, payments });
+    const answered = await client(sandbox).calls.create({ to, from, url: `${receiver.url}/ivr/start`, machineDetection: "Enable" });
+    await sandbox.idle();
+    sandbox.setOutcomes({ voice: { machine: 1 } });
+    await client(sandbox).calls.create({ to, from, url: `${receiver.url}/ivr/start`, machineDetection: "Enable" });
+    await sandbox.idle();
+    expect(asked).toEqual([answered.sid]);
+    expect(receiver.on("/webhooks/payments").map((p) => p.json())).toEqual([
+      { reference: expect.stringMatching(/^SBX-/), accountId: "acct-1", amountMinor: "4200", currency: "INR", paidAt: expect.any(String) },
+    ]);
+  });
+});

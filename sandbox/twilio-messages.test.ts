@@ -1,5 +1,6 @@
 import twilio from "twilio";
 import { afterEach, describe, expect, it } from "vitest";
+import { verifyTagihSignature } from "../vendors/tagih-signature.ts";
 import { createTwilioClient, rebaseTwilioUri } from "../vendors/twilio.ts";
 import { startVendorSandbox } from "./index.ts";
 import { startReceiver } from "./test-receiver.ts";
@@ -239,6 +240,78 @@ describe("Twilio messages", () => {
     await sandbox.idle();
     expect(Date.now() - started).toBeGreaterThanOrEqual(60);
     expect(receiver.on("/s")).toHaveLength(2);
+  });
+});
+
+describe("debtors' replies and payments", () => {
+  const payer = { accountId: "5f0c6a3e-8a53-4d7a-9a63-2c7d1f0e9b11", amountMinor: 1001n, currency: "IDR" };
+  const paymentsAt = (receiver: Receiver, asked: string[] = []) => ({
+    url: `${receiver.url}/webhooks/payments`,
+    secret: "gateway-secret",
+    payer: async (contact: { vendorId: string }) => (asked.push(contact.vendorId), payer),
+  });
+
+  it("replies to a delivered text as Twilio posts an incoming message, signed over the inbound URL", async () => {
+    const receiver = await startReceiver();
+    const inbound = `${receiver.url}/webhooks/twilio/inbound`;
+    const { sandbox } = await setup({ outcomes: { sms: { delivered: 1, reply: 1, replyTexts: ["PTP 25/12"] } }, twilioInboundUrl: inbound });
+    cleanup.push(() => receiver.close());
+    const message = await client(sandbox).messages.create({ to, from, body: "Tagihan Anda jatuh tempo" });
+    await sandbox.idle();
+    const [reply, ...more] = receiver.on("/webhooks/twilio/inbound");
+    expect(more).toHaveLength(0);
+    const params = reply!.form();
+    expect(params).toMatchObject({ From: to, To: from, Body: "PTP 25/12", AccountSid: accountSid, SmsStatus: "received", NumMedia: "0" });
+    expect(params.MessageSid).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(params.MessageSid).not.toBe(message.sid);
+    expect(twilio.validateRequest(authToken, reply!.headers["x-twilio-signature"] ?? "", inbound, params)).toBe(true);
+    expect(sandbox.messages()[0]).toMatchObject({ sid: message.sid, reply: "PTP 25/12" });
+  });
+
+  it("never replies to a text that was not delivered, nor when replies are off", async () => {
+    const receiver = await startReceiver();
+    const inbound = `${receiver.url}/webhooks/twilio/inbound`;
+    const { sandbox } = await setup({ outcomes: { sms: { undelivered: 1, reply: 1 } }, twilioInboundUrl: inbound });
+    cleanup.push(() => receiver.close());
+    await client(sandbox).messages.create({ to, from, body: "x" });
+    await sandbox.idle();
+    expect(receiver.on("/webhooks/twilio/inbound")).toHaveLength(0);
+    sandbox.setOutcomes({ sms: { delivered: 1 } });
+    await client(sandbox).messages.create({ to, from, body: "y" });
+    await sandbox.idle();
+    expect(receiver.on("/webhooks/twilio/inbound")).toHaveLength(0);
+    expect(sandbox.messages().map((m) => m.reply)).toEqual([null, null]);
+  });
+
+  it("pays through the gateway after a delivered text: signed JSON with a unique reference, half the balance when the mix says so", async () => {
+    const receiver = await startReceiver();
+    const asked: string[] = [];
+    const { sandbox } = await setup({ outcomes: { sms: { delivered: 1 }, payments: { after: 1, full: 0 } }, payments: paymentsAt(receiver, asked) });
+    cleanup.push(() => receiver.close());
+    const first = await client(sandbox).messages.create({ to, from, body: "one" });
+    const second = await client(sandbox).messages.create({ to, from, body: "two" });
+    await sandbox.idle();
+    expect(asked.sort()).toEqual([first.sid, second.sid].sort());
+    const paid = receiver.on("/webhooks/payments");
+    expect(paid.map((p) => p.json())).toEqual([
+      { reference: expect.stringMatching(/^SBX-/), accountId: payer.accountId, amountMinor: "500", currency: "IDR", paidAt: expect.any(String) },
+      { reference: expect.stringMatching(/^SBX-/), accountId: payer.accountId, amountMinor: "500", currency: "IDR", paidAt: expect.any(String) },
+    ]);
+    expect(new Set(paid.map((p) => (p.json() as { reference: string }).reference)).size).toBe(2);
+    for (const p of paid) expect(verifyTagihSignature("gateway-secret", p.headers["x-tagih-signature"], p.body).ok).toBe(true);
+  });
+
+  it("pays nothing for a text that failed, or when the mix has no payments", async () => {
+    const receiver = await startReceiver();
+    const asked: string[] = [];
+    const { sandbox } = await setup({ outcomes: { sms: { failed: 1 }, payments: { after: 1 } }, payments: paymentsAt(receiver, asked) });
+    cleanup.push(() => receiver.close());
+    await client(sandbox).messages.create({ to, from, body: "x" });
+    sandbox.setOutcomes({ sms: { delivered: 1 }, payments: { after: 0 } });
+    await client(sandbox).messages.create({ to, from, body: "y" });
+    await sandbox.idle();
+    expect(asked).toEqual([]);
+    expect(receiver.on("/webhooks/payments")).toHaveLength(0);
   });
 });
 

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
-import { drawSms, drawWhatsapp } from "./outcomes.ts";
+import { drawReply, drawSms, drawWhatsapp } from "./outcomes.ts";
+import { maybePay } from "./payments.ts";
 import { maskPhone } from "./mask.ts";
 import { twilioRequest } from "./signing.ts";
 import { listPage, API_VERSION, field, isE164, isHttpUrl, newSid, readForm, rfc2822, splitAddress, twilioError } from "./twilio-common.ts";
@@ -99,6 +100,7 @@ async function createMessage(c: Context, ctx: SandboxContext): Promise<Response>
     updatedAt: now,
     status: from ? "queued" : "accepted",
     outcome,
+    reply: null,
     errorCode: null,
     price: null,
   };
@@ -135,6 +137,35 @@ async function deliverStatuses(ctx: SandboxContext, message: SandboxMessage, rng
     if (!duplicate) advance(message, statuses[happened++] ?? message.outcome, errorCode);
     if (item) await ctx.queue.send(item, { duplicate });
   }
+  if (message.outcome !== "delivered" && message.outcome !== "read") return;
+  await reply(ctx, message, rng);
+  await maybePay(ctx, rng, { channel: message.channel, vendorId: message.sid });
+}
+
+/** The debtor's reply to a delivered text, if the mix draws one: posted as Twilio posts an incoming message. */
+async function reply(ctx: SandboxContext, message: SandboxMessage, rng: Rng): Promise<void> {
+  const text = drawReply(rng, ctx.outcomes(), message.channel);
+  if (text === undefined || !ctx.twilioInboundUrl) return;
+  message.reply = text;
+  const sid = newSid("SM");
+  const debtor = splitAddress(message.to).address;
+  const params: Record<string, string> = {
+    ApiVersion: API_VERSION,
+    AccountSid: message.accountSid,
+    MessageSid: sid,
+    SmsMessageSid: sid,
+    SmsSid: sid,
+    SmsStatus: "received",
+    From: message.to,
+    To: message.from ?? SANDBOX_SENDER,
+    Body: text,
+    NumMedia: "0",
+    NumSegments: String(segments(text)),
+  };
+  if (message.messagingServiceSid) params.MessagingServiceSid = message.messagingServiceSid;
+  if (message.channel === "whatsapp") Object.assign(params, { WaId: debtor.replace(/^\+/, ""), ProfileName: "Sandbox Debtor", MessageType: "text" });
+  ctx.logger.info({ sid, inReplyTo: message.sid, sender: maskPhone(message.to) }, "sandbox reply sent");
+  await ctx.queue.deliver(twilioRequest(ctx.twilio.authToken, "inbound-message", sid, ctx.twilioInboundUrl, params), rng);
 }
 
 function advance(message: SandboxMessage, status: MessageStatus, errorCode: number | null): void {

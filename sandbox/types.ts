@@ -19,10 +19,35 @@ export type EmailEngagement = "open" | "click" | "unsubscribe" | "spamreport";
  *   e.g. `["2", "25122026#"]`; a trailing finishOnKey (`#`) ends the entry as on a phone.
  */
 export interface OutcomeMix {
-  sms: Partial<Record<SmsOutcome, number>>;
-  whatsapp: Partial<Record<WhatsappOutcome, number>>;
+  sms: Partial<Record<SmsOutcome, number>> & Replies;
+  whatsapp: Partial<Record<WhatsappOutcome, number>> & Replies;
   voice: Partial<Record<VoiceOutcome, number>> & { digits?: string[] };
   email: Partial<Record<EmailDeliveryOutcome | EmailEngagement, number>>;
+  /**
+   * Debtors paying through the payment gateway after a contact that reached them (a text
+   * delivered or read, an email delivered, a call a person answered): `after` the chance
+   * (0..1) of a payment, `full` the chance (0..1) that it is the whole balance (else half).
+   * Needs the sandbox's `payments` option.
+   */
+  payments?: { after?: number; full?: number };
+}
+
+/**
+ * The debtor's reply to a delivered text, sent to `twilioInboundUrl` as Twilio posts an
+ * incoming message: `reply` the chance (0..1) of one, `replyTexts` what they write (one
+ * drawn at random; default `["PAID"]`), e.g. `["PAID", "PTP 25/12", "STOP"]`.
+ */
+export interface Replies {
+  reply?: number;
+  replyTexts?: string[];
+}
+
+/** The account a payment is for, as the payment gateway learns it from its payment link. */
+export interface Payer {
+  accountId: string;
+  /** The balance due, in minor units. */
+  amountMinor: bigint;
+  currency: string;
 }
 
 export interface SandboxLogger {
@@ -52,6 +77,14 @@ export interface SandboxOptions {
   duplicates?: number;
   /** Deliver the status callbacks (or event batches) of one message in shuffled order. */
   reorder?: boolean;
+  /** Where Twilio posts the debtors' replies (incoming messages); unset: no replies. */
+  twilioInboundUrl?: string;
+  /**
+   * The payment gateway the mix's `payments` go through: its notification URL, the secret
+   * it signs them with (`X-Tagih-Signature`), and `payer`, who pays for the contact the
+   * vendor knows by `vendorId` (message or call SID, SendGrid message id).
+   */
+  payments?: { url: string; secret: string; payer(contact: { channel: "sms" | "whatsapp" | "voice" | "email"; vendorId: string }): Promise<Payer | undefined> };
   logger?: SandboxLogger;
 }
 
@@ -76,6 +109,8 @@ export interface SandboxMessage {
   status: MessageStatus;
   /** The terminal status drawn when the message was received. */
   outcome: WhatsappOutcome;
+  /** What the debtor replied (drawn from the mix's `reply`), once sent; else null. */
+  reply: string | null;
   errorCode: number | null;
   price: string | null;
 }
@@ -133,7 +168,8 @@ export interface SandboxEmail {
   recipients: SandboxEmailRecipient[];
 }
 
-export type CallbackKind = "message-status" | "call-status" | "voice-url" | "gather" | "redirect" | "amd-status" | "sendgrid-events";
+export type CallbackKind =
+  "message-status" | "call-status" | "voice-url" | "gather" | "redirect" | "amd-status" | "sendgrid-events" | "inbound-message" | "payment";
 
 export interface SandboxCallbackRecord {
   id: number;

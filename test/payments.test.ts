@@ -674,3 +674,52 @@ describe("promises nobody waits on", () => {
     expect(report.body.totals).toEqual([expect.objectContaining({ currency: "IDR", promisesDue: 2, promisesKept: 1 })]);
   });
 });
+
+describe("debtors of the vendor sandbox", () => {
+  it("reply and pay as its outcome mix says: the reply lands on the text it answers, the payment comes through the signed gateway webhook and ends the journey paid", async () => {
+    const sandbox = stack.sandbox!;
+    sandbox.setOutcomes({ sms: { delivered: 1, reply: 1, replyTexts: ["PAID"] }, payments: { after: 1, full: 1 } });
+    try {
+      const product = `loan-${randomUUID()}`;
+      const accounts = [accountFixture({ product, balanceMinor: 250_000 }), accountFixture({ product, balanceMinor: 90_000 })];
+      expect((await api(stack.apiUrl, "POST", "/v1/accounts", { accounts })).status).toBe(200);
+      const campaign = await api(stack.apiUrl, "POST", "/v1/campaigns", {
+        name: "sandbox debtors",
+        strategy: {
+          steps: [
+            { id: "sms", kind: "contact", channel: "sms", template: "reminder" },
+            { id: "later", kind: "wait", duration: "P7D" },
+          ],
+        },
+        segment: { products: [product] },
+      });
+      expect((await api(stack.apiUrl, "POST", `/v1/campaigns/${campaign.body.id}/launch`)).status).toBe(202);
+      const finished = await eventually(async () => {
+        const rows = await stack.db.enrolment.findMany({ where: { campaignId: campaign.body.id, status: "finished" }, include: { account: true } });
+        return rows.length === accounts.length ? rows : undefined;
+      }, "both journeys finished");
+      await sandbox.idle();
+
+      for (const enrolment of finished) {
+        const account = await stack.db.account.findUniqueOrThrow({ where: { id: enrolment.accountId } });
+        const start = accounts.find((a) => a.externalId === account.externalId)!.balanceMinor;
+        expect(enrolment.outcome).toBe("paid");
+        expect(account.balanceMinor).toBe(0n);
+        const payments = await stack.db.payment.findMany({ where: { accountId: account.id } });
+        expect(payments).toMatchObject([{ reference: expect.stringMatching(/^SBX-/), amountMinor: BigInt(start), currency: account.currency }]);
+        const [text] = await stack.db.contactAttempt.findMany({ where: { enrolmentId: enrolment.id } });
+        expect(text).toMatchObject({ channel: "sms", status: "delivered", repliedAt: expect.any(Date) });
+        expect(sandbox.messages().find((m) => m.sid === text!.vendorId)).toMatchObject({ reply: "PAID" });
+        // Each went to our webhooks signed as the vendor signs it, and was taken.
+        const sent = sandbox.callbacks().filter((cb) => cb.kind === "payment" && cb.body.includes(account.id));
+        expect(sent.map((cb) => cb.statusCode)).toEqual([200]);
+      }
+      const replies = sandbox
+        .callbacks()
+        .filter((cb) => cb.kind === "inbound-message" && finished.some((e) => cb.body.includes(encodeURIComponent(e.account.phone!))));
+      expect(replies.map((cb) => cb.statusCode)).toEqual([200, 200]);
+    } finally {
+      sandbox.setOutcomes({ sms: { delivered: 1 }, payments: { after: 0 } });
+    }
+  });
+});

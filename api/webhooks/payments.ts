@@ -8,7 +8,8 @@ import { checkCallback, problem, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
-const PATH = "/v1/webhooks/payments";
+/** Where the payment gateway posts its notifications. */
+export const PAYMENT_WEBHOOK_PATH = "/v1/webhooks/payments";
 
 /** When a payment was made: a day of grace for the sender's clock; one dated later is a wrong date (the reports would count it on a day yet to come). */
 export const paidAtSchema = z.iso.datetime({ offset: true }).refine((at) => Date.parse(at) <= Date.now() + 86_400_000, "must not be in the future");
@@ -44,7 +45,7 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
   // Documented here; handled below on the raw body, which the signature covers.
   app.openAPIRegistry.registerPath({
     method: "post",
-    path: PATH,
+    path: PAYMENT_WEBHOOK_PATH,
     tags: ["webhooks"],
     summary: "Payment gateway notification (signed with X-Tagih-Signature)",
     description: [
@@ -68,7 +69,7 @@ export function paymentWebhookRoutes({ db, temporal, logger, settings }: ApiDeps
     },
   });
 
-  app.post(PATH, async (c) => {
+  app.post(PAYMENT_WEBHOOK_PATH, async (c) => {
     const secret = settings.paymentWebhookSecret;
     if (!secret) {
       logger.error({ vendor: "payments" }, "refused a payment notification: TAGIH_PAYMENT_WEBHOOK_SECRET is not set");

@@ -98,9 +98,12 @@ const inboundSchema = z.object({
   Body: z.string().max(10_000).default(""),
 });
 
+/** Where Twilio posts the messages debtors send to our numbers. */
+export const INBOUND_MESSAGE_PATH = "/v1/webhooks/twilio/inbound";
+
 const inboundRoute = createRoute({
   method: "post",
-  path: "/v1/webhooks/twilio/inbound",
+  path: INBOUND_MESSAGE_PATH,
   tags: ["webhooks"],
   summary: "Twilio inbound SMS and WhatsApp message (signed with X-Twilio-Signature)",
   description:
