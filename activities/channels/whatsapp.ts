@@ -52,7 +52,9 @@ export function approvedTemplateFor(stored: CampaignTemplate[], name: string, lo
 /**
  * The variables of an approved template, as WhatsApp numbers them: those the template
  * defines (Handlebars, rendered like any template), else 1 first name, 2 amount due in the
- * debtor's currency and locale, 3 due date (or "-" when the account has none).
+ * debtor's currency and locale, 3 due date. WhatsApp refuses a message whose parameter is
+ * empty or holds a line break, a tab or more than four spaces in a row, so each is sent on
+ * one line, and an empty one (an account without a due date) as "-".
  * @example JSON.parse(contentVariables(account, template, "Bank Contoh")) // { "1": "Budi", "2": "Rp 1.500.000", "3": "25 Desember 2026" }
  */
 export function contentVariables(account: Account, template: CampaignTemplate, creditor: string): string {
@@ -65,14 +67,17 @@ export function contentVariables(account: Account, template: CampaignTemplate, c
         throw namedTemplateError(error, `whatsapp template "${template.name}" (${template.locale})`, `contentVariables.${key}`);
       }
     };
-    return JSON.stringify(Object.fromEntries(Object.entries(template.contentVariables).map(([key, source]) => [key, render(key, source)])));
+    return JSON.stringify(Object.fromEntries(Object.entries(template.contentVariables).map(([key, source]) => [key, parameter(render(key, source))])));
   }
   return JSON.stringify({
-    "1": account.name.split(/\s+/)[0] ?? account.name,
-    "2": formatMoney(account.balanceMinor, account.currency, account.locale),
-    "3": account.dueDate ? formatDate(account.dueDate, account.locale) : "-",
+    "1": parameter(account.name.split(/\s+/)[0] ?? account.name),
+    "2": parameter(formatMoney(account.balanceMinor, account.currency, account.locale)),
+    "3": parameter(account.dueDate ? formatDate(account.dueDate, account.locale) : ""),
   });
 }
+
+/** A Content template parameter WhatsApp accepts: on one line, single-spaced, never empty. */
+const parameter = (text: string) => text.replace(/\s+/g, " ").trim() || "-";
 
 /**
  * WhatsApp through Twilio's Messages API (`whatsapp:` addresses), with status callbacks to
