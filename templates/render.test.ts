@@ -171,7 +171,9 @@ describe("what a template may use", () => {
     const sms = { name: "reminder", channel: "sms", locale: "id", body: "Halo {{firstName}}" };
     const issues = (input: unknown) => templateInputSchema.safeParse(input).error?.issues.map((i) => [i.path.join("."), i.message]);
     expect(issues({ ...sms, body: "Halo {{nmae}}" })).toEqual([["body", expect.stringMatching(/^unknown variable "nmae" at line 1, column 8/)]]);
-    expect(issues({ ...sms, body: "x".repeat(1700) })).toEqual([["body", expect.stringMatching(/^is 1727 characters without its variables with the opt-out instruction/)]]);
+    expect(issues({ ...sms, body: "x".repeat(1700) })).toEqual([
+      ["body", expect.stringMatching(/^is 1727 characters without its variables with the opt-out instruction/)],
+    ]);
     const whatsapp = { ...sms, channel: "whatsapp", contentSid: `HX${"a".repeat(32)}`, contentVariables: { "1": "{{nmae}}" } };
     expect(issues(whatsapp)).toEqual([["contentVariables.1", expect.stringMatching(/^unknown variable "nmae"/)]]);
     expect(templateInputSchema.parse({ ...sms, locale: "id-id" }).locale).toBe("id-ID");
