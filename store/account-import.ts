@@ -7,6 +7,7 @@ import type pg from "pg";
 import type { Import } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
 import { accountRecordSql, accountRowsSql, upsertAccountsSql, upsertParameter } from "./accounts.ts";
+import { retryOnDeadlock } from "./deadlocks.ts";
 import type { RowOutcome, RowValidators } from "./import-validation.ts";
 import { reconcilePayments, type PaymentDeps } from "./payments.ts";
 
@@ -181,7 +182,7 @@ export async function runImport(
   try {
     await readAll();
     // all-or-nothing: the staged rows are applied once the whole file proved valid.
-    if (allOrNothing && !anyRejected) await applyStaged(bulk, record.id);
+    if (allOrNothing && !anyRejected) await retryOnDeadlock(() => applyStaged(bulk, record.id));
   } catch (error) {
     failure = error;
   } finally {
@@ -368,16 +369,18 @@ async function writeBatch(bulk: pg.Pool, staged: boolean, importId: string, batc
   const [accounts, named] = upsertParameters(batch);
   const {
     rows: [written],
-  } = await bulk.query<{ repeats: Rejection[] }>(staged ? STAGE_BATCH : WRITE_BATCH, [
-    importId,
-    rejections.map((r) => r.row),
-    rejections.map((r) => r.field),
-    rejections.map((r) => r.reason),
-    batch.rows,
-    batch.rejectedRows,
-    String(bytesRead),
-    accounts,
-    staged ? batch.named : named,
-  ]);
+  } = await retryOnDeadlock(() =>
+    bulk.query<{ repeats: Rejection[] }>(staged ? STAGE_BATCH : WRITE_BATCH, [
+      importId,
+      rejections.map((r) => r.row),
+      rejections.map((r) => r.field),
+      rejections.map((r) => r.reason),
+      batch.rows,
+      batch.rejectedRows,
+      String(bytesRead),
+      accounts,
+      staged ? batch.named : named,
+    ]),
+  );
   return written!.repeats;
 }

@@ -99,6 +99,8 @@ export function upsertAccountsSql({ rows, named, importId }: { rows: string; nam
      SELECT gen_random_uuid(), i.external_id, i.name, i.phone, i.email, i.whatsapp, i.time_zone, i.locale, i.jurisdiction, i.product, i.currency,
             i.balance_minor, i.days_past_due, i.due_date, i.consent_whatsapp, i.consent_autodialed, ${importId}, i.import_row, now()
        FROM ${rows}
+      -- Rows lock in one order in every statement, so two imports of overlapping accounts wait for each other instead of deadlocking.
+      ORDER BY i.external_id
      ON CONFLICT (external_id) DO UPDATE SET
        name = EXCLUDED.name, jurisdiction = EXCLUDED.jurisdiction, product = EXCLUDED.product, currency = EXCLUDED.currency,
        balance_minor = EXCLUDED.balance_minor, days_past_due = EXCLUDED.days_past_due,

@@ -4,6 +4,7 @@ import type { Prisma } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
 import type { ContactOutcomeSignal } from "../workflows/account-messages.ts";
 import type { AdvancedAttempt } from "./attempts.ts";
+import { retryOnDeadlock } from "./deadlocks.ts";
 import { applyTwilioMessageStatus, type TwilioMessageStatus } from "./twilio-status.ts";
 
 /** A contactOutcome signal owed to an account workflow, stored with its callback until sent. */
@@ -254,20 +255,4 @@ function fail({ event, waiters }: Pending, error: unknown) {
  */
 function isValueError(error: unknown): boolean {
   return error instanceof DatabaseError && ["22", "23", "54"].includes(error.code?.slice(0, 2) ?? "");
-}
-
-const DEADLOCK_RETRIES = 3;
-
-/** Runs `statement` again when PostgreSQL aborted it as a deadlock victim (SQLSTATE 40P01). */
-async function retryOnDeadlock<T>(statement: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await statement();
-    } catch (error) {
-      // node-postgres carries the SQLSTATE as `code`; Prisma as `meta.code` or in its message.
-      const code =
-        error instanceof DatabaseError ? error.code : ((error as { meta?: { code?: string } }).meta?.code ?? /Code: `(\w+)`/.exec(String(error))?.[1]);
-      if (code !== "40P01" || attempt > DEADLOCK_RETRIES) throw error;
-    }
-  }
 }

@@ -534,6 +534,31 @@ describe("portfolio import", () => {
   });
 });
 
+// Before, two imports of overlapping accounts at once deadlocked in PostgreSQL: one failed
+// half-written and was answered 400 "the upload broke off".
+describe("two imports of the same accounts at once", () => {
+  it("both complete, each account updated once by each, with the values of one of the files", async () => {
+    const t = tag();
+    const ids = Array.from({ length: 4000 }, (_, i) => `DL-${t}-${String(i).padStart(4, "0")}`);
+    const file = (order: string[], balance: string) =>
+      ["externalId,name,phone,jurisdiction,product,currency,balance,daysPastDue", ...order.map((id) => `${id},Budi,,ID,card,IDR,${balance},5`)].join("\n");
+    // Each file in its own order, so every batch of one shares accounts with every batch of the other.
+    const shuffled = () =>
+      ids
+        .map((id) => [Math.random(), id] as const)
+        .sort((a, b) => a[0] - b[0])
+        .map(([, id]) => id);
+    expect((await upload(file(ids, "500"))).body).toMatchObject({ status: "completed", imported: 4000 });
+    const answers = await Promise.all([upload(file(shuffled(), "1000")), upload(file(shuffled(), "2000"))]);
+    for (const answer of answers)
+      expect(answer, JSON.stringify(answer.body)).toMatchObject({ status: 200, body: { status: "completed", rows: 4000, rejectedCount: 0 } });
+    expect(answers.map((a) => a.body.updated)).toEqual([4000, 4000]);
+    const stored = await stack.db.account.findMany({ where: { externalId: { startsWith: `DL-${t}-` } }, select: { balanceMinor: true } });
+    expect(stored).toHaveLength(4000);
+    for (const { balanceMinor } of stored) expect([100000n, 200000n]).toContain(balanceMinor);
+  });
+});
+
 describe("when PostgreSQL ends the product's idle connections (a restart, an administrator)", () => {
   it("keeps running and answers the next import on new connections", async () => {
     const applicationName = `tagih-idle-${tag()}`;

@@ -12,6 +12,7 @@ import { problem, ProblemError } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { createHash } from "node:crypto";
+import { DatabaseError } from "pg";
 import { recordAudit } from "../../store/audit.ts";
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../../store/idempotency.ts";
 import { principalOf } from "../access.ts";
@@ -98,6 +99,7 @@ const importAccounts = createRoute({
     },
     400: { description: "Empty file, missing or repeated columns, malformed CSV (the import is then failed; valid-rows keeps what committed)" },
     415: { description: "Not a CSV or JSON lines content type, or an unknown charset" },
+    503: { description: "The database stopped the import (the import is then failed; valid-rows keeps what committed): send the file again" },
   },
 });
 
@@ -209,6 +211,13 @@ export function importRoutes({ db, temporal, bulk, rowValidators, logger }: ApiD
       log.warn({ err: error, rows: failed.rows }, "import failed");
       if (error instanceof ProblemError)
         throw new ProblemError(error.status, error.title, `${error.message}; import ${record.id} failed, ${kept}`, error.errors);
+      // Our side failed, not the file: the same upload can be sent again (rows update in place).
+      if (error instanceof DatabaseError)
+        throw new ProblemError(
+          503,
+          "Import interrupted",
+          `the database stopped the import (${error.message}); import ${record.id} failed, ${kept}; send the file again: accounts already stored are updated, not added twice`,
+        );
       throw new ProblemError(400, "Upload failed", `the upload broke off (${(error as Error).message}); import ${record.id} failed, ${kept}`);
     }
   });
