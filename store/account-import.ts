@@ -6,7 +6,7 @@ import type { FileRow, ImportFile, ImportFormat } from "../api/import-files.ts";
 import type pg from "pg";
 import type { Import } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
-import { accountRecordSql, accountRowsSql, upsertAccountsSql, upsertParameter } from "./accounts.ts";
+import { accountRecordSql, accountRowsSql, currencyInUseSql, currencyKeptReasonSql, upsertAccountsSql, upsertParameter } from "./accounts.ts";
 import { retryOnDeadlock } from "./deadlocks.ts";
 import type { RowOutcome, RowValidators } from "./import-validation.ts";
 import { reconcilePayments, type PaymentDeps } from "./payments.ts";
@@ -122,9 +122,9 @@ export async function runImport(
       const full = batch;
       batch = { accounts: [], named: "", rejections: [], rows: 0, rejectedRows: 0 };
       ids = new Set();
-      inFlight = writeBatch(bulk, allOrNothing, record.id, full, file.bytesRead()).then((repeats) => {
-        if (repeats.length > 0) anyRejected = true;
-        for (const rejection of repeats) if (shown.length < rejectionsShown) shown.push(rejection);
+      inFlight = writeBatch(bulk, allOrNothing, record.id, full, file.bytesRead()).then((refused) => {
+        if (refused.length > 0) anyRejected = true;
+        for (const rejection of refused) if (shown.length < rejectionsShown) shown.push(rejection);
       });
     };
     // Chunks are validated on the threads while the event loop reads the next ones and writes; results come back in file order.
@@ -207,7 +207,7 @@ export async function runImport(
     logger.error({ err: error, importId: record.id }, "could not apply the payments waiting for imported accounts"),
   );
   if (failure) throw failure;
-  // A repeated external id is found when its batch is written, after later rows were read.
+  // A repeated external id (or a kept currency) is found when its batch is written, after later rows were read.
   shown.sort((a, b) => a.row - b.row);
   return { import: finished, rejected: shown, ignoredColumns: file.ignoredColumns, charset: file.charset() };
 }
@@ -284,47 +284,59 @@ function repeatReason(earlier: string): string {
 // The batch's accounts, parsed once for the upsert and for finding the repeated external ids.
 const INPUT = (parameter: string) => `input AS MATERIALIZED (SELECT * FROM ${accountRowsSql(parameter)})`;
 
-// Rows whose external id an earlier row of this import wrote (the statement's snapshot holds it):
-// the upsert leaves those accounts alone.
 /**
- * The rows of `input` that `written` (a CTE returning external_id) left out, as repeats of the
- * row `holder` (joined as `h` to the unwritten rows `u`) names in `earlier`. The rows left
- * out come first (none, mostly), so the holder is read for those only.
+ * The rows of `input` that `written` (a CTE returning external_id) left out (none, mostly),
+ * as `unwritten`, so what left them out is read for those only.
  */
-function repeatsSql(written: string, holder: string, earlier: string): string {
-  return `unwritten AS MATERIALIZED (SELECT i.external_id, i.import_row FROM input i WHERE NOT EXISTS (SELECT FROM ${written} w WHERE w.external_id = i.external_id)),
-  repeats AS (SELECT u.import_row AS "row", ${repeatReason(earlier)} AS reason FROM unwritten u JOIN ${holder})`;
+function unwrittenSql(written: string): string {
+  return `unwritten AS MATERIALIZED (SELECT i.external_id, i.import_row, i.currency FROM input i WHERE NOT EXISTS (SELECT FROM ${written} w WHERE w.external_id = i.external_id))`;
 }
 
-const REPEATS_JSON = `(SELECT coalesce(json_agg(json_build_object('row', "row", 'field', 'externalId', 'reason', reason)), '[]') FROM repeats)`;
+// What a batch's statement refused beyond the file's own rejections (`refused`: row, field,
+// reason), as the JSON the statement returns.
+const REFUSED_JSON = `(SELECT coalesce(json_agg(json_build_object('row', "row", 'field', field, 'reason', reason) ORDER BY "row"), '[]') FROM refused)`;
 
-// Rejections travel as three arrays (row, field, reason) after the import's id; repeated external ids are added by the statement.
+// Rejections travel as three arrays (row, field, reason) after the import's id; the rows the statement refused are added to them.
 const INSERT_REJECTIONS = `INSERT INTO import_rejections (import_id, "row", field, reason)
-  SELECT $1::uuid, r."row", r.field, r.reason FROM unnest($2::int[], $3::text[], $4::text[]) AS r("row", field, reason)`;
+  SELECT $1::uuid, r."row", r.field, r.reason FROM unnest($2::int[], $3::text[], $4::text[]) AS r("row", field, reason)
+  UNION ALL SELECT $1::uuid, "row", field, reason FROM refused`;
 
-/** valid-rows: a batch's accounts, rejections and the import's counters in one statement, so they commit together. */
+/**
+ * valid-rows: a batch's accounts, rejections and the import's counters in one statement, so
+ * they commit together. The upsert leaves out a row whose external id an earlier row of this
+ * import wrote (the statement's snapshot holds it: a repeat) or whose account keeps its
+ * currency; each is refused, naming why.
+ */
 const WRITE_BATCH = `WITH ${INPUT("$8")},
   up AS (${upsertAccountsSql({ rows: "input i", named: "$9", importId: "$1::uuid" })}),
-  ${repeatsSql("up", "accounts h USING (external_id)", "h.import_row")},
+  ${unwrittenSql("up")},
+  refused AS (SELECT u.import_row AS "row", CASE WHEN h.import_id = $1::uuid THEN 'externalId' ELSE 'currency' END AS field,
+                     CASE WHEN h.import_id = $1::uuid THEN ${repeatReason("h.import_row")} ELSE ${currencyKeptReasonSql("h.currency")} END AS reason
+                FROM unwritten u JOIN accounts h USING (external_id)),
   counted AS (SELECT count(*) FILTER (WHERE created) AS created, count(*) AS total FROM up),
-  rejected AS (${INSERT_REJECTIONS}
-               UNION ALL SELECT $1::uuid, "row", 'externalId', reason FROM repeats)
+  rejected AS (${INSERT_REJECTIONS})
 UPDATE imports SET rows = rows + $5, imported = imported + counted.created, updated = updated + counted.total - counted.created,
-       rejected_count = rejected_count + $6 + (SELECT count(*) FROM repeats), bytes_read = $7::bigint
+       rejected_count = rejected_count + $6 + (SELECT count(*) FROM refused), bytes_read = $7::bigint
   FROM counted WHERE imports.id = $1::uuid
-RETURNING ${REPEATS_JSON} AS repeats`;
+RETURNING ${REFUSED_JSON} AS refused`;
 
 // all-or-nothing: a batch's valid rows staged, its rejections and the import's progress in one
-// statement. A row whose external id an earlier row staged is refused like one the accounts hold.
-const STAGE_BATCH = `WITH input AS MATERIALIZED (SELECT e.value AS account, i.external_id, i.import_row FROM json_array_elements($8::json) AS e, ${accountRecordSql("e.value")}),
+// statement. A row whose external id an earlier row staged is refused like one the accounts
+// hold, and so is one whose account keeps its currency (checked now, as the file is read).
+const STAGE_BATCH = `WITH input AS MATERIALIZED (SELECT e.value AS account, i.external_id, i.import_row, i.currency FROM json_array_elements($8::json) AS e, ${accountRecordSql("e.value")}),
+  kept AS MATERIALIZED (SELECT i.import_row, a.currency FROM input i JOIN accounts a USING (external_id) WHERE a.currency <> i.currency AND ${currencyInUseSql("a")}),
   staged AS (INSERT INTO import_staging (import_id, external_id, "row", named, account)
-             SELECT $1::uuid, external_id, import_row, $9, account FROM input ON CONFLICT DO NOTHING RETURNING external_id),
-  ${repeatsSql("staged", "import_staging h ON h.import_id = $1::uuid AND h.external_id = u.external_id", 'h."row"')},
-  rejected AS (${INSERT_REJECTIONS}
-               UNION ALL SELECT $1::uuid, "row", 'externalId', reason FROM repeats)
-UPDATE imports SET rows = rows + $5, rejected_count = rejected_count + $6 + (SELECT count(*) FROM repeats), bytes_read = $7::bigint
+             SELECT $1::uuid, external_id, import_row, $9, account FROM input WHERE import_row NOT IN (SELECT import_row FROM kept)
+             ON CONFLICT DO NOTHING RETURNING external_id),
+  ${unwrittenSql("staged")},
+  refused AS (SELECT import_row AS "row", 'currency' AS field, ${currencyKeptReasonSql("currency")} AS reason FROM kept
+              UNION ALL
+              SELECT u.import_row, 'externalId', ${repeatReason('h."row"')} FROM unwritten u JOIN import_staging h ON h.import_id = $1::uuid AND h.external_id = u.external_id
+               WHERE u.import_row NOT IN (SELECT import_row FROM kept)),
+  rejected AS (${INSERT_REJECTIONS})
+UPDATE imports SET rows = rows + $5, rejected_count = rejected_count + $6 + (SELECT count(*) FROM refused), bytes_read = $7::bigint
  WHERE imports.id = $1::uuid
-RETURNING ${REPEATS_JSON} AS repeats`;
+RETURNING ${REFUSED_JSON} AS refused`;
 
 /** all-or-nothing: the staged accounts naming the optional columns $2 (`namedColumns`, comma-separated), upserted. */
 const APPLY_STAGED = `WITH up AS (${upsertAccountsSql({
@@ -362,7 +374,8 @@ function upsertParameters(batch: Batch): [string, string[]] {
 /**
  * Writes one batch (valid-rows: upserted; all-or-nothing: staged) with its rejections and the
  * import's progress, in a single statement: a batch costs one round trip, and what the import
- * record tells is what was written. Answers the rows rejected for repeating an external id.
+ * record tells is what was written. Answers the rows the statement refused: a repeated
+ * external id, an account that keeps its currency.
  */
 async function writeBatch(bulk: pg.Pool, staged: boolean, importId: string, batch: Batch, bytesRead: number): Promise<Rejection[]> {
   const rejections = batch.rejections;
@@ -370,7 +383,7 @@ async function writeBatch(bulk: pg.Pool, staged: boolean, importId: string, batc
   const {
     rows: [written],
   } = await retryOnDeadlock(() =>
-    bulk.query<{ repeats: Rejection[] }>(staged ? STAGE_BATCH : WRITE_BATCH, [
+    bulk.query<{ refused: Rejection[] }>(staged ? STAGE_BATCH : WRITE_BATCH, [
       importId,
       rejections.map((r) => r.row),
       rejections.map((r) => r.field),
@@ -382,5 +395,5 @@ async function writeBatch(bulk: pg.Pool, staged: boolean, importId: string, batc
       staged ? batch.named : named,
     ]),
   );
-  return written!.repeats;
+  return written!.refused;
 }

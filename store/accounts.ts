@@ -88,10 +88,30 @@ export function accountRecordSql(column: string): string {
 }
 
 /**
+ * Whether the stored account `alias` has money or journeys in its currency: payments,
+ * promises or enrolments. Such an account keeps its currency: changing it would mix two
+ * currencies in its balance, its payments and the reports.
+ */
+export function currencyInUseSql(alias: string): string {
+  return `(EXISTS (SELECT FROM payments x WHERE x.account_id = ${alias}.id) OR EXISTS (SELECT FROM promises x WHERE x.account_id = ${alias}.id)
+    OR EXISTS (SELECT FROM enrolments x WHERE x.account_id = ${alias}.id))`;
+}
+
+const CURRENCY_KEPT =
+  " for this account, which has payments, promises or journeys in it: an account keeps its currency (a debt in another currency is another account, with an external id of its own)";
+
+/** Why an account's currency cannot change. @example currencyKeptReason("USD") // "is USD for this account, which has payments, …" */
+export const currencyKeptReason = (stored: string) => `is ${stored}${CURRENCY_KEPT}`;
+
+/** currencyKeptReason in SQL, given the SQL of the stored currency. */
+export const currencyKeptReasonSql = (stored: string) => `'is ' || ${stored} || '${CURRENCY_KEPT}'`;
+
+/**
  * The upsert of the accounts `rows` gives (what follows FROM: items whose rows are named `i`,
  * as `accountRowsSql`, and any WHERE), `named` the text[] parameter of the optional columns
  * they name, `importId` the import writing them (SQL; NULL through the API). An account this
  * import already wrote is left as it is and not returned: its external id came earlier in the file.
+ * Nor is one whose currency the row would change while it is in use (`currencyInUseSql`).
  */
 export function upsertAccountsSql({ rows, named, importId }: { rows: string; named: string; importId: string }): string {
   return `INSERT INTO accounts (id, external_id, name, phone, email, whatsapp, time_zone, locale, jurisdiction, product, currency, balance_minor, days_past_due,
@@ -106,7 +126,8 @@ export function upsertAccountsSql({ rows, named, importId }: { rows: string; nam
        balance_minor = EXCLUDED.balance_minor, days_past_due = EXCLUDED.days_past_due,
        ${ALL_OPTIONAL.map((c) => `${c} = CASE WHEN '${c}' = ANY(${named}::text[]) THEN EXCLUDED.${c} ELSE accounts.${c} END`).join(",\n       ")},
        import_id = EXCLUDED.import_id, import_row = EXCLUDED.import_row, updated_at = now()
-     WHERE EXCLUDED.import_id IS NULL OR accounts.import_id IS DISTINCT FROM EXCLUDED.import_id
+     WHERE (EXCLUDED.import_id IS NULL OR accounts.import_id IS DISTINCT FROM EXCLUDED.import_id)
+       AND (accounts.currency = EXCLUDED.currency OR NOT ${currencyInUseSql("accounts")})
      RETURNING id, external_id, (xmax = 0) AS created`;
 }
 
@@ -137,6 +158,25 @@ export function upsertRow(a: AccountInput): string {
 }
 
 /**
+ * The accounts among `accounts` whose stored account keeps its currency against the one
+ * given (`currencyInUseSql`), by their index in `accounts`, with the stored currency.
+ */
+export async function currencyKeptAgainst(
+  db: Database,
+  accounts: readonly Pick<AccountInput, "externalId" | "currency">[],
+): Promise<{ index: number; currency: string }[]> {
+  if (accounts.length === 0) return [];
+  const kept = await db.$queryRawUnsafe<{ external_id: string; currency: string }[]>(
+    `SELECT a.external_id, a.currency FROM accounts a JOIN unnest($1::text[], $2::text[]) AS i(external_id, currency) USING (external_id)
+      WHERE a.currency <> i.currency AND ${currencyInUseSql("a")}`,
+    accounts.map((a) => a.externalId),
+    accounts.map((a) => a.currency),
+  );
+  const stored = new Map(kept.map((k) => [k.external_id, k.currency]));
+  return accounts.flatMap((a, index) => (stored.has(a.externalId) ? [{ index, currency: stored.get(a.externalId)! }] : []));
+}
+
+/**
  * Creates or updates accounts by external id (all or nothing), answering in input order.
  * `named` gives, for each account, the optional columns its input named (`namedColumns`);
  * accounts naming different ones go in separate statements of one transaction. `audit`, given
@@ -162,7 +202,9 @@ export async function upsertAccounts(
     }
     const byExternalId = new Map(results.map((r) => [r.external_id, r]));
     const stored = accounts.map((a) => {
-      const row = byExternalId.get(a.externalId)!;
+      const row = byExternalId.get(a.externalId);
+      // Left out by the upsert: its account took payments, a promise or a journey since `currencyKeptAgainst` looked.
+      if (!row) throw new Error(`account ${a.externalId} was not stored: it keeps its currency, which is not ${a.currency}`);
       return { id: row.id, externalId: a.externalId, created: row.created };
     });
     if (audit) await recordAudit(tx, audit(stored));

@@ -534,6 +534,38 @@ describe("portfolio import", () => {
   });
 });
 
+// Before, a file could switch an account with payments to another currency: its balance and
+// payments then mixed two currencies, and a payment refused for its currency got applied.
+describe("an account's currency", () => {
+  it("is kept once the account has payments, promises or journeys: the row is refused naming currency; an account without them may still be corrected", async () => {
+    const t = tag();
+    const header = "externalId,name,jurisdiction,product,currency,balance,daysPastDue";
+    const created = await upload([header, `PAID-${t},Budi,US,card,USD,500.00,10`, `TYPO-${t},Ani,ID,card,USD,1500000,10`].join("\n"));
+    expect(created.body).toMatchObject({ imported: 2 });
+    const paid = (await account(`PAID-${t}`))!;
+    expect((await api(stack.apiUrl, "POST", `/v1/accounts/${paid.id}/payments`, { reference: `P-${t}`, amountMinor: "10000", currency: "USD" })).status).toBe(
+      200,
+    );
+
+    const reason =
+      "is USD for this account, which has payments, promises or journeys in it: an account keeps its currency (a debt in another currency is another account, with an external id of its own)";
+    const changed = [header, `PAID-${t},Budi,ID,card,IDR,500,10`, `TYPO-${t},Ani,ID,card,IDR,1500000,10`].join("\n");
+    const rolledBack = await upload(changed, csv, "?mode=all-or-nothing");
+    expect(rolledBack.body).toMatchObject({ status: "rolled-back", rejected: [{ row: 2, field: "currency", reason }] });
+    const answer = await upload(changed);
+    expect(answer.body).toMatchObject({ status: "completed", rows: 2, updated: 1, rejectedCount: 1, rejected: [{ row: 2, field: "currency", reason }] });
+    expect(await account(`PAID-${t}`)).toMatchObject({ currency: "USD", jurisdiction: "US", balanceMinor: 40000n });
+    expect(await account(`TYPO-${t}`)).toMatchObject({ currency: "IDR", balanceMinor: 150000000n });
+
+    const direct = await api(stack.apiUrl, "POST", "/v1/accounts", {
+      accounts: [{ externalId: `PAID-${t}`, name: "Budi", jurisdiction: "ID", product: "card", currency: "IDR", balanceMinor: "500", daysPastDue: 10 }],
+    });
+    expect(direct.status).toBe(422);
+    expect(direct.body.errors).toEqual([{ field: "accounts.0.currency", reason }]);
+    expect(await account(`PAID-${t}`)).toMatchObject({ currency: "USD" });
+  });
+});
+
 // Before, two imports of overlapping accounts at once deadlocked in PostgreSQL: one failed
 // half-written and was answered 400 "the upload broke off".
 describe("two imports of the same accounts at once", () => {

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Account } from "../../generated/prisma/client.ts";
 import { accountInputSchema } from "../../domain/account-input.ts";
-import { namedColumns, upsertAccounts } from "../../store/accounts.ts";
+import { currencyKeptAgainst, currencyKeptReason, namedColumns, upsertAccounts } from "../../store/accounts.ts";
 import { reconcilePayments } from "../../store/payments.ts";
 import { principalOf } from "../access.ts";
 import { decodeCursor, page, pageOf, pageQuery } from "../pagination.ts";
-import { ProblemError, validationProblem } from "../problem.ts";
+import { problem, ProblemError, validationProblem } from "../problem.ts";
 import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 
@@ -32,6 +32,7 @@ const upsertAccountsRoute = createRoute({
       },
     },
     400: { description: "Invalid accounts; nothing was stored" },
+    422: { description: "A currency change for an account with payments, promises or journeys (each named); nothing was stored" },
   },
 });
 
@@ -152,6 +153,15 @@ export function accountRoutes({ db, temporal, logger }: ApiDeps) {
     const { accounts } = c.req.valid("json");
     const duplicate = accounts.findIndex((a, i) => accounts.findIndex((b) => b.externalId === a.externalId) !== i);
     if (duplicate >= 0) return validationProblem(c, [{ field: `accounts.${duplicate}.externalId`, reason: "appears twice in this batch" }]);
+    const kept = await currencyKeptAgainst(db, accounts);
+    if (kept.length > 0)
+      return problem(
+        c,
+        422,
+        "Currency kept",
+        "an account with payments, promises or journeys keeps its currency",
+        kept.map(({ index, currency }) => ({ field: `accounts.${index}.currency`, reason: currencyKeptReason(currency) })),
+      );
     // The optional fields each account names: the ones it leaves out keep what is stored.
     const raw = (await c.req.json<{ accounts: Record<string, unknown>[] }>()).accounts;
     // Audited with the upsert: it can rewrite a stored balance. Ids only, no personal data.
