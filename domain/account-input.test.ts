@@ -144,6 +144,29 @@ describe("import rows", () => {
     expect(result.problems!.filter((p) => p.field === field)).toHaveLength(1);
   });
 
+  // JSON lines give typed values: one of the wrong type is named as such, not reported missing.
+  it.each([
+    [{ externalId: 12345 }, "externalId", "must be a string"],
+    [{ name: true }, "name", "must be a string"],
+    [{ product: ["card"] }, "product", "must be a string"],
+    [{ dueDate: 20261225 }, "dueDate", "must be a string"],
+    [{ daysPastDue: 3.5 }, "daysPastDue", "must be a non-negative whole number of days"],
+    [{ daysPastDue: true }, "daysPastDue", "must be a non-negative whole number of days"],
+    [{ daysPastDue: -1 }, "daysPastDue", "must be a non-negative whole number of days"],
+    [{ daysPastDue: 3_000_000_000 }, "daysPastDue", "must be at most 2147483647"],
+    [{ consent: { whatsapp: "yes" } }, "consent.whatsapp", "must be true or false"],
+    [{ consent: { autodialedCalls: 1 } }, "consent.autodialedCalls", "must be true or false"],
+    [{ consent: { whatsapp: null } }, "consent.whatsapp", "must be true or false"],
+    [{ consent: "yes" }, "consent", "must be an object"],
+    // A key left out or null is a missing value.
+    [{ externalId: undefined }, "externalId", "is required"],
+    [{ externalId: null }, "externalId", "is required"],
+    [{ daysPastDue: null }, "daysPastDue", "is required"],
+  ])("rejects the JSON line values %o naming %s: %s", (patch, field, reason) => {
+    const result = accountFromRow({ ...row, balance: undefined, balanceMinor: 100, daysPastDue: 3, ...patch });
+    expect(result.problems).toEqual([{ field, reason }]);
+  });
+
   it.each([
     [
       { jurisdiction: "us-ma", currency: "usd", balance: "12.50" },
@@ -170,6 +193,8 @@ describe("import rows", () => {
     [{ locale: "id_ID" }, { locale: "id-ID" }],
     [{ locale: "EN-us" }, { locale: "en-US" }],
     [{ daysPastDue: "12.0" }, { daysPastDue: 12 }],
+    [{ daysPastDue: 12 }, { daysPastDue: 12 }],
+    [{ consent: { whatsapp: true } }, { consent: { whatsapp: true, autodialedCalls: false } }],
   ])("stores %o spelled as %o", (patch, stored) => {
     const result = accountFromRow({ ...row, ...patch });
     expect(result.problems).toBeUndefined();

@@ -330,10 +330,11 @@ export function accountFromRow(row: ImportRow): RowResult {
     else input.balanceMinor = majorToMinor(balance, input.currency, problems);
   }
 
-  if (typeof input.daysPastDue === "string") {
-    // "12.0": a spreadsheet's number column.
-    if (/^\d+(\.0+)?$/.test(input.daysPastDue)) input.daysPastDue = Number(input.daysPastDue);
-    else {
+  if (input.daysPastDue !== undefined) {
+    const days = input.daysPastDue;
+    // "12.0": a spreadsheet's number column. A JSON line's 3.5 or true is refused in the same words.
+    if (typeof days === "string" && /^\d+(\.0+)?$/.test(days)) input.daysPastDue = Number(days);
+    else if (!(typeof days === "number" && Number.isInteger(days) && days >= 0)) {
       problems.push({ field: "daysPastDue", reason: "must be a non-negative whole number of days" });
       input.daysPastDue = 0;
     }
@@ -347,7 +348,9 @@ export function accountFromRow(row: ImportRow): RowResult {
     };
   }
 
-  const parsed = accountInputSchema.safeParse(input);
+  // zod 4 leaves each issue's input out unless asked: without it a value of the wrong type
+  // would read as a missing one.
+  const parsed = accountInputSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     // A cell refused above was left out; the schema's "required" for it would say less.
     const named = new Set(problems.map((p) => p.field));
@@ -371,10 +374,10 @@ function plainReason(issue: z.core.$ZodIssue): string {
   // A reason the schema words itself is kept; only zod's defaults are translated.
   if (!/^(Invalid|Too (big|small))\b/.test(issue.message)) return issue.message;
   if (issue.code === "invalid_type") {
-    if (issue.input === undefined || issue.input === null) return "is required";
+    // Only a key left out: a top-level null was dropped above as absent, one inside `consent` is a wrong value.
+    if (issue.input === undefined) return "is required";
     const expected: Record<string, string> = {
-      string: "must be text",
-      number: "must be a number",
+      string: "must be a string",
       boolean: "must be true or false",
       object: "must be an object",
     };

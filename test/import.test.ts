@@ -127,13 +127,27 @@ describe("portfolio import", () => {
         daysPastDue: 1,
         favouriteColour: "red",
       }),
+      JSON.stringify({
+        externalId: 12345,
+        name: "Typed",
+        jurisdiction: "GB",
+        product: "card",
+        currency: "GBP",
+        balanceMinor: 1,
+        daysPastDue: 3.5,
+        consent: { whatsapp: "yes" },
+      }),
     ].join("\n");
     const { status, body: summary } = await upload(body, { "content-type": "application/x-ndjson" });
     expect(status).toBe(200);
-    expect(summary).toMatchObject({ status: "completed", format: "jsonl", imported: 2, rejectedCount: 2 });
+    expect(summary).toMatchObject({ status: "completed", format: "jsonl", imported: 2, rejectedCount: 3 });
     expect(summary.rejected).toEqual([
       { row: 3, field: "(row)", reason: expect.stringContaining("not valid JSON") },
       { row: 5, field: "favouriteColour", reason: "is not an account field" },
+      // Values of the wrong type are named so, not reported missing.
+      { row: 6, field: "daysPastDue", reason: "must be a non-negative whole number of days" },
+      { row: 6, field: "externalId", reason: "must be a string" },
+      { row: 6, field: "consent.whatsapp", reason: "must be true or false" },
     ]);
     expect(await account(`J1-${t}`)).toMatchObject({ phone: "+6591234567", balanceMinor: 9990n });
     expect(await account(`J2-${t}`)).toMatchObject({ phone: "+14155552671", consentAutodialed: true });
