@@ -141,13 +141,37 @@ describe("import files", () => {
     expect((await file.rows[Symbol.asyncIterator]().next()).value).toMatchObject({ row: 2, values: { externalId: "A-1" } });
   });
 
-  it("flags a quoted cell with bare quotes inside instead of storing it with its outer quotes; doubled quotes read as one", async () => {
-    const rows = await rowsOf([header, 'A-1,"Budi "Bud" Santoso",ID,card,IDR,1,1', 'A-2,"Budi ""Bud"" Santoso",ID,card,IDR,1,1'].join("\n"));
-    expect(rows.map((r) => [r.values.externalId, r.problems])).toEqual([
-      ["A-1", [{ field: "name", reason: 'has quotes inside a quoted cell that are not doubled (write "" for a quote within quotes)' }]],
-      ["A-2", []],
-    ]);
-    expect(rows[1]!.values.name).toBe('Budi "Bud" Santoso');
+  const NOT_DOUBLED = 'has quotes inside a quoted cell that are not doubled (write "" for a quote within quotes)';
+
+  it.each([
+    [header, 'A-1,"Budi "Bud" Santoso",ID,card,IDR,1,1', "name"],
+    [header, 'A-1,"Budi" Santoso,ID,card,IDR,1,1', "name"],
+    [header, 'A-1,"Budi ""Bud" Santoso",ID,card,IDR,1,1', "name"],
+    [header, 'A-1,"""Bud"" Budi" Santoso,ID,card,IDR,1,1', "name"],
+    // fields counted past a quoted separator and a well quoted cell
+    [header, 'A-1,"Santoso, ""Bud""",ID,"card "gold"",IDR,1,1', "product"],
+    [header.replaceAll(",", ";"), 'A-1;"Budi "Bud" Santoso";ID;card;IDR;1;1', "name"],
+  ])("flags a quoted cell with bare quotes inside instead of storing it with its outer quotes: %s / %s", async (head, line, field) => {
+    const rows = await rowsOf(`${head}\r\n${line}\r\n`);
+    expect(rows.map((r) => r.problems)).toEqual([[{ field, reason: NOT_DOUBLED }]]);
+  });
+
+  it.each([
+    ['"Budi ""Bud"" Santoso"', 'Budi "Bud" Santoso'],
+    ['"""Bud"""', '"Bud"'],
+    ['"""Budi"" Santoso"', '"Budi" Santoso'],
+    ['""""', '"'],
+    ['"Santoso, ""Bud"""', 'Santoso, "Bud"'],
+    ['"""Bud""\nSantoso"', '"Bud"\nSantoso'],
+    ['Budi "Bud" Santoso', 'Budi "Bud" Santoso'],
+  ])("reads the cell %s as %s: doubled quotes are one", async (cell, name) => {
+    for (const lineBreak of ["\n", "\r\n"]) {
+      const rows = await rowsOf(`${header}${lineBreak}A-1,${cell},ID,card,IDR,1,1${lineBreak}A-2,Asha,IN,card,INR,1,${cell}`);
+      expect(rows.map((r) => [r.values.name, r.problems])).toEqual([
+        [name, []],
+        ["Asha", []],
+      ]);
+    }
   });
 
   it("reads missing cells at the end of a row as empty, takes extra empty cells, and flags extra cells with values", async () => {

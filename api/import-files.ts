@@ -243,8 +243,9 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   // The hint is not a row to read, and a spreadsheet hides it: the header, the first record
   // read, is the row after any blank lines above the hint.
   const firstRow = hint ? number : 1;
+  const delimiter = hint ? hint[1]! : csvDelimiterOf(line);
   const options: Options = {
-    delimiter: hint ? hint[1]! : csvDelimiterOf(line),
+    delimiter,
     // Any of the three, mixed in one file too (csv-parse would keep to the first it meets).
     record_delimiter: ["\r\n", "\n", "\r"],
     from_line: hint ? number + 1 : 1,
@@ -256,16 +257,16 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   // Each record is a row as a spreadsheet numbers them (a quoted line break does not start
   // one). Blank rows and rows of separators only (",,,,", as spreadsheets leave below the
   // data) are skipped here, not by csv-parse, which would not count them.
-  async function* records(): AsyncGenerator<{ row: number; cells: string[] }> {
+  async function* records(): AsyncGenerator<{ row: number; cells: string[]; raw: string }> {
     let row = firstRow - 1;
     // Where the next record starts; a record spans one line more for each line break quoted in it.
     let nextLine = hint ? number + 1 : 1;
     try {
       for await (const parsed of csvRecords(text, options)) {
-        for (const cells of parsed) {
+        for (const { record: cells, raw } of parsed) {
           row += 1;
           nextLine += 1 + lineBreaksIn(cells);
-          if (cells.some((cell) => cell.trim() !== "")) yield { row, cells };
+          if (cells.some((cell) => cell.trim() !== "")) yield { row, cells, raw };
         }
       }
     } catch (error) {
@@ -277,9 +278,14 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   const headerCells = header.done ? [] : header.value.cells;
   const columns = headerColumns(headerCells);
   async function* rows(): AsyncGenerator<FileRow> {
-    for await (const { row, cells } of numbered) {
+    for await (const { row, cells, raw } of numbered) {
       const values: ImportRow = {};
       const problems: RowProblem[] = [];
+      // "Budi "Bud" Santoso": a quoted cell with bare quotes inside is read (relax_quotes) as
+      // unquoted text, outer quotes and all, which would then go into messages. Such a cell
+      // starts with a quote, as does a well quoted one holding a quote first ("""Bud"""):
+      // only then is the record's text read again.
+      const badlyQuoted = cells.some((cell) => cell.startsWith('"')) ? badlyQuotedFields(raw, delimiter) : undefined;
       // Missing cells at the end of a row are empty ones; cells beyond the header's columns
       // must be empty too (a trailing separator), or the row is not laid out as the header is.
       const stray = cells.findIndex((cell, index) => index >= headerCells.length && cell.trim() !== "");
@@ -292,9 +298,7 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
             field: column,
             reason: "is not readable in the file's charset (send the charset in Content-Type, e.g. text/csv; charset=windows-1252)",
           });
-        // "Budi "Bud" Santoso": a quoted cell with bare quotes inside is read (relax_quotes)
-        // as unquoted text, outer quotes and all, which would then go into messages.
-        if (cell.length > 1 && cell.startsWith('"') && cell.endsWith('"'))
+        if (badlyQuoted?.has(index))
           problems.push({ field: column, reason: 'has quotes inside a quoted cell that are not doubled (write "" for a quote within quotes)' });
         values[column] = cell;
       }
@@ -304,18 +308,25 @@ async function openCsv(source: AsyncGenerator<string>): Promise<{ rows: AsyncIte
   return { rows: rows(), ignoredColumns: columns.ignored };
 }
 
+/** A record as csv-parse gives it with `raw`: its cells and its text as written. */
+interface CsvRecord {
+  record: string[];
+  raw: string;
+}
+
 /**
  * The records of a CSV text, parsed as it comes, those of each chunk together. The parser is
  * fed by hand and read as soon as it has parsed, not piped: a stream that fails drops the
  * records it holds unread, and those before a broken one are rows to keep. The next chunk
  * is parsed once the consumer asks for more.
  */
-async function* csvRecords(text: AsyncIterable<string>, options: Options): AsyncGenerator<string[][]> {
-  const parser = parse(options);
+async function* csvRecords(text: AsyncIterable<string>, options: Options): AsyncGenerator<CsvRecord[]> {
+  // With each record's text as written: its cells alone cannot tell a quote doubled from a bare one.
+  const parser = parse({ ...options, raw: true });
   parser.on("error", () => {}); // it comes back through the write or end that met it
-  let records: string[][] = [];
+  let records: CsvRecord[] = [];
   const read = () => {
-    for (let record: string[] | null = parser.read(); record !== null; record = parser.read()) records.push(record);
+    for (let record: CsvRecord | null = parser.read(); record !== null; record = parser.read()) records.push(record);
   };
   // A chunk is parsed as it is written, and the end in its callback: the records are read
   // then, before an error destroys the parser.
@@ -349,6 +360,38 @@ async function* csvRecords(text: AsyncIterable<string>, options: Options): Async
     yield taken();
     throw error;
   }
+}
+
+/**
+ * The fields of a CSV record's text whose quoted value closes before the field ends: a bare
+ * quote inside, not doubled. The rest of such a field is read as csv-parse reads it then,
+ * as unquoted text up to the next separator, so fields are counted as it counts them.
+ * @example badlyQuotedFields('A-1,"Budi "Bud" Santoso","""Bud"""\n', ",") // Set { 1 }
+ */
+function badlyQuotedFields(raw: string, delimiter: string): Set<number> {
+  const bad = new Set<number>();
+  let field = 0;
+  let quoted = false;
+  let fieldStart = true;
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i];
+    if (quoted) {
+      if (ch !== '"') continue;
+      if (raw[i + 1] === '"') i += 1;
+      else {
+        quoted = false;
+        const next = raw[i + 1];
+        if (next !== undefined && next !== delimiter && next !== "\r" && next !== "\n") bad.add(field);
+      }
+    } else if (ch === delimiter) {
+      field += 1;
+      fieldStart = true;
+    } else {
+      quoted = fieldStart && ch === '"';
+      fieldStart = false;
+    }
+  }
+  return bad;
 }
 
 /** How many line breaks are quoted in a record's cells. */
