@@ -399,6 +399,19 @@ function plainReason(issue: z.core.$ZodIssue): string {
 const FORMULA_TEXT = /^="(.*)"$/s;
 const TEXT_PREFIX = /^'(?=[\d+])/;
 
+/**
+ * The external id a row names, as its account would be stored under it, even when the row is
+ * rejected for other fields: what finds a later row repeating it. Undefined when the id is
+ * itself missing or invalid.
+ * @example rowExternalId({ externalId: ' ="00456" ' }) // "00456"
+ */
+export function rowExternalId(row: ImportRow): string | undefined {
+  const raw = row.externalId;
+  if (typeof raw !== "string") return undefined;
+  const id = unwrapSpreadsheetText(raw.trim()).trim();
+  return id.length >= 1 && id.length <= 100 && !ROUNDED_NUMBER.test(id) && !id.includes("\u0000") && id.isWellFormed() ? id : undefined;
+}
+
 function unwrapSpreadsheetText(cell: string): string {
   if (cell.charCodeAt(0) === 61 /* = */) return FORMULA_TEXT.exec(cell)?.[1]?.replaceAll('""', '"') ?? cell;
   return cell.charCodeAt(0) === 39 /* ' */ ? cell.replace(TEXT_PREFIX, "") : cell;

@@ -3,6 +3,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { pMapIterable } from "p-map";
 import type { FileRow, ImportFile, ImportFormat } from "../api/import-files.ts";
+import { rowExternalId } from "../domain/account-input.ts";
 import type pg from "pg";
 import type { Import } from "../generated/prisma/client.ts";
 import type { Database } from "../runtime/database.ts";
@@ -112,6 +113,18 @@ export async function runImport(
   const shown: Rejection[] = [];
   const rejectionsShown = options.rejectionsShown ?? 1000;
   let anyRejected = false;
+  // The rows the database finds repeated are those written (or staged); a rejected row's
+  // external id is kept here, so a later valid row repeating it is refused too. Rejected rows
+  // are few in a file worth importing; beyond the cap their ids are not kept.
+  const rejectedIds = new Map<string, number>();
+  const reject = (batch: Batch, rejections: Rejection[]) => {
+    anyRejected = true;
+    batch.rejectedRows += 1;
+    for (const rejection of rejections) {
+      batch.rejections.push(rejection);
+      if (shown.length < rejectionsShown) shown.push(rejection);
+    }
+  };
 
   const readAll = async () => {
     let batch: Batch = { accounts: [], named: "", rejections: [], rows: 0, rejectedRows: 0 };
@@ -135,14 +148,15 @@ export async function runImport(
       for await (const chunk of checked) {
         for (const { row, outcome } of chunk) {
           batch.rows += 1;
+          const earlier = outcome.externalId === undefined ? undefined : rejectedIds.get(outcome.externalId);
           if (outcome.problems) {
-            anyRejected = true;
-            batch.rejectedRows += 1;
-            for (const p of outcome.problems) {
-              const rejection = { row, field: p.field, reason: p.reason };
-              batch.rejections.push(rejection);
-              if (shown.length < rejectionsShown) shown.push(rejection);
-            }
+            reject(
+              batch,
+              outcome.problems.map((p) => ({ row, field: p.field, reason: p.reason })),
+            );
+            if (outcome.externalId !== undefined && earlier === undefined && rejectedIds.size < MAX_REJECTED_IDS) rejectedIds.set(outcome.externalId, row);
+          } else if (earlier !== undefined) {
+            reject(batch, [{ row, field: "externalId", reason: repeatText(earlier) }]);
           } else {
             // all-or-nothing after a rejection: nothing staged will be applied, so a row stages
             // its external id only, which is what finds a later row repeating it. PostgreSQL
@@ -263,7 +277,7 @@ async function check(validators: RowValidators, chunk: FileRow[]): Promise<{ row
   const sound = chunk.filter((r) => r.problems.length === 0);
   const outcomes = sound.length > 0 ? await validators.validate(sound.map((r) => r.values)) : [];
   let next = 0;
-  return chunk.map((r) => ({ row: r.row, outcome: r.problems.length > 0 ? { problems: r.problems } : outcomes[next++]! }));
+  return chunk.map((r) => ({ row: r.row, outcome: r.problems.length > 0 ? { externalId: rowExternalId(r.values), problems: r.problems } : outcomes[next++]! }));
 }
 
 /** A valid row's upsert JSON with its row number, which the account keeps (`import_row`) to name it to a later row repeating its external id. */
@@ -276,10 +290,14 @@ function idRow(externalId: string, row: number): string {
   return `{"external_id":${JSON.stringify(externalId)},"import_row":${row}}`;
 }
 
-/** Why a row repeating an external id is rejected; `earlier` is the SQL of the row holding it. */
-function repeatReason(earlier: string): string {
-  return `'is also at row ' || ${earlier} || ': an account may appear once in a file'`;
-}
+const REPEAT = ": an account may appear once in a file";
+/** Why a row repeating an external id is rejected; `earlier` is the row holding it. */
+const repeatText = (earlier: number) => `is also at row ${earlier}${REPEAT}`;
+/** repeatText in SQL; `earlier` is the SQL of the row holding it. */
+const repeatReason = (earlier: string) => `'is also at row ' || ${earlier} || '${REPEAT}'`;
+
+/** How many rejected rows' external ids an import keeps (`rejectedIds`): about 100 bytes each. */
+const MAX_REJECTED_IDS = 200_000;
 
 // The batch's accounts, parsed once for the upsert and for finding the repeated external ids.
 const INPUT = (parameter: string) => `input AS MATERIALIZED (SELECT * FROM ${accountRowsSql(parameter)})`;
@@ -297,9 +315,12 @@ function unwrittenSql(written: string): string {
 const REFUSED_JSON = `(SELECT coalesce(json_agg(json_build_object('row', "row", 'field', field, 'reason', reason) ORDER BY "row"), '[]') FROM refused)`;
 
 // Rejections travel as three arrays (row, field, reason) after the import's id; the rows the statement refused are added to them.
+// They are listed in the order stored, so they are stored in row order.
 const INSERT_REJECTIONS = `INSERT INTO import_rejections (import_id, "row", field, reason)
-  SELECT $1::uuid, r."row", r.field, r.reason FROM unnest($2::int[], $3::text[], $4::text[]) AS r("row", field, reason)
-  UNION ALL SELECT $1::uuid, "row", field, reason FROM refused`;
+  SELECT $1::uuid, r."row", r.field, r.reason FROM (
+    SELECT * FROM unnest($2::int[], $3::text[], $4::text[]) WITH ORDINALITY AS f("row", field, reason, n)
+    UNION ALL SELECT "row", field, reason, 0 FROM refused) r
+  ORDER BY r."row", r.n`;
 
 /**
  * valid-rows: a batch's accounts, rejections and the import's counters in one statement, so

@@ -8,8 +8,11 @@ import { Piscina } from "piscina";
 import type { RowProblem, ImportRow } from "../domain/account-input.ts";
 import { codePath, loaderFlags } from "../runtime/config.ts";
 
-/** A valid row as the upsert takes it (`upsertRow`, `namedColumns`), or what is wrong with it. */
-export type RowOutcome = { externalId: string; json: string; named: string; problems?: undefined } | { problems: RowProblem[] };
+/**
+ * A valid row as the upsert takes it (`upsertRow`, `namedColumns`), or what is wrong with it
+ * and the external id it names if that is valid (`rowExternalId`).
+ */
+export type RowOutcome = { externalId: string; json: string; named: string; problems?: undefined } | { externalId?: string; problems: RowProblem[] };
 
 export interface RowValidators {
   validate(rows: ImportRow[]): Promise<RowOutcome[]>;

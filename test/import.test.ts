@@ -195,6 +195,26 @@ describe("portfolio import", () => {
     expect(await stack.db.account.count({ where: { externalId: { startsWith: `RA-${t}-` } } })).toBe(0);
   });
 
+  // Before, a row repeating the external id of a rejected row was imported without a word:
+  // fixing the rejected row and sending the file again then met a repeat, or stored two
+  // debtors under one account number.
+  it("refuses a row repeating the external id of a rejected row, in either mode, batches apart too", async () => {
+    const t = tag();
+    const head = "externalId,name,jurisdiction,product,currency,balance,daysPastDue\n";
+    const filler = Array.from({ length: 1500 }, (_, i) => `F-${t}-${i},Debtor,IN,card,INR,1.00,1`);
+    const file = [`RR-${t},Bad Balance,IN,card,INR,-1,1`, `RR-${t},Second,IN,card,INR,5.00,1`, ...filler, `RR-${t},Far,IN,card,INR,6.00,1`].join("\n");
+    const expected = [
+      { row: 2, field: "balance", reason: expect.any(String) },
+      { row: 3, field: "externalId", reason: "is also at row 2: an account may appear once in a file" },
+      { row: 1504, field: "externalId", reason: "is also at row 2: an account may appear once in a file" },
+    ];
+    const kept = await upload(`${head}${file}\n`);
+    expect(kept.body).toMatchObject({ status: "completed", imported: 1500, rejectedCount: 3, rejected: expected });
+    expect(await account(`RR-${t}`)).toBeNull();
+    const strict = await upload(`${head}${file.replaceAll(`-${t}`, `-${t}a`)}\n`, csv, "?mode=all-or-nothing");
+    expect(strict.body).toMatchObject({ status: "rolled-back", rejectedCount: 3, rejected: expected });
+  });
+
   it("keeps the contact details and consent a refresh file leaves out, clears what an empty cell names, and the accounts API does likewise", async () => {
     const t = tag();
     const full =
