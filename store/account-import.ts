@@ -181,8 +181,9 @@ export async function runImport(
     } catch (error) {
       // Every row before the failure came through whole (results arrive in file order):
       // valid-rows keeps them all, the batch in flight and the one being filled, so the file
-      // is stored up to the row that broke, before the import is marked failed.
-      if (!allOrNothing) await flush().catch(() => {});
+      // is stored up to the row that broke, before the import is marked failed. All-or-nothing
+      // stages them only to be dropped, but its record then counts the same rows.
+      await flush().catch(() => {});
       await inFlight.catch(() => {});
       throw error;
     }

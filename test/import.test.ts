@@ -450,6 +450,20 @@ describe("portfolio import", () => {
     expect(body.detail).toContain("row 1202");
     expect(body.detail).toContain("the 1200 rows before it were read: 1199 kept, 1 rejected");
     expect(await stack.db.account.count({ where: { externalId: { startsWith: `B-${t}-` } } })).toBe(1199);
+
+    // All-or-nothing keeps nothing, and its record counts the rows valid-rows does (before, 1000 of 1200).
+    const strict = await upload(file.replaceAll(`B-${t}-`, `BA-${t}-`), csv, "?mode=all-or-nothing");
+    expect(strict.status).toBe(400);
+    expect(strict.body.detail).toContain("nothing was kept");
+    const id = /import ([0-9a-f-]{36}) failed/.exec(strict.body.detail)![1];
+    expect((await api(stack.apiUrl, "GET", `/v1/imports/${id}`)).body).toMatchObject({
+      status: "failed",
+      rows: 1200,
+      imported: 0,
+      updated: 0,
+      rejectedCount: 1,
+    });
+    expect(await stack.db.account.count({ where: { externalId: { startsWith: `BA-${t}-` } } })).toBe(0);
   });
 
   // The parser reads a small file to its end, and meets the broken quote there, while the
