@@ -214,6 +214,17 @@ describe("import files", () => {
     }
   });
 
+  // Before, such a file got "lacks columns" for every column, with no word of its encoding.
+  it("says a file looks like UTF-16 without a byte order mark when its header matches no column", async () => {
+    const bytes = Buffer.from(`${header.replaceAll(",", "\t")}\r\nA-1\tJosé\tID\tcard\tIDR\t1\t1\r\n`, "utf16le");
+    const refused = await rowsOf(bytes).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ProblemError);
+    expect((refused as ProblemError).status).toBe(400);
+    expect((refused as ProblemError).message).toContain("as UTF-16 text read as another charset does: send charset=utf-16le");
+    const plain = await rowsOf("externalId,nmae\nA-1,x\n").catch((error: unknown) => error);
+    expect((plain as ProblemError).message).not.toContain("UTF-16");
+  });
+
   it("decodes the charset the upload names, and flags text that is not in it", async () => {
     const latin1 = Uint8Array.from([...new TextEncoder().encode(`${header}\nA-1,Jos`), 0xe9, ...new TextEncoder().encode(",ID,card,IDR,1,1\n")]);
     expect((await rowsOf(latin1, "csv", "windows-1252"))[0]!.values.name).toBe("José");

@@ -420,10 +420,14 @@ function headerColumns(cells: string[]): { byIndex: [number, ImportColumn][]; ig
   });
   for (const missing of missingImportColumns(new Set(seen.keys()))) problems.push({ field: `columns.${missing}`, reason: "is missing from the header row" });
   if (problems.length > 0) {
+    // UTF-16 read as one-byte text leaves a NUL after every ASCII letter: no column matches.
+    const utf16 = cells.some((cell) => /[A-Za-z]\u0000[A-Za-z]/.test(cell))
+      ? "; the header row holds NUL characters, as UTF-16 text read as another charset does: send charset=utf-16le (or utf-16be) in Content-Type, or save the file with a byte order mark"
+      : "";
     throw new ProblemError(
       400,
       "Invalid columns",
-      `the header row lacks or repeats columns: ${problems.map((p) => p.field.slice("columns.".length)).join(", ")}`,
+      `the header row lacks or repeats columns: ${problems.map((p) => p.field.slice("columns.".length)).join(", ")}${utf16}`,
       problems,
     );
   }
