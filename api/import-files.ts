@@ -420,8 +420,8 @@ function headerColumns(cells: string[]): { byIndex: [number, ImportColumn][]; ig
   });
   for (const missing of missingImportColumns(new Set(seen.keys()))) problems.push({ field: `columns.${missing}`, reason: "is missing from the header row" });
   if (problems.length > 0) {
-    // UTF-16 read as one-byte text leaves a NUL after every ASCII letter: no column matches.
-    const utf16 = cells.some((cell) => /[A-Za-z]\u0000[A-Za-z]/.test(cell))
+    // UTF-16 read as one-byte text leaves a NUL beside every ASCII letter: no column matches.
+    const utf16 = cells.some((cell) => cell.includes("\u0000"))
       ? "; the header row holds NUL characters, as UTF-16 text read as another charset does: send charset=utf-16le (or utf-16be) in Content-Type, or save the file with a byte order mark"
       : "";
     throw new ProblemError(
