@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountFromRow, accountInputSchema, countryOf, importColumnOf, isLocale, missingImportColumns, toE164 } from "./account-input.ts";
+import { accountFromRow, accountInputSchema, countryOf, importColumnOf, isLocale, missingImportColumns, phoneProblem, toE164 } from "./account-input.ts";
 
 const base = { externalId: "A-1", name: "Budi", jurisdiction: "ID", product: "credit-card", currency: "IDR", balanceMinor: 150000000, daysPastDue: 12 };
 
@@ -22,6 +22,24 @@ describe("account input", () => {
     ["0062 12345", "ID", undefined],
   ])("%s in %s is %s", (raw, country, e164) => {
     expect(toE164(raw, country)).toBe(e164);
+  });
+
+  // Before, "0812-3456-7890 ext 12" was stored as +6281234567890: calls and texts went to the switchboard.
+  it.each([
+    ["0812-3456-7890", "ID", undefined],
+    [
+      "0812-3456-7890 ext 12",
+      "ID",
+      "has an extension (12): texts and calls would reach the switchboard, where others may learn of the debt; give the debtor's direct number",
+    ],
+    [
+      "(415) 555-2671 x305",
+      "US",
+      "has an extension (305): texts and calls would reach the switchboard, where others may learn of the debt; give the debtor's direct number",
+    ],
+    ["12345", "ID", "is not a valid phone number for ID"],
+  ])("phone %s in %s: %s", (raw, country, problem) => {
+    expect(phoneProblem(raw, country)).toBe(problem);
   });
 
   it.each([

@@ -105,6 +105,20 @@ export function toE164(raw: string, country: string): string | undefined {
   return e164;
 }
 
+/**
+ * What is wrong with a phone number for an account of `country`, if anything. A number with
+ * an extension is refused rather than stored without it: a call or text would reach the
+ * switchboard, where others may learn of the debt (third-party disclosure).
+ * @example phoneProblem("0812-3456-7890 ext 12", "ID") // "has an extension (12): …"
+ */
+export function phoneProblem(raw: string, country: string): string | undefined {
+  if (!toE164(raw, country)) return `is not a valid phone number for ${country}`;
+  const ext = parsePhoneNumberFromString(raw.replace(/^whatsapp:/, ""), country as CountryCode)?.ext;
+  return ext
+    ? `has an extension (${ext}): texts and calls would reach the switchboard, where others may learn of the debt; give the debtor's direct number`
+    : undefined;
+}
+
 /** The ISO 3166-1 country of a jurisdiction code ("US-MA" → "US"). */
 export function countryOf(jurisdiction: string): string {
   const dash = jurisdiction.indexOf("-");
@@ -179,9 +193,8 @@ export const accountInputSchema = z
       if (!JURISDICTIONS.includes(account.jurisdiction)) return;
       for (const field of ["phone", "whatsapp"] as const) {
         const raw = account[field];
-        if (typeof raw === "string" && !toE164(raw, countryOf(account.jurisdiction))) {
-          ctx.addIssue({ code: "custom", path: [field], message: `is not a valid phone number for ${countryOf(account.jurisdiction)}` });
-        }
+        const problem = typeof raw === "string" ? phoneProblem(raw, countryOf(account.jurisdiction)) : undefined;
+        if (problem) ctx.addIssue({ code: "custom", path: [field], message: problem });
       }
     },
     { when: (payload) => typeof payload.value === "object" && payload.value !== null },
