@@ -42,6 +42,12 @@ describe("account input", () => {
     expect(phoneProblem(raw, country)).toBe(problem);
   });
 
+  // Before, {"whatsapp": null} in a JSON line was refused, though null clears every other field.
+  it("reads a JSON line's null consent as no consent, keeping the other", () => {
+    const row = { ...base, balanceMinor: undefined, balance: "1500000", consent: { whatsapp: null, autodialedCalls: true } };
+    expect(accountFromRow(row).account?.consent).toEqual({ whatsapp: false, autodialedCalls: true });
+  });
+
   it.each([
     ["id-ID", true],
     ["en", true],
@@ -174,7 +180,6 @@ describe("import rows", () => {
     [{ daysPastDue: 3_000_000_000 }, "daysPastDue", "must be at most 2147483647"],
     [{ consent: { whatsapp: "yes" } }, "consent.whatsapp", "must be true or false"],
     [{ consent: { autodialedCalls: 1 } }, "consent.autodialedCalls", "must be true or false"],
-    [{ consent: { whatsapp: null } }, "consent.whatsapp", "must be true or false"],
     [{ consent: "yes" }, "consent", "must be an object"],
     // A key left out or null is a missing value.
     [{ externalId: undefined }, "externalId", "is required"],

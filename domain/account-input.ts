@@ -353,6 +353,11 @@ export function accountFromRow(row: ImportRow): RowResult {
     }
   }
 
+  // A JSON line's null clears a field; inside `consent`, that is no consent.
+  const { consent } = input;
+  if (typeof consent === "object" && consent !== null && !Array.isArray(consent))
+    input.consent = Object.fromEntries(Object.entries(consent).map(([key, value]) => [key, value === null ? false : value]));
+
   if (consentWhatsapp !== undefined || consentAutodialedCalls !== undefined) {
     if (input.consent !== undefined) problems.push({ field: "consent", reason: "give consent or the consent columns, not both" });
     input.consent = {
