@@ -18,7 +18,18 @@ describe("checkCallback", () => {
     ["a lone low surrogate deep in an array", { id: "a", items: [{ note: "\udc00x" }] }, { success: false, problems: [lone("items.0.note")] }],
     ["a lone surrogate in a key", { id: "a", ["\ud83d"]: "v" }, { success: false, problems: [lone("\ud83d")] }],
     ["a surrogate pair (an emoji), which is fine", { id: "\ud83d\ude00" }, { success: true, data: { id: "\u{1F600}" } }],
-    ["a schema problem, named as zod names it", { id: 7 }, { success: false, problems: [{ field: "id", reason: expect.any(String) }] }],
+    ["a value of the wrong type, in plain words", { id: 7 }, { success: false, problems: [{ field: "id", reason: "must be a string" }] }],
+    [
+      "a missing field, in plain words",
+      { items: [{}] },
+      {
+        success: false,
+        problems: [
+          { field: "id", reason: "is required" },
+          { field: "items.0.note", reason: "is required" },
+        ],
+      },
+    ],
   ])("%s", (_what, value, expected) => {
     expect(checkCallback(schema, value)).toEqual(expected);
   });

@@ -3,6 +3,8 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError, ZodType } from "zod";
+// Words every zod issue as the product words its own reasons ("is required", "must be a string").
+import "../domain/plain-reason.ts";
 
 /** One invalid field of a request: where it is and why it was refused. */
 export interface FieldProblem {
@@ -51,7 +53,10 @@ export function problem(c: Context, status: ContentfulStatusCode, title: string,
   return c.body(JSON.stringify(body), status, { "Content-Type": "application/problem+json" });
 }
 
-/** Turns zod issues into field problems with dotted paths ("accounts.3.phone"). */
+/**
+ * Turns zod issues into field problems with dotted paths ("accounts.3.phone"). Their messages
+ * are the schema's own or `plainReason`'s ("is required", "must be greater than 0").
+ */
 export function fieldProblems(error: ZodError, prefix?: string): FieldProblem[] {
   return error.issues.map((issue) => ({
     field: [prefix, ...issue.path.map(String)].filter(Boolean).join(".") || "(body)",

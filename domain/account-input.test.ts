@@ -162,6 +162,8 @@ describe("import rows", () => {
     [{ daysPastDue: undefined }, "daysPastDue", "is required"],
     [{ daysPastDue: "3000000000" }, "daysPastDue", "must be at most 2147483647"],
     [{ dueDate: "25/12/2026" }, "dueDate", "YYYY-MM-DD"],
+    [{ email: "budi@" }, "email", "must be an email address"],
+    [{ name: "x".repeat(201) }, "name", "must be at most 200 characters"],
   ])("rejects %o naming %s", (patch, field, reason) => {
     const result = accountFromRow({ ...row, ...patch });
     expect(result.problems).toContainEqual({ field, reason: expect.stringContaining(reason) });

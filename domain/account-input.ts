@@ -2,6 +2,8 @@ import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/
 import { z } from "zod";
 import { JURISDICTIONS } from "./compliance/policies/index.ts";
 import { currencyCodeSchema, isCurrency, toMinorUnits } from "./money.ts";
+// Words the schema's issues ("is required", "must be a string"): see plainReason.
+import "./plain-reason.ts";
 
 // Building an Intl.DateTimeFormat costs ~90 µs, too much per row of a large import. Only
 // valid zones are remembered, so the cache is bounded by the IANA database (and its spellings).
@@ -366,9 +368,7 @@ export function accountFromRow(row: ImportRow): RowResult {
     };
   }
 
-  // zod 4 leaves each issue's input out unless asked: without it a value of the wrong type
-  // would read as a missing one.
-  const parsed = accountInputSchema.safeParse(input, { reportInput: true });
+  const parsed = accountInputSchema.safeParse(input);
   if (!parsed.success) {
     // A cell refused above was left out; the schema's "required" for it would say less.
     const named = new Set(problems.map((p) => p.field));
@@ -377,38 +377,10 @@ export function accountFromRow(row: ImportRow): RowResult {
       // Named as the file's column where `balance` or `country` stood in for the field.
       const standIn = STANDS_FOR[path];
       const field = standIn && standIn in row && isBlank(row[path as keyof ImportRow]) ? standIn : path;
-      if (!named.has(field)) problems.push({ field, reason: plainReason(issue) });
+      if (!named.has(field)) problems.push({ field, reason: issue.message });
     }
   }
   return problems.length > 0 || !parsed.success ? { problems } : { account: parsed.data };
-}
-
-/**
- * A schema issue in words an ops person can act on: the validator's own ("Invalid input:
- * expected string, received undefined") name its types, not the fix.
- * @example plainReason({ code: "invalid_type", expected: "string", input: undefined, ... }) // "is required"
- */
-function plainReason(issue: z.core.$ZodIssue): string {
-  // A reason the schema words itself is kept; only zod's defaults are translated.
-  if (!/^(Invalid|Too (big|small))\b/.test(issue.message)) return issue.message;
-  if (issue.code === "invalid_type") {
-    // Only a key left out: a top-level null was dropped above as absent, one inside `consent` is a wrong value.
-    if (issue.input === undefined) return "is required";
-    const expected: Record<string, string> = {
-      string: "must be a string",
-      boolean: "must be true or false",
-      object: "must be an object",
-    };
-    return expected[issue.expected] ?? issue.message;
-  }
-  if (issue.code === "too_big")
-    return issue.origin === "string" ? `must have at most ${String(issue.maximum)} characters` : `must be at most ${String(issue.maximum)}`;
-  if (issue.code === "too_small") {
-    if (issue.origin !== "string") return `must be at least ${String(issue.minimum)}`;
-    return Number(issue.minimum) === 1 ? "is required" : `must have at least ${String(issue.minimum)} characters`;
-  }
-  if (issue.code === "invalid_format" && issue.format === "date") return "must be a date written YYYY-MM-DD, such as 2026-12-25";
-  return issue.message;
 }
 
 // Spreadsheets keep leading zeros by exporting a number as text: ="00456" (a formula giving

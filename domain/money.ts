@@ -13,11 +13,33 @@ export function isCurrency(code: string): boolean {
   return digitsByCode.has(code);
 }
 
+/** The largest amount in minor units a payment or promise may have: 18 digits, within PostgreSQL's bigint. */
+const MAX_MINOR_AMOUNT = "999999999999999999";
+
+const NOT_AN_AMOUNT = "must be a positive integer in minor units (a number or a digit string)";
+
 /** A positive integer amount in minor units, as a JSON number or a digit string (within PostgreSQL's bigint), kept as a string so nothing rounds. */
 export const minorAmountSchema = z
-  .union([z.number().int().positive().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[1-9]\d{0,17}$/, "must be a positive integer in minor units")], {
-    error: "must be a positive integer in minor units (a number or a digit string)",
-  })
+  .union(
+    [
+      // int() also holds a number to 2^53 - 1; failing, it leaves the reason to the union.
+      z.number().int({ abort: true }).positive().max(Number.MAX_SAFE_INTEGER),
+      z.string().regex(/^[1-9]\d{0,17}$/, {
+        error: ({ input }) =>
+          input === "0" ? "must be greater than 0" : /^[1-9]\d+$/.test(String(input)) ? `must be at most ${MAX_MINOR_AMOUNT}` : NOT_AN_AMOUNT,
+      }),
+    ],
+    {
+      // Left out, it "is required" (see plainReason).
+      error: ({ input }) =>
+        input === undefined
+          ? undefined
+          : // A JSON number past 2^53 has lost digits before we see it.
+            Number.isInteger(input) && Number(input) > Number.MAX_SAFE_INTEGER
+            ? "is larger than a JSON number holds exactly: send it as a digit string"
+            : NOT_AN_AMOUNT,
+    },
+  )
   .transform(String);
 
 /** An ISO 4217 code in any case ("idr", as some gateways send it), given back in capitals. */

@@ -130,6 +130,7 @@ describe("portfolio import", () => {
       JSON.stringify({
         externalId: 12345,
         name: "Typed",
+        email: "typed@",
         jurisdiction: "GB",
         product: "card",
         currency: "GBP",
@@ -147,6 +148,7 @@ describe("portfolio import", () => {
       // Values of the wrong type are named so, not reported missing.
       { row: 6, field: "daysPastDue", reason: "must be a non-negative whole number of days" },
       { row: 6, field: "externalId", reason: "must be a string" },
+      { row: 6, field: "email", reason: "must be an email address" },
       { row: 6, field: "consent.whatsapp", reason: "must be true or false" },
     ]);
     expect(await account(`J1-${t}`)).toMatchObject({ phone: "+6591234567", balanceMinor: 9990n });

@@ -155,21 +155,29 @@ describe("payment gateway notifications", () => {
     expect((await stack.db.account.findUniqueOrThrow({ where: { externalId: account.externalId } })).balanceMinor).toBe(150_000_000n);
   });
 
+  // Each reason in words a gateway's developer can act on, not the validator's ("Too small: expected number to be >0").
+  const OFFSET = "must be an ISO 8601 date-time with an offset, such as 2026-12-20T10:15:00+07:00";
   it.each([
-    ["amountMinor", { amountMinor: "1500.50" }],
-    ["amountMinor", { amountMinor: -5 }],
-    ["amountMinor", { amountMinor: "99999999999999999999" }],
-    ["currency", { currency: "RUPIAH" }],
-    ["reference", { reference: "" }],
-    ["paidAt", { paidAt: "yesterday" }],
-    ["paidAt", { paidAt: new Date(Date.now() + 7 * 86_400_000).toISOString() }], // a week ahead: a wrong date (up to a day ahead is allowed)
-    ["accountExternalId", { accountExternalId: undefined }],
-    ["accountId", { accountId: "not-a-uuid" }],
-  ])("refuses a malformed %s with 400 naming it and stores nothing", async (field, overrides) => {
+    ["amountMinor", { amountMinor: "1500.50" }, "must be a positive integer in minor units (a number or a digit string)"],
+    ["amountMinor", { amountMinor: -5 }, "must be greater than 0"],
+    ["amountMinor", { amountMinor: 0 }, "must be greater than 0"],
+    ["amountMinor", { amountMinor: "99999999999999999999" }, "must be at most 999999999999999999"],
+    ["amountMinor", { amountMinor: 2 ** 60 }, "is larger than a JSON number holds exactly: send it as a digit string"],
+    ["amountMinor", { amountMinor: undefined }, "is required"],
+    ["currency", { currency: "RUPIAH" }, "must be an ISO 4217 currency code such as IDR"],
+    ["currency", { currency: 360 }, "must be a string"],
+    ["reference", { reference: "" }, "must be at least 1 character"],
+    ["reference", { reference: undefined }, "is required"],
+    ["paidAt", { paidAt: "yesterday" }, OFFSET],
+    ["paidAt", { paidAt: "2026-01-20T10:15:00" }, OFFSET],
+    ["paidAt", { paidAt: new Date(Date.now() + 7 * 86_400_000).toISOString() }, "must not be in the future"], // a week ahead: a wrong date (up to a day ahead is allowed)
+    ["accountExternalId", { accountExternalId: undefined }, "accountExternalId or accountId is required"],
+    ["accountId", { accountId: "not-a-uuid" }, "must be a UUID"],
+  ])("refuses a malformed %s (%o) with 400 naming it and why, and stores nothing", async (field, overrides, reason) => {
     const body = payment(`T-${randomUUID()}`, overrides);
     const answer = await notifyPayment(body);
     expect(answer.status).toBe(400);
-    expect(answer.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+    expect(answer.body.errors).toEqual([{ field, reason }]);
     expect(await stack.db.callback.count({ where: { vendor: "payments", eventId: String(body.reference) } })).toBe(0);
   });
 

@@ -318,9 +318,20 @@ describe("a signed form repeating a field the webhook reads", () => {
     const attempt = await seedAttempt(stack.db, { vendorId: sid, channel: "sms", status: "queued" });
     const response = await postStatus({ ...statusParams(sid, "sent"), MessageStatus: ["sent", "delivered"] });
     expect(response.status).toBe(400);
-    expect((JSON.parse(response.body) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual(["MessageStatus"]);
+    // In plain words, not the validator's "Invalid input: expected string, received array".
+    expect(JSON.parse(response.body).errors).toEqual([{ field: "MessageStatus", reason: "must be a string" }]);
     expect(await stack.db.callback.count({ where: { vendor: "twilio", eventId: { startsWith: sid } } })).toBe(0);
     expect((await stack.db.contactAttempt.findUniqueOrThrow({ where: { id: attempt.id } })).status).toBe("queued");
+  });
+
+  it("names a field left out as required", async () => {
+    const sid = newSid();
+    const params: Record<string, string> = statusParams(sid, "sent");
+    delete params.MessageStatus;
+    const response = await postStatus(params);
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body).errors).toEqual([{ field: "MessageStatus", reason: "is required" }]);
+    expect(await callbacksFor(sid)).toBe(0);
   });
 });
 
@@ -331,6 +342,47 @@ describe("request validation", () => {
     expect(response.contentType).toContain("application/problem+json");
     expect(response.body).toMatchObject({ status: 400, title: "Invalid request" });
     expect(response.body.errors[0].field).toBe("(body)");
+  });
+
+  // In the product's words ("is required", "must be a number"), not the validator's ("Invalid input: expected string, received undefined").
+  it("refuses malformed accounts with 400 naming each field and why in plain words, storing nothing", async () => {
+    const good = accountFixture();
+    const malformed = {
+      ...accountFixture({ email: "budi@", daysPastDue: "12", name: undefined, favouriteColour: "blue" }),
+      externalId: `BAD-${good.externalId}`,
+    };
+    const refused = await api(stack.apiUrl, "POST", "/v1/accounts", { accounts: [good, malformed] });
+    expect(refused.status).toBe(400);
+    expect(refused.contentType).toBe("application/problem+json");
+    expect(refused.body.errors).toEqual([
+      { field: "accounts.1.name", reason: "is required" },
+      { field: "accounts.1.email", reason: "must be an email address" },
+      { field: "accounts.1.daysPastDue", reason: "must be a number" },
+      { field: "accounts.1", reason: "has a field it does not take: favouriteColour" },
+    ]);
+    for (const [body, errors] of [
+      [{ accounts: [] }, [{ field: "accounts", reason: "must have at least 1 item" }]],
+      [{}, [{ field: "accounts", reason: "is required" }]],
+      [
+        { accounts: [{ ...good, externalId: "", consent: { whatsapp: "yes" } }] },
+        [
+          { field: "accounts.0.externalId", reason: "must be at least 1 character" },
+          { field: "accounts.0.consent.whatsapp", reason: "must be true or false" },
+        ],
+      ],
+      [
+        { accounts: [{ ...good, name: "x".repeat(201), daysPastDue: -1 }] },
+        [
+          { field: "accounts.0.name", reason: "must be at most 200 characters" },
+          { field: "accounts.0.daysPastDue", reason: "must be at least 0" },
+        ],
+      ],
+    ] as const) {
+      const answer = await api(stack.apiUrl, "POST", "/v1/accounts", body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.errors, JSON.stringify(body)).toEqual(errors);
+    }
+    expect(await stack.db.account.count({ where: { externalId: { in: [good.externalId, malformed.externalId] } } })).toBe(0);
   });
 
   it("names every invalid field and stores none of the batch", async () => {

@@ -12,7 +12,9 @@ import type { ApiDeps } from "../types.ts";
 export const PAYMENT_WEBHOOK_PATH = "/v1/webhooks/payments";
 
 /** When a payment was made: a day of grace for the sender's clock; one dated later is a wrong date (the reports would count it on a day yet to come). */
-export const paidAtSchema = z.iso.datetime({ offset: true }).refine((at) => Date.parse(at) <= Date.now() + 86_400_000, "must not be in the future");
+export const paidAtSchema = z.iso
+  .datetime({ offset: true, abort: true })
+  .refine((at) => Date.parse(at) <= Date.now() + 86_400_000, "must not be in the future");
 
 /** A payment's reference, as a gateway or ops type it: " R-1 " is the payment R-1, not another. */
 export const paymentReferenceSchema = z.string().trim().min(1).max(200);
