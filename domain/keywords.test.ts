@@ -153,8 +153,13 @@ describe("withOptOutInstruction", () => {
     // The template's own instruction, in any case, is kept as written.
     ["Pay now. Reply STOP to opt out.", "sms", "en", "Pay now. Reply STOP to opt out."],
     ["Pay now. Text stop to end these messages.", "sms", "en", "Pay now. Text stop to end these messages."],
-    // "nonstop" is no instruction.
+    ["Pay now. Balas stop untuk berhenti.", "sms", "id", "Pay now. Balas stop untuk berhenti."],
+    ["Pay now. Text 'stop' to end.", "sms", "en", "Pay now. Text 'stop' to end."],
+    // "nonstop" is no instruction, nor is "stop" in a sentence (before, any "stop" suppressed the instruction).
     ["Our nonstop line: 0800 123.", "sms", "en", "Our nonstop line: 0800 123. Reply STOP to opt out."],
+    ["Please do not stop paying, Siti.", "sms", "en", "Please do not stop paying, Siti. Reply STOP to opt out."],
+    ["Stop by our branch to pay.", "whatsapp", "en", "Stop by our branch to pay. Reply STOP to opt out."],
+    ["Jangan stop pembayaran Anda.", "sms", "id", "Jangan stop pembayaran Anda. Balas STOP untuk berhenti."],
     // Emails carry their unsubscribe link instead; voice is spoken.
     ["Pay now.", "email", "en", "Pay now."],
     ["Pay now.", "voice", "en", "Pay now."],

@@ -145,6 +145,15 @@ const REPLIES: Record<Language, Replies> = {
 };
 
 /**
+ * Whether a text tells how to opt out: the keyword in capitals ("Reply STOP", "STOP लिखें"), or
+ * a verb asking for it in any case ("text stop", "balas stop"). The word alone in lower case
+ * is not one: "please do not stop paying" carries no instruction.
+ */
+function hasOptOutInstruction(text: string): boolean {
+  return /\bSTOP\b/.test(text) || /\b(?:reply|text|txt|send|sms|respond|type|balas|ketik|kirim|jibu|tuma)\s+(?:with\s+|dengan\s+)?["'“‘«]?stop\b/i.test(text);
+}
+
+/**
  * A text message as sent: one whose template gives no opt-out instruction (no STOP) gets the
  * debtor's language's at its end, so every SMS and WhatsApp text carries one (compliance
  * reference, "electronic opt-out") whatever ops wrote, as every email carries its link.
@@ -152,7 +161,7 @@ const REPLIES: Record<Language, Replies> = {
  * @example withOptOutInstruction("Pay $40.00 now.", "sms", "en-US") // "Pay $40.00 now. Reply STOP to opt out."
  */
 export function withOptOutInstruction(text: string, channel: string, locale: string): string {
-  if ((channel !== "sms" && channel !== "whatsapp") || /\bSTOP\b/i.test(text)) return text;
+  if ((channel !== "sms" && channel !== "whatsapp") || hasOptOutInstruction(text)) return text;
   return `${text.trimEnd()} ${OPT_OUT_INSTRUCTION[ourLanguage(locale)]}`;
 }
 
