@@ -36,6 +36,15 @@ describe("segment", () => {
     expect(segmentSchema.parse({ daysPastDue: { min: 5, max: 5 } })).toEqual({ daysPastDue: { min: 5, max: 5 } });
   });
 
+  // Before, the bounds were compared although one was invalid: BigInt("abc") threw, a 500.
+  it.each([
+    [{ min: "abc", max: "5" }, ["balanceMinor.min"]],
+    [{ min: "10", max: "1.5" }, ["balanceMinor.max"]],
+    [{ min: -1, max: "x" }, ["balanceMinor.min", "balanceMinor.max"]],
+  ])("names an invalid bound %j without comparing it", (balanceMinor, fields) => {
+    expect(fieldsOf({ balanceMinor })).toEqual(fields);
+  });
+
   it("refuses a jurisdiction the compliance gate does not know, naming it", () => {
     expect(fieldsOf({ jurisdictions: ["ID", "ZZ"] })).toEqual(["jurisdictions.1"]);
   });

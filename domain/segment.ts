@@ -43,11 +43,15 @@ const closed = { additionalProperties: false };
 /** A `{ min, max }` range, both optional and inclusive; a max below the min is refused (it could match nothing). */
 function range<T extends z.ZodType<string | number>>(bound: T, compare: (a: z.output<T>, b: z.output<T>) => number) {
   return closedObject({ min: bound.optional(), max: bound.optional() })
-    .superRefine((r, ctx) => {
-      if (r.min !== undefined && r.max !== undefined && compare(r.max as z.output<T>, r.min as z.output<T>) < 0) {
-        ctx.addIssue({ code: "custom", path: ["max"], message: `must not be below min (${String(r.min)})` });
-      }
-    })
+    .superRefine(
+      (r, ctx) => {
+        if (r.min !== undefined && r.max !== undefined && compare(r.max as z.output<T>, r.min as z.output<T>) < 0) {
+          ctx.addIssue({ code: "custom", path: ["max"], message: `must not be below min (${String(r.min)})` });
+        }
+      },
+      // Compared only once both bounds are valid: BigInt("abc") would throw (a 500).
+      { when: (payload) => payload.issues.length === 0 },
+    )
     .meta(closed);
 }
 
