@@ -75,6 +75,20 @@ describe("durations", () => {
   });
 });
 
+// Before, an end step could claim "paid": the summary then showed payments nobody made.
+describe("end step outcomes", () => {
+  const end = (outcome: string) => ({ steps: [{ id: "done", kind: "end", outcome }] });
+  it.each(["paid", "Paid", " cancelled ", "contacted", "not-contacted", "holdout", "strategy-loop"])("refuses %j, one Tagih gives itself", (outcome) => {
+    const issues = strategySchema.safeParse(end(outcome)).error?.issues ?? [];
+    expect(issues.map((i) => [i.path.join("."), i.message])).toEqual([
+      ["steps.0.outcome", expect.stringContaining("must not be one Tagih gives journeys itself")],
+    ]);
+  });
+  it.each(["exhausted", "paid-elsewhere", "skipped"])("accepts %j", (outcome) => {
+    expect(strategySchema.safeParse(end(outcome)).error?.issues).toBeUndefined();
+  });
+});
+
 describe("unknown keys", () => {
   const sms = { id: "s", kind: "contact", channel: "sms", template: "reminder" };
   it.each([

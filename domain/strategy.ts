@@ -106,7 +106,24 @@ export const actionStepSchema = z.discriminatedUnion("action", [
   }),
 ]);
 
-export const endStepSchema = z.strictObject({ id: stepId, kind: z.literal("end"), outcome: z.string().min(1).max(50).default("ended") });
+/**
+ * The outcomes Tagih gives journeys itself. An end step may not claim one: a strategy ending
+ * `paid` would show payments nobody made in the campaign's summary.
+ */
+export const SYSTEM_OUTCOMES = ["paid", "cancelled", "contacted", "not-contacted", "holdout", "strategy-loop"] as const;
+
+export const endStepSchema = z.strictObject({
+  id: stepId,
+  kind: z.literal("end"),
+  outcome: z
+    .string()
+    .min(1)
+    .max(50)
+    .refine((outcome) => !(SYSTEM_OUTCOMES as readonly string[]).includes(outcome.trim().toLowerCase()), {
+      error: `must not be one Tagih gives journeys itself (${SYSTEM_OUTCOMES.join(", ")}): name how your strategy ended, such as "exhausted"`,
+    })
+    .default("ended"),
+});
 
 export const stepSchema = z.discriminatedUnion("kind", [contactStepSchema, waitStepSchema, branchStepSchema, actionStepSchema, endStepSchema]);
 
