@@ -421,6 +421,22 @@ describe("report periods", () => {
     expect(snapshot.status).toBe(400);
     expect(snapshot.body.errors).toEqual([{ field: "month", reason: expect.stringContaining("must not be after") }]);
   });
+
+  // Before, taking an ended month again replaced its month-end snapshot with today's balances,
+  // and that month's roll and cure rates with them.
+  it("keeps an ended month's month-end snapshot unless asked to replace it", async () => {
+    const take = (body: object) => api(stack.apiUrl, "POST", "/v1/reports/snapshots", body);
+    expect((await take({ month: "2002-03" })).status).toBe(200);
+    const takenAt = async () =>
+      (await stack.db.$queryRaw<{ at: Date }[]>`SELECT max(taken_at) AS at FROM account_bucket_snapshots WHERE month = '2002-03-01'`)[0]!.at;
+    const first = await takenAt();
+    const again = await take({ month: "2002-03" });
+    expect(again.status).toBe(409);
+    expect(again.body.errors).toEqual([{ field: "replace", reason: "must be true to replace a month-end snapshot with today's balances" }]);
+    expect(await takenAt()).toEqual(first);
+    expect((await take({ month: "2002-03", replace: true })).status).toBe(200);
+    expect((await takenAt()).getTime()).toBeGreaterThan(first.getTime());
+  });
 });
 
 describe("portfolio reports", () => {
@@ -476,7 +492,7 @@ describe("portfolio reports", () => {
     const { timeZone } = (await api(stack.apiUrl, "GET", "/v1/reports/settings")).body as { timeZone: string };
     const ended = lastEndedMonth(new Date(), timeZone);
     // An operator's snapshot of that month taken before it ended does not count as its month-end one.
-    expect((await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month: ended.month })).status).toBe(200);
+    expect((await api(stack.apiUrl, "POST", "/v1/reports/snapshots", { month: ended.month, replace: true })).status).toBe(200);
     await stack.db.$executeRaw`UPDATE account_bucket_snapshots SET taken_at = ${new Date(ended.endedAt.getTime() - 86_400_000)}
                                 WHERE month = ${`${ended.month}-01`}::date`;
     const schedule = stack.temporal.schedule.getHandle(bucketSnapshotSchedule(stack.config.taskQueue));

@@ -12,6 +12,7 @@ import {
   reportSettings,
   rollRates,
   sharedPhones,
+  snapshotTakenAt,
   takeBucketSnapshot,
   variantReport,
   type AgencyRow,
@@ -24,6 +25,7 @@ import { router } from "../router.ts";
 import type { ApiDeps } from "../types.ts";
 import { recordAudit } from "../../store/audit.ts";
 import { principalOf } from "../access.ts";
+import { monthEnd, snapshotDue } from "../../domain/mis/snapshots.ts";
 
 // A calendar date that exists: Date.parse rolled 2026-02-30 over to March 2 and took year 0,
 // which PostgreSQL refuses (a 500).
@@ -141,10 +143,25 @@ const snapshotRoute = createRoute({
   path: "/v1/reports/snapshots",
   tags: ["reports"],
   summary: "Take the month's DPD bucket snapshot of every account (a repeat within the month replaces it)",
-  request: { body: { required: false, content: { "application/json": { schema: z.object({ month: isoMonth.optional() }).strict() } } } },
+  request: {
+    body: {
+      required: false,
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              month: isoMonth.optional(),
+              replace: z.boolean().optional().describe("true to replace an ended month's month-end snapshot with today's balances"),
+            })
+            .strict(),
+        },
+      },
+    },
+  },
   responses: {
     200: { description: "Taken", content: { "application/json": { schema: z.object({ month: z.string(), accounts: z.number() }) } } },
     400: { description: "Invalid month" },
+    409: { description: "The month has ended and its month-end snapshot exists: send replace: true to replace it" },
   },
 });
 
@@ -344,11 +361,23 @@ export function reportRoutes({ db, bulk }: ApiDeps) {
   });
   app.openapi(snapshotRoute, async (c) => {
     const body = (c.req.header("content-type")?.includes("json") ? c.req.valid("json") : undefined) ?? {};
-    const thisMonth = today((await settings()).timeZone).slice(0, 7);
+    const { timeZone } = await settings();
+    const thisMonth = today(timeZone).slice(0, 7);
     const month = body.month ?? thisMonth;
     // A snapshot is of balances as they stand: a later month's would be taken before it began.
     if (month > thisMonth)
       throw new ProblemError(400, "Invalid request", `${month} has not begun`, [{ field: "month", reason: `must not be after ${thisMonth}` }]);
+    // An ended month's month-end snapshot would be replaced with today's balances: only on purpose.
+    if (month < thisMonth && body.replace !== true) {
+      const takenAt = await snapshotTakenAt(db, month);
+      if (takenAt && !snapshotDue({ endedAt: monthEnd(month, timeZone) }, takenAt))
+        throw new ProblemError(
+          409,
+          "Snapshot kept",
+          `${month}'s month-end snapshot, taken ${takenAt.toISOString()}, holds its month-end balances; one taken now would hold today's`,
+          [{ field: "replace", reason: "must be true to replace a month-end snapshot with today's balances" }],
+        );
+    }
     const accounts = await takeBucketSnapshot(db, month, { actor: principalOf(c).keyId });
     return c.json({ month, accounts }, 200);
   });

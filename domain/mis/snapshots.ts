@@ -13,6 +13,14 @@ export function lastEndedMonth(now: Date, timeZone: string): { month: string; en
 }
 
 /**
+ * The instant `month` (YYYY-MM) ends in the reporting zone.
+ * @example monthEnd("2026-11", "Asia/Jakarta") // 2026-11-30T17:00:00Z
+ */
+export function monthEnd(month: string, timeZone: string): Date {
+  return DateTime.fromISO(`${month}-01`, { zone: timeZone }).plus({ months: 1 }).toJSDate();
+}
+
+/**
  * Whether the snapshot of the month that last ended must be taken: none was, or the latest was
  * taken before that month ended (a mid-month snapshot an operator asked for).
  * @example snapshotDue({ endedAt: new Date("2026-12-01T00:00:00Z") }, null) // true
