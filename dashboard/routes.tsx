@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Hono, type Context } from "hono";
+import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { z } from "zod";
 import { ProblemError } from "../api/problem.ts";
@@ -39,8 +40,15 @@ const uuid = z.uuid();
  * Chart.js, for managers signed in with an API key.
  * @example app.route("/", dashboardRoutes(deps));
  */
-export function dashboardRoutes({ db, bulk }: ApiDeps) {
+export function dashboardRoutes({ db, bulk, settings }: ApiDeps) {
   const app = new Hono();
+  // Sign-in and sign-out forms are posted by our own pages only: another site posting them
+  // would sign a manager into its key (login CSRF). Behind a proxy the browser's origin is
+  // PUBLIC_BASE_URL's, not the one the request reaches us on.
+  const publicOrigin = new URL(settings.publicBaseUrl).origin;
+  const sameSite = csrf({ origin: (origin, c) => origin === publicOrigin || origin === new URL(c.req.url).origin });
+  app.use("/dashboard/login", sameSite);
+  app.use("/dashboard/logout", sameSite);
   // Managers read these pages in a browser: a refused request is a page too, with its status.
   app.onError((error, c) => {
     if (!(error instanceof ProblemError)) throw error;

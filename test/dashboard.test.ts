@@ -368,12 +368,26 @@ describe("managers' dashboard in Chromium", () => {
   });
 
   it("keeps the key in an HttpOnly SameSite=Strict cookie, refuses an empty key, and answers bad input with an error page", async () => {
-    const refused = await fetch(`${stack.apiUrl}/dashboard/login`, { method: "POST", body: new URLSearchParams({ apiKey: " " }) });
+    // As a browser posts our form: with the page's origin.
+    const origin = { origin: stack.apiUrl };
+    const refused = await fetch(`${stack.apiUrl}/dashboard/login`, { method: "POST", headers: origin, body: new URLSearchParams({ apiKey: " " }) });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain("Enter your API key.");
 
+    // Before, another site's page could post it and sign the manager into its key.
+    for (const headers of [{ origin: "https://evil.example.com" }, {}] as Record<string, string>[]) {
+      const forged = await fetch(`${stack.apiUrl}/dashboard/login`, {
+        method: "POST",
+        headers,
+        body: new URLSearchParams({ apiKey: managerKey }),
+        redirect: "manual",
+      });
+      expect(forged.status).toBe(403);
+      expect(forged.headers.get("set-cookie")).toBeNull();
+    }
     const login = await fetch(`${stack.apiUrl}/dashboard/login`, {
       method: "POST",
+      headers: origin,
       body: new URLSearchParams({ apiKey: managerKey, next: "https://evil.example.com/" }),
       redirect: "manual",
     });
@@ -393,7 +407,12 @@ describe("managers' dashboard in Chromium", () => {
     // A key that is unknown, revoked or of a role that may not read every campaign does not sign in.
     const agencyKey = (await api(stack.apiUrl, "POST", "/v1/api-keys", { name: "agency", role: "agency", agencyId: await anyAgencyId() })).body.key;
     for (const apiKey of ["tagih_mgr_unknown", agencyKey]) {
-      const refusedKey = await fetch(`${stack.apiUrl}/dashboard/login`, { method: "POST", body: new URLSearchParams({ apiKey }), redirect: "manual" });
+      const refusedKey = await fetch(`${stack.apiUrl}/dashboard/login`, {
+        method: "POST",
+        headers: origin,
+        body: new URLSearchParams({ apiKey }),
+        redirect: "manual",
+      });
       expect(refusedKey.status).toBe(401);
       expect(refusedKey.headers.get("set-cookie")).toBeNull();
       const withCookie = await fetch(`${stack.apiUrl}/dashboard`, { headers: { cookie: `tagih_key=${apiKey}` }, redirect: "manual" });
