@@ -27,7 +27,14 @@ class CliError extends Error {
   }
 }
 
-const apiUrl = () => (process.env.TAGIH_API_URL ?? "http://localhost:3000").replace(/\/$/, "");
+/** TAGIH_API_URL without its trailing slash; a value that is no http(s) URL is named as the setting at fault. */
+function apiUrl(): string {
+  const value = process.env.TAGIH_API_URL ?? "http://localhost:3000";
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new CliError(`TAGIH_API_URL must be the API's http or https address, such as http://localhost:3000 (it is ${JSON.stringify(value)})`);
+  }
+  return value.replace(/\/$/, "");
+}
 
 function headers(extra: Record<string, string | number> = {}): Record<string, string | number> {
   const key = process.env.TAGIH_API_KEY;
@@ -220,7 +227,14 @@ export function program(): Command {
     .addOption(idempotencyOption())
     .action(async (file: string, options: { launch?: boolean; idempotencyKey?: string }) => {
       const key = options.idempotencyKey ?? randomUUID();
-      const { body } = await call<Campaign>("POST", "/v1/campaigns", await readFile(file, "utf8"), { "idempotency-key": key });
+      const text = await readFile(file, "utf8");
+      // Checked here, so a typo is named in the file rather than as the server's "Malformed JSON".
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        throw new CliError(`${file} is not JSON: ${(error as Error).message}`);
+      }
+      const { body } = await call<Campaign>("POST", "/v1/campaigns", text, { "idempotency-key": key });
       console.log(`campaign ${body.id} created (${body.status}): ${body.name}`);
       if (options.launch) await launch(body.id, `${key}:launch`);
     });
@@ -284,7 +298,12 @@ export async function main(argv: string[]): Promise<number> {
       for (const f of error.fields) console.error(`  ${f.field}: ${f.reason}`);
       return 1;
     }
-    console.error(`tagih: ${error instanceof Error ? error.message : String(error)}`);
+    // Our own code failing on an answer it did not expect: most often another server at the URL.
+    const hint =
+      error instanceof TypeError
+        ? ` (an answer Tagih does not give: is TAGIH_API_URL, ${process.env.TAGIH_API_URL ?? "http://localhost:3000"}, Tagih's API?)`
+        : "";
+    console.error(`tagih: ${error instanceof Error ? error.message : String(error)}${hint}`);
     return 1;
   }
 }

@@ -69,6 +69,22 @@ describe("tagih command line", () => {
     }
   });
 
+  // Before: "Invalid URL" without naming the setting, and a campaign file with a typo was sent
+  // anyway, answered "Malformed JSON in request body" with no file or line.
+  it("names TAGIH_API_URL when it is no URL, and a campaign file that is not JSON, before sending anything", async () => {
+    const badUrl = await tagihAt("not-a-url", "campaign", "status", randomUUID());
+    expect(badUrl).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('TAGIH_API_URL must be the API\'s http or https address, such as http://localhost:3000 (it is "not-a-url")'),
+    });
+    const file = join(dir, "campaign.json");
+    await writeFile(file, '{ "name": "December", "strategy": { "steps": [] }, }');
+    const before = await stack.db.campaign.count();
+    const typo = await tagih("campaign", "create", file);
+    expect(typo).toMatchObject({ code: 1, stderr: expect.stringContaining(`${file} is not JSON:`) });
+    expect(await stack.db.campaign.count()).toBe(before);
+  });
+
   it("refuses a folder for a file and a count that is not one, without a stack trace", async () => {
     const folder = await tagih("import", dir);
     expect(folder).toMatchObject({ code: 1, stderr: expect.stringContaining("is not a file") });
