@@ -45,7 +45,7 @@ export function dashboardRoutes({ db, bulk, settings }: ApiDeps) {
   // Sign-in and sign-out forms are posted by our own pages only: another site posting them
   // would sign a manager into its key (login CSRF). Behind a proxy the browser's origin is
   // PUBLIC_BASE_URL's, not the one the request reaches us on.
-  const publicOrigin = new URL(settings.publicBaseUrl).origin;
+  const publicOrigin = URL.canParse(settings.publicBaseUrl) ? new URL(settings.publicBaseUrl).origin : undefined;
   const sameSite = csrf({ origin: (origin, c) => origin === publicOrigin || origin === new URL(c.req.url).origin });
   app.use("/dashboard/login", sameSite);
   app.use("/dashboard/logout", sameSite);
