@@ -25,9 +25,11 @@ const MAX_BATCH = 500;
 /**
  * Statements start at least this far apart. A statement has a fixed cost (planning, the
  * rollup trigger, the commit) of about as much as ten events; under load, waiting this long
- * gathers larger batches, and a lone callback after a quiet spell goes at once.
+ * gathers larger batches, and a lone callback after a quiet spell goes at once. At 2,000
+ * callbacks/s, 5 ms against 10 cost PostgreSQL ~0.03 ms more a callback (more, smaller
+ * commits) and took p99 from 58–59 ms to 46–49 (bench/results/callbacks-2026-12-08-gap*.md).
  */
-const MIN_GAP_MS = 10;
+const MIN_GAP_MS = 5;
 
 interface Pending {
   event: TwilioMessageStatus;
