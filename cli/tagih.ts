@@ -28,8 +28,10 @@ class CliError extends Error {
 }
 
 /** TAGIH_API_URL without its trailing slash; a value that is no http(s) URL is named as the setting at fault. */
+const DEFAULT_API_URL = "http://localhost:3000";
+
 function apiUrl(): string {
-  const value = process.env.TAGIH_API_URL ?? "http://localhost:3000";
+  const value = process.env.TAGIH_API_URL ?? DEFAULT_API_URL;
   if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
     throw new CliError(`TAGIH_API_URL must be the API's http or https address, such as http://localhost:3000 (it is ${JSON.stringify(value)})`);
   }
@@ -300,9 +302,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Our own code failing on an answer it did not expect: most often another server at the URL.
     const hint =
-      error instanceof TypeError
-        ? ` (an answer Tagih does not give: is TAGIH_API_URL, ${process.env.TAGIH_API_URL ?? "http://localhost:3000"}, Tagih's API?)`
-        : "";
+      error instanceof TypeError ? ` (an answer Tagih does not give: is TAGIH_API_URL, ${process.env.TAGIH_API_URL ?? DEFAULT_API_URL}, Tagih's API?)` : "";
     console.error(`tagih: ${error instanceof Error ? error.message : String(error)}${hint}`);
     return 1;
   }

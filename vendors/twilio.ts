@@ -41,3 +41,13 @@ export function createTwilioClient(options: TwilioClientOptions): twilio.Twilio 
   const { accountSid, authToken, apiBaseUrl } = options;
   return twilio(accountSid, authToken, apiBaseUrl ? { httpClient: new RebasingRequestClient(apiBaseUrl) } : {});
 }
+
+/**
+ * The messages sent `to` from `from` since `since` (a minute earlier, for clocks apart).
+ * Twilio has no idempotency key for messages: a send that may have gone through before a
+ * crash looks here for what it sent rather than sending again.
+ * @example const recent = await recentMessages(client, { to: "+6281234567890", from: "+15005550006", since })
+ */
+export function recentMessages(client: twilio.Twilio, { to, from, since }: { to: string; from: string; since: Date }) {
+  return client.messages.list({ to, from, dateSentAfter: new Date(since.getTime() - 60_000), limit: 50 });
+}

@@ -3,6 +3,7 @@ import type { Database } from "../../runtime/database.ts";
 import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
 import { namedTemplateError } from "../../templates/render.ts";
 import { renderFor } from "../render-for.ts";
+import { recentMessages } from "../../vendors/twilio.ts";
 import { classifyTwilioError, NotSentError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
@@ -25,9 +26,7 @@ export function createSmsSender(deps: { db: Database; twilio: twilio.Twilio; fro
         throw namedTemplateError(error, `sms template "${template}" for ${account.locale}`);
       });
       if (mayHaveSent) {
-        // Twilio has no idempotency key for messages: find what we sent this number since.
-        const recent = await twilio.messages.list({ to: account.phone, dateSentAfter: new Date(since.getTime() - 60_000), limit: 50 });
-        const found = recent.find((m) => m.body === body && m.from === from);
+        const found = (await recentMessages(twilio, { to: account.phone, from, since })).find((m) => m.body === body);
         if (found) return { vendorId: found.sid, status: found.status, units: segmentsOf(found.numSegments) };
       }
       const message = await twilio.messages.create({ to: account.phone, from, body, statusCallback: deps.statusCallback });

@@ -14,6 +14,7 @@ import {
   type CampaignTemplate,
 } from "../../templates/render.ts";
 import { renderFor } from "../render-for.ts";
+import { recentMessages } from "../../vendors/twilio.ts";
 import { classifyTwilioError, NotSentError } from "../vendor-errors.ts";
 import type { ChannelSender } from "./types.ts";
 
@@ -122,10 +123,8 @@ export function createWhatsappSender(deps: {
       }
 
       if (mayHaveSent) {
-        // Twilio has no idempotency key for messages: find what we sent this number since,
-        // that no other attempt claims.
-        const recent = await twilio.messages.list({ to, from, dateSentAfter: new Date(since.getTime() - 60_000), limit: 50 });
-        for (const message of recent) {
+        // What we sent this number since, that no other attempt claims.
+        for (const message of await recentMessages(twilio, { to, from, since })) {
           if (body !== undefined && message.body !== body) continue;
           const claimed = await db.contactAttempt.findUnique({ where: { vendor_vendorId: { vendor: "twilio", vendorId: message.sid } }, select: { id: true } });
           if (!claimed) return { vendorId: message.sid, status: message.status };

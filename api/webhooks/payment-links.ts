@@ -11,7 +11,7 @@ import { STRANDED_AFTER_MS } from "../../store/stranded-callbacks.ts";
 import { applyPendingTwilioStatuses } from "../../store/twilio-status.ts";
 import { claimPaymentLinkAttempt } from "../../store/voice.ts";
 import { contextFor, renderTemplate, resolveTemplate, type TemplateContext } from "../../templates/render.ts";
-import { createTwilioClient } from "../../vendors/twilio.ts";
+import { createTwilioClient, recentMessages } from "../../vendors/twilio.ts";
 import type { ApiDeps, TwilioChannelSettings } from "../types.ts";
 
 /**
@@ -141,9 +141,8 @@ export function createPaymentLinks({
     const link = linkFor(account.id, row.call_attempt_id);
     const { phone } = account;
     if (phone) {
-      // Twilio has no idempotency key for messages: the stopped process may have sent it.
-      const recent = await sms().messages.list({ to: phone, dateSentAfter: new Date(row.created_at.getTime() - 60_000), limit: 50 });
-      const sent = recent.find((m) => m.from === channels.smsFrom && m.body.includes(link));
+      // The stopped process may have sent it.
+      const sent = (await recentMessages(sms(), { to: phone, from: channels.smsFrom, since: row.created_at })).find((m) => m.body.includes(link));
       if (sent) {
         await handedToTwilio(row.id, sent);
         logger.info({ ...context, vendorId: sent.sid }, "IVR payment link found sent by a process that stopped; recorded");
